@@ -1,0 +1,51 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AccountsService } from '../../../src/accounts/accounts-service.js';
+import { auth, requireAdmin } from '../../auth.js';
+
+export type AccountRoutesOpts = { accounts: Pick<AccountsService, 'getAccount' | 'updateAccount' | 'listKeys' | 'createKey' | 'revokeKey'> };
+
+const apiKeyOut = z.object({
+  id: z.string(), name: z.string(), prefix: z.string(), createdAt: z.date(), lastUsedAt: z.date().nullable(), revokedAt: z.date().nullable(),
+});
+const accountOut = z.object({
+  id: z.string(), name: z.string(), timezone: z.string(), helpText: z.string(), ownerEmails: z.array(z.string()),
+  settings: z.record(z.string(), z.unknown()), createdAt: z.date(),
+});
+
+/** The caller's own account and its API keys. Keys are shown once, at creation. */
+export const accountRoutes: FastifyPluginAsyncZod<AccountRoutesOpts> = async (app, { accounts }) => {
+  app.get('/account', { schema: { tags: ['account'], response: { 200: accountOut } } }, async (req) => accounts.getAccount(auth(req).accountId));
+
+  app.patch('/account', {
+    preHandler: requireAdmin,
+    schema: {
+      tags: ['account'],
+      body: z.object({
+        name: z.string().trim().min(1).max(200).optional(),
+        timezone: z.string().optional(),
+        helpText: z.string().trim().min(1).max(320).optional(),
+        ownerEmails: z.array(z.email()).max(20).optional(),
+        settings: z.record(z.string(), z.unknown()).optional(),
+      }).strict(),
+      response: { 200: accountOut },
+    },
+  }, async (req) => accounts.updateAccount(auth(req).accountId, req.body));
+
+  app.get('/api-keys', { schema: { tags: ['account'], response: { 200: z.object({ data: z.array(apiKeyOut) }) } } }, async (req) => ({
+    data: await accounts.listKeys(auth(req).accountId),
+  }));
+
+  app.post('/api-keys', {
+    preHandler: requireAdmin,
+    schema: { tags: ['account'], body: z.object({ name: z.string().trim().min(1).max(100) }).strict(), response: { 201: apiKeyOut.extend({ key: z.string() }) } },
+  }, async (req, reply) => {
+    const { apiKey, key } = await accounts.createKey(auth(req).accountId, req.body.name);
+    return reply.status(201).send({ ...apiKey, key });
+  });
+
+  app.delete('/api-keys/:id', {
+    preHandler: requireAdmin,
+    schema: { tags: ['account'], params: z.object({ id: z.uuid() }), response: { 200: apiKeyOut } },
+  }, async (req) => accounts.revokeKey(auth(req).accountId, req.params.id));
+};

@@ -1,0 +1,122 @@
+import { withTransaction, type Db } from '../db/db.js';
+import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../errors.js';
+import { findPlaceholders, missingPlaceholders } from '../templates/templates.js';
+import type { WorkflowDefinition } from '../workflows/workflow-types.js';
+import type { ActivateInput, ActivateResult, Activation } from './activation-types.js';
+import { findActivation, findActivationByKey, insertActivation } from './activations-repo.js';
+
+/**
+ * Port: hands a committed activation to the action queue at once (the outbox relay's fast path).
+ * Best effort: if it fails, the outbox sweeper queues the activation later. Must be idempotent.
+ */
+export type ActivationDispatcher = { dispatch(activationIds: string[]): Promise<void> };
+
+export type ActivationServiceDeps = {
+  db: Db;
+  dispatcher?: ActivationDispatcher;
+  /** Called once per newly created activation, after commit (feed, metrics). */
+  onCreated?: (a: Activation) => void;
+};
+
+/** Every `[[placeholder]]` a definition's messages use. */
+export const definitionPlaceholders = (def: Pick<WorkflowDefinition, 'actions'>): string[] =>
+  findPlaceholders(
+    ...def.actions.flatMap((a) => {
+      switch (a.type) {
+        case 'notification':
+          return [a.message, a.subject, a.poll?.question, a.prompt?.text];
+        case 'conference':
+          return [a.intro];
+        case 'webhook':
+          return [a.body, a.prompt?.text];
+        default:
+          return [];
+      }
+    }),
+  );
+
+export const createActivationService = (deps: ActivationServiceDeps) => {
+  /**
+   * Creates the activation of a workflow's current version and its outbox row in one
+   * transaction. Idempotent on `idempotencyKey` per account: a repeat returns the first
+   * activation (`created: false`) and queues nothing new; the same key with another
+   * `requestHash` is a 422.
+   */
+  const activate = async (input: ActivateInput): Promise<ActivateResult> => {
+    const placeholders = input.placeholders ?? {};
+    const result = await withTransaction(deps.db, async (tx) => {
+      if (input.onConcurrent === 'conflict') {
+        const lock = await tx.query('SELECT pg_try_advisory_xact_lock(hashtext($1), hashtext($2)) AS ok', [input.accountId, input.idempotencyKey]);
+        if (!lock.rows[0]?.ok) throw new ConflictError('a request with this Idempotency-Key is still being processed', 'idempotency_key_in_use');
+      }
+      const existing = await findActivationByKey(tx, input.accountId, input.idempotencyKey);
+      if (existing) return { activation: existing, created: false, requestHash: existing.requestHash };
+
+      const wf = await tx.query(
+        `SELECT w.id, w.status, v.id AS version_id, v.version, v.definition
+           FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
+          WHERE w.account_id = $1 AND w.id = $2 AND w.deleted_at IS NULL
+          FOR SHARE OF w`,
+        [input.accountId, input.workflowId],
+      );
+      const row = wf.rows[0];
+      if (!row) throw new NotFoundError('workflow');
+      if (row.status === 'paused') throw new ConflictError('workflow is paused', 'workflow_paused');
+
+      const missing = missingPlaceholders(definitionPlaceholders(row.definition as WorkflowDefinition), placeholders);
+      if (missing.length > 0) {
+        throw new ValidationError(
+          `missing placeholder values: ${missing.join(', ')}`,
+          missing.map((name) => ({ path: `placeholders.${name}`, message: 'is required' })),
+          'missing_placeholders',
+        );
+      }
+
+      const inserted = await insertActivation(tx, {
+        accountId: input.accountId,
+        workflowId: row.id,
+        workflowVersionId: row.version_id,
+        workflowVersion: row.version,
+        source: input.source,
+        idempotencyKey: input.idempotencyKey,
+        requestHash: input.requestHash ?? null,
+        placeholders,
+        inboundMessage: input.inboundMessage ?? null,
+        recordingUrl: input.recordingUrl ?? null,
+        context: input.context ?? {},
+      });
+      if (!inserted) {
+        // Another transaction inserted the same key between our read and write: return its row.
+        const again = await findActivationByKey(tx, input.accountId, input.idempotencyKey);
+        if (!again) throw new ConflictError('activation conflict, retry', 'retry');
+        return { activation: again, created: false, requestHash: again.requestHash };
+      }
+      await tx.query(`INSERT INTO outbox (topic, ref_id) VALUES ('activation', $1) ON CONFLICT DO NOTHING`, [inserted.activation.id]);
+      return { activation: inserted.activation, created: true, requestHash: input.requestHash ?? null };
+    });
+
+    if (!result.created && input.requestHash && result.requestHash && result.requestHash !== input.requestHash) {
+      throw new UnprocessableError('this Idempotency-Key was used with a different request body', 'idempotency_key_reused');
+    }
+    if (result.created) {
+      deps.onCreated?.(result.activation);
+      await deps.dispatcher?.dispatch([result.activation.id]).catch(() => undefined);
+    }
+    return { activation: stripHash(result.activation), created: result.created };
+  };
+
+  const get = async (accountId: string, id: string): Promise<Activation> => {
+    const a = await findActivation(deps.db, accountId, id);
+    if (!a) throw new NotFoundError('activation');
+    return a;
+  };
+
+  return { activate, get };
+};
+
+const stripHash = (a: Activation & { requestHash?: string | null }): Activation => {
+  const { requestHash: _omit, ...rest } = a;
+  return rest;
+};
+
+export type ActivationService = ReturnType<typeof createActivationService>;

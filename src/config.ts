@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const url = z.url();
+
+/** Every setting Switchboard reads, with defaults. `.env.example` documents each key. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: url.default('http://localhost:3000').transform((u) => u.replace(/\/+$/, '')),
+  DATABASE_URL: url.refine((u) => /^postgres(ql)?:/.test(u), 'must be a postgres:// URL'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  REDIS_URL: url.refine((u) => /^rediss?:/.test(u), 'must be a redis:// or rediss:// URL'),
+  /** BullMQ and key prefix; a hash tag keeps every key in one Redis Cluster slot. */
+  REDIS_PREFIX: z.string().min(1).regex(/^[^:]+$/, 'may not contain ":"').default('{switchboard}'),
+  SECRET_KEY: z
+    .string({ error: 'is required (32+ random characters; used to encrypt stored secrets)' })
+    .min(32, 'must be at least 32 characters'),
+  TWILIO_API_URL: url.optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  SMTP_FROM: z.string().default('Switchboard <switchboard@localhost>'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Hosts a webhook action may reach although they resolve to private addresses (local testing only). */
+  WEBHOOK_ALLOWED_HOSTS: list.default([]),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  PROMPT_API_URL: url.optional(),
+  PROMPT_API_KEY: z.string().optional(),
+  PROMPT_MODEL: z.string().default('gpt-4o-mini'),
+  PROMPT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(8_000),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  SCHEDULE_GRACE_MINUTES: z.coerce.number().int().min(0).max(1440).default(15),
+  LOCKOUT_MAX_MISSES: z.coerce.number().int().min(1).max(100).default(5),
+  LOCKOUT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(900),
+  SECURE_COOKIES: bool.optional(),
+  METRICS: bool.default(true),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; throws a ConfigError naming every bad or missing key. */
+export const loadConfig = (env: Record<string, string | undefined>): Config => {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return parsed.data;
+};

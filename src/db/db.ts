@@ -1,0 +1,52 @@
+import pg from 'pg';
+import { AppError, ConflictError } from '../errors.js';
+
+export type Db = pg.Pool;
+export type Queryable = pg.Pool | pg.PoolClient;
+
+// Return bigint counts as numbers (counts here never exceed 2^53) and keep timestamps as Date.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+export const createPool = (url: string, max = 20): Db => {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  // An idle client losing its connection (PostgreSQL restart) must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+};
+
+/** Runs `fn` in one transaction; rolls back on any error. */
+export const withTransaction = async <T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+};
+
+type PgError = { code?: string; constraint?: string; detail?: string };
+
+/** Maps driver errors to domain errors: unique violation -> ConflictError naming the constraint. */
+export const mapPgError = (err: unknown, messages: Record<string, string> = {}): never => {
+  const e = err as PgError;
+  if (e && e.code === '23505') {
+    const message = (e.constraint && messages[e.constraint]) || 'already exists';
+    throw new ConflictError(message, 'conflict', { constraint: e.constraint ?? null });
+  }
+  if (e && e.code === '23503') {
+    throw new AppError('invalid_reference', 'a referenced object does not exist', { status: 400, cause: err });
+  }
+  if (e && e.code === '22P02') {
+    throw new AppError('invalid_input', 'malformed identifier or value', { status: 400, cause: err });
+  }
+  throw err;
+};
+
+export const isUuid = (s: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);

@@ -1,0 +1,93 @@
+/**
+ * Composition root: the only place that builds config-bound infrastructure (pool, Redis,
+ * adapters), wires services and registers routes and workers. Every feature adds itself here.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { buildApp, type RouteModule } from '../routes/app.js';
+import { accountRoutes } from '../routes/api/v1/account-routes.js';
+import { apiV1 } from '../routes/api/v1/index.js';
+import { bearerAuthenticator, type Authenticator } from '../routes/auth.js';
+import { createAccountsService } from './accounts/accounts-service.js';
+import { createActivationService } from './activation/activation-service.js';
+import type { Config } from './config.js';
+import { createSecretBox } from './crypto.js';
+import { createPool, type Db } from './db/db.js';
+import { createLogger, type Logger } from './logger.js';
+import { createRedis } from './redis.js';
+
+export type Roles = { web: boolean; worker: boolean };
+
+export type Infra = { config: Config; logger: Logger; db: Db; redis: Redis };
+
+/** Builds every service from the infrastructure; no I/O happens here. */
+export const buildServices = (infra: Infra) => {
+  const { db, config } = infra;
+  const secrets = createSecretBox(config.SECRET_KEY);
+  const accounts = createAccountsService({ db });
+  const activations = createActivationService({ db });
+  return { secrets, accounts, activations };
+};
+export type Services = ReturnType<typeof buildServices>;
+
+/** Route modules under `/v1`, each with only the services it needs. */
+const apiModules = (s: Services): RouteModule[] => [
+  { plugin: accountRoutes, opts: { accounts: s.accounts } },
+];
+
+/** Top-level route modules (webhooks, dashboard, websocket). */
+const topModules = (s: Services, _infra: Infra, authenticators: Authenticator[]): RouteModule[] => [
+  { plugin: apiV1, prefix: '/v1', opts: { authenticators, modules: apiModules(s) } },
+];
+
+/** Long-running background loops and BullMQ workers: each has `close()`. */
+type Closeable = { close(): Promise<void> };
+const startWorkers = async (_s: Services, _infra: Infra): Promise<Closeable[]> => [];
+
+export type Runtime = {
+  infra: Infra;
+  services: Services;
+  app: FastifyInstance | null;
+  listen(): Promise<string>;
+  /** Graceful: stop taking requests and jobs, finish in-flight ones, close connections. */
+  stop(): Promise<void>;
+};
+
+export const createRuntime = async (config: Config, roles: Roles, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Runtime> => {
+  const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const redis = createRedis(config.REDIS_URL);
+  const infra: Infra = { config, logger, db, redis };
+  const services = buildServices(infra);
+  const authenticators: Authenticator[] = [bearerAuthenticator(services.accounts.authenticateKey)];
+
+  const readiness = async () => {
+    const [pgOk, redisOk] = await Promise.all([
+      db.query('SELECT 1').then(() => true, () => false),
+      Promise.race([redis.ping().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 1000))]),
+    ]);
+    return { postgres: pgOk, redis: redisOk };
+  };
+
+  const app = roles.web
+    ? await buildApp({ logLevel: config.LOG_LEVEL, publicUrl: config.PUBLIC_URL, readiness, modules: topModules(services, infra, authenticators) })
+    : null;
+  const workers = roles.worker ? await startWorkers(services, infra) : [];
+
+  let stopped = false;
+  return {
+    infra,
+    services,
+    app,
+    async listen() {
+      if (!app) throw new Error('this runtime has no web role');
+      return app.listen({ host: config.HOST, port: config.PORT });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (app) await app.close();
+      await Promise.allSettled(workers.map((w) => w.close()));
+      await Promise.allSettled([db.end(), redis.quit()]);
+    },
+  };
+};
