@@ -21,7 +21,7 @@ export const migrate = async (databaseUrl: string, log: (msg: string) => void = 
     direction: 'up',
     migrationsTable: 'pgmigrations',
     advisoryLockMode: 'wait',
-    checkOrder: true,
+    checkOrder: false,
     log,
     logger: { info: log, warn: log, error: log, debug: () => undefined },
     verbose: false,

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { migrate } from '../../src/db/migrate.js';
 import { templateName, urlFor, withAdminClient } from './test-db.js';
 
@@ -17,13 +16,9 @@ export default async function setup(): Promise<void> {
       await c.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
       await c.query(`CREATE DATABASE ${building}`);
       await migrate(urlFor(building));
-      // Drop stale templates and test databases left by crashed runs older than this one.
-      const old = await c.query(`SELECT datname FROM pg_database WHERE datname LIKE 'sbtpl\\_%' AND datname NOT LIKE '%\\_build'`);
-      for (const r of old.rows) await c.query(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`);
       await c.query(`ALTER DATABASE ${building} RENAME TO ${tpl}`);
     } finally {
       await c.query('SELECT pg_advisory_unlock(4242)');
     }
   });
 }
-export { pg };

@@ -1,0 +1,54 @@
+/**
+ * Port: a carrier's REST side (the TwiML side lives in ivr/ and routes/webhooks/).
+ * Implemented by adapters/telephony/twilio-provider.ts (official SDK) and simulator-provider.ts.
+ *
+ * Retry contract: methods throw `ProviderError` from src/errors.ts. `retryable: true` for
+ * network failures, timeouts and carrier 5xx; `rateLimited: true` (and retryable) for the
+ * carrier's 429; `retryable: false` for permanent refusals (invalid number, unverified
+ * caller id…) with the carrier's own error code in `providerCode`.
+ */
+export type CarrierCredentials = { accountSid: string; authToken: string };
+
+export type OutboundSms = {
+  from: string;
+  to: string;
+  body: string;
+  mediaUrls?: string[];
+  statusCallbackUrl?: string;
+};
+
+export type OutboundCall = {
+  from: string;
+  to: string;
+  /** The TwiML the carrier fetches when the callee answers. */
+  twimlUrl: string;
+  statusCallbackUrl?: string;
+  /** Carrier status events to report: initiated, ringing, answered, completed. */
+  statusEvents?: Array<'initiated' | 'ringing' | 'answered' | 'completed'>;
+  timeoutSeconds?: number;
+  /** DTMF to play once the call connects (`w` = half-second pause). */
+  sendDigits?: string;
+};
+
+export type ProviderSendResult = { providerId: string; status: string };
+
+export type ProviderStatus = {
+  providerId: string;
+  status: string;
+  errorCode: string | null;
+  durationSeconds: number | null;
+};
+
+export type ProviderMessage = { providerId: string; from: string; to: string; body: string; status: string; sentAt: Date | null };
+
+export interface TelephonyProvider {
+  readonly name: 'twilio' | 'simulator';
+  sendSms(creds: CarrierCredentials | null, msg: OutboundSms): Promise<ProviderSendResult>;
+  placeCall(creds: CarrierCredentials | null, call: OutboundCall): Promise<ProviderSendResult>;
+  /** Null when the carrier does not know the id. */
+  fetchMessageStatus(creds: CarrierCredentials | null, providerId: string): Promise<ProviderStatus | null>;
+  fetchCallStatus(creds: CarrierCredentials | null, providerId: string): Promise<ProviderStatus | null>;
+  /** Messages sent from `from` to `to` since `since`: reconciles a send left in doubt by a crash. */
+  findMessages(creds: CarrierCredentials | null, q: { from: string; to: string; since: Date }): Promise<ProviderMessage[]>;
+  hangupCall(creds: CarrierCredentials | null, providerId: string): Promise<void>;
+}
