@@ -1,0 +1,39 @@
+/**
+ * What the planner stores in `deliveries.payload` for each channel — the contract between the
+ * planner and each `ChannelSender`. Text is fully rendered (placeholders, fields, prompt output,
+ * attachment link) before a sender sees it. `address` on the delivery row is the recipient's
+ * phone (sms, voice, conference), e-mail, pager number or push token.
+ */
+
+/** Notes the planner leaves for the delivery log (e.g. a prompt that failed). */
+export type PayloadNotes = { promptError?: string; fallbackFrom?: 'push' };
+
+/** sms: one text from the sending line. */
+export type SmsPayload = PayloadNotes & { body: string; lineId: string; from: string };
+
+/** voice: text-to-voice call; the TwiML speaks `text` twice, "press 1 to acknowledge". */
+export type VoicePayload = PayloadNotes & { text: string; lineId: string; from: string; pollId?: string; pollQuestion?: string; pollOptions?: string[] };
+
+/** conference: call, speak `intro`, then join the activation's conference. */
+export type ConferencePayload = { intro: string; lineId: string; from: string; conferenceName: string; round: number };
+
+/** pager: call the pager number and play `digits` as DTMF. */
+export type PagerPayload = { digits: string; lineId: string; from: string };
+
+/** email: `to` is the delivery's address. */
+export type EmailPayload = PayloadNotes & { subject: string; text: string };
+
+/** push: `to` is the contact's push token (the delivery's address). */
+export type PushPayload = PayloadNotes & { title: string; body: string; contactId: string };
+
+/**
+ * webhook: `body` is rendered with JSON escaping; `authorizationSealed` is the action's
+ * Authorization header exactly as stored in the workflow definition (sealed with SecretBox);
+ * the webhook sender opens it and never logs it.
+ */
+export type WebhookPayload = PayloadNotes & {
+  method: 'POST' | 'GET';
+  url: string;
+  body: string | null;
+  authorizationSealed: string | null;
+};
