@@ -39,6 +39,10 @@ export const configSchema = z.object({
   LOCKOUT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(900),
   SECURE_COOKIES: bool.optional(),
+  /** Dashboard session lifetime; a session used after half of it is extended. */
+  SESSION_TTL_HOURS: z.coerce.number().min(0.1).max(24 * 90).default(12),
+  /** Sign-in attempts allowed per client IP per minute. */
+  LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
   METRICS: bool.default(true),
 });
 
