@@ -8,6 +8,10 @@ import { buildApp, type RouteModule } from '../routes/app.js';
 import { accountRoutes } from '../routes/api/v1/account-routes.js';
 import { apiV1 } from '../routes/api/v1/index.js';
 import { bearerAuthenticator, type Authenticator } from '../routes/auth.js';
+import { usersRoutes } from '../routes/api/v1/users-routes.js';
+import { dashboardAuthenticator, dashboardModules } from '../routes/dashboard/index.js';
+import { createSessionsService } from './users/sessions-service.js';
+import { createUsersService } from './users/users-service.js';
 import { createAccountsService } from './accounts/accounts-service.js';
 import { createActivationService } from './activation/activation-service.js';
 import type { Config } from './config.js';
@@ -26,18 +30,22 @@ export const buildServices = (infra: Infra) => {
   const secrets = createSecretBox(config.SECRET_KEY);
   const accounts = createAccountsService({ db });
   const activations = createActivationService({ db });
-  return { secrets, accounts, activations };
+  const users = createUsersService({ db });
+  const sessions = createSessionsService({ db, ttlSeconds: Math.round(config.SESSION_TTL_HOURS * 3600) });
+  return { secrets, accounts, activations, users, sessions };
 };
 export type Services = ReturnType<typeof buildServices>;
 
 /** Route modules under `/v1`, each with only the services it needs. */
 const apiModules = (s: Services): RouteModule[] => [
   { plugin: accountRoutes, opts: { accounts: s.accounts } },
+  { plugin: usersRoutes, opts: { users: s.users } },
 ];
 
 /** Top-level route modules (webhooks, dashboard, websocket). */
-const topModules = (s: Services, _infra: Infra, authenticators: Authenticator[]): RouteModule[] => [
+const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]): RouteModule[] => [
   { plugin: apiV1, prefix: '/v1', opts: { authenticators, modules: apiModules(s) } },
+  ...dashboardModules(infra.config, s, infra.redis),
 ];
 
 /** Long-running background loops and BullMQ workers: each has `close()`. */
@@ -58,7 +66,10 @@ export const createRuntime = async (config: Config, roles: Roles, logger: Logger
   const redis = createRedis(config.REDIS_URL);
   const infra: Infra = { config, logger, db, redis };
   const services = buildServices(infra);
-  const authenticators: Authenticator[] = [bearerAuthenticator(services.accounts.authenticateKey)];
+  const authenticators: Authenticator[] = [
+    bearerAuthenticator(services.accounts.authenticateKey),
+    dashboardAuthenticator(config, services.sessions),
+  ];
 
   const readiness = async () => {
     const [pgOk, redisOk] = await Promise.all([
