@@ -1,0 +1,162 @@
+/**
+ * `TelephonyProvider` over the official `twilio` SDK. With `apiUrl` (config TWILIO_API_URL) every
+ * REST call goes to that base URL instead of https://api.twilio.com (the carrier emulator in
+ * tests and local runs), through the SDK's own `httpClient` option.
+ *
+ * Retry contract (ProviderError): carrier 429 -> `rateLimited` + retryable; carrier 5xx, network
+ * errors and timeouts -> retryable; other 4xx -> permanent, with Twilio's error code
+ * (21211 invalid number, 21610 unsubscribed recipient, 21608 unverified…) in `providerCode`.
+ */
+import http from 'node:http';
+import twilio from 'twilio';
+import { ProviderError } from '../../src/errors.js';
+import type {
+  CarrierCredentials, OutboundCall, OutboundSms, ProviderMessage, ProviderSendResult, ProviderStatus, TelephonyProvider,
+} from '../../src/telephony/telephony-port.js';
+
+type RequestOptions<TData> = import('twilio/lib/base/RequestClient.js').RequestOptions<TData>;
+
+/** A RequestClient that sends every request to `baseUrl` (scheme, host, port and path prefix). */
+export class RewritingRequestClient extends twilio.RequestClient {
+  private readonly base: URL;
+  constructor(baseUrl: string, opts: ConstructorParameters<typeof twilio.RequestClient>[0] = {}) {
+    super(opts);
+    this.base = new URL(baseUrl);
+    this.axios.defaults.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 100 });
+  }
+  override request<TData>(opts: RequestOptions<TData>): Promise<any> {
+    const original = new URL(opts.uri);
+    const prefix = this.base.pathname.replace(/\/+$/, '');
+    const uri = `${this.base.origin}${prefix}${original.pathname}${original.search}`;
+    return super.request<TData>({ ...opts, uri });
+  }
+}
+
+export type TwilioProviderOptions = {
+  /** TWILIO_API_URL: another base URL for every REST call (emulator). */
+  apiUrl?: string;
+  timeoutMs?: number;
+};
+
+const NOT_FOUND_CODES = new Set([20404]);
+
+/** Maps an SDK or network failure to the port's retry contract. */
+export const toProviderError = (err: unknown, what: string): ProviderError => {
+  const e = err as { status?: number; code?: number | string; message?: string };
+  if (typeof e?.status === 'number') {
+    const status = e.status;
+    const code = e.code ?? status;
+    const message = `${what}: carrier refused (${status}${e.code ? `, code ${e.code}` : ''}): ${e.message ?? 'error'}`;
+    if (status === 429 || e.code === 20429) return new ProviderError(message, { providerCode: code, providerStatus: status, retryable: true, rateLimited: true, cause: err });
+    if (status >= 500) return new ProviderError(message, { providerCode: code, providerStatus: status, retryable: true, cause: err });
+    return new ProviderError(message, { providerCode: code, providerStatus: status, retryable: false, cause: err });
+  }
+  // axios/network: ECONNREFUSED, ECONNRESET, ETIMEDOUT, ECONNABORTED (timeout)…
+  return new ProviderError(`${what}: carrier unreachable (${typeof e?.code === 'string' ? e.code : 'network error'})`, {
+    providerCode: typeof e?.code === 'string' ? e.code : 'network',
+    retryable: true,
+    cause: err,
+  });
+};
+
+const isNotFound = (err: unknown) => {
+  const e = err as { status?: number; code?: number };
+  return e?.status === 404 || (e?.code !== undefined && NOT_FOUND_CODES.has(e.code));
+};
+
+export const createTwilioProvider = (opts: TwilioProviderOptions = {}): TelephonyProvider => {
+  const timeout = opts.timeoutMs ?? 15_000;
+  const httpClient = opts.apiUrl ? new RewritingRequestClient(opts.apiUrl, { timeout }) : new twilio.RequestClient({ timeout, keepAlive: true });
+  const clients = new Map<string, twilio.Twilio>();
+
+  const client = (creds: CarrierCredentials | null): twilio.Twilio => {
+    if (!creds) throw new ProviderError('twilio: the line has no carrier credentials', { providerCode: 'no_credentials', retryable: false });
+    const key = `${creds.accountSid}:${creds.authToken}`;
+    let c = clients.get(key);
+    if (!c) {
+      if (clients.size > 500) clients.clear(); // bounded: credentials rotate rarely
+      c = twilio(creds.accountSid, creds.authToken, { httpClient, autoRetry: false });
+      clients.set(key, c);
+    }
+    return c;
+  };
+
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ProviderError) throw err;
+      throw toProviderError(err, what);
+    }
+  };
+
+  return {
+    name: 'twilio',
+    async sendSms(creds, msg: OutboundSms): Promise<ProviderSendResult> {
+      const c = client(creds);
+      const m = await call('send sms', () =>
+        c.messages.create({
+          from: msg.from,
+          to: msg.to,
+          body: msg.body,
+          ...(msg.mediaUrls?.length ? { mediaUrl: msg.mediaUrls } : {}),
+          ...(msg.statusCallbackUrl ? { statusCallback: msg.statusCallbackUrl } : {}),
+        }),
+      );
+      return { providerId: m.sid, status: m.status };
+    },
+    async placeCall(creds, p: OutboundCall): Promise<ProviderSendResult> {
+      const c = client(creds);
+      const res = await call('place call', () =>
+        c.calls.create({
+          from: p.from,
+          to: p.to,
+          url: p.twimlUrl,
+          method: 'POST',
+          ...(p.statusCallbackUrl
+            ? { statusCallback: p.statusCallbackUrl, statusCallbackMethod: 'POST', statusCallbackEvent: p.statusEvents ?? ['completed'] }
+            : {}),
+          ...(p.timeoutSeconds ? { timeout: p.timeoutSeconds } : {}),
+          ...(p.sendDigits ? { sendDigits: p.sendDigits } : {}),
+        }),
+      );
+      return { providerId: res.sid, status: res.status };
+    },
+    async fetchMessageStatus(creds, providerId): Promise<ProviderStatus | null> {
+      const c = client(creds);
+      try {
+        const m = await c.messages(providerId).fetch();
+        return { providerId: m.sid, status: m.status, errorCode: m.errorCode ? String(m.errorCode) : null, durationSeconds: null };
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw toProviderError(err, 'fetch message');
+      }
+    },
+    async fetchCallStatus(creds, providerId): Promise<ProviderStatus | null> {
+      const c = client(creds);
+      try {
+        const r = await c.calls(providerId).fetch();
+        return { providerId: r.sid, status: r.status, errorCode: null, durationSeconds: r.duration ? Number(r.duration) : null };
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw toProviderError(err, 'fetch call');
+      }
+    },
+    async findMessages(creds, q): Promise<ProviderMessage[]> {
+      const c = client(creds);
+      const list = await call('list messages', () => c.messages.list({ from: q.from, to: q.to, dateSentAfter: q.since, limit: 100 }));
+      return list.map((m) => ({ providerId: m.sid, from: m.from, to: m.to, body: m.body, status: m.status, sentAt: m.dateSent ?? null }));
+    },
+    async hangupCall(creds, providerId): Promise<void> {
+      const c = client(creds);
+      try {
+        await c.calls(providerId).update({ status: 'completed' });
+      } catch (err) {
+        // Already over (21220) or unknown: nothing left to hang up.
+        const code = (err as { code?: number }).code;
+        if (isNotFound(err) || code === 21220) return;
+        throw toProviderError(err, 'hang up call');
+      }
+    },
+  };
+};
