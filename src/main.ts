@@ -19,6 +19,12 @@ import { createSecretBox } from './crypto.js';
 import { createPool, type Db } from './db/db.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRedis } from './redis.js';
+import { scheduleRoutes } from '../routes/api/v1/schedule-routes.js';
+import { systemClock } from './schedule/clock.js';
+import { createScheduleFirer } from './schedule/schedule-firer.js';
+import { createScheduleHook } from './schedule/schedule-hook.js';
+import { startScheduleLoop } from './schedule/schedule-loop.js';
+import { createScheduleService } from './schedule/schedule-service.js';
 
 export type Roles = { web: boolean; worker: boolean };
 
@@ -32,7 +38,11 @@ export const buildServices = (infra: Infra) => {
   const activations = createActivationService({ db });
   const users = createUsersService({ db });
   const sessions = createSessionsService({ db, ttlSeconds: Math.round(config.SESSION_TTL_HOURS * 3600) });
-  return { secrets, accounts, activations, users, sessions };
+  const clock = systemClock;
+  const schedules = createScheduleService({ db, clock });
+  /** Keeps workflow_schedules in step with workflows: goes in the workflows service's onChange list. */
+  const scheduleHook = createScheduleHook({ clock });
+  return { secrets, accounts, activations, users, sessions, clock, schedules, scheduleHook };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -40,6 +50,7 @@ export type Services = ReturnType<typeof buildServices>;
 const apiModules = (s: Services): RouteModule[] => [
   { plugin: accountRoutes, opts: { accounts: s.accounts } },
   { plugin: usersRoutes, opts: { users: s.users } },
+  { plugin: scheduleRoutes, opts: { schedules: s.schedules } },
 ];
 
 /** Top-level route modules (webhooks, dashboard, websocket). */
@@ -50,7 +61,14 @@ const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]):
 
 /** Long-running background loops and BullMQ workers: each has `close()`. */
 type Closeable = { close(): Promise<void> };
-const startWorkers = async (_s: Services, _infra: Infra): Promise<Closeable[]> => [];
+const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => [
+  startScheduleLoop({
+    db: infra.db,
+    clock: s.clock,
+    logger: infra.logger.child({ component: 'schedules' }),
+    firer: createScheduleFirer({ db: infra.db, clock: s.clock, graceMinutes: infra.config.SCHEDULE_GRACE_MINUTES }),
+  }),
+];
 
 export type Runtime = {
   infra: Infra;

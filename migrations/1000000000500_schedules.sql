@@ -1,0 +1,40 @@
+-- Up Migration
+-- Scheduled workflows. The next occurrence of each schedule lives here, in PostgreSQL: firing
+-- loops in any number of worker processes claim due rows with FOR UPDATE SKIP LOCKED, so a
+-- schedule survives Redis loss and fires each occurrence once. Kept in step with the workflow
+-- (create, edit, pause, resume, delete) by a workflow change hook in the same transaction.
+
+CREATE TABLE workflow_schedules (
+  workflow_id       uuid PRIMARY KEY REFERENCES workflows(id) ON DELETE CASCADE,
+  account_id        uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  workflow_version  integer NOT NULL,
+  spec              jsonb NOT NULL,
+  -- The zone the next occurrence was computed in: spec.timezone, else the account's.
+  timezone          text NOT NULL,
+  -- NULL: no future occurrence (never claimed).
+  next_run_at       timestamptz,
+  paused            boolean NOT NULL DEFAULT false,
+  created_at        timestamptz NOT NULL DEFAULT now(),
+  updated_at        timestamptz NOT NULL DEFAULT now()
+);
+-- The firing loops' claim: due rows, oldest first.
+CREATE INDEX workflow_schedules_due_idx ON workflow_schedules(next_run_at) WHERE next_run_at IS NOT NULL;
+CREATE INDEX workflow_schedules_account_idx ON workflow_schedules(account_id);
+
+-- What happened to every occurrence: fired (with its activation), missed (downtime longer than
+-- the grace window), skipped_paused (workflow paused), failed (could not be activated).
+CREATE TABLE schedule_runs (
+  id             bigserial PRIMARY KEY,
+  workflow_id    uuid NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+  account_id     uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  occurrence     timestamptz NOT NULL,
+  status         text NOT NULL CHECK (status IN ('fired', 'missed', 'skipped_paused', 'failed')),
+  activation_id  uuid REFERENCES activations(id) ON DELETE SET NULL,
+  error          text,
+  recorded_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+  UNIQUE (workflow_id, occurrence)
+);
+CREATE INDEX schedule_runs_workflow_idx ON schedule_runs(workflow_id, occurrence DESC);
+
+-- Down Migration
+-- Forward-only.

@@ -1,0 +1,128 @@
+import { insertActivationsBatch, type BatchActivateItem } from '../activation/activation-batch.js';
+import type { ActivationDispatcher } from '../activation/activation-service.js';
+import type { Activation } from '../activation/activation-types.js';
+import { withTransaction, type Db } from '../db/db.js';
+import type { Clock } from './clock.js';
+import { createNextFn, occurrenceKey, planDue, type NextFn } from './schedule-plan.js';
+import { scheduleSpecSchema } from './schedule-types.js';
+import {
+  advanceSchedules, claimDueSchedules, deleteSchedules, insertRuns, type ClaimedSchedule, type NewRun,
+} from './schedules-repo.js';
+
+export type ScheduleFirerDeps = {
+  db: Db;
+  clock: Clock;
+  /** Occurrences older than this when first seen are recorded as missed, not fired. */
+  graceMinutes: number;
+  /** Rows claimed per transaction. */
+  batchSize?: number;
+  /** Fast path to the action queue after commit; the outbox sweeper covers its failures. */
+  dispatcher?: ActivationDispatcher;
+  /** Called once per activation created, after commit (feed, metrics). */
+  onCreated?: (a: Activation) => void;
+};
+
+/** What one pass did. `fired` lists each created activation's occurrence (for lateness). */
+export type FireResult = {
+  claimed: number;
+  fired: Array<{ workflowId: string; occurrence: Date; activationId: string }>;
+  missed: number;
+  skipped: number;
+  failed: number;
+  /** When the transaction committed, by the injected clock. */
+  committedAt: Date;
+};
+
+type Work = { runs: NewRun[]; fires: Array<{ row: ClaimedSchedule; occurrence: Date }>; advances: Array<{ workflowId: string; nextRunAt: Date | null; timezone: string }>; deletes: string[] };
+
+/**
+ * Fires due schedule occurrences. One pass = one transaction: claim due rows (FOR UPDATE SKIP
+ * LOCKED), create their activations and outbox rows in bulk, record each occurrence in
+ * schedule_runs and advance next_run_at, then COMMIT. A crash before COMMIT leaves everything
+ * as it was (another pass redoes it); after COMMIT everything is done; so no occurrence is lost
+ * or doubled, whatever the number of processes. The idempotency key
+ * `schedule:<workflow>:<occurrence>` makes even a re-fire harmless.
+ */
+export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
+  const batchSize = deps.batchSize ?? 1000;
+  const graceMs = deps.graceMinutes * 60_000;
+  const next: NextFn = createNextFn();
+
+  const plan = (rows: ClaimedSchedule[], now: Date): Work => {
+    const work: Work = { runs: [], fires: [], advances: [], deletes: [] };
+    for (const row of rows) {
+      if (row.workflowDeleted) {
+        work.deletes.push(row.workflowId);
+        continue;
+      }
+      const parsed = scheduleSpecSchema.safeParse(row.spec);
+      if (!parsed.success) {
+        // Unreachable through the API (specs are validated on write); never loop on it.
+        work.advances.push({ workflowId: row.workflowId, nextRunAt: null, timezone: row.timezone });
+        work.runs.push({ workflowId: row.workflowId, accountId: row.accountId, occurrence: row.nextRunAt!, status: 'failed', error: 'invalid schedule' });
+        continue;
+      }
+      const p = planDue({
+        spec: parsed.data, timezone: row.effectiveTimezone, from: row.nextRunAt!, now, graceMs,
+        paused: row.paused || row.workflowPaused, next,
+      });
+      for (const d of p.decisions) {
+        if (d.action === 'fire') work.fires.push({ row, occurrence: d.occurrence });
+        else work.runs.push({ workflowId: row.workflowId, accountId: row.accountId, occurrence: d.occurrence, status: d.action });
+      }
+      work.advances.push({ workflowId: row.workflowId, nextRunAt: p.next, timezone: row.effectiveTimezone });
+    }
+    return work;
+  };
+
+  /** One claim-fire-advance transaction over at most `batchSize` due schedules. */
+  const fireDue = async (): Promise<FireResult> => {
+    const now = deps.clock.now();
+    const created: Activation[] = [];
+    const out = await withTransaction(deps.db, async (tx) => {
+      const rows = await claimDueSchedules(tx, now, batchSize);
+      const result: Omit<FireResult, 'committedAt'> = { claimed: rows.length, fired: [], missed: 0, skipped: 0, failed: 0 };
+      if (rows.length === 0) return result;
+      const work = plan(rows, now);
+      const items: BatchActivateItem[] = work.fires.map((f) => ({
+        accountId: f.row.accountId,
+        workflowId: f.row.workflowId,
+        source: 'schedule',
+        idempotencyKey: occurrenceKey(f.row.workflowId, f.occurrence),
+        context: { scheduledFor: f.occurrence.toISOString(), timezone: f.row.effectiveTimezone },
+      }));
+      const outcomes = await insertActivationsBatch(tx, items);
+      outcomes.forEach((o, i) => {
+        const { row, occurrence } = work.fires[i]!;
+        const base = { workflowId: row.workflowId, accountId: row.accountId, occurrence };
+        if (o.status === 'rejected') {
+          const status = o.code === 'workflow_paused' ? 'skipped_paused' : 'failed';
+          work.runs.push({ ...base, status, error: status === 'failed' ? o.message : null });
+          return;
+        }
+        work.runs.push({ ...base, status: 'fired', activationId: o.activation.id });
+        result.fired.push({ workflowId: row.workflowId, occurrence, activationId: o.activation.id });
+        if (o.status === 'created') created.push(o.activation);
+      });
+      await insertRuns(tx, work.runs);
+      await advanceSchedules(tx, work.advances);
+      await deleteSchedules(tx, work.deletes);
+      for (const r of work.runs) {
+        if (r.status === 'missed') result.missed++;
+        else if (r.status === 'skipped_paused') result.skipped++;
+        else if (r.status === 'failed') result.failed++;
+      }
+      return result;
+    });
+    const committedAt = deps.clock.now();
+    if (created.length > 0) {
+      for (const a of created) deps.onCreated?.(a);
+      await deps.dispatcher?.dispatch(created.map((a) => a.id)).catch(() => undefined);
+    }
+    return { ...out, committedAt };
+  };
+
+  return { fireDue, batchSize };
+};
+
+export type ScheduleFirer = ReturnType<typeof createScheduleFirer>;

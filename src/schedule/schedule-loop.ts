@@ -1,0 +1,92 @@
+import type { Db } from '../db/db.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from './clock.js';
+import type { FireResult, ScheduleFirer } from './schedule-firer.js';
+import { earliestDue } from './schedules-repo.js';
+
+export type ScheduleLoopDeps = {
+  db: Db;
+  clock: Clock;
+  firer: ScheduleFirer;
+  logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  /** Longest sleep between passes; the loop also wakes at the earliest next occurrence. */
+  intervalMs?: number;
+  /** Concurrent claim transactions in this process (SKIP LOCKED splits the due rows). */
+  concurrency?: number;
+  /** Observes every pass that claimed something (benchmarks, metrics). */
+  onPass?: (r: FireResult) => void;
+};
+
+/** A running firing loop; `close()` waits for the pass in flight. */
+export type ScheduleLoop = { close(): Promise<void>; /** Resolves after a full pass found nothing due. */ idle(): Promise<void> };
+
+const MIN_NAP_MS = 20;
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * The worker-role loop: passes back to back while rows are due, otherwise sleeps until the
+ * earliest next occurrence (at most `intervalMs`). Errors (PostgreSQL restart…) are logged and
+ * retried with a short backoff; nothing is lost since the state is all in PostgreSQL.
+ */
+export const startScheduleLoop = (deps: ScheduleLoopDeps): ScheduleLoop => {
+  const interval = deps.intervalMs ?? 1000;
+  const abort = new AbortController();
+  let idleWaiters: Array<() => void> = [];
+
+  const napMs = async (): Promise<number> => {
+    const at = await earliestDue(deps.db);
+    if (!at) return interval;
+    // A floor, so rows that are due but held by another process are not polled in a hot loop.
+    return Math.max(MIN_NAP_MS, Math.min(interval, at.getTime() - deps.clock.now().getTime()));
+  };
+
+  const worker = async (id: number) => {
+    let failures = 0;
+    while (!abort.signal.aborted) {
+      try {
+        const r = await deps.firer.fireDue();
+        failures = 0;
+        if (r.claimed > 0) {
+          deps.onPass?.(r);
+          if (r.missed > 0) deps.logger.warn({ missed: r.missed }, 'schedule occurrences missed (older than the grace window)');
+          deps.logger.debug({ worker: id, claimed: r.claimed, fired: r.fired.length, skipped: r.skipped, failed: r.failed }, 'schedule pass');
+        }
+        if (r.claimed >= deps.firer.batchSize) continue;
+        if (id === 0) {
+          const waiters = idleWaiters;
+          idleWaiters = [];
+          for (const w of waiters) w();
+        }
+        await sleep(await napMs(), abort.signal);
+      } catch (err) {
+        if (abort.signal.aborted) break;
+        failures++;
+        deps.logger.error({ err, failures }, 'schedule pass failed; retrying');
+        await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), abort.signal);
+      }
+    }
+  };
+
+  const workers = Array.from({ length: Math.max(1, deps.concurrency ?? 2) }, (_, i) => worker(i));
+
+  return {
+    async close() {
+      abort.abort();
+      await Promise.allSettled(workers);
+      for (const w of idleWaiters) w();
+      idleWaiters = [];
+    },
+    idle: () => new Promise<void>((resolve) => idleWaiters.push(resolve)),
+  };
+};

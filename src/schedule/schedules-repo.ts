@@ -1,0 +1,160 @@
+import type { PoolClient } from 'pg';
+import type { Queryable } from '../db/db.js';
+import type { ScheduleSpec } from './schedule-types.js';
+
+export type RunStatus = 'fired' | 'missed' | 'skipped_paused' | 'failed';
+
+/** One schedule's stored state: the spec and its next occurrence. */
+export type ScheduleRow = {
+  workflowId: string;
+  accountId: string;
+  workflowVersion: number;
+  spec: ScheduleSpec;
+  timezone: string;
+  nextRunAt: Date | null;
+  paused: boolean;
+  updatedAt: Date;
+};
+
+/** A due schedule as a firing loop claimed it, with what it needs to decide. */
+export type ClaimedSchedule = ScheduleRow & {
+  /** `spec.timezone`, else the account's zone as it is now. */
+  effectiveTimezone: string;
+  workflowPaused: boolean;
+  workflowDeleted: boolean;
+};
+
+export type NewRun = {
+  workflowId: string;
+  accountId: string;
+  occurrence: Date;
+  status: RunStatus;
+  activationId?: string | null;
+  error?: string | null;
+};
+
+export type ScheduleRun = NewRun & { id: number; activationId: string | null; error: string | null; recordedAt: Date };
+
+type Row = Record<string, any>;
+
+const toSchedule = (r: Row): ScheduleRow => ({
+  workflowId: r.workflow_id,
+  accountId: r.account_id,
+  workflowVersion: r.workflow_version,
+  spec: r.spec,
+  timezone: r.timezone,
+  nextRunAt: r.next_run_at,
+  paused: r.paused,
+  updatedAt: r.updated_at,
+});
+
+export const findScheduleForUpdate = async (tx: PoolClient, workflowId: string): Promise<ScheduleRow | null> => {
+  const res = await tx.query('SELECT * FROM workflow_schedules WHERE workflow_id = $1 FOR UPDATE', [workflowId]);
+  return res.rows[0] ? toSchedule(res.rows[0]) : null;
+};
+
+export const findSchedule = async (q: Queryable, accountId: string, workflowId: string): Promise<ScheduleRow | null> => {
+  const res = await q.query('SELECT * FROM workflow_schedules WHERE account_id = $1 AND workflow_id = $2', [accountId, workflowId]);
+  return res.rows[0] ? toSchedule(res.rows[0]) : null;
+};
+
+export const upsertSchedule = async (tx: PoolClient, s: Omit<ScheduleRow, 'updatedAt'>): Promise<void> => {
+  await tx.query(
+    `INSERT INTO workflow_schedules (workflow_id, account_id, workflow_version, spec, timezone, next_run_at, paused)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (workflow_id) DO UPDATE SET
+       workflow_version = EXCLUDED.workflow_version, spec = EXCLUDED.spec, timezone = EXCLUDED.timezone,
+       next_run_at = EXCLUDED.next_run_at, paused = EXCLUDED.paused, updated_at = now()`,
+    [s.workflowId, s.accountId, s.workflowVersion, JSON.stringify(s.spec), s.timezone, s.nextRunAt, s.paused],
+  );
+};
+
+export const deleteSchedules = async (q: Queryable, workflowIds: string[]): Promise<void> => {
+  if (workflowIds.length === 0) return;
+  await q.query('DELETE FROM workflow_schedules WHERE workflow_id = ANY($1::uuid[])', [workflowIds]);
+};
+
+export const accountTimezone = async (q: Queryable, accountId: string): Promise<string> => {
+  const res = await q.query('SELECT timezone FROM accounts WHERE id = $1', [accountId]);
+  return res.rows[0]?.timezone ?? 'UTC';
+};
+
+/**
+ * Claims up to `limit` schedules due at `now`, oldest first. Rows another loop holds are
+ * skipped, and so are rows whose workflow is being changed right now (its change hook holds
+ * the workflow row): they are picked up on a later pass, never waited on, so claims cannot
+ * deadlock with workflow edits. The locks last until the caller's transaction ends.
+ */
+export const claimDueSchedules = async (tx: PoolClient, now: Date, limit: number): Promise<ClaimedSchedule[]> => {
+  const res = await tx.query(
+    `SELECT s.*, COALESCE(s.spec->>'timezone', a.timezone) AS effective_timezone,
+            w.status AS workflow_status, w.deleted_at AS workflow_deleted_at
+       FROM workflow_schedules s
+       JOIN workflows w ON w.id = s.workflow_id
+       JOIN accounts a ON a.id = s.account_id
+      WHERE s.next_run_at <= $1
+      ORDER BY s.next_run_at
+      LIMIT $2
+      FOR UPDATE OF s SKIP LOCKED
+      FOR SHARE OF w SKIP LOCKED`,
+    [now, limit],
+  );
+  return res.rows.map((r) => ({
+    ...toSchedule(r),
+    effectiveTimezone: r.effective_timezone,
+    workflowPaused: r.workflow_status === 'paused',
+    workflowDeleted: r.workflow_deleted_at !== null,
+  }));
+};
+
+/** Moves claimed schedules to their next occurrence (null: none left). */
+export const advanceSchedules = async (tx: PoolClient, updates: Array<{ workflowId: string; nextRunAt: Date | null; timezone: string }>): Promise<void> => {
+  if (updates.length === 0) return;
+  await tx.query(
+    `UPDATE workflow_schedules s SET next_run_at = u.next_run_at, timezone = u.timezone, updated_at = now()
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS u(workflow_id, next_run_at, timezone)
+      WHERE s.workflow_id = u.workflow_id`,
+    [updates.map((u) => u.workflowId), updates.map((u) => u.nextRunAt), updates.map((u) => u.timezone)],
+  );
+};
+
+/** Records what happened to occurrences; an occurrence already recorded keeps its first record. */
+export const insertRuns = async (q: Queryable, runs: NewRun[]): Promise<void> => {
+  if (runs.length === 0) return;
+  await q.query(
+    `INSERT INTO schedule_runs (workflow_id, account_id, occurrence, status, activation_id, error)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::uuid[], $6::text[])
+     ON CONFLICT (workflow_id, occurrence) DO NOTHING`,
+    [
+      runs.map((r) => r.workflowId),
+      runs.map((r) => r.accountId),
+      runs.map((r) => r.occurrence),
+      runs.map((r) => r.status),
+      runs.map((r) => r.activationId ?? null),
+      runs.map((r) => r.error ?? null),
+    ],
+  );
+};
+
+export const listRuns = async (q: Queryable, accountId: string, workflowId: string, limit: number): Promise<ScheduleRun[]> => {
+  const res = await q.query(
+    `SELECT * FROM schedule_runs WHERE account_id = $1 AND workflow_id = $2 ORDER BY occurrence DESC LIMIT $3`,
+    [accountId, workflowId, limit],
+  );
+  return res.rows.map((r) => ({
+    id: r.id,
+    workflowId: r.workflow_id,
+    accountId: r.account_id,
+    occurrence: r.occurrence,
+    status: r.status,
+    activationId: r.activation_id,
+    error: r.error,
+    recordedAt: r.recorded_at,
+  }));
+};
+
+/** The earliest next occurrence of any schedule: the firing loop sleeps until then. */
+export const earliestDue = async (q: Queryable): Promise<Date | null> => {
+  const res = await q.query('SELECT min(next_run_at) AS at FROM workflow_schedules');
+  return res.rows[0]?.at ?? null;
+};
