@@ -38,7 +38,7 @@ export const weeklyScheduleSchema = z
     timezone: timezone.optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.everyWeeks !== 1 && !v.startDate) {
+    if ((v.everyWeeks === 2 || v.everyWeeks === 4) && !v.startDate) {
       ctx.addIssue({ code: 'custom', path: ['startDate'], message: `is required when repeating every ${v.everyWeeks} weeks (it anchors which weeks run)` });
     }
   });
@@ -72,7 +72,8 @@ export const monthlyScheduleSchema = z
       ctx.addIssue({ code: 'custom', path: ['dates'], message: 'give either dates or weekday, not both or neither' });
       return;
     }
-    if (v.dates && !v.dates.includes('last')) {
+    // Only a well-formed spec can be checked for never running.
+    if (ctx.issues.length === 0 && v.dates && !v.dates.includes('last')) {
       const earliest = Math.min(...(v.dates as number[]));
       if (!v.months.some((m) => maxDaysInMonth[m - 1]! >= earliest)) {
         ctx.addIssue({ code: 'custom', path: ['dates'], message: 'none of these dates exists in the chosen months, so it would never run' });
