@@ -6,6 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp, type RouteModule } from '../routes/app.js';
 import { accountRoutes } from '../routes/api/v1/account-routes.js';
+import { carrierRoutes } from '../routes/api/v1/carriers-routes.js';
+import { contactRoutes } from '../routes/api/v1/contacts-routes.js';
+import { groupRoutes } from '../routes/api/v1/groups-routes.js';
+import { lineRoutes } from '../routes/api/v1/lines-routes.js';
+import { workflowRoutes } from '../routes/api/v1/workflows-routes.js';
 import { apiV1 } from '../routes/api/v1/index.js';
 import { bearerAuthenticator, type Authenticator } from '../routes/auth.js';
 import { usersRoutes } from '../routes/api/v1/users-routes.js';
@@ -13,6 +18,11 @@ import { dashboardAuthenticator, dashboardModules } from '../routes/dashboard/in
 import { createSessionsService } from './users/sessions-service.js';
 import { createUsersService } from './users/users-service.js';
 import { createAccountsService } from './accounts/accounts-service.js';
+import { createCarriersService } from './carriers/carriers-service.js';
+import { createContactsService } from './contacts/contacts-service.js';
+import { createGroupsService } from './groups/groups-service.js';
+import { createLinesService } from './lines/lines-service.js';
+import { createWorkflowsService } from './workflows/workflows-service.js';
 import { createActivationService } from './activation/activation-service.js';
 import type { Config } from './config.js';
 import { createSecretBox } from './crypto.js';
@@ -42,13 +52,23 @@ export const buildServices = (infra: Infra) => {
   const schedules = createScheduleService({ db, clock });
   /** Keeps workflow_schedules in step with workflows: goes in the workflows service's onChange list. */
   const scheduleHook = createScheduleHook({ clock });
-  return { secrets, accounts, activations, users, sessions, clock, schedules, scheduleHook };
+  const carriers = createCarriersService({ db, secrets });
+  const lines = createLinesService({ db });
+  const contacts = createContactsService({ db });
+  const groups = createGroupsService({ db });
+  const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook] });
+  return { secrets, accounts, activations, users, sessions, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows };
 };
 export type Services = ReturnType<typeof buildServices>;
 
 /** Route modules under `/v1`, each with only the services it needs. */
 const apiModules = (s: Services): RouteModule[] => [
   { plugin: accountRoutes, opts: { accounts: s.accounts } },
+  { plugin: carrierRoutes, opts: { carriers: s.carriers } },
+  { plugin: lineRoutes, opts: { lines: s.lines } },
+  { plugin: contactRoutes, opts: { contacts: s.contacts } },
+  { plugin: groupRoutes, opts: { groups: s.groups } },
+  { plugin: workflowRoutes, opts: { workflows: s.workflows } },
   { plugin: usersRoutes, opts: { users: s.users } },
   { plugin: scheduleRoutes, opts: { schedules: s.schedules } },
 ];

@@ -68,8 +68,11 @@ export const webhookActionSchema = z.object({
     .url({ error: 'must be a URL' })
     .max(2000)
     .refine((u) => u.startsWith('https://'), 'must start with https://'),
-  /** Write-only: stored encrypted, shown as `authorizationSet: true`. */
-  authorization: z.string().min(1).max(2000).optional(),
+  /**
+   * Write-only: stored encrypted (`authorizationSealed`), shown as `authorizationSet: true`.
+   * On update, leaving it out keeps the stored value of the action with the same id; null clears it.
+   */
+  authorization: z.string().min(1).max(2000).nullish(),
   body: z.string().max(20_000).optional(),
   prompt: promptSchema.optional(),
 });
@@ -107,5 +110,9 @@ export type ConferenceAction = z.infer<typeof conferenceActionSchema>;
 export type PagerAction = z.infer<typeof pagerActionSchema>;
 export type WebhookAction = z.infer<typeof webhookActionSchema>;
 
+/** A webhook action as stored: the Authorization header sealed with SecretBox, never in clear. */
+export type StoredWebhookAction = Omit<WebhookAction, 'authorization'> & { authorizationSealed?: string };
+export type StoredAction = (Exclude<Action, WebhookAction> | StoredWebhookAction) & { id: string };
+
 /** The stored, immutable definition of one workflow version: every action has an id. */
-export type WorkflowDefinition = Omit<WorkflowInput, 'actions'> & { actions: Array<Action & { id: string }> };
+export type WorkflowDefinition = Omit<WorkflowInput, 'actions'> & { actions: StoredAction[] };

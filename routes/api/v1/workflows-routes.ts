@@ -1,0 +1,67 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { workflowInputSchema } from '../../../src/workflows/workflow-types.js';
+import type { WorkflowsService } from '../../../src/workflows/workflows-service.js';
+import { auth } from '../../auth.js';
+import { idParams, pageOf, pageQuery } from './pagination.js';
+
+export type WorkflowRoutesOpts = {
+  workflows: Pick<WorkflowsService, 'create' | 'update' | 'pause' | 'resume' | 'remove' | 'get' | 'list' | 'listVersions' | 'getVersion'>;
+};
+
+const actionOut = z.looseObject({ id: z.string(), type: z.enum(['notification', 'conference', 'pager', 'webhook']), authorizationSet: z.boolean().optional() });
+const definitionOut = {
+  name: z.string(),
+  description: z.string(),
+  codeActivation: z.looseObject({ lineId: z.string(), code: z.string() }).nullable(),
+  schedule: z.record(z.string(), z.unknown()).nullable(),
+  actions: z.array(actionOut),
+  placeholders: z.array(z.string()).describe('the [[placeholders]] an activation must fill'),
+};
+const workflowOut = z.object({
+  id: z.string(), status: z.enum(['active', 'paused']), version: z.number(), ...definitionOut, createdAt: z.date(), updatedAt: z.date(),
+});
+const versionOut = z.object({ version: z.number(), createdAt: z.date(), definition: z.object(definitionOut) });
+const tags = ['workflows'];
+
+const RULES = `Rules beyond the schema (400 naming the field, 409 for conflicts across the account): a code is unique per
+account also by keypad digits (RESQ and PERS both dial 7377); a workflow with code activation may not use
+[[placeholders]]; pager messages hold only 0-9 # * w; webhook URLs are https; a webhook body is JSON once its
+placeholders are filled; one conference action per phone line across the account; every line, group and attachment
+must belong to the account. A webhook \`authorization\` is write-only (\`authorizationSet\` in responses); on update,
+leaving it out keeps the stored value of the action with the same id, null clears it. Action ids you send are kept;
+actions without one get a new id.`;
+
+/** Workflows: each update makes a new immutable version; activations pin the version they ran. */
+export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRoutesOpts> = async (app, { workflows }) => {
+  app.get('/workflows', {
+    schema: { tags, querystring: pageQuery.extend({ status: z.enum(['active', 'paused']).optional() }), response: { 200: pageOf(workflowOut) } },
+  }, async (req) => workflows.list(auth(req).accountId, req.query));
+
+  app.post('/workflows', { schema: { tags, description: RULES, body: workflowInputSchema, response: { 201: workflowOut } } }, async (req, reply) =>
+    reply.status(201).send(await workflows.create(auth(req).accountId, req.body)));
+
+  app.get('/workflows/:id', { schema: { tags, params: idParams, response: { 200: workflowOut } } }, async (req) => workflows.get(auth(req).accountId, req.params.id));
+
+  app.put('/workflows/:id', {
+    schema: { tags, description: `Replaces the definition and makes a new version (status is kept).\n\n${RULES}`, params: idParams, body: workflowInputSchema, response: { 200: workflowOut } },
+  }, async (req) => workflows.update(auth(req).accountId, req.params.id, req.body));
+
+  app.delete('/workflows/:id', { schema: { tags, description: 'Soft delete: past activations keep their version.', params: idParams, response: { 204: z.null() } } }, async (req, reply) => {
+    await workflows.remove(auth(req).accountId, req.params.id);
+    return reply.status(204).send(null);
+  });
+
+  app.post('/workflows/:id/pause', { schema: { tags, description: 'A paused workflow refuses activations.', params: idParams, response: { 200: workflowOut } } }, async (req) =>
+    workflows.pause(auth(req).accountId, req.params.id));
+
+  app.post('/workflows/:id/resume', { schema: { tags, params: idParams, response: { 200: workflowOut } } }, async (req) =>
+    workflows.resume(auth(req).accountId, req.params.id));
+
+  app.get('/workflows/:id/versions', { schema: { tags, params: idParams, querystring: pageQuery, response: { 200: pageOf(versionOut) } } }, async (req) =>
+    workflows.listVersions(auth(req).accountId, req.params.id, req.query));
+
+  app.get('/workflows/:id/versions/:version', {
+    schema: { tags, params: idParams.extend({ version: z.coerce.number().int().min(1) }), response: { 200: versionOut } },
+  }, async (req) => workflows.getVersion(auth(req).accountId, req.params.id, req.params.version));
+};
