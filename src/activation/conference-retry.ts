@@ -1,0 +1,65 @@
+import type { Queue } from 'bullmq';
+import { withTransaction, type Db } from '../db/db.js';
+import { insertPlanned, toChange } from '../delivery/deliveries-repo.js';
+import { enqueueDeliveries } from '../delivery/delivery-queue.js';
+import type { FeedPublisher } from '../feed/feed.js';
+import type { Logger } from '../logger.js';
+import type { DeliveryBatchJob, TimerJob } from '../queue/queues.js';
+import { accountLines, completeIfDone, groupContacts, loadPlanInput } from './engine-repo.js';
+import { planConference } from './plan-rows.js';
+import { sendingLine } from './planner.js';
+
+export type ConferenceRetryDeps = {
+  db: Db;
+  queues: { deliveries: Queue<DeliveryBatchJob> };
+  feed: FeedPublisher;
+  settings: { batchSize: number };
+  logger: Logger;
+};
+
+/**
+ * The conference action's 2-minute check: if nobody of the first round answered, every
+ * recipient of its groups is called again, off-duty contacts included (recipient key
+ * `retry-<contact>`, so each person is called at most once more). Runs once per timer: the
+ * timer row is locked and closed in the same transaction.
+ */
+export const createConferenceRetry = (deps: ConferenceRetryDeps) => {
+  const run = async (job: TimerJob): Promise<'answered' | 'retried' | 'done'> => {
+    const outcome = await withTransaction(deps.db, async (tx) => {
+      const timer = await tx.query(
+        `SELECT * FROM engine_timers WHERE activation_id = $1 AND action_id = $2 AND kind = 'conference_retry' AND done_at IS NULL FOR UPDATE`,
+        [job.activationId, job.actionId],
+      );
+      if (!timer.rows[0]) return { outcome: 'done' as const, created: [], accountId: null };
+      const answered = await tx.query(
+        `SELECT 1 FROM deliveries WHERE activation_id = $1 AND action_id = $2 AND status IN ('answered', 'acknowledged') LIMIT 1`,
+        [job.activationId, job.actionId],
+      );
+      const input = await loadPlanInput(tx, job.activationId);
+      const action = input?.definition.actions.find((x) => x.id === job.actionId);
+      let created: Awaited<ReturnType<typeof insertPlanned>> = [];
+      const result = answered.rowCount || !input || action?.type !== 'conference' ? 'answered' as const : 'retried' as const;
+      if (result === 'retried' && input && action?.type === 'conference') {
+        const a = input.activation;
+        const contacts = await groupContacts(tx, a.accountId, action.groupIds, true);
+        const line = sendingLine(action, input, await accountLines(tx, a.accountId));
+        const scope = { activationId: a.id, workflowName: input.workflowName, placeholders: a.placeholders, inboundMessage: a.inboundMessage, recordingUrl: a.recordingUrl };
+        created = await insertPlanned(tx, a.accountId, a.id, planConference(action, contacts, scope, line, 2));
+      }
+      await tx.query(
+        `UPDATE engine_timers SET done_at = now(), outcome = $3 WHERE activation_id = $1 AND action_id = $2 AND kind = 'conference_retry'`,
+        [job.activationId, job.actionId, result],
+      );
+      return { outcome: result, created, accountId: input?.activation.accountId ?? null };
+    });
+    if (outcome.accountId) {
+      await deps.feed.publish(outcome.accountId, outcome.created.map(toChange));
+      const ids = outcome.created.filter((d) => d.status === 'pending').map((d) => d.id);
+      await enqueueDeliveries(deps.queues.deliveries, ids, deps.settings.batchSize, { tag: 'cr' });
+      await deps.feed.publish(outcome.accountId, await completeIfDone(deps.db, [job.activationId]));
+      deps.logger.info({ activationId: job.activationId, actionId: job.actionId, outcome: outcome.outcome, calls: ids.length }, 'conference retry checked');
+    }
+    return outcome.outcome;
+  };
+  return { run };
+};

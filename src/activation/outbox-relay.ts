@@ -1,0 +1,72 @@
+import type { Queue } from 'bullmq';
+import { withTransaction, type Db } from '../db/db.js';
+import type { Logger } from '../logger.js';
+import { isJobPending, type PlanJob } from '../queue/queues.js';
+import type { ActivationDispatcher } from './activation-service.js';
+import { setActivationStatus } from './engine-repo.js';
+
+export type OutboxRelayDeps = {
+  db: Db;
+  queue: Queue<PlanJob>;
+  settings: { redispatchAfterMs: number; maxAttempts?: number };
+  logger: Logger;
+};
+
+/**
+ * The outbox relay. Fast path: `dispatch` queues a just-committed activation at once (job id =
+ * activation id, so a repeat is a no-op) and notes it as dispatched. Slow path: `sweep` finds
+ * outbox rows not completed by the planner — never dispatched (the fast path failed or the
+ * process died) or dispatched long ago (Redis lost the job: restart, failover) — and queues them
+ * again. Rows are locked with FOR UPDATE SKIP LOCKED, so any number of workers can sweep.
+ */
+export const createOutboxRelay = (deps: OutboxRelayDeps) => {
+  const maxAttempts = deps.settings.maxAttempts ?? 20;
+
+  const dispatcher: ActivationDispatcher = {
+    async dispatch(activationIds) {
+      if (activationIds.length === 0) return;
+      await deps.queue.addBulk(activationIds.map((id) => ({ name: 'plan', data: { activationId: id }, opts: { jobId: id } })));
+      await deps.db.query(
+        `UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE topic = 'activation' AND ref_id = ANY($1::text[]) AND dispatched_at IS NULL`,
+        [activationIds],
+      );
+    },
+  };
+
+  /** One sweep; returns how many activations were queued again. */
+  const sweep = async (limit = 200): Promise<number> => {
+    return withTransaction(deps.db, async (tx) => {
+      const res = await tx.query(
+        `SELECT id, ref_id, attempts FROM outbox
+          WHERE topic = 'activation' AND completed_at IS NULL AND available_at <= now()
+            AND (dispatched_at IS NULL AND created_at < now() - interval '2 seconds'
+                 OR dispatched_at < now() - make_interval(secs => $1::double precision / 1000))
+          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [deps.settings.redispatchAfterMs, limit],
+      );
+      let requeued = 0;
+      for (const row of res.rows as Array<{ id: number; ref_id: string; attempts: number }>) {
+        const state = await isJobPending(deps.queue, row.ref_id);
+        if (state !== 'pending' && row.attempts >= maxAttempts) {
+          // The planner failed this activation over and over: give up loudly rather than loop.
+          await setActivationStatus(tx, row.ref_id, 'failed', { error: 'planning failed repeatedly' });
+          await tx.query('UPDATE outbox SET completed_at = now() WHERE id = $1', [row.id]);
+          deps.logger.error({ activationId: row.ref_id }, 'activation failed: planning failed repeatedly');
+          continue;
+        }
+        if (state !== 'pending') {
+          await (await deps.queue.getJob(row.ref_id))?.remove().catch(() => undefined);
+          await deps.queue.add('plan', { activationId: row.ref_id }, { jobId: row.ref_id });
+          requeued++;
+        }
+        await tx.query('UPDATE outbox SET dispatched_at = now(), attempts = attempts + $2 WHERE id = $1', [row.id, state === 'pending' ? 0 : 1]);
+      }
+      if (requeued) deps.logger.warn({ requeued }, 'outbox sweeper queued activations again');
+      return requeued;
+    });
+  };
+
+  return { dispatcher, sweep };
+};
+
+export type OutboxRelay = ReturnType<typeof createOutboxRelay>;

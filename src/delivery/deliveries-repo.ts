@@ -1,0 +1,204 @@
+import type { Queryable } from '../db/db.js';
+import type { DeliveryChange } from '../feed/feed.js';
+import type { DeliveryChannel } from './channel-port.js';
+import { statusesBefore, type DeliveryStatus } from './delivery-status.js';
+
+/** A stored delivery, as the engine works with it. */
+export type Delivery = {
+  id: string;
+  accountId: string;
+  activationId: string;
+  actionId: string;
+  recipientKey: string;
+  contactId: string | null;
+  channel: DeliveryChannel;
+  address: string | null;
+  status: DeliveryStatus;
+  skipReason: string | null;
+  provider: string | null;
+  providerId: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  attempts: number;
+  claimToken: string | null;
+  claimedAt: Date | null;
+  notBefore: Date | null;
+  payload: Record<string, unknown>;
+  meta: Record<string, unknown>;
+  updatedAt: Date;
+};
+
+export const toDelivery = (r: Record<string, any>): Delivery => ({
+  id: r.id, accountId: r.account_id, activationId: r.activation_id, actionId: r.action_id, recipientKey: r.recipient_key,
+  contactId: r.contact_id, channel: r.channel, address: r.address, status: r.status, skipReason: r.skip_reason,
+  provider: r.provider, providerId: r.provider_id, errorCode: r.error_code, errorMessage: r.error_message, attempts: r.attempts,
+  claimToken: r.claim_token, claimedAt: r.claimed_at, notBefore: r.not_before, payload: r.payload ?? {}, meta: r.meta ?? {},
+  updatedAt: r.updated_at,
+});
+
+export const toChange = (d: Pick<Delivery, 'id' | 'activationId' | 'actionId' | 'recipientKey' | 'contactId' | 'channel' | 'status' | 'skipReason' | 'errorCode'>): DeliveryChange => ({
+  type: 'delivery', activationId: d.activationId, deliveryId: d.id, actionId: d.actionId, recipientKey: d.recipientKey,
+  contactId: d.contactId, channel: d.channel, status: d.status, skipReason: d.skipReason, errorCode: d.errorCode, at: new Date().toISOString(),
+});
+
+/** A delivery the planner wants to exist. */
+export type PlannedDelivery = {
+  actionId: string;
+  recipientKey: string;
+  contactId: string | null;
+  channel: DeliveryChannel;
+  address: string | null;
+  status: 'pending' | 'skipped';
+  skipReason: string | null;
+  payload: Record<string, unknown>;
+  meta: Record<string, unknown>;
+};
+
+/**
+ * Inserts planned deliveries; an existing (activation, action, recipient, channel) is left as it
+ * is, so planning twice is harmless. Returns the new rows (identity and status only).
+ */
+export const insertPlanned = async (q: Queryable, accountId: string, activationId: string, rows: PlannedDelivery[]): Promise<Delivery[]> => {
+  const inserted: Delivery[] = [];
+  for (let i = 0; i < rows.length; i += 2000) {
+    const chunk = rows.slice(i, i + 2000);
+    const res = await q.query(
+      `INSERT INTO deliveries (account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta, final_at)
+       SELECT $1, $2, v.action_id, v.recipient_key, v.contact_id, v.channel, v.address, v.status, v.skip_reason, v.payload::jsonb, v.meta::jsonb,
+              CASE WHEN v.status = 'skipped' THEN now() END
+         FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+              AS v(action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta)
+       ON CONFLICT (activation_id, action_id, recipient_key, channel) DO NOTHING
+       RETURNING id, account_id, activation_id, action_id, recipient_key, contact_id, channel, status, skip_reason`,
+      [
+        accountId, activationId,
+        chunk.map((r) => r.actionId), chunk.map((r) => r.recipientKey), chunk.map((r) => r.contactId), chunk.map((r) => r.channel),
+        chunk.map((r) => r.address), chunk.map((r) => r.status), chunk.map((r) => r.skipReason),
+        chunk.map((r) => JSON.stringify(r.payload)), chunk.map((r) => JSON.stringify(r.meta)),
+      ],
+    );
+    inserted.push(...res.rows.map(toDelivery));
+  }
+  return inserted;
+};
+
+/** Ids of an activation's deliveries still waiting to be sent, in a stable order. */
+export const pendingIds = async (q: Queryable, activationId: string): Promise<string[]> => {
+  const res = await q.query(`SELECT id FROM deliveries WHERE activation_id = $1 AND status = 'pending' ORDER BY id`, [activationId]);
+  return res.rows.map((r) => r.id as string);
+};
+
+/**
+ * Claims the given deliveries that are `pending` and due: `sending` with a fresh claim token.
+ * Concurrent claimers never get the same row; a delivery is sent at most once per claim.
+ */
+export const claim = async (q: Queryable, ids: string[], token: string): Promise<Delivery[]> => {
+  const res = await q.query(
+    `UPDATE deliveries SET status = 'sending', claim_token = $2, claimed_at = now(), attempts = attempts + 1, updated_at = now()
+      WHERE id = ANY($1::uuid[]) AND status = 'pending' AND (not_before IS NULL OR not_before <= now() + interval '1 second')
+      RETURNING *`,
+    [ids, token],
+  );
+  return res.rows.map(toDelivery);
+};
+
+/** What became of one claimed delivery. `pending` gives it back (retry at `notBefore`). */
+export type Outcome = {
+  id: string;
+  status: DeliveryStatus;
+  provider?: string | null;
+  providerId?: string | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  notBefore?: Date | null;
+  /** Give back the attempt counted by the claim (rate limits are not attempts). */
+  uncount?: boolean;
+  meta?: Record<string, unknown> | null;
+};
+
+/**
+ * Stores the outcomes of claimed deliveries in one statement, only where the claim token still
+ * matches (a reconciler may have taken the row over). A status callback that already moved the
+ * row on keeps its status; the provider id is stored either way. Writes one delivery event each.
+ */
+export const finish = async (q: Queryable, token: string, outcomes: Outcome[]): Promise<Delivery[]> => {
+  if (outcomes.length === 0) return [];
+  const res = await q.query(
+    `WITH v AS (
+       SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::boolean[], $10::text[])
+         AS v(id, status, provider, provider_id, error_code, error_message, not_before, uncount, meta)
+     ), u AS (
+       UPDATE deliveries d SET
+         status = CASE WHEN d.status = 'sending' THEN v.status ELSE d.status END,
+         provider = COALESCE(v.provider, d.provider),
+         provider_id = COALESCE(d.provider_id, v.provider_id),
+         error_code = CASE WHEN d.status = 'sending' THEN v.error_code ELSE d.error_code END,
+         error_message = CASE WHEN d.status = 'sending' THEN v.error_message ELSE d.error_message END,
+         not_before = v.not_before,
+         attempts = CASE WHEN v.uncount THEN d.attempts - 1 ELSE d.attempts END,
+         claim_token = CASE WHEN v.status = 'pending' THEN NULL ELSE d.claim_token END,
+         sent_at = CASE WHEN v.provider_id IS NOT NULL THEN now() ELSE d.sent_at END,
+         final_at = CASE WHEN v.status NOT IN ('pending', 'sending') THEN COALESCE(d.final_at, now()) ELSE d.final_at END,
+         meta = CASE WHEN v.meta IS NULL THEN d.meta ELSE d.meta || v.meta::jsonb END,
+         updated_at = now()
+       FROM v WHERE d.id = v.id AND d.claim_token = $1
+       RETURNING d.*
+     ), e AS (
+       INSERT INTO delivery_events (delivery_id, account_id, status, detail)
+       SELECT u.id, u.account_id, v.status, jsonb_strip_nulls(jsonb_build_object('providerId', v.provider_id, 'errorCode', v.error_code, 'error', v.error_message))
+         FROM u JOIN v ON v.id = u.id
+     )
+     SELECT * FROM u`,
+    [
+      token, outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.provider ?? null),
+      outcomes.map((o) => o.providerId ?? null), outcomes.map((o) => o.errorCode ?? null), outcomes.map((o) => o.errorMessage ?? null),
+      outcomes.map((o) => o.notBefore ?? null), outcomes.map((o) => o.uncount ?? false), outcomes.map((o) => (o.meta ? JSON.stringify(o.meta) : null)),
+    ],
+  );
+  return res.rows.map(toDelivery);
+};
+
+export type Transition = {
+  accountId: string;
+  to: DeliveryStatus;
+  deliveryId?: string;
+  providerId?: string;
+  errorCode?: string | null;
+  sequence?: number | null;
+  detail?: Record<string, unknown>;
+};
+
+/**
+ * Moves a delivery forward to `to` (found by id, else by provider id, within the account): only
+ * from a lower-ranked status, so repeated and out-of-order callbacks are harmless. A call whose
+ * placing was in doubt (`failed` / `send_in_doubt`) is revived by any callback. Returns the row if
+ * it moved, null otherwise.
+ */
+export const transition = async (q: Queryable, t: Transition): Promise<Delivery | null> => {
+  const res = await q.query(
+    `WITH u AS (
+       UPDATE deliveries SET status = $3, error_code = $5, provider_id = COALESCE(provider_id, $4),
+              last_sequence = GREATEST(last_sequence, $6::int), final_at = COALESCE(final_at, now()), updated_at = now()
+        WHERE account_id = $1 AND (CASE WHEN $2::uuid IS NOT NULL THEN id = $2::uuid ELSE provider_id = $4 END)
+          AND (status = ANY($7::text[]) OR (status = 'failed' AND error_code = 'send_in_doubt' AND $3 <> 'failed'))
+        RETURNING *
+     ), e AS (
+       INSERT INTO delivery_events (delivery_id, account_id, status, detail)
+       SELECT id, account_id, $3, $8::jsonb FROM u
+     )
+     SELECT * FROM u`,
+    [t.accountId, t.deliveryId ?? null, t.to, t.providerId ?? null, t.errorCode ?? null, t.sequence ?? null, statusesBefore(t.to),
+      JSON.stringify({ ...(t.detail ?? {}), ...(t.errorCode ? { errorCode: t.errorCode } : {}) })],
+  );
+  return res.rows[0] ? toDelivery(res.rows[0]) : null;
+};
+
+export const findDelivery = async (q: Queryable, id: string, accountId?: string): Promise<Delivery | null> => {
+  const res = await q.query('SELECT * FROM deliveries WHERE id = $1 AND ($2::uuid IS NULL OR account_id = $2)', [id, accountId ?? null]);
+  return res.rows[0] ? toDelivery(res.rows[0]) : null;
+};
+
+export const findByProviderId = async (q: Queryable, accountId: string, providerId: string): Promise<Delivery | null> => {
+  const res = await q.query('SELECT * FROM deliveries WHERE account_id = $1 AND provider_id = $2', [accountId, providerId]);
+  return res.rows[0] ? toDelivery(res.rows[0]) : null;
+};

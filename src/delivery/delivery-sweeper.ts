@@ -1,0 +1,138 @@
+import type { Queue } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { completeIfDone } from '../activation/engine-repo.js';
+import type { Db } from '../db/db.js';
+import type { FeedPublisher } from '../feed/feed.js';
+import type { Logger } from '../logger.js';
+import { isJobPending, type DeliveryBatchJob, type TimerJob } from '../queue/queues.js';
+import type { TelephonyProvider } from '../telephony/telephony-port.js';
+import { finish, toChange, toDelivery, type Delivery, type Outcome } from './deliveries-repo.js';
+import { enqueueDeliveries } from './delivery-queue.js';
+import { fromMessageStatus } from './delivery-status.js';
+import type { LineDirectory } from './line-directory.js';
+
+export type DeliverySweeperDeps = {
+  db: Db;
+  queues: { deliveries: Queue<DeliveryBatchJob>; timers: Queue<TimerJob> };
+  lines: LineDirectory;
+  providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
+  feed: FeedPublisher;
+  settings: { staleAfterMs: number; inDoubtAfterMs: number; batchSize: number };
+  logger: Logger;
+};
+
+const ms = (n: number) => `make_interval(secs => ${Number(n) / 1000})`;
+
+/**
+ * Repairs what a crash or a Redis loss left behind, safely from any number of processes:
+ * - pending deliveries whose job is gone: queued again (claims make a duplicate job harmless);
+ * - deliveries left `sending` by a killed worker (no provider id, claimed long ago): an SMS is
+ *   looked up at the carrier (`findMessages`): found -> recorded as sent, not found -> sent
+ *   again; a call, e-mail, push or webhook cannot be looked up and is failed as `send_in_doubt`
+ *   rather than repeated (a late carrier callback for such a call still revives it);
+ * - due engine timers whose job is gone, and running activations that are in fact done.
+ */
+export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
+  const requeueStale = async (): Promise<number> => {
+    const res = await deps.db.query(
+      `UPDATE deliveries SET updated_at = now() WHERE id IN (
+         SELECT id FROM deliveries
+          WHERE status = 'pending' AND updated_at < now() - ${ms(deps.settings.staleAfterMs)}
+            AND (not_before IS NULL OR not_before < now() - ${ms(deps.settings.staleAfterMs)})
+          ORDER BY updated_at LIMIT 2000 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+    );
+    const ids = res.rows.map((r) => r.id as string);
+    if (ids.length) {
+      await enqueueDeliveries(deps.queues.deliveries, ids, deps.settings.batchSize, { tag: `s${Date.now()}` });
+      deps.logger.warn({ deliveries: ids.length }, 'sweeper queued stale deliveries again');
+    }
+    return ids.length;
+  };
+
+  /**
+   * Takes over in-doubt rows with a new claim token (the dead worker's token no longer matches);
+   * returns each with the time it was claimed before, from which the carrier is searched.
+   */
+  const takeInDoubt = async (token: string): Promise<Array<{ d: Delivery; claimedBefore: Date }>> => {
+    const res = await deps.db.query(
+      `WITH c AS (
+         SELECT id, claimed_at AS old_claimed_at FROM deliveries
+          WHERE status = 'sending' AND provider_id IS NULL AND claimed_at < now() - ${ms(deps.settings.inDoubtAfterMs)}
+          ORDER BY claimed_at LIMIT 100 FOR UPDATE SKIP LOCKED)
+       UPDATE deliveries d SET claim_token = $1, claimed_at = now(), updated_at = now() FROM c WHERE d.id = c.id
+       RETURNING d.*, c.old_claimed_at`,
+      [token],
+    );
+    return res.rows.map((r) => ({ d: toDelivery(r), claimedBefore: r.old_claimed_at as Date }));
+  };
+
+  const reconcileOne = async (d: Delivery, claimedBefore: Date): Promise<Outcome> => {
+    if (d.channel !== 'sms') {
+      return { id: d.id, status: 'failed', errorCode: 'send_in_doubt', errorMessage: 'the worker stopped while sending; not repeated to avoid a duplicate' };
+    }
+    const line = await deps.lines.get(String(d.payload.lineId ?? ''));
+    const provider = deps.providers[line.provider];
+    if (!provider || !d.address) return { id: d.id, status: 'failed', errorCode: 'send_in_doubt', errorMessage: 'cannot look up the carrier' };
+    const since = new Date(claimedBefore.getTime() - 60_000);
+    const found = (await provider.findMessages(line.credentials, { from: line.phoneNumber, to: d.address, since }))
+      .find((m) => m.body === d.payload.body);
+    if (found) {
+      return { id: d.id, status: fromMessageStatus(found.status) ?? 'queued', provider: provider.name, providerId: found.providerId, meta: { reconciled: true } };
+    }
+    return { id: d.id, status: 'pending', uncount: true, meta: { reconciled: true } };
+  };
+
+  const reconcileInDoubt = async (): Promise<number> => {
+    const token = randomUUID();
+    const rows = await takeInDoubt(token);
+    if (rows.length === 0) return 0;
+    const outcomes: Outcome[] = [];
+    for (const { d, claimedBefore } of rows) {
+      try {
+        outcomes.push(await reconcileOne(d, claimedBefore));
+      } catch (err) {
+        // Left `sending` with our token: the next sweep takes it over again.
+        deps.logger.warn({ err, deliveryId: d.id }, 'reconcile failed; will try again');
+      }
+    }
+    const stored = await finish(deps.db, token, outcomes);
+    const again = outcomes.filter((o) => o.status === 'pending').map((o) => o.id);
+    await enqueueDeliveries(deps.queues.deliveries, again, deps.settings.batchSize, { tag: `rc${Date.now()}` });
+    for (const d of stored) await deps.feed.publish(d.accountId, [toChange(d)]);
+    const done = await completeIfDone(deps.db, [...new Set(stored.map((d) => d.activationId))]);
+    for (const c of done) await deps.feed.publish(c.accountId, [c]);
+    deps.logger.warn({ reconciled: stored.length, resent: again.length }, 'sweeper reconciled sends left in doubt');
+    return stored.length;
+  };
+
+  const requeueTimers = async (): Promise<void> => {
+    const res = await deps.db.query(
+      `SELECT activation_id, action_id, kind FROM engine_timers WHERE done_at IS NULL AND due_at < now() - interval '5 seconds' LIMIT 100`,
+    );
+    for (const t of res.rows) {
+      const jobId = `cr-${t.activation_id}-${t.action_id}`;
+      if ((await isJobPending(deps.queues.timers, jobId)) === 'pending') continue;
+      await (await deps.queues.timers.getJob(jobId))?.remove().catch(() => undefined);
+      await deps.queues.timers.add('conference_retry', { activationId: t.activation_id, actionId: t.action_id, kind: t.kind }, { jobId });
+    }
+  };
+
+  const completeStuck = async (): Promise<void> => {
+    const res = await deps.db.query(
+      `SELECT id FROM activations WHERE status = 'running' AND created_at < now() - interval '10 seconds' ORDER BY created_at LIMIT 200`,
+    );
+    const done = await completeIfDone(deps.db, res.rows.map((r) => r.id));
+    for (const c of done) await deps.feed.publish(c.accountId, [c]);
+  };
+
+  /** One sweep of every kind. */
+  const sweep = async (): Promise<void> => {
+    await requeueStale();
+    await reconcileInDoubt();
+    await requeueTimers();
+    await completeStuck();
+  };
+
+  return { sweep, requeueStale, reconcileInDoubt };
+};

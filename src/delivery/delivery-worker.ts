@@ -1,0 +1,135 @@
+import { Worker, type Queue } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { completeIfDone } from '../activation/engine-repo.js';
+import type { Db } from '../db/db.js';
+import { ProviderError } from '../errors.js';
+import type { FeedPublisher } from '../feed/feed.js';
+import type { Logger } from '../logger.js';
+import type { DeliveryBatchJob } from '../queue/queues.js';
+import type { RateLimiter } from '../queue/rate-limiter.js';
+import type { ChannelResult, ChannelSender } from './channel-port.js';
+import { claim, finish, toChange, type Delivery, type Outcome } from './deliveries-repo.js';
+import { laterBatches, paceRows } from './delivery-pacing.js';
+import { enqueueDeliveries } from './delivery-queue.js';
+import { isCallChannel } from './delivery-status.js';
+import type { LineDirectory } from './line-directory.js';
+
+export type DeliveryWorkerDeps = {
+  db: Db;
+  senders: ChannelSender[];
+  lines: LineDirectory;
+  limiter: RateLimiter;
+  feed: FeedPublisher;
+  queue: Queue<DeliveryBatchJob>;
+  /** Applies carrier callbacks that arrived before the provider id was stored. */
+  afterSent?: (accountId: string, providerIds: string[]) => Promise<void>;
+  settings: { maxAttempts: number; backoffMs: number; batchSize: number; defaultSmsPerSecond: number; defaultCallsPerSecond: number };
+  logger: Logger;
+};
+
+/** The job data, plus `reserved`: its rows already hold send slots (see delivery-pacing.ts). */
+export type DeliveryJobData = DeliveryBatchJob & { reserved?: boolean };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Exponential backoff with jitter: base, 2x, 4x… capped at 10 minutes. */
+export const backoffMs = (base: number, attempt: number): number =>
+  Math.min(600_000, base * 2 ** Math.max(0, attempt - 1)) * (0.8 + Math.random() * 0.4);
+
+export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
+  const byChannel = new Map(deps.senders.flatMap((s) => s.channels.map((c) => [c, s] as const)));
+
+  const outcomeOf = (row: Delivery, res: ChannelResult): Outcome => {
+    const status = res.status === 'failed' ? 'failed' : res.status === 'skipped' ? 'skipped'
+      : res.status === 'delivered' ? 'delivered' : row.channel === 'sms' || isCallChannel(row.channel) ? 'queued' : 'sent';
+    return {
+      id: row.id, status, provider: res.provider ?? null, providerId: res.providerId ?? null,
+      errorCode: res.errorCode ?? null, errorMessage: res.errorMessage ?? null, meta: res.meta ?? null,
+    };
+  };
+
+  const errorOutcome = (row: Delivery, err: unknown): Outcome & { rateLimited?: boolean } => {
+    const pe = err instanceof ProviderError ? err : null;
+    if (pe?.rateLimited) return { id: row.id, status: 'pending', uncount: true, rateLimited: true };
+    const retryable = pe ? pe.retryable : true;
+    const code = pe?.providerCode ?? (pe ? 'provider_error' : 'internal_error');
+    const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+    if (retryable && row.attempts < deps.settings.maxAttempts) {
+      return { id: row.id, status: 'pending', errorCode: code, errorMessage: message, notBefore: new Date(Date.now() + backoffMs(deps.settings.backoffMs, row.attempts)) };
+    }
+    return { id: row.id, status: 'failed', errorCode: code, errorMessage: message };
+  };
+
+  const sendOne = async (row: Delivery, at: number): Promise<Outcome & { rateLimited?: boolean }> => {
+    const sender = byChannel.get(row.channel);
+    if (!sender) return { id: row.id, status: 'failed', errorCode: 'channel_unavailable', errorMessage: `no ${row.channel} sender is configured` };
+    const wait = at - Date.now();
+    if (wait > 0) await sleep(wait);
+    try {
+      const res = await sender.send({
+        deliveryId: row.id, accountId: row.accountId, activationId: row.activationId, actionId: row.actionId,
+        channel: row.channel, contactId: row.contactId, address: row.address, payload: row.payload, attempt: row.attempts,
+      });
+      return outcomeOf(row, res);
+    } catch (err) {
+      if (!(err instanceof ProviderError)) deps.logger.error({ err, deliveryId: row.id }, 'channel sender threw');
+      return errorOutcome(row, err);
+    }
+  };
+
+  /**
+   * Delivery job: claims its still-pending deliveries (at most once, whatever runs the job twice),
+   * paces them per line, sends each through its channel's sender and stores the outcomes in one
+   * statement. Transient errors come back later with backoff; a carrier 429 rate-limits the whole
+   * queue and the job is retried without counting an attempt; permanent errors fail the delivery
+   * with the carrier's code.
+   */
+  const process = async (data: DeliveryJobData): Promise<{ sent: number; deferred: number }> => {
+    const token = randomUUID();
+    const rows = await claim(deps.db, data.deliveryIds, token);
+    if (rows.length === 0) return { sent: 0, deferred: 0 };
+    const paced = await paceRows(rows, { lines: deps.lines, limiter: deps.limiter, defaults: { sms: deps.settings.defaultSmsPerSecond, calls: deps.settings.defaultCallsPerSecond } }, data.reserved ?? false);
+
+    const results = await Promise.all(paced.now.map(({ row, at }) => sendOne(row, at)));
+    const outcomes: Array<Outcome & { rateLimited?: boolean }> = [
+      ...results,
+      ...paced.later.map(({ row, at }) => ({ id: row.id, status: 'pending' as const, notBefore: new Date(at), uncount: true })),
+      ...paced.broken.map(({ row, error }) => ({ id: row.id, status: 'failed' as const, errorCode: 'line_not_found', errorMessage: error })),
+    ];
+    const stored = await finish(deps.db, token, outcomes.map(({ rateLimited: _r, ...o }) => o));
+
+    for (const b of laterBatches(paced.later, deps.settings.batchSize)) {
+      await deps.queue.add('send', { deliveryIds: b.ids, reserved: true } as DeliveryJobData, { jobId: `p-${b.ids[0]}-${b.at}`, delay: Math.max(0, b.at - Date.now()) });
+    }
+    for (const o of outcomes) {
+      if (o.status === 'pending' && o.notBefore && !paced.later.some((l) => l.row.id === o.id)) {
+        const attempts = rows.find((r) => r.id === o.id)?.attempts ?? 0;
+        await enqueueDeliveries(deps.queue, [o.id], 1, { tag: `r${attempts}`, delayMs: o.notBefore.getTime() - Date.now() });
+      }
+    }
+    await publishChanges(stored);
+    const sentIds = stored.filter((d) => d.providerId).map((d) => d.providerId!);
+    if (sentIds.length && deps.afterSent) await deps.afterSent(rows[0]!.accountId, sentIds);
+
+    if (outcomes.some((o) => o.rateLimited)) {
+      deps.logger.warn({ deliveries: outcomes.filter((o) => o.rateLimited).length }, 'carrier rate limit: slowing the delivery queue');
+      await deps.queue.rateLimit(1000);
+      throw Worker.RateLimitError();
+    }
+    return { sent: results.filter((r) => r.status !== 'pending' && r.status !== 'failed').length, deferred: paced.later.length };
+  };
+
+  const publishChanges = async (stored: Delivery[]) => {
+    if (stored.length === 0) return;
+    const byAccount = new Map<string, Delivery[]>();
+    for (const d of stored) byAccount.set(d.accountId, [...(byAccount.get(d.accountId) ?? []), d]);
+    for (const [accountId, list] of byAccount) {
+      const done = await completeIfDone(deps.db, [...new Set(list.map((d) => d.activationId))]);
+      await deps.feed.publish(accountId, [...list.map(toChange), ...done]);
+    }
+  };
+
+  return { process };
+};
+
+export type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;

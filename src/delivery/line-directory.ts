@@ -1,0 +1,33 @@
+import { loadLineCarrier, type LineCarrier } from '../carriers/carrier-credentials.js';
+import type { SecretBox } from '../crypto.js';
+import type { Db } from '../db/db.js';
+
+/**
+ * Sending lines with their provider, decrypted credentials and pace, cached in memory for a few
+ * seconds so a fan-out of thousands does not read the same line thousands of times. Credentials
+ * stay in memory only.
+ */
+export type LineDirectory = { get(lineId: string): Promise<LineCarrier> };
+
+export const createLineDirectory = (deps: { db: Db; secrets: Pick<SecretBox, 'open'>; ttlMs?: number }): LineDirectory => {
+  const ttl = deps.ttlMs ?? 10_000;
+  const cache = new Map<string, { at: number; line: Promise<LineCarrier> }>();
+  return {
+    get(lineId) {
+      const hit = cache.get(lineId);
+      if (hit && Date.now() - hit.at < ttl) return hit.line;
+      const line = loadLineCarrier(deps.db, deps.secrets, lineId);
+      line.catch(() => cache.delete(lineId));
+      cache.set(lineId, { at: Date.now(), line });
+      if (cache.size > 1000) cache.delete(cache.keys().next().value!);
+      return line;
+    },
+  };
+};
+
+/** Messages or calls per second from this line, or null for no limit. */
+export const linePace = (line: Pick<LineCarrier, 'settings'>, kind: 'sms' | 'calls', defaults: { sms: number; calls: number }): number | null => {
+  const v = line.settings[kind === 'sms' ? 'smsPerSecond' : 'callsPerSecond'];
+  const pace = typeof v === 'number' && v > 0 ? v : kind === 'sms' ? defaults.sms : defaults.calls;
+  return pace > 0 ? pace : null;
+};

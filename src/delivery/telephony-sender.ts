@@ -1,0 +1,56 @@
+import { ProviderError } from '../errors.js';
+import type { TelephonyProvider } from '../telephony/telephony-port.js';
+import type { ChannelResult, ChannelSender, DeliveryJob } from './channel-port.js';
+import type { LineDirectory } from './line-directory.js';
+
+export type TelephonySenderDeps = {
+  lines: LineDirectory;
+  providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
+  publicUrl: string;
+};
+
+/** Where the carrier fetches the TwiML of a call Switchboard places, per channel. */
+const twimlPath: Record<string, string> = { voice: 'notify', conference: 'conference', pager: 'pager' };
+
+/** `PUBLIC_URL/webhooks/twilio/status?delivery=<id>` (and `kind` for calls). */
+export const statusCallbackUrl = (publicUrl: string, deliveryId: string, kind?: string): string =>
+  `${publicUrl}/webhooks/twilio/status?delivery=${deliveryId}${kind ? `&kind=${kind}` : ''}`;
+
+export const outboundTwimlUrl = (publicUrl: string, channel: string, deliveryId: string): string =>
+  `${publicUrl}/webhooks/twilio/outbound/${twimlPath[channel]}?delivery=${deliveryId}`;
+
+/**
+ * Sends sms, voice (text-to-voice), conference and pager deliveries through the provider of the
+ * sending line named in the payload (`lineId`, chosen by the planner). Calls fetch their TwiML
+ * from `/webhooks/twilio/outbound/<notify|conference|pager>?delivery=<id>`; every send asks for
+ * status callbacks on `/webhooks/twilio/status?delivery=<id>`. Errors are the provider's
+ * `ProviderError`s (retry contract in telephony-port.ts).
+ */
+export const createTelephonySender = (deps: TelephonySenderDeps): ChannelSender => ({
+  channels: ['sms', 'voice', 'conference', 'pager'],
+  async send(job: DeliveryJob): Promise<ChannelResult> {
+    const lineId = String(job.payload.lineId ?? '');
+    if (!lineId || !job.address) throw new ProviderError('delivery has no sending line or address', { providerCode: 'no_route', retryable: false });
+    const line = await deps.lines.get(lineId);
+    const provider = deps.providers[line.provider];
+    if (!provider) throw new ProviderError(`no ${line.provider} provider is configured`, { providerCode: 'no_provider', retryable: false });
+    if (job.channel === 'sms') {
+      const r = await provider.sendSms(line.credentials, {
+        from: line.phoneNumber,
+        to: job.address,
+        body: String(job.payload.body ?? ''),
+        statusCallbackUrl: statusCallbackUrl(deps.publicUrl, job.deliveryId),
+      });
+      return { status: 'sent', provider: provider.name, providerId: r.providerId, meta: { carrierStatus: r.status } };
+    }
+    const r = await provider.placeCall(line.credentials, {
+      from: line.phoneNumber,
+      to: job.address,
+      twimlUrl: outboundTwimlUrl(deps.publicUrl, job.channel, job.deliveryId),
+      statusCallbackUrl: statusCallbackUrl(deps.publicUrl, job.deliveryId, job.channel),
+      statusEvents: ['initiated', 'ringing', 'answered', 'completed'],
+      timeoutSeconds: 30,
+    });
+    return { status: 'sent', provider: provider.name, providerId: r.providerId, meta: { carrierStatus: r.status } };
+  },
+});

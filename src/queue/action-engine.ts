@@ -1,0 +1,135 @@
+import type { Redis } from 'ioredis';
+import { createConferenceRetry } from '../activation/conference-retry.js';
+import { createOutboxRelay } from '../activation/outbox-relay.js';
+import { createPlanner } from '../activation/planner.js';
+import type { Config } from '../config.js';
+import type { SecretBox } from '../crypto.js';
+import type { Db } from '../db/db.js';
+import type { ChannelSender } from '../delivery/channel-port.js';
+import { createDeliverySweeper } from '../delivery/delivery-sweeper.js';
+import { createDeliveryWorker, type DeliveryJobData } from '../delivery/delivery-worker.js';
+import { createLineDirectory } from '../delivery/line-directory.js';
+import type { NotificationExtras } from '../delivery/notification-extras-port.js';
+import { createOutboundCalls } from '../delivery/outbound-calls.js';
+import { createDeliveryStatus } from '../delivery/status-listener.js';
+import { createTelephonySender } from '../delivery/telephony-sender.js';
+import { createFeedPublisher, createFeedSubscriber } from '../feed/feed.js';
+import type { Logger } from '../logger.js';
+import type { TelephonyProvider } from '../telephony/telephony-port.js';
+import { createEngineQueues, createWorker, type PlanJob, type TimerJob } from './queues.js';
+import { createRateLimiter } from './rate-limiter.js';
+
+export type EngineConfig = Pick<Config,
+  | 'REDIS_PREFIX' | 'PUBLIC_URL' | 'WORKER_CONCURRENCY' | 'PLANNER_CONCURRENCY' | 'DELIVERY_BATCH_SIZE' | 'QUEUE_LOCK_MS'
+  | 'SWEEP_INTERVAL_MS' | 'OUTBOX_REDISPATCH_AFTER_MS' | 'DELIVERY_STALE_AFTER_MS' | 'SEND_IN_DOUBT_AFTER_MS'
+  | 'DELIVERY_MAX_ATTEMPTS' | 'DELIVERY_BACKOFF_MS' | 'CONFERENCE_RETRY_AFTER_MS' | 'DEFAULT_SMS_PER_SECOND' | 'DEFAULT_CALLS_PER_SECOND'>;
+
+export type ActionEngineDeps = {
+  config: EngineConfig;
+  db: Db;
+  redis: Redis;
+  logger: Logger;
+  secrets: Pick<SecretBox, 'open'>;
+  /** Carrier adapters by line provider; a line whose provider is missing fails its sends. */
+  providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
+  /** Senders for the other channels (email, push, webhook) from the channels feature. */
+  senders?: ChannelSender[];
+  extras?: NotificationExtras;
+};
+
+type Closeable = { close(): Promise<void> };
+
+/**
+ * The action engine, assembled: outbox relay (fast path + sweeper), planner, delivery workers,
+ * status listener, outbound call scripts and the live feed. Building it does no I/O; `start()`
+ * runs the workers and the sweeper loop (worker role only).
+ */
+export const createActionEngine = (deps: ActionEngineDeps) => {
+  const c = deps.config;
+  const prefix = c.REDIS_PREFIX;
+  const queues = createEngineQueues(deps.redis, { prefix, lockMs: c.QUEUE_LOCK_MS });
+  const feed = createFeedPublisher(deps.redis, prefix);
+  const feedSubscriber = createFeedSubscriber(deps.redis, prefix);
+  const lines = createLineDirectory({ db: deps.db, secrets: deps.secrets });
+  const extras = deps.extras ?? {};
+  const relay = createOutboxRelay({ db: deps.db, queue: queues.activations, settings: { redispatchAfterMs: c.OUTBOX_REDISPATCH_AFTER_MS }, logger: deps.logger });
+  const status = createDeliveryStatus({ db: deps.db, redis: deps.redis, prefix, feed });
+  const outboundCalls = createOutboundCalls({ db: deps.db, status, polls: extras.polls });
+
+  const start = (): Closeable[] => {
+    const log = deps.logger;
+    const planner = createPlanner({
+      db: deps.db, queues, feed, extras, logger: log,
+      settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },
+    });
+    const retry = createConferenceRetry({ db: deps.db, queues, feed, settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log });
+    const delivery = createDeliveryWorker({
+      db: deps.db, lines, feed, queue: queues.deliveries, logger: log,
+      limiter: createRateLimiter(deps.redis, prefix),
+      senders: [createTelephonySender({ lines, providers: deps.providers, publicUrl: c.PUBLIC_URL }), ...(deps.senders ?? [])],
+      afterSent: status.afterSent,
+      settings: {
+        maxAttempts: c.DELIVERY_MAX_ATTEMPTS, backoffMs: c.DELIVERY_BACKOFF_MS, batchSize: c.DELIVERY_BATCH_SIZE,
+        defaultSmsPerSecond: c.DEFAULT_SMS_PER_SECOND, defaultCallsPerSecond: c.DEFAULT_CALLS_PER_SECOND,
+      },
+    });
+    const sweeper = createDeliverySweeper({
+      db: deps.db, queues, lines, providers: deps.providers, feed, logger: log,
+      settings: { staleAfterMs: c.DELIVERY_STALE_AFTER_MS, inDoubtAfterMs: c.SEND_IN_DOUBT_AFTER_MS, batchSize: c.DELIVERY_BATCH_SIZE },
+    });
+    const settings = { prefix, lockMs: c.QUEUE_LOCK_MS };
+    const workers = [
+      createWorker<PlanJob>('activations', async (job) => planner.plan(job.data.activationId), deps.redis, { ...settings, concurrency: c.PLANNER_CONCURRENCY }),
+      createWorker<DeliveryJobData>('deliveries', async (job) => delivery.process(job.data), deps.redis, { ...settings, concurrency: c.WORKER_CONCURRENCY }),
+      createWorker<TimerJob>('engine-timers', async (job) => retry.run(job.data), deps.redis, { ...settings, concurrency: 2 }),
+    ];
+    for (const w of workers) {
+      w.worker.on('failed', (job, err) => log.error({ err, queue: w.worker.name, jobId: job?.id }, 'engine job failed'));
+    }
+
+    let stopped = false;
+    let timer: NodeJS.Timeout | null = null;
+    let running: Promise<void> = Promise.resolve();
+    const tick = () => {
+      running = (async () => {
+        try {
+          await relay.sweep();
+          await sweeper.sweep();
+        } catch (err) {
+          log.warn({ err }, 'engine sweep failed; next sweep retries');
+        }
+      })().finally(() => {
+        if (!stopped) timer = setTimeout(tick, c.SWEEP_INTERVAL_MS);
+      });
+    };
+    timer = setTimeout(tick, Math.min(1000, c.SWEEP_INTERVAL_MS));
+    return [
+      {
+        async close() {
+          stopped = true;
+          if (timer) clearTimeout(timer);
+          await running;
+        },
+      },
+      ...workers,
+    ];
+  };
+
+  return {
+    queues,
+    feed,
+    feedSubscriber,
+    dispatcher: relay.dispatcher,
+    statusListener: status.listener,
+    deliveryStatus: status,
+    outboundCalls,
+    start,
+    /** Producer-side connections (queues, feed subscriber); workers close through `start()`'s handles. */
+    async close() {
+      await feedSubscriber.close();
+      await queues.close();
+    },
+  };
+};
+
+export type ActionEngine = ReturnType<typeof createActionEngine>;

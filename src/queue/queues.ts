@@ -1,0 +1,98 @@
+import { Queue, Worker, type Job, type JobsOptions, type Processor } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/**
+ * BullMQ wiring for the action engine. Every queue and worker uses `prefix: REDIS_PREFIX` (a
+ * hash tag, so all keys share one Redis Cluster slot) and job ids without ':' (BullMQ refuses them).
+ *
+ * - `activations`: planner jobs, job id = activation id.
+ * - `deliveries`: delivery jobs (a batch of delivery ids), retries and re-queued strays.
+ * - `engine-timers`: delayed engine work (the conference retry after 2 minutes).
+ */
+export const queueNames = { activations: 'activations', deliveries: 'deliveries', timers: 'engine-timers' } as const;
+export type QueueName = (typeof queueNames)[keyof typeof queueNames];
+
+/** Planner job payload: the activation to expand into deliveries. */
+export type PlanJob = { activationId: string };
+/** Delivery job payload: deliveries to claim and send; ones no longer `pending` are ignored. */
+export type DeliveryBatchJob = { deliveryIds: string[] };
+/** Timer job payload (see `engine_timers`). */
+export type TimerJob = { activationId: string; actionId: string; kind: 'conference_retry' };
+
+export type QueueSettings = { prefix: string; lockMs: number };
+
+/** Jobs are kept briefly so a repeated add with the same id is a no-op, then removed. */
+const keep: JobsOptions = { removeOnComplete: { age: 3600, count: 20_000 }, removeOnFail: { age: 24 * 3600 } };
+
+export type EngineQueues = {
+  activations: Queue<PlanJob>;
+  deliveries: Queue<DeliveryBatchJob>;
+  timers: Queue<TimerJob>;
+  close(): Promise<void>;
+};
+
+/** The producer side; shares one connection (non-blocking commands only). */
+export const createEngineQueues = (connection: Redis, s: QueueSettings): EngineQueues => {
+  const opts = { connection, prefix: s.prefix, defaultJobOptions: keep, skipWaitingForReady: true };
+  const activations = new Queue<PlanJob>(queueNames.activations, {
+    ...opts,
+    defaultJobOptions: { ...keep, attempts: 8, backoff: { type: 'exponential', delay: 1000 } },
+  });
+  const deliveries = new Queue<DeliveryBatchJob>(queueNames.deliveries, opts);
+  const timers = new Queue<TimerJob>(queueNames.timers, {
+    ...opts,
+    defaultJobOptions: { ...keep, attempts: 10, backoff: { type: 'exponential', delay: 1000 } },
+  });
+  return {
+    activations,
+    deliveries,
+    timers,
+    async close() {
+      await Promise.allSettled([activations.close(), deliveries.close(), timers.close()]);
+    },
+  };
+};
+
+/** A running worker and the connection it owns. */
+export type EngineWorker<T> = { worker: Worker<T>; close(): Promise<void> };
+
+/**
+ * A worker on its own connection (BullMQ needs `maxRetriesPerRequest: null` and duplicates it
+ * again for blocking reads). `lockMs` bounds how long a job of a killed process stays invisible
+ * before another worker takes it over (stalled-job recovery). `close()` waits for running jobs.
+ */
+export const createWorker = <T>(
+  name: QueueName,
+  processor: Processor<T>,
+  connection: Redis,
+  s: QueueSettings & { concurrency: number },
+): EngineWorker<T> => {
+  const own = connection.duplicate({ maxRetriesPerRequest: null });
+  own.on('error', () => undefined);
+  const worker = new Worker<T>(name, processor, {
+    connection: own,
+    prefix: s.prefix,
+    concurrency: s.concurrency,
+    lockDuration: s.lockMs,
+    stalledInterval: Math.max(500, Math.floor(s.lockMs / 2)),
+    maxStalledCount: 10,
+  });
+  worker.on('error', () => undefined); // connection blips: BullMQ reconnects by itself
+  return {
+    worker,
+    async close() {
+      await worker.close().catch(() => undefined);
+      await own.quit().catch(() => undefined);
+    },
+  };
+};
+
+/** True when a job with this id is still waiting, delayed or running in `queue`. */
+export const isJobPending = async (queue: Queue<any>, jobId: string): Promise<'pending' | 'failed' | 'absent'> => {
+  const state = await queue.getJobState(jobId);
+  if (state === 'failed') return 'failed';
+  if (state === 'completed' || state === 'unknown') return 'absent';
+  return 'pending';
+};
+
+export type { Job };
