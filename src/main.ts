@@ -14,6 +14,8 @@ import { workflowRoutes } from '../routes/api/v1/workflows-routes.js';
 import { apiV1 } from '../routes/api/v1/index.js';
 import { bearerAuthenticator, type Authenticator } from '../routes/auth.js';
 import { usersRoutes } from '../routes/api/v1/users-routes.js';
+import { softphoneRoutes } from '../routes/api/v1/softphone-routes.js';
+import { createSoftphoneLines } from './softphone/softphone-lines.js';
 import { dashboardAuthenticator, dashboardModules } from '../routes/dashboard/index.js';
 import { createSessionsService } from './users/sessions-service.js';
 import { createUsersService } from './users/users-service.js';
@@ -48,6 +50,7 @@ export const buildServices = (infra: Infra) => {
   const activations = createActivationService({ db });
   const users = createUsersService({ db });
   const sessions = createSessionsService({ db, ttlSeconds: Math.round(config.SESSION_TTL_HOURS * 3600) });
+  const softphone = createSoftphoneLines({ db, secrets, secretKey: config.SECRET_KEY, publicUrl: config.PUBLIC_URL });
   const clock = systemClock;
   const schedules = createScheduleService({ db, clock });
   /** Keeps workflow_schedules in step with workflows: goes in the workflows service's onChange list. */
@@ -57,7 +60,7 @@ export const buildServices = (infra: Infra) => {
   const contacts = createContactsService({ db });
   const groups = createGroupsService({ db });
   const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook] });
-  return { secrets, accounts, activations, users, sessions, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows };
+  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -70,6 +73,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: groupRoutes, opts: { groups: s.groups } },
   { plugin: workflowRoutes, opts: { workflows: s.workflows } },
   { plugin: usersRoutes, opts: { users: s.users } },
+  { plugin: softphoneRoutes, opts: { softphone: s.softphone, secrets: s.secrets } },
   { plugin: scheduleRoutes, opts: { schedules: s.schedules } },
 ];
 

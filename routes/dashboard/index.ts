@@ -7,6 +7,7 @@ import type { RouteModule } from '../app.js';
 import type { Authenticator } from '../auth.js';
 import { authRoutes } from './auth-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
+import { softphoneAudioRoutes } from './softphone-audio.js';
 import { cookieSettings, sessionAuthenticator } from './session-auth.js';
 
 type DashboardConfig = Pick<Config, 'PUBLIC_URL' | 'SECURE_COOKIES' | 'SESSION_TTL_HOURS' | 'REDIS_PREFIX' | 'LOGIN_RATE_LIMIT'>;
@@ -17,7 +18,7 @@ const cookieFor = (config: DashboardConfig) => cookieSettings(config.PUBLIC_URL,
 export const dashboardAuthenticator = (config: DashboardConfig, sessions: Pick<SessionsService, 'resolve' | 'checkCsrf'>): Authenticator =>
   sessionAuthenticator({ sessions, cookie: cookieFor(config), publicUrl: config.PUBLIC_URL });
 
-/** Top-level modules: `/auth/*` (sign-in) and the single-page app at `/`. */
+/** Top-level modules: `/auth/*` (sign-in), the softphone's recordings and the single-page app at `/`. */
 export const dashboardModules = (
   config: DashboardConfig,
   s: { users: UsersService; sessions: SessionsService; accounts: AccountsService },
@@ -30,5 +31,6 @@ export const dashboardModules = (
       redisPrefix: config.REDIS_PREFIX, loginRateLimit: config.LOGIN_RATE_LIMIT,
     },
   },
+  { plugin: softphoneAudioRoutes },
   { plugin: dashboardRoutes },
 ];

@@ -53,9 +53,6 @@ export const memberWritableRoutes = new Set<string>([
   'POST /v1/workflows/:id/activations',
   'POST /v1/activations',
   'POST /v1/activations/:id/cancel',
-  'POST /v1/softphone/calls',
-  'POST /v1/softphone/calls/:callId/input',
-  'POST /v1/softphone/sms',
 ]);
 
 /**

@@ -1,0 +1,122 @@
+// Boot, session and hash router. Pages load on demand, so the first load fetches only this, api.js and dom.js.
+import { api, handleUnauthorized, setCsrf } from './api.js';
+import { alertBox, clear, h } from './dom.js';
+
+const routes = [
+  [/^#\/login$/, 'login'],
+  [/^#\/workflows\/?$/, 'workflows'],
+  [/^#\/workflows\/new$/, 'workflow-edit'],
+  [/^#\/workflows\/([\w-]+)\/activate$/, 'activate'],
+  [/^#\/workflows\/([\w-]+)$/, 'workflow-edit'],
+  [/^#\/activations\/([\w-]+)$/, 'activation'],
+  [/^#\/history\/?$/, 'history'],
+  [/^#\/lines\/?$/, 'lines'],
+  [/^#\/contacts\/?$/, 'contacts'],
+  [/^#\/contacts\/([\w-]+)$/, 'contact'],
+  [/^#\/softphone\/?$/, 'softphone'],
+  [/^#\/users\/?$/, 'users'],
+];
+
+const ctx = {
+  me: null,
+  get isAdmin() {
+    return this.me?.user.role === 'admin';
+  },
+  navigate: (hash) => {
+    if (location.hash === hash) render();
+    else location.hash = hash;
+  },
+  refreshSession: () => loadSession(),
+};
+
+let cleanup = null;
+const main = document.getElementById('main');
+
+async function loadSession() {
+  try {
+    ctx.me = await api.get('/auth/me');
+    setCsrf(ctx.me.csrfToken);
+  } catch {
+    ctx.me = null;
+    setCsrf(null);
+  }
+  const header = document.querySelector('header.top');
+  header.hidden = !ctx.me;
+  if (ctx.me) {
+    document.getElementById('who').textContent = `${ctx.me.user.name || ctx.me.user.email} · ${ctx.me.account.name}`;
+    for (const el of document.querySelectorAll('[data-admin]')) el.hidden = !ctx.isAdmin;
+  }
+}
+
+async function render() {
+  cleanup?.();
+  cleanup = null;
+  const hash = location.hash || '#/workflows';
+  if (!ctx.me && hash !== '#/login') {
+    sessionStorage.setItem('sb-after-login', hash);
+    location.replace('#/login');
+    return;
+  }
+  let match = null;
+  let page = null;
+  for (const [re, name] of routes) {
+    match = re.exec(hash.split('?')[0]);
+    if (match) {
+      page = name;
+      break;
+    }
+  }
+  for (const a of document.querySelectorAll('nav a')) {
+    if (hash.startsWith(a.getAttribute('href'))) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  closeMenu();
+  if (!page) {
+    clear(main).append(alertBox('There is no such page.'), h('p', {}, h('a', { href: '#/workflows' }, 'Go to workflows')));
+    return;
+  }
+  try {
+    const mod = await import(`./pages/${page}.js`);
+    clear(main);
+    const params = match.slice(1);
+    const query = new URLSearchParams(hash.split('?')[1] ?? '');
+    cleanup = (await mod.render(main, { params, query }, ctx)) ?? null;
+    const heading = main.querySelector('[data-autofocus]');
+    if (heading && document.activeElement === document.body) heading.focus({ preventScroll: true });
+    else heading?.focus({ preventScroll: true });
+  } catch (err) {
+    clear(main).append(alertBox(err?.message ?? 'Something went wrong.'));
+  }
+}
+
+function closeMenu() {
+  const t = document.querySelector('.menu-toggle');
+  t?.setAttribute('aria-expanded', 'false');
+  document.getElementById('nav')?.classList.remove('open');
+}
+
+document.querySelector('.menu-toggle').addEventListener('click', (e) => {
+  const open = e.currentTarget.getAttribute('aria-expanded') !== 'true';
+  e.currentTarget.setAttribute('aria-expanded', String(open));
+  document.getElementById('nav').classList.toggle('open', open);
+});
+
+document.getElementById('logout').addEventListener('click', async () => {
+  await api.post('/auth/logout').catch(() => {});
+  ctx.me = null;
+  setCsrf(null);
+  document.querySelector('header.top').hidden = true;
+  location.hash = '#/login';
+});
+
+handleUnauthorized(() => {
+  if (!ctx.me) return;
+  ctx.me = null;
+  document.querySelector('header.top').hidden = true;
+  sessionStorage.setItem('sb-after-login', location.hash);
+  location.hash = '#/login';
+});
+
+window.addEventListener('hashchange', render);
+await loadSession();
+await render();

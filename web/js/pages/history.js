@@ -1,0 +1,65 @@
+import { listActivations } from '../activations-api.js';
+import { getAll } from '../api.js';
+import { pick } from '../controls.js';
+import { alertBox, badge, field, formatTime, h, pageTitle } from '../dom.js';
+
+const SOURCES = ['', 'dashboard', 'api', 'ivr', 'sms', 'schedule', 'rule', 'sequence', 'call_tracking', 'agent'];
+const STATUSES = ['', 'queued', 'planning', 'running', 'completed', 'failed'];
+
+/** Activations, newest first, filtered by workflow, source, status and date range; "Load more" pages on. */
+export async function render(main, { query }) {
+  main.append(pageTitle('History'));
+  const workflows = await getAll('/v1/workflows').catch(() => []);
+  const names = new Map(workflows.map((w) => [w.id, w.name]));
+  const f = {
+    workflowId: query.get('workflowId') ?? '', source: query.get('source') ?? '', status: query.get('status') ?? '',
+    from: query.get('from') ?? '', to: query.get('to') ?? '',
+  };
+  const results = h('div', { 'aria-live': 'polite' });
+  const more = h('div');
+  const date = (key) => h('input', { type: 'date', value: f[key], oninput: (e) => (f[key] = e.target.value) });
+  const form = h('form', { class: 'card', role: 'search', 'aria-label': 'Filter activations' },
+    h('div', { class: 'grid2' },
+      field('Workflow', pick(f, 'workflowId', [['', 'All workflows'], ...workflows.map((w) => [w.id, w.name])])),
+      field('Source', pick(f, 'source', SOURCES.map((s) => [s, s ? s.replace('_', ' ') : 'Any source']))),
+      field('Status', pick(f, 'status', STATUSES.map((s) => [s, s || 'Any status']))),
+      field('From', date('from')),
+      field('To', date('to'))),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, 'Show')));
+
+  const load = async (cursor) => {
+    const filters = {
+      workflowId: f.workflowId, source: f.source, status: f.status, limit: 50, cursor,
+      from: f.from ? new Date(`${f.from}T00:00:00`).toISOString() : '', to: f.to ? new Date(`${f.to}T23:59:59.999`).toISOString() : '',
+    };
+    try {
+      const page = await listActivations(filters);
+      if (!cursor) results.replaceChildren(table());
+      const tbody = results.querySelector('tbody');
+      for (const a of page.data) tbody.append(row(a, names));
+      if (!cursor && page.data.length === 0) results.replaceChildren(alertBox('No activations match.', 'info'));
+      more.replaceChildren(page.nextCursor ? h('button', { type: 'button', onclick: () => load(page.nextCursor) }, 'Load more') : '');
+    } catch (err) {
+      results.replaceChildren(alertBox(err.message));
+    }
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    load();
+  });
+  main.append(form, results, more);
+  await load();
+}
+
+const table = () => h('div', { class: 'table-wrap' }, h('table', {},
+  h('caption', { class: 'sr-only' }, 'Activations'),
+  h('thead', {}, h('tr', {}, ['When', 'Workflow', 'Source', 'Status', 'Recipients', ''].map((c) => h('th', { scope: 'col' }, c)))),
+  h('tbody')));
+
+const row = (a, names) => h('tr', {},
+  h('td', {}, formatTime(a.createdAt)),
+  h('td', {}, names.get(a.workflowId) ?? 'deleted workflow'),
+  h('td', {}, a.source.replace('_', ' ')),
+  h('td', {}, badge(a.status)),
+  h('td', {}, a.recipientCount ?? '—'),
+  h('td', {}, h('a', { href: `#/activations/${a.id}` }, 'Details')));

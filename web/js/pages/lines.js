@@ -1,0 +1,71 @@
+import { api, ApiError, getAll } from '../api.js';
+import { check, num, text } from '../controls.js';
+import { alertBox, announce, field, h, pageTitle, showFieldErrors, spinner } from '../dom.js';
+
+const USES = { code_activation: 'code activation', conference: 'conference', pager: 'pager' };
+
+export async function render(main, _route, ctx) {
+  main.append(pageTitle('Phone lines'), spinner());
+  const lines = await getAll('/v1/lines');
+  main.lastChild.remove();
+  if (!lines.length) {
+    main.append(alertBox('No phone lines yet.', 'info'));
+    return;
+  }
+  const list = h('ul', { class: 'list' });
+  main.append(list);
+  for (const line of lines) list.append(await lineCard(line, ctx));
+}
+
+async function lineCard(line, ctx) {
+  const linked = await api.get(`/v1/lines/${line.id}/workflows`).then((r) => r.data).catch(() => []);
+  const s = line.settings ?? {};
+  const headingId = `line-${line.id}`;
+  const li = h('li', { class: 'card', 'aria-labelledby': headingId },
+    h('h2', { id: headingId, style: 'margin-top:0' }, `${line.name || 'Line'} · ${line.phoneNumber}`),
+    h('div', { class: 'meta' }, h('span', { class: 'tag' }, line.provider), h('span', { class: 'tag' }, `${line.mode} line`),
+      s.knownContactsOnly ? h('span', { class: 'tag' }, 'known contacts only') : null),
+    h('p', {}, h('strong', {}, 'Greeting: '), line.greeting),
+    h('dl', { class: 'grid2' },
+      h('div', {}, h('dt', {}, 'SMS per second'), h('dd', {}, String(s.smsPerSecond ?? 1))),
+      h('div', {}, h('dt', {}, 'Calls per second'), h('dd', {}, String(s.callsPerSecond ?? 1))),
+      s.tracking?.forwardTo ? h('div', {}, h('dt', {}, 'Forwards to'), h('dd', {}, s.tracking.forwardTo)) : null),
+    h('h3', { style: 'font-size:1rem' }, 'Linked workflows'),
+    linked.length
+      ? h('ul', {}, linked.map((w) => h('li', {}, h('a', { href: `#/workflows/${w.id}` }, w.name), ` — ${w.uses.map((u) => USES[u] ?? u).join(', ')}`, w.status === 'paused' ? ' (paused)' : '')))
+      : h('p', { class: 'muted' }, 'No workflow uses this line.'),
+    h('div', { class: 'form-actions' },
+      h('a', { class: 'button', href: `#/softphone?line=${line.id}` }, 'Try it in the softphone'),
+      ctx.isAdmin ? h('button', { type: 'button', onclick: () => li.append(editForm(line, li, ctx)) }, 'Edit settings') : null));
+  return li;
+}
+
+function editForm(line, li, ctx) {
+  li.querySelector('form')?.remove();
+  const m = { name: line.name, greeting: line.greeting, knownContactsOnly: !!line.settings?.knownContactsOnly, smsPerSecond: line.settings?.smsPerSecond ?? 1, callsPerSecond: line.settings?.callsPerSecond ?? 1 };
+  const status = h('div');
+  const form = h('form', { novalidate: true, 'aria-label': `Settings of ${line.phoneNumber}` }, status,
+    field('Name', text(m, 'name', { maxlength: 200 }), { path: 'name' }),
+    field('Greeting', text(m, 'greeting', { maxlength: 1000 }), { path: 'greeting', hint: 'Spoken when someone calls the line.' }),
+    check(m, 'knownContactsOnly', 'Only known contacts may activate workflows on this line', 'settings.knownContactsOnly'),
+    h('div', { class: 'grid2' },
+      field('SMS per second', num(m, 'smsPerSecond', { min: 0.1, step: 0.1 }), { path: 'settings.smsPerSecond' }),
+      field('Calls per second', num(m, 'callsPerSecond', { min: 0.1, step: 0.1 }), { path: 'settings.callsPerSecond' })),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save'), h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const updated = await api.patch(`/v1/lines/${line.id}`, {
+        name: m.name, greeting: m.greeting,
+        settings: { knownContactsOnly: m.knownContactsOnly, smsPerSecond: m.smsPerSecond, callsPerSecond: m.callsPerSecond },
+      });
+      announce('Line saved');
+      li.replaceWith(await lineCard(updated, ctx));
+    } catch (err) {
+      const rest = err instanceof ApiError ? showFieldErrors(form, err.details) : [];
+      if (!(err instanceof ApiError) || !err.details.length || rest.length) status.replaceChildren(alertBox(err.message));
+    }
+  });
+  setTimeout(() => form.querySelector('input')?.focus());
+  return form;
+}

@@ -1,0 +1,103 @@
+import { api, ApiError, getAll } from '../api.js';
+import { alertBox, announce, badge, formatTime, h, pageTitle, showFieldErrors, spinner } from '../dom.js';
+import { scheduleSummary } from '../schedule-text.js';
+import { toInput, toModel, workflowForm } from '../workflow-form.js';
+
+export async function render(main, { params }, ctx) {
+  const id = params[0];
+  const readOnly = !ctx.isAdmin;
+  main.append(spinner());
+  const [wf, lines, groups] = await Promise.all([
+    id ? api.get(`/v1/workflows/${id}`) : null,
+    getAll('/v1/lines').catch(() => []),
+    getAll('/v1/groups').catch(() => []),
+  ]);
+  main.replaceChildren();
+  const title = wf ? (readOnly ? wf.name : `Edit ${wf.name}`) : 'New workflow';
+  main.append(pageTitle(title,
+    wf ? badge(wf.status) : null,
+    wf?.status === 'active' ? h('a', { class: 'button primary', href: `#/workflows/${wf.id}/activate` }, 'Activate') : null,
+    wf && ctx.isAdmin ? h('button', { type: 'button', onclick: () => setStatus(wf, ctx) }, wf.status === 'paused' ? 'Resume' : 'Pause') : null));
+
+  const model = toModel(wf);
+  const summary = h('div', { class: 'error-summary', tabindex: '-1' });
+  const form = h('form', { novalidate: true, 'aria-label': 'Workflow definition' });
+  const saveBtn = h('button', { type: 'submit', class: 'primary' }, wf ? 'Save as new version' : 'Create workflow');
+  form.append(summary, workflowForm(model, { lines, groups, readOnly }));
+  if (!readOnly) form.append(h('div', { class: 'form-actions' }, saveBtn, h('a', { href: '#/workflows' }, 'Cancel')));
+  if (readOnly) summary.append(alertBox('You can view this workflow and activate it; only admins can change it.', 'info'));
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    summary.replaceChildren();
+    saveBtn.disabled = true;
+    try {
+      const body = toInput(model);
+      const saved = wf ? await api.put(`/v1/workflows/${wf.id}`, body) : await api.post('/v1/workflows', body);
+      announce(`Saved ${saved.name}, version ${saved.version}`);
+      sessionStorage.setItem('sb-flash', `Saved “${saved.name}” (version ${saved.version}).`);
+      ctx.navigate(`#/workflows/${saved.id}`);
+    } catch (err) {
+      showErrors(form, summary, err);
+    } finally {
+      saveBtn.disabled = false;
+    }
+  });
+
+  const flash = sessionStorage.getItem('sb-flash');
+  if (flash) {
+    sessionStorage.removeItem('sb-flash');
+    main.append(alertBox(flash, 'info'));
+  }
+  main.append(form);
+  if (wf) main.append(await versions(wf), await schedulePreview(wf));
+}
+
+/** Puts each `details[].path` message next to its field; the rest (and the count) go in a summary at the top. */
+export function showErrors(form, summary, err) {
+  if (!(err instanceof ApiError)) {
+    summary.replaceChildren(alertBox(err.message));
+    summary.focus();
+    return;
+  }
+  const unmatched = showFieldErrors(form, err.details);
+  const n = err.details.length;
+  const box = alertBox(n ? `${n} field${n === 1 ? ' needs' : 's need'} attention: ${err.message}` : err.message);
+  if (unmatched.length) box.append(h('ul', {}, unmatched.map((d) => h('li', {}, `${d.path}: ${d.message}`))));
+  summary.replaceChildren(box);
+  if (!n || unmatched.length === n) summary.focus();
+}
+
+async function setStatus(wf, ctx) {
+  await api.post(`/v1/workflows/${wf.id}/${wf.status === 'paused' ? 'resume' : 'pause'}`);
+  ctx.navigate(`#/workflows/${wf.id}`);
+}
+
+async function versions(wf) {
+  const sec = h('section', { class: 'card', 'aria-labelledby': 'sec-versions' }, h('h2', { id: 'sec-versions' }, 'Version history'));
+  try {
+    const page = await api.get(`/v1/workflows/${wf.id}/versions?limit=50`);
+    const rows = [...page.data].sort((a, b) => b.version - a.version);
+    sec.append(h('ul', { class: 'list' }, rows.map((v) => h('li', {},
+      h('details', {},
+        h('summary', {}, `Version ${v.version}`, v.version === wf.version ? ' (current)' : '', ' · ', formatTime(v.createdAt), ' · ',
+          `${v.definition.actions.length} action(s)`, v.definition.schedule ? ` · ${scheduleSummary(v.definition.schedule)}` : ''),
+        h('pre', {}, JSON.stringify(v.definition, null, 2)))))));
+  } catch (err) {
+    sec.append(alertBox(err.message));
+  }
+  return sec;
+}
+
+async function schedulePreview(wf) {
+  if (!wf.schedule) return null;
+  const sec = h('section', { class: 'card', 'aria-labelledby': 'sec-next' }, h('h2', { id: 'sec-next' }, 'Next scheduled runs'));
+  try {
+    const p = await api.get(`/v1/workflows/${wf.id}/schedule/preview?count=5`);
+    sec.append(p.paused ? alertBox('Paused: scheduled runs are skipped.', 'warn') : null,
+      h('ul', {}, p.occurrences.map((o) => h('li', {}, `${o.weekday} ${o.local}`))));
+  } catch {
+    sec.append(h('p', { class: 'muted' }, scheduleSummary(wf.schedule)));
+  }
+  return sec;
+}
