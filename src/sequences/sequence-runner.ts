@@ -1,0 +1,194 @@
+import type { PoolClient } from 'pg';
+import { withTransaction, type Db } from '../db/db.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from './clock.js';
+import { isSignalCondition, type SequenceContact, type Signal } from './conditions.js';
+import { applyUpdates, claimDue, insertHistory, type Enrollment, type EnrollmentUpdate, type NewHistory } from './enrollments-repo.js';
+import { runEnrollment } from './sequence-engine.js';
+import type { DeliveryDispatch, SequenceSender } from './sequence-sender.js';
+import { quietHoursFromSettings, zoneFor } from './quiet-hours.js';
+import type { SequenceDefinition } from './sequence-types.js';
+import { findVersionsById } from './sequences-repo.js';
+
+/**
+ * The sequence worker loop. Waits live in PostgreSQL: each active enrollment has a due time
+ * (`next_run_at`). A batch of due rows is claimed with `FOR UPDATE SKIP LOCKED` (so any number
+ * of worker processes share the work and never run one enrollment twice at once), run through
+ * the step machine, and written back in bulk in the same transaction — sends included (see
+ * sequence-sender.ts). Only deliveries due now reach Redis, after COMMIT.
+ *
+ * A failure while running one enrollment rolls back only that enrollment (savepoint) and retries
+ * it with backoff; after MAX_ATTEMPTS it is marked `failed` with the error.
+ */
+export type SequenceRunnerDeps = {
+  db: Db;
+  clock: Clock;
+  sender: Pick<SequenceSender, 'send'>;
+  dispatch?: DeliveryDispatch;
+  logger: Logger;
+  batchSize: number;
+};
+
+const MAX_ATTEMPTS = 5;
+const backoffMs = (attempt: number) => Math.min(30_000 * 2 ** (attempt - 1), 3_600_000);
+
+const loadContacts = async (tx: PoolClient, ids: string[]): Promise<Map<string, SequenceContact>> => {
+  const res = await tx.query(
+    `SELECT id, name, phone, email, timezone, on_duty, status, do_not_contact, opted_out_channels, custom_fields FROM contacts WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return new Map(res.rows.map((r) => [r.id, {
+    id: r.id, name: r.name, phone: r.phone, email: r.email, timezone: r.timezone, onDuty: r.on_duty, status: r.status,
+    doNotContact: r.do_not_contact, optedOutChannels: r.opted_out_channels ?? [], customFields: r.custom_fields ?? {},
+  }]));
+};
+
+const loadSignals = async (tx: PoolClient, contactIds: string[], since: Date): Promise<Map<string, Signal[]>> => {
+  const out = new Map<string, Signal[]>();
+  if (contactIds.length === 0) return out;
+  const res = await tx.query(
+    'SELECT contact_id, kind, event_type, data, at FROM sequence_signals WHERE contact_id = ANY($1::uuid[]) AND at >= $2 ORDER BY at',
+    [contactIds, since],
+  );
+  for (const r of res.rows) {
+    const list = out.get(r.contact_id) ?? [];
+    list.push({ kind: r.kind, eventType: r.event_type, data: r.data ?? {}, at: r.at });
+    out.set(r.contact_id, list);
+  }
+  return out;
+};
+
+const usesSignals = (d: SequenceDefinition): boolean =>
+  d.exits.some(isSignalCondition) || d.steps.some((s) => s.type === 'branch' && isSignalCondition(s.branch.condition));
+
+export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
+  // Versions are immutable: cache them (bounded) instead of reading them on every batch.
+  const versions = new Map<string, SequenceDefinition>();
+  const definitions = async (tx: PoolClient, ids: string[]) => {
+    const missing = [...new Set(ids)].filter((id) => !versions.has(id));
+    if (versions.size + missing.length > 5000) versions.clear();
+    for (const v of await findVersionsById(tx, missing)) versions.set(v.id, v.definition);
+    return versions;
+  };
+
+  const failUpdate = (e: Enrollment, err: unknown, now: Date): { update: EnrollmentUpdate; history: NewHistory[] } => {
+    const attempts = e.attempts + 1;
+    const message = err instanceof Error ? err.message : String(err);
+    const final = attempts >= MAX_ATTEMPTS;
+    return {
+      update: {
+        id: e.id, status: final ? 'failed' : 'active', stepIndex: e.stepIndex, stepId: e.stepId, waiting: final ? 'none' : e.waiting,
+        stepEnteredAt: e.stepEnteredAt, waitUntil: e.waitUntil, nextRunAt: final ? null : new Date(now.getTime() + backoffMs(attempts)),
+        attempts, state: e.state, exitReason: null, error: message.slice(0, 500), endedAt: final ? now : null,
+      },
+      history: [{ accountId: e.accountId, sequenceId: e.sequenceId, enrollmentId: e.id, contactId: e.contactId, version: e.version,
+        stepId: e.stepId, kind: final ? 'failed' : 'error', detail: { error: message.slice(0, 500), attempt: attempts }, at: now }],
+    };
+  };
+
+  /** Claims and runs one batch of due enrollments; returns how many were claimed. */
+  const runBatch = async (): Promise<number> => {
+    const now = deps.clock.now();
+    const toDispatch: string[] = [];
+    const claimed = await withTransaction(deps.db, async (tx) => {
+      const due = await claimDue(tx, now, deps.batchSize);
+      if (due.length === 0) return 0;
+      const defs = await definitions(tx, due.map((e) => e.versionId));
+      const contacts = await loadContacts(tx, [...new Set(due.map((e) => e.contactId))]);
+      const accountRes = await tx.query('SELECT id, timezone, settings FROM accounts WHERE id = ANY($1::uuid[])', [[...new Set(due.map((e) => e.accountId))]]);
+      const accounts = new Map(accountRes.rows.map((r) => [r.id as string, { timezone: r.timezone as string, quiet: quietHoursFromSettings(r.settings) }]));
+      const needSignals = due.filter((e) => usesSignals(defs.get(e.versionId)!));
+      const earliest = new Date(Math.min(...needSignals.map((e) => e.enrolledAt.getTime()), now.getTime()));
+      const signals = await loadSignals(tx, [...new Set(needSignals.map((e) => e.contactId))], earliest);
+
+      const updates: EnrollmentUpdate[] = [];
+      const history: NewHistory[] = [];
+      for (const e of due) {
+        const def = defs.get(e.versionId)!;
+        const contact = contacts.get(e.contactId) ?? null;
+        const account = accounts.get(e.accountId)!;
+        const sent: string[] = [];
+        let savepoint = false;
+        try {
+          const result = await runEnrollment(e, {
+            now, definition: def, contact, signals: signals.get(e.contactId) ?? [], quietHours: account.quiet,
+            zone: zoneFor(contact?.timezone, account.timezone),
+            send: async (step) => {
+              if (!savepoint) { await tx.query('SAVEPOINT seq_enrollment'); savepoint = true; }
+              const out = await deps.sender.send(tx, {
+                accountId: e.accountId, sequenceId: e.sequenceId, enrollmentId: e.id, version: e.version, contact: contact!,
+                placeholders: e.placeholders, defaultLineId: def.lineId ?? null, step,
+              });
+              if (out.status === 'queued') sent.push(out.deliveryId);
+              return out;
+            },
+            updateContact: async (step) => {
+              if (!savepoint) { await tx.query('SAVEPOINT seq_enrollment'); savepoint = true; }
+              await tx.query(
+                `UPDATE contacts SET status = COALESCE($2, status), custom_fields = custom_fields || $3::jsonb, updated_at = now()
+                  WHERE id = $1`,
+                [e.contactId, step.update.status ?? null, JSON.stringify(step.update.fields ?? {})],
+              );
+            },
+          });
+          if (savepoint) await tx.query('RELEASE SAVEPOINT seq_enrollment');
+          updates.push(result.update);
+          history.push(...result.history);
+          toDispatch.push(...sent);
+        } catch (err) {
+          if (savepoint) await tx.query('ROLLBACK TO SAVEPOINT seq_enrollment');
+          deps.logger.warn({ err, enrollmentId: e.id, sequenceId: e.sequenceId }, 'sequence step failed');
+          const f = failUpdate(e, err, now);
+          updates.push(f.update);
+          history.push(...f.history);
+        }
+      }
+      await applyUpdates(tx, updates, now);
+      await insertHistory(tx, history);
+      return due.length;
+    });
+    if (toDispatch.length > 0 && deps.dispatch) {
+      // Best effort: the delivery sweeper queues whatever Redis did not take.
+      await deps.dispatch.dispatch(toDispatch).catch((err) => deps.logger.warn({ err }, 'sequence delivery dispatch failed'));
+    }
+    return claimed;
+  };
+
+  /** Runs batches until nothing is due at the clock's current time (tests, benchmarks). */
+  const drain = async (maxBatches = 10_000): Promise<number> => {
+    let total = 0;
+    for (let i = 0; i < maxBatches; i++) {
+      const n = await runBatch();
+      total += n;
+      if (n === 0) break;
+    }
+    return total;
+  };
+
+  /** The loop a `work` process runs: a batch at a time, pausing `intervalMs` when nothing is due. */
+  const start = (intervalMs: number): { close(): Promise<void> } => {
+    let stopped = false;
+    let wake: (() => void) | null = null;
+    const loop = (async () => {
+      while (!stopped) {
+        let n = 0;
+        try {
+          n = await runBatch();
+        } catch (err) {
+          deps.logger.error({ err }, 'sequence batch failed');
+        }
+        if (n < deps.batchSize && !stopped) await new Promise<void>((r) => { wake = r; setTimeout(r, intervalMs).unref(); });
+      }
+    })();
+    return {
+      async close() {
+        stopped = true;
+        wake?.();
+        await loop;
+      },
+    };
+  };
+
+  return { runBatch, drain, start };
+};
+export type SequenceRunner = ReturnType<typeof createSequenceRunner>;

@@ -1,0 +1,183 @@
+import { mapPgError, withTransaction, type Db, type Queryable } from '../db/db.js';
+import type { SecretBox } from '../crypto.js';
+import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { findSequence, findVersion, insertSequence, insertVersion, listVersions, toSequence, updateSequenceRow, type Sequence, type SequenceVersion } from './sequences-repo.js';
+import { normalizeDefinition, stepSchema, type SequenceDefinition, type SequenceInput, type Step } from './sequence-types.js';
+
+/** A sequence as the API shows it: its current version's steps and exits, secrets masked. */
+export type SequenceView = Sequence & { lineId: string | null; steps: Array<Record<string, unknown>>; exits: SequenceDefinition['exits'] };
+
+export type SequenceServiceDeps = { db: Db; secrets: Pick<SecretBox, 'seal'> };
+
+const nameTaken = { sequences_name_uniq: 'a sequence with this name exists' };
+
+/** Replaces a webhook step's write-only `authorization` by its sealed form (kept from `previous` when omitted). */
+const sealSecrets = (def: SequenceDefinition, secrets: Pick<SecretBox, 'seal'>, previous?: SequenceDefinition): SequenceDefinition => ({
+  ...def,
+  steps: def.steps.map((s) => {
+    if (s.type !== 'send' || s.send.channel !== 'webhook') return s;
+    const { authorization, authorizationSealed: _kept, ...rest } = s.send as typeof s.send & { authorizationSealed?: string };
+    const old = previous?.steps.find((p) => p.id === s.id && p.type === 'send' && p.send.channel === 'webhook') as
+      | (Step & { send: { authorizationSealed?: string } }) | undefined;
+    const sealed = authorization ? secrets.seal(authorization) : authorization === null ? undefined : old?.send.authorizationSealed;
+    return { ...s, send: { ...rest, ...(sealed ? { authorizationSealed: sealed } : {}) } } as typeof s;
+  }),
+});
+
+/** Steps for output: sealed secrets become `authorizationSet: true`. */
+export const publicSteps = (def: SequenceDefinition): Array<Record<string, unknown>> =>
+  def.steps.map((s) => {
+    if (s.type !== 'send' || s.send.channel !== 'webhook') return s;
+    const { authorizationSealed, ...rest } = s.send as typeof s.send & { authorizationSealed?: string };
+    return { ...s, send: { ...rest, authorizationSet: Boolean(authorizationSealed) } };
+  });
+
+const view = (s: Sequence, v: SequenceVersion): SequenceView => ({
+  ...s, lineId: v.definition.lineId ?? null, steps: publicSteps(v.definition), exits: v.definition.exits,
+});
+
+/** Lines named by the definition must be this account's. */
+const checkLines = async (q: Queryable, accountId: string, def: SequenceDefinition): Promise<void> => {
+  const refs: Array<{ path: string; id: string }> = [];
+  if (def.lineId) refs.push({ path: 'lineId', id: def.lineId });
+  def.steps.forEach((s, i) => {
+    if (s.type === 'send' && (s.send.channel === 'sms' || s.send.channel === 'voice') && s.send.lineId) refs.push({ path: `steps.${i}.send.lineId`, id: s.send.lineId });
+  });
+  if (refs.length === 0) return;
+  const res = await q.query('SELECT id FROM lines WHERE account_id = $1 AND id = ANY($2::uuid[])', [accountId, [...new Set(refs.map((r) => r.id))]]);
+  const found = new Set(res.rows.map((r) => r.id as string));
+  const issues: FieldIssue[] = refs.filter((r) => !found.has(r.id)).map((r) => ({ path: r.path, message: 'no such line in this account' }));
+  if (issues.length) throw new ValidationError(issues.map((x) => `${x.path}: ${x.message}`).join('; '), issues);
+};
+
+export const createSequenceService = (deps: SequenceServiceDeps) => {
+  const { db } = deps;
+
+  const load = async (q: Queryable, accountId: string, id: string, lock = false) => {
+    const s = await findSequence(q, accountId, id, lock);
+    if (!s) throw new NotFoundError('sequence');
+    const v = await findVersion(q, s.id, s.currentVersion);
+    if (!v) throw new NotFoundError('sequence version');
+    return { s, v };
+  };
+
+  /** Creates a sequence and its version 1. */
+  const create = async (accountId: string, input: SequenceInput, templateKey: string | null = null): Promise<SequenceView> => {
+    const def = sealSecrets(normalizeDefinition(input), deps.secrets);
+    return withTransaction(db, async (tx) => {
+      await checkLines(tx, accountId, def);
+      const s = await insertSequence(tx, { accountId, name: input.name, description: input.description, allowReenrollment: input.allowReenrollment, templateKey })
+        .catch((e) => mapPgError(e, nameTaken));
+      const v = await insertVersion(tx, { sequenceId: s.id, accountId, version: 1, definition: def });
+      return view(s, v);
+    });
+  };
+
+  const get = async (accountId: string, id: string): Promise<SequenceView> => {
+    const { s, v } = await load(db, accountId, id);
+    return view(s, v);
+  };
+
+  const list = async (accountId: string): Promise<SequenceView[]> => {
+    const res = await db.query(
+      `SELECT s.*, v.id AS v_id, v.version AS v_version, v.definition AS v_definition, v.created_at AS v_created_at
+         FROM sequences s JOIN sequence_versions v ON v.sequence_id = s.id AND v.version = s.current_version
+        WHERE s.account_id = $1 AND s.deleted_at IS NULL ORDER BY s.created_at, s.id`,
+      [accountId],
+    );
+    return res.rows.map((r) => view(toSequence(r), {
+      id: r.v_id, sequenceId: r.id, accountId, version: r.v_version, definition: r.v_definition, createdAt: r.v_created_at,
+    }));
+  };
+
+  /**
+   * Writes a new immutable version (a steps or exits change); enrollments in progress keep the
+   * version they enrolled under, new ones get this one.
+   */
+  const newVersion = async (accountId: string, id: string, edit: (current: SequenceDefinition) => Pick<SequenceInput, 'steps' | 'exits' | 'lineId'>,
+    meta: { name?: string; description?: string; allowReenrollment?: boolean } = {}): Promise<SequenceView> =>
+    withTransaction(db, async (tx) => {
+      const { s, v } = await load(tx, accountId, id, true);
+      const def = sealSecrets(normalizeDefinition(edit(v.definition)), deps.secrets, v.definition);
+      await checkLines(tx, accountId, def);
+      const nv = await insertVersion(tx, { sequenceId: s.id, accountId, version: s.currentVersion + 1, definition: def });
+      const updated = await updateSequenceRow(tx, accountId, id, { ...meta, currentVersion: nv.version }).catch((e) => mapPgError(e, nameTaken));
+      return view(updated, nv);
+    });
+
+  /** Full replace (PUT): metadata updates in place; the definition always becomes a new version. */
+  const replace = (accountId: string, id: string, input: SequenceInput) =>
+    newVersion(accountId, id, () => input, { name: input.name, description: input.description, allowReenrollment: input.allowReenrollment });
+
+  /** PATCH: metadata only (no new version). */
+  const patch = async (accountId: string, id: string, p: { name?: string; description?: string; allowReenrollment?: boolean }) =>
+    withTransaction(db, async (tx) => {
+      const { v } = await load(tx, accountId, id, true);
+      const s = await updateSequenceRow(tx, accountId, id, p).catch((e) => mapPgError(e, nameTaken));
+      return view(s, v);
+    });
+
+  /** Pause stops new enrollments (current ones keep running); resume allows them again. */
+  const setStatus = async (accountId: string, id: string, status: 'active' | 'paused') =>
+    withTransaction(db, async (tx) => {
+      const { v } = await load(tx, accountId, id, true);
+      return view(await updateSequenceRow(tx, accountId, id, { status }), v);
+    });
+
+  /** Soft delete: refused while contacts are enrolled (unenroll them first). */
+  const remove = async (accountId: string, id: string): Promise<void> =>
+    withTransaction(db, async (tx) => {
+      await load(tx, accountId, id, true);
+      const active = await tx.query(`SELECT count(*)::int AS n FROM sequence_enrollments WHERE sequence_id = $1 AND status = 'active'`, [id]);
+      if (active.rows[0].n > 0) throw new ConflictError(`${active.rows[0].n} contacts are still enrolled; unenroll them first`, 'sequence_in_use');
+      await tx.query('UPDATE sequences SET deleted_at = now(), updated_at = now() WHERE id = $1', [id]);
+    });
+
+  const versions = async (accountId: string, id: string) => {
+    await load(db, accountId, id);
+    return (await listVersions(db, accountId, id)).map((v) => ({ version: v.version, createdAt: v.createdAt, steps: publicSteps(v.definition), exits: v.definition.exits }));
+  };
+
+  // Steps: each change is a new version.
+  const stepIndex = (def: SequenceDefinition, stepId: string): number => {
+    const i = def.steps.findIndex((s) => s.id === stepId);
+    if (i < 0) throw new NotFoundError('step');
+    return i;
+  };
+  const parseStep = (raw: unknown, path: string): Step => {
+    const r = stepSchema.safeParse(raw);
+    if (!r.success) {
+      const issues = r.error.issues.map((x) => ({ path: [path, ...x.path.map(String)].join('.'), message: x.message }));
+      throw new ValidationError(issues.map((x) => `${x.path}: ${x.message}`).join('; '), issues);
+    }
+    return r.data;
+  };
+  const keep = (d: SequenceDefinition) => ({ lineId: d.lineId, exits: d.exits });
+  const withoutSealed = (d: SequenceDefinition): Step[] => d.steps as Step[];
+
+  const addStep = (accountId: string, id: string, step: Step, position?: number) =>
+    newVersion(accountId, id, (d) => {
+      const steps = [...withoutSealed(d)];
+      steps.splice(position ?? steps.length, 0, step);
+      return { ...keep(d), steps };
+    });
+
+  const updateStep = (accountId: string, id: string, stepId: string, step: unknown) =>
+    newVersion(accountId, id, (d) => {
+      const i = stepIndex(d, stepId);
+      const steps = [...withoutSealed(d)];
+      steps[i] = { ...parseStep(step, 'body'), id: stepId };
+      return { ...keep(d), steps };
+    });
+
+  const removeStep = (accountId: string, id: string, stepId: string) =>
+    newVersion(accountId, id, (d) => {
+      const i = stepIndex(d, stepId);
+      if (d.steps.length === 1) throw ValidationError.field('steps', 'a sequence needs at least one step');
+      return { ...keep(d), steps: withoutSealed(d).filter((_, j) => j !== i) };
+    });
+
+  return { create, get, list, replace, patch, setStatus, remove, versions, addStep, updateStep, removeStep };
+};
+
+export type SequenceService = ReturnType<typeof createSequenceService>;

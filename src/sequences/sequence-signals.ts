@@ -1,0 +1,96 @@
+import type { Db } from '../db/db.js';
+import type { DomainEvent, EventConsumer } from '../events/event-types.js';
+import type { InboundSms, SmsInterceptor } from '../telephony/inbound-port.js';
+import type { Clock } from './clock.js';
+import type { Signal } from './conditions.js';
+
+/**
+ * What enrolled contacts do reaches sequences two ways, both idempotent on `ref`:
+ * - the event pipeline (`EventConsumer` "sequences"): every event about a contact — replies
+ *   (`message.received`), key presses (`delivery.status` acknowledged), poll answers, contact
+ *   changes and any external event (`invoice.paid` posted to /v1/events);
+ * - the inbound SMS chain (`SmsInterceptor` "sequence-replies"), so a reply counts even when the
+ *   events pipeline is slow.
+ * A signal is stored (stamped with the sequence clock) only for a contact with an active
+ * enrollment, and that contact's enrollments are made due now, so branches waiting for it and
+ * exit conditions are evaluated by the next worker batch.
+ */
+export type SignalsDeps = { db: Db; clock: Clock };
+
+const KEYWORDS = /^(stop|stopall|unsubscribe|cancel|end|quit|start|unstop|yes|help|info)$/i;
+const CODE_LIKE = /^[A-Za-z0-9]{4}$/;
+
+export const createSequenceSignals = (deps: SignalsDeps) => {
+  const { db, clock } = deps;
+
+  /** Stores the signal if the contact is in a sequence; returns true when it was (newly) stored. */
+  const record = async (accountId: string, contactId: string, s: Omit<Signal, 'at'> & { ref: string }): Promise<boolean> => {
+    const now = clock.now();
+    const res = await db.query(
+      `WITH ins AS (
+         INSERT INTO sequence_signals (account_id, contact_id, kind, event_type, data, ref, at)
+         SELECT $1, $2, $3, $4, $5, $6, $7
+          WHERE EXISTS (SELECT 1 FROM sequence_enrollments WHERE contact_id = $2 AND account_id = $1 AND status = 'active')
+         ON CONFLICT (account_id, ref) DO NOTHING RETURNING 1
+       )
+       UPDATE sequence_enrollments SET next_run_at = LEAST(COALESCE(next_run_at, $7), $7)
+        WHERE contact_id = $2 AND account_id = $1 AND status = 'active' AND EXISTS (SELECT 1 FROM ins)
+       RETURNING id`,
+      [accountId, contactId, s.kind, s.eventType, JSON.stringify(s.data), s.ref, now],
+    );
+    return (res.rowCount ?? 0) > 0;
+  };
+
+  /** Maps a domain event to the signal sequences look at. */
+  const signalOf = (e: DomainEvent): Omit<Signal, 'at'> & { ref: string } => {
+    const d = e.data ?? {};
+    if (e.type === 'message.received' && typeof d.messageId === 'string') {
+      return { kind: 'replied', eventType: e.type, data: { body: d.body ?? '', messageId: d.messageId }, ref: `message:${d.messageId}` };
+    }
+    if (e.type === 'poll.answered') return { kind: 'poll_answered', eventType: e.type, data: d, ref: `event:${e.id}` };
+    if (e.type === 'delivery.status' && d.status === 'acknowledged') {
+      return { kind: 'key_pressed', eventType: e.type, data: { ...d, digits: typeof d.digits === 'string' ? d.digits : '1' }, ref: `event:${e.id}` };
+    }
+    return { kind: 'event', eventType: e.type, data: d, ref: `event:${e.id}` };
+  };
+
+  /** EventConsumer: idempotent on the event (the signal's `ref`). */
+  const consumer: EventConsumer = {
+    name: 'sequences',
+    async handle(e) {
+      if (!e.contactId) return;
+      await record(e.accountId, e.contactId, signalOf(e));
+    },
+  };
+
+  /**
+   * SmsInterceptor: records the reply and lets the message go on (returns null) so opt-out
+   * keywords, poll answers, codes and rules still see it — except when it is purely a sequence
+   * reply: the contact has an enrollment waiting at a `replied` branch right now and the text
+   * is neither a keyword nor code-shaped. Then it is handled with no auto-reply, so a free-text
+   * answer ("yes, call me tomorrow") is not answered with "unknown code".
+   */
+  const interceptor: SmsInterceptor = {
+    name: 'sequence-replies',
+    async intercept(msg: InboundSms) {
+      if (!msg.contactId) return null;
+      await record(msg.accountId, msg.contactId, {
+        kind: 'replied', eventType: 'message.received', data: { body: msg.body, messageId: msg.messageId }, ref: `message:${msg.messageId}`,
+      });
+      const text = msg.body.trim();
+      if (!text || KEYWORDS.test(text) || CODE_LIKE.test(text)) return null;
+      const waiting = await db.query(
+        `SELECT 1 FROM sequence_enrollments e JOIN sequence_versions v ON v.id = e.version_id
+          WHERE e.account_id = $1 AND e.contact_id = $2 AND e.status = 'active' AND e.waiting = 'branch'
+            AND EXISTS (SELECT 1 FROM jsonb_array_elements(v.definition->'steps') st
+                         WHERE st->>'id' = e.step_id AND st->'branch'->'condition'->>'type' = 'replied')
+          LIMIT 1`,
+        [msg.accountId, msg.contactId],
+      );
+      return waiting.rows[0] ? { handled: true, reply: null } : null;
+    },
+  };
+
+  return { record, consumer, interceptor, signalOf };
+};
+export type SequenceSignals = ReturnType<typeof createSequenceSignals>;

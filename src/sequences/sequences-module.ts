@@ -1,0 +1,56 @@
+import type { SecretBox } from '../crypto.js';
+import type { Db } from '../db/db.js';
+import { NotFoundError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from './clock.js';
+import { createEnrollmentService } from './enrollment-service.js';
+import { createSequenceRunner } from './sequence-runner.js';
+import { createSequenceSender, type DeliveryDispatch } from './sequence-sender.js';
+import { createSequenceService } from './sequence-service.js';
+import { createSequenceSignals } from './sequence-signals.js';
+import { createSequenceStatusService } from './sequence-status-service.js';
+import { findTemplate, sequenceTemplates } from './sequence-templates.js';
+import { sequenceInputSchema } from './sequence-types.js';
+
+export type SequencesDeps = {
+  db: Db;
+  secrets: Pick<SecretBox, 'seal'>;
+  logger: Logger;
+  clock?: Clock;
+  /** Hands delivery ids to the action engine's delivery queue after commit. */
+  dispatch?: DeliveryDispatch;
+  batchSize?: number;
+};
+
+/**
+ * Everything sequences offer, wired once by the composition root:
+ * - `sequences` CRUD, versions, steps, pause; `templates` list and copy;
+ * - `enrollments` (API, trigger, `enrollByRule` for the rule engine, unenroll);
+ * - `status` (per contact, per sequence counts, history read and purge);
+ * - `signals.consumer` (register with the event worker) and `signals.interceptor` (inbound SMS);
+ * - `runner` (the worker loop: `start(intervalMs)`; `drain()` for tests and benchmarks).
+ */
+export const createSequences = (deps: SequencesDeps) => {
+  const clock = deps.clock ?? systemClock;
+  const sequences = createSequenceService({ db: deps.db, secrets: deps.secrets });
+  const enrollments = createEnrollmentService({ db: deps.db, clock });
+  const status = createSequenceStatusService({ db: deps.db });
+  const signals = createSequenceSignals({ db: deps.db, clock });
+  const runner = createSequenceRunner({
+    db: deps.db, clock, sender: createSequenceSender(), dispatch: deps.dispatch, logger: deps.logger, batchSize: deps.batchSize ?? 500,
+  });
+
+  const templates = {
+    list: () => sequenceTemplates.map((t) => ({ key: t.key, name: t.name, description: t.description, placeholders: t.placeholders, definition: t.definition })),
+    /** Creates an editable sequence from a template (name and default line may be changed). */
+    copy: async (accountId: string, key: string, opts: { name?: string; lineId?: string } = {}) => {
+      const t = findTemplate(key);
+      if (!t) throw new NotFoundError('template');
+      const input = sequenceInputSchema.parse({ ...t.definition, name: opts.name ?? t.definition.name, lineId: opts.lineId ?? t.definition.lineId });
+      return sequences.create(accountId, input, t.key);
+    },
+  };
+
+  return { clock, sequences, enrollments, status, signals, runner, templates };
+};
+export type Sequences = ReturnType<typeof createSequences>;
