@@ -29,6 +29,12 @@ export const configSchema = z.object({
   /** Hosts a webhook action may reach although they resolve to private addresses (local testing only). */
   WEBHOOK_ALLOWED_HOSTS: list.default([]),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** PEM file of extra CA certificates trusted for webhook requests only (private CAs, local tests). */
+  WEBHOOK_CA_FILE: z.string().min(1).optional(),
+  /** Largest attachment upload (bytes); bigger uploads get a 413. */
+  ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+  /** Push notifications: `none` (SMS instead) or `simulator` (stored, nothing sent). See adapters/push/README.md. */
+  PUSH_PROVIDER: z.enum(['none', 'simulator']).default('none'),
   PROMPT_API_URL: url.optional(),
   PROMPT_API_KEY: z.string().optional(),
   PROMPT_MODEL: z.string().default('gpt-4o-mini'),

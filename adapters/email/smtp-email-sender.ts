@@ -76,7 +76,7 @@ export const createSmtpEmailSender = (opts: SmtpEmailSenderOptions): ChannelSend
           messageId: `<${job.deliveryId}@${opts.messageIdDomain ?? 'switchboard'}>`,
           headers: { 'X-Switchboard-Activation': job.activationId, 'X-Switchboard-Delivery': job.deliveryId, 'Auto-Submitted': 'auto-generated' },
         });
-        if (info.rejected.length > 0) {
+        if ((info.rejected ?? []).length > 0) {
           throw new ProviderError(`SMTP server rejected ${to}`, { providerCode: 'smtp_rejected', retryable: false });
         }
         return { status: 'sent', provider: 'smtp', providerId: info.messageId, meta: { response: firstLine(info.response) } };

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export type ReceivedRequest = { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: string };
-export type Responder = (req: ReceivedRequest, res: ServerResponse) => void | Promise<void>;
+export type Responder = (req: ReceivedRequest, res: ServerResponse) => unknown;
 
 export type LocalHttpsServer = {
   /** `https://localhost:<port>` */

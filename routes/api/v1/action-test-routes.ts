@@ -32,7 +32,7 @@ export const actionTestRoutes: FastifyPluginAsyncZod<ActionTestRoutesOpts> = asy
         recordingUrl: z.string().max(2000).nullish(),
         inboundMessage: z.string().max(2000).nullish(),
         promptOutput: z.string().max(8000).nullish(),
-      }).strict().optional(),
+      }).strict().nullish(),
       response: { 200: reportOut },
     },
   }, async (req) => webhookTests.testAction(auth(req).accountId, req.params.id, req.params.actionId, req.body ?? {}));

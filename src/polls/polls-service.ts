@@ -1,0 +1,162 @@
+import { withTransaction, type Db } from '../db/db.js';
+import { isUuid } from '../db/db.js';
+import type { PollPort, PollSpec } from '../delivery/notification-extras-port.js';
+import { NotFoundError } from '../errors.js';
+import type { InboundSms, InterceptResult } from '../telephony/inbound-port.js';
+import {
+  answersOf, findPoll, latestOpenPollFor, logVote, pollsOfActivation, saveAnswer, upsertPoll, type Poll,
+} from './polls-repo.js';
+
+/** Published (feed) after an answer is stored. */
+export type PollAnswerEvent = {
+  type: 'poll_answer';
+  activationId: string;
+  pollId: string;
+  actionId: string;
+  contactId: string;
+  option: number;
+  channel: 'sms' | 'voice';
+  at: string;
+};
+
+export type PollsServiceDeps = {
+  db: Db;
+  /** Told of every stored answer (the live feed); best effort, errors are ignored. */
+  onAnswer?: (accountId: string, e: PollAnswerEvent) => Promise<void> | void;
+};
+
+export type PollResult = {
+  id: string;
+  activationId: string;
+  actionId: string;
+  question: string;
+  openedAt: Date;
+  closesAt: Date;
+  closed: boolean;
+  answerCount: number;
+  options: Array<{ number: number; text: string; count: number }>;
+  answers: Array<{
+    contactId: string; contactName: string | null; option: number; optionText: string; channel: 'sms' | 'voice';
+    firstAnsweredAt: Date; answeredAt: Date; changes: number;
+  }>;
+};
+
+const OPTION_REPLY = /^\s*#?\s*(\d{1,2})\s*[.)]?\s*$/;
+const short = (s: string, n = 60) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/**
+ * Notification polls: a question with 2–9 numbered options, open for its duration. Answers come
+ * by SMS reply with the option number (the latest open poll sent to that person) or by a key
+ * press on the notification call. One answer per person: the LAST answer received while the
+ * poll is open wins (people correct themselves; the results show how often they changed it).
+ * Implements the engine's `PollPort`; `answerBySms` backs the polls `SmsInterceptor`.
+ */
+export const createPollsService = (deps: PollsServiceDeps) => {
+  const publish = async (poll: Poll, contactId: string, option: number, channel: 'sms' | 'voice') => {
+    if (!deps.onAnswer) return;
+    try {
+      await deps.onAnswer(poll.accountId, {
+        type: 'poll_answer', activationId: poll.activationId, pollId: poll.id, actionId: poll.actionId, contactId, option, channel, at: new Date().toISOString(),
+      });
+    } catch {
+      // The feed is best effort; the answer is stored.
+    }
+  };
+
+  /** Idempotent on (activationId, actionId): a second call returns the first poll unchanged. */
+  const createPoll: PollPort['createPoll'] = async ({ accountId, activationId, actionId, poll }: { accountId: string; activationId: string; actionId: string; poll: PollSpec }) => {
+    const p = await upsertPoll(deps.db, { accountId, activationId, actionId, question: poll.question, options: poll.options, durationMinutes: poll.durationMinutes });
+    return { pollId: p.id };
+  };
+
+  /** A key press on the call (or any channel but SMS): false when closed, unknown or out of range. */
+  const recordAnswer: PollPort['recordAnswer'] = async (input) => {
+    if (!isUuid(input.pollId)) return false;
+    const poll = await findPoll(deps.db, input.accountId, input.pollId);
+    if (!poll || !Number.isInteger(input.option) || input.option < 1 || input.option > poll.options.length) return false;
+    const saved = await withTransaction(deps.db, async (tx) => {
+      const ok = await saveAnswer(tx, { ...input, pollId: poll.id });
+      await logVote(tx, { pollId: poll.id, accountId: input.accountId, contactId: input.contactId, option: input.option, channel: input.channel, providerId: null, accepted: ok });
+      return ok;
+    });
+    if (saved) await publish(poll, input.contactId, input.option, input.channel);
+    return saved;
+  };
+
+  /**
+   * An inbound SMS that is just an option number ("2", "2.", "#2") answers the latest open poll
+   * sent to the sender. Anything else, or nobody polled: null (not ours). A carrier retry of the
+   * same message (same providerId) changes nothing and gets the same confirmation.
+   */
+  const answerBySms = async (msg: InboundSms): Promise<InterceptResult | null> => {
+    const m = OPTION_REPLY.exec(msg.body);
+    if (!m) return null;
+    const poll = await latestOpenPollFor(deps.db, msg.accountId, { contactId: msg.contactId, phone: msg.from });
+    if (!poll) return null;
+    const option = Number(m[1]);
+    const n = poll.options.length;
+    if (option < 1 || option > n) {
+      return { handled: true, reply: `Reply with a number from 1 to ${n} to answer "${short(poll.question)}".` };
+    }
+    const result = await withTransaction(deps.db, async (tx) => {
+      const saved = await saveAnswer(tx, { pollId: poll.id, accountId: msg.accountId, contactId: poll.contactId, option, channel: 'sms', deliveryId: poll.deliveryId });
+      const { duplicateOf } = await logVote(tx, {
+        pollId: poll.id, accountId: msg.accountId, contactId: poll.contactId, option, channel: 'sms', providerId: msg.providerId, accepted: saved,
+      });
+      if (duplicateOf) throw new DuplicateVote(duplicateOf.option, duplicateOf.accepted);
+      return saved;
+    }).catch((err: unknown) => {
+      // The duplicate's transaction rolled back: the earlier answer stands untouched.
+      if (err instanceof DuplicateVote) return err;
+      throw err;
+    });
+    const [stored, shownOption] = result instanceof DuplicateVote ? [result.accepted, result.option] : [result, option];
+    if (!stored) return { handled: true, reply: `The poll "${short(poll.question)}" is closed.` };
+    if (!(result instanceof DuplicateVote)) await publish(poll, poll.contactId, option, 'sms');
+    return { handled: true, reply: `Answer recorded: ${shownOption} (${short(poll.options[shownOption - 1] ?? '', 40)}). Reply another number to change it.` };
+  };
+
+  const toResult = (poll: Poll, answers: Awaited<ReturnType<typeof answersOf>>, now: Date): PollResult => {
+    const mine = answers.filter((a) => a.pollId === poll.id);
+    return {
+      id: poll.id,
+      activationId: poll.activationId,
+      actionId: poll.actionId,
+      question: poll.question,
+      openedAt: poll.openedAt,
+      closesAt: poll.closesAt,
+      closed: poll.closesAt.getTime() <= now.getTime(),
+      answerCount: mine.length,
+      options: poll.options.map((text, i) => ({ number: i + 1, text, count: mine.filter((a) => a.option === i + 1).length })),
+      answers: mine.map((a) => ({
+        contactId: a.contactId, contactName: a.contactName, option: a.option, optionText: poll.options[a.option - 1] ?? '', channel: a.channel,
+        firstAnsweredAt: a.firstAnsweredAt, answeredAt: a.answeredAt, changes: a.changes,
+      })),
+    };
+  };
+
+  /** Every poll of an activation with per-option counts and per-person answers; 404 for another account's activation. */
+  const resultsForActivation = async (accountId: string, activationId: string): Promise<PollResult[]> => {
+    const { rowCount } = await deps.db.query('SELECT 1 FROM activations WHERE account_id = $1 AND id = $2', [accountId, activationId]);
+    if (!rowCount) throw new NotFoundError('activation');
+    const polls = await pollsOfActivation(deps.db, accountId, activationId);
+    const answers = await answersOf(deps.db, accountId, polls.map((p) => p.id));
+    const now = new Date();
+    return polls.map((p) => toResult(p, answers, now));
+  };
+
+  const result = async (accountId: string, pollId: string): Promise<PollResult> => {
+    const poll = isUuid(pollId) ? await findPoll(deps.db, accountId, pollId) : null;
+    if (!poll) throw new NotFoundError('poll');
+    return toResult(poll, await answersOf(deps.db, accountId, [poll.id]), new Date());
+  };
+
+  return { createPoll, recordAnswer, answerBySms, resultsForActivation, result };
+};
+export type PollsService = ReturnType<typeof createPollsService>;
+
+class DuplicateVote extends Error {
+  constructor(readonly option: number, readonly accepted: boolean) {
+    super('duplicate poll vote');
+  }
+}
