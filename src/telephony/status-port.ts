@@ -10,6 +10,8 @@ export type MessageStatusEvent = {
   status: string; // queued | sending | sent | delivered | undelivered | failed | read
   errorCode: string | null;
   sequence: number | null;
+  /** Extra query parameters the callback URL carried (e.g. `delivery`). */
+  params?: Record<string, string>;
   at: Date;
 };
 

@@ -1,0 +1,15 @@
+/** Builds the carrier adapters from config (called by the composition root only). */
+import type { Config } from '../../src/config.js';
+import type { Queryable } from '../../src/db/db.js';
+import type { TelephonyProvider } from '../../src/telephony/telephony-port.js';
+import { createSimulatorProvider, type SimulatedSend } from './simulator-provider.js';
+import { createTwilioProvider } from './twilio-provider.js';
+
+export const createTelephonyAdapters = (
+  db: Queryable,
+  config: Pick<Config, 'TWILIO_API_URL'>,
+  opts: { onSimulatedSend?: (s: SimulatedSend) => void } = {},
+): Record<'twilio' | 'simulator', TelephonyProvider> => ({
+  twilio: createTwilioProvider({ apiUrl: config.TWILIO_API_URL }),
+  simulator: createSimulatorProvider({ db, onSent: opts.onSimulatedSend }),
+});

@@ -1,0 +1,86 @@
+/**
+ * Carrier field names stop here: zod schemas over Twilio's webhook params, converted to the
+ * domain's names. A malformed (but signed) request is a 400 naming the field.
+ */
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { fromZod } from '../../../src/errors.js';
+import type { InboundCall } from '../../../src/telephony/inbound-call-service.js';
+import type { InboundText } from '../../../src/telephony/inbound-sms-service.js';
+import type { CallStatusInput, MessageStatusInput } from '../../../src/telephony/status-service.js';
+
+const sid = (prefix: string) => z.string({ error: 'is required' }).regex(new RegExp(`^${prefix}[0-9a-fA-F]{32}$`), `must be a ${prefix}… id`);
+const number = z.string({ error: 'is required' }).trim().min(1, 'is required').max(64);
+/** Withheld callers arrive as `anonymous`, `+266696687`… or nothing. */
+const caller = z.string().trim().max(64).default('');
+const str = z.string().max(2000).optional();
+
+export const voiceParams = z.object({ CallSid: sid('CA'), From: caller, To: number }).loose();
+export const codeParams = voiceParams.extend({ Digits: z.string().max(32).default('') });
+export const codeQuery = z.object({ attempt: z.coerce.number().int().min(1).max(10).catch(1).default(1) });
+export const recordingParams = voiceParams.extend({ RecordingUrl: z.url({ error: 'must be a URL' }).max(2000).optional() });
+export const recordingQuery = z.object({ workflow: z.uuid({ error: 'must be a UUID' }) });
+export const smsParams = z.object({ MessageSid: sid('(?:SM|MM)'), From: caller, To: number, Body: z.string().max(1600, 'is longer than 1600 characters').default('') }).loose();
+
+const statusCommon = z.object({ From: str, To: str, SequenceNumber: z.coerce.number().int().min(0).optional() }).loose();
+export const messageStatusParams = statusCommon.extend({
+  MessageSid: sid('(?:SM|MM)'),
+  MessageStatus: z.string().max(32).optional(),
+  SmsStatus: z.string().max(32).optional(),
+  ErrorCode: z.string().max(16).optional(),
+}).refine((p) => p.MessageStatus || p.SmsStatus, { message: 'is required', path: ['MessageStatus'] });
+export const callStatusParams = statusCommon.extend({
+  CallSid: sid('CA'),
+  CallStatus: z.string({ error: 'is required' }).max(32),
+  CallDuration: z.coerce.number().int().min(0).optional(),
+  AnsweredBy: str,
+  Direction: str,
+  Timestamp: str,
+});
+
+/** Parses or throws a ValidationError whose paths are the carrier's field names. */
+export const parse = <S extends z.ZodType>(schema: S, value: unknown): z.infer<S> => {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw fromZod(r.error);
+  return r.data;
+};
+
+const stringParams = (v: unknown): Record<string, string> =>
+  Object.fromEntries(Object.entries((v ?? {}) as Record<string, unknown>).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
+
+export const toInboundCall = (req: FastifyRequest, p: z.infer<typeof voiceParams>): InboundCall => ({
+  carrierAccountSid: req.twilioAccountSid!,
+  providerCallId: p.CallSid,
+  from: p.From,
+  to: p.To,
+  carrierParams: stringParams(req.body),
+});
+
+export const toInboundText = (req: FastifyRequest, p: z.infer<typeof smsParams>): InboundText => ({
+  carrierAccountSid: req.twilioAccountSid!,
+  providerMessageId: p.MessageSid,
+  from: p.From,
+  to: p.To,
+  body: p.Body,
+});
+
+/** A status callback, message or call, with the callback URL's query passed through as `params`. */
+export const toStatusInput = (req: FastifyRequest): MessageStatusInput | CallStatusInput => {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const params = stringParams(req.query);
+  const now = new Date();
+  if (typeof body.CallSid === 'string' && !body.MessageSid) {
+    const p = parse(callStatusParams, body);
+    const ts = p.Timestamp ? new Date(p.Timestamp) : now;
+    return {
+      kind: 'call', carrierAccountSid: req.twilioAccountSid!, providerId: p.CallSid, status: p.CallStatus, sequence: p.SequenceNumber ?? null,
+      from: p.From ?? null, to: p.To ?? null, params, at: Number.isNaN(ts.getTime()) ? now : ts,
+      durationSeconds: p.CallDuration ?? null, answeredBy: p.AnsweredBy ?? null, direction: p.Direction ?? null,
+    };
+  }
+  const p = parse(messageStatusParams, body);
+  return {
+    kind: 'message', carrierAccountSid: req.twilioAccountSid!, providerId: p.MessageSid, status: (p.MessageStatus ?? p.SmsStatus)!,
+    sequence: p.SequenceNumber ?? null, from: p.From ?? null, to: p.To ?? null, params, at: now, errorCode: p.ErrorCode ?? null,
+  };
+};

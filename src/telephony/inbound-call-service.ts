@@ -1,0 +1,126 @@
+/**
+ * The activation line, voice side: what each step of an inbound call decides. It returns a
+ * domain outcome; the voice route turns it into TwiML (ivr/activation-line.ts).
+ * Every method re-finds the line from the called number and checks that the verified carrier
+ * account owns it, so a step URL cannot be replayed against another account's line.
+ */
+import type { ActivationService } from '../activation/activation-service.js';
+import type { Db } from '../db/db.js';
+import { countWorkflowRecipients, findContactIdByPhone, findWorkflowByDigits } from './codes-repo.js';
+import { insertInboundCall, noteCallActivation } from './conversation-repo.js';
+import { findLineByNumber, type GatewayLine } from './lines-repo.js';
+import type { Lockout } from './lockout.js';
+import { SIMULATOR_ACCOUNT_SID } from './simulator-credentials.js';
+import type { TrackingCallHandler } from './tracking-port.js';
+
+/** One inbound call as the carrier describes it (carrier field names converted at the door). */
+export type InboundCall = {
+  /** The carrier account that signed the webhook (verified). */
+  carrierAccountSid: string;
+  providerCallId: string;
+  from: string;
+  to: string;
+  carrierParams?: Record<string, string>;
+};
+
+export type VoiceOutcome =
+  | { kind: 'unknown-line' }
+  | { kind: 'withheld-caller' }
+  | { kind: 'not-allowed' }
+  | { kind: 'tracking'; twiml: string | null }
+  | { kind: 'greeting'; greeting: string }
+  /** Wrong code, no keys, or locked out: worded the same. `attempt` is the try just made. */
+  | { kind: 'retry'; attempt: number; reason: 'wrong' | 'no-input' }
+  | { kind: 'record'; workflowId: string; maxSeconds: number }
+  | { kind: 'activated'; activationId: string; workflowName: string; recipients: number; created: boolean };
+
+export type InboundCallServiceDeps = {
+  db: Db;
+  activations: Pick<ActivationService, 'activate'>;
+  lockout: Lockout;
+  tracking?: TrackingCallHandler | null;
+};
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** Does the verified carrier account own this line? (simulator lines: the simulator SID). */
+export const ownsLine = (line: GatewayLine, carrierAccountSid: string): boolean =>
+  line.provider === 'simulator' ? carrierAccountSid === SIMULATOR_ACCOUNT_SID : line.connectionAccountSid === carrierAccountSid;
+
+export const createInboundCallService = (deps: InboundCallServiceDeps) => {
+  const lineFor = async (call: InboundCall): Promise<GatewayLine | null> => {
+    const line = await findLineByNumber(deps.db, call.to);
+    return line && ownsLine(line, call.carrierAccountSid) ? line : null;
+  };
+  const subject = (line: GatewayLine, call: InboundCall) => ({ accountId: line.accountId, lineId: line.id, caller: call.from });
+
+  const activate = async (line: GatewayLine, call: InboundCall, workflowId: string, recordingUrl: string | null): Promise<VoiceOutcome> => {
+    const { activation, created } = await deps.activations.activate({
+      accountId: line.accountId,
+      workflowId,
+      source: 'ivr',
+      idempotencyKey: `twilio:${call.providerCallId}`,
+      recordingUrl,
+      context: { caller: call.from, lineId: line.id, providerCallId: call.providerCallId },
+    });
+    const [recipients, name] = await Promise.all([
+      countWorkflowRecipients(deps.db, line.accountId, activation.workflowId),
+      deps.db.query('SELECT name FROM workflows WHERE id = $1', [activation.workflowId]).then((r) => String(r.rows[0]?.name ?? 'The workflow')),
+      noteCallActivation(deps.db, call.providerCallId, activation.id, activation.recordingUrl),
+    ]);
+    return { kind: 'activated', activationId: activation.id, workflowName: name, recipients, created };
+  };
+
+  return {
+    /** First webhook of a call: which line, who may call, greeting or tracking hand-off. */
+    async answer(call: InboundCall): Promise<VoiceOutcome> {
+      const line = await lineFor(call);
+      if (!line) return { kind: 'unknown-line' };
+      const e164 = E164.test(call.from);
+      const contactId = e164 ? await findContactIdByPhone(deps.db, line.accountId, call.from) : null;
+      if (line.mode === 'tracking') {
+        if (!deps.tracking) return { kind: 'tracking', twiml: null };
+        const { twiml } = await deps.tracking.handleInboundCall({
+          accountId: line.accountId, lineId: line.id, providerCallId: call.providerCallId, from: call.from, to: call.to,
+          contactId, carrierParams: call.carrierParams ?? {}, at: new Date(),
+        });
+        return { kind: 'tracking', twiml };
+      }
+      // Lockout and "known contacts only" need a caller: a withheld number cannot activate.
+      if (!e164) return { kind: 'withheld-caller' };
+      if (line.settings.knownContactsOnly === true && !contactId) return { kind: 'not-allowed' };
+      await insertInboundCall(deps.db, { accountId: line.accountId, lineId: line.id, contactId, providerCallId: call.providerCallId, from: call.from, to: call.to, source: 'ivr' });
+      return { kind: 'greeting', greeting: line.greeting };
+    },
+
+    /** Keys entered at the code prompt (`attempt` 1..3). */
+    async enterCode(call: InboundCall, digits: string, attempt: number): Promise<VoiceOutcome> {
+      const line = await lineFor(call);
+      if (!line || line.mode !== 'activation') return { kind: 'unknown-line' };
+      if (!E164.test(call.from)) return { kind: 'withheld-caller' };
+      if (!/^\d{4}$/.test(digits)) {
+        // Fewer keys than a code (timeout) or * / #: not counted as a guess.
+        return { kind: 'retry', attempt, reason: digits ? 'wrong' : 'no-input' };
+      }
+      const s = subject(line, call);
+      if (await deps.lockout.isLocked(s)) return { kind: 'retry', attempt, reason: 'wrong' };
+      const wf = await findWorkflowByDigits(deps.db, line.accountId, line.id, digits);
+      if (!wf) {
+        await deps.lockout.recordMiss(s);
+        return { kind: 'retry', attempt, reason: 'wrong' };
+      }
+      if (line.settings.knownContactsOnly === true && !(await findContactIdByPhone(deps.db, line.accountId, call.from))) return { kind: 'not-allowed' };
+      if (wf.askVoiceMessage) return { kind: 'record', workflowId: wf.id, maxSeconds: wf.maxRecordingSeconds };
+      return activate(line, call, wf.id, null);
+    },
+
+    /** After `<Record>` (or when nothing was recorded): activate with the recording, if any. */
+    async recorded(call: InboundCall, workflowId: string, recordingUrl: string | null): Promise<VoiceOutcome> {
+      const line = await lineFor(call);
+      if (!line || line.mode !== 'activation') return { kind: 'unknown-line' };
+      return activate(line, call, workflowId, recordingUrl);
+    },
+  };
+};
+
+export type InboundCallService = ReturnType<typeof createInboundCallService>;

@@ -1,0 +1,73 @@
+/**
+ * Carrier-standard SMS keywords, handled before anything else on an inbound text:
+ * STOP/STOPALL/UNSUBSCRIBE/CANCEL/END/QUIT opt the sender out of SMS from the account,
+ * START/UNSTOP opt back in, HELP/INFO answers with the account's help text.
+ *
+ * Where the opt-out lives: `sms_opt_outs (account_id, phone)` is the authority (it also covers
+ * numbers that are not contacts); when the number is a contact, `contacts.opted_out_channels`
+ * gets 'sms' too, so planners that read contacts skip them. Every SMS send to a number must
+ * check one of them (`isSmsOptedOut`).
+ */
+import type { Queryable } from '../db/db.js';
+import type { InboundSms, SmsInterceptor } from './inbound-port.js';
+
+export const STOP_WORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'] as const;
+export const START_WORDS = ['START', 'UNSTOP'] as const;
+export const HELP_WORDS = ['HELP', 'INFO'] as const;
+
+export type KeywordReplies = { optedOut: string; optedIn: string };
+
+/** The keyword a whole message is (trimmed, any case), or null. */
+export const keywordOf = (body: string): { kind: 'stop' | 'start' | 'help'; word: string } | null => {
+  const w = body.trim().toUpperCase();
+  if ((STOP_WORDS as readonly string[]).includes(w)) return { kind: 'stop', word: w };
+  if ((START_WORDS as readonly string[]).includes(w)) return { kind: 'start', word: w };
+  if ((HELP_WORDS as readonly string[]).includes(w)) return { kind: 'help', word: w };
+  return null;
+};
+
+export const isSmsOptedOut = async (q: Queryable, accountId: string, phone: string): Promise<boolean> => {
+  const r = await q.query('SELECT 1 FROM sms_opt_outs WHERE account_id = $1 AND phone = $2', [accountId, phone]);
+  return (r.rowCount ?? 0) > 0;
+};
+
+export const optOutSms = async (q: Queryable, accountId: string, phone: string, keyword: string, lineId: string | null): Promise<void> => {
+  await q.query(
+    `INSERT INTO sms_opt_outs (account_id, phone, keyword, line_id) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (account_id, phone) DO NOTHING`,
+    [accountId, phone, keyword, lineId],
+  );
+  await q.query(
+    `UPDATE contacts SET opted_out_channels = array_append(opted_out_channels, 'sms'), updated_at = now()
+      WHERE account_id = $1 AND phone = $2 AND NOT ('sms' = ANY(opted_out_channels))`,
+    [accountId, phone],
+  );
+};
+
+export const optInSms = async (q: Queryable, accountId: string, phone: string): Promise<void> => {
+  await q.query('DELETE FROM sms_opt_outs WHERE account_id = $1 AND phone = $2', [accountId, phone]);
+  await q.query(
+    `UPDATE contacts SET opted_out_channels = array_remove(opted_out_channels, 'sms'), updated_at = now()
+      WHERE account_id = $1 AND phone = $2 AND 'sms' = ANY(opted_out_channels)`,
+    [accountId, phone],
+  );
+};
+
+/** The keyword step as an interceptor (idempotent: opting out twice is one opt-out). */
+export const createKeywordInterceptor = (deps: { db: Queryable; replies: KeywordReplies }): SmsInterceptor => ({
+  name: 'sms-keywords',
+  async intercept(msg: InboundSms) {
+    const k = keywordOf(msg.body);
+    if (!k) return null;
+    if (k.kind === 'stop') {
+      await optOutSms(deps.db, msg.accountId, msg.from, k.word, msg.lineId);
+      return { handled: true, reply: deps.replies.optedOut };
+    }
+    if (k.kind === 'start') {
+      await optInSms(deps.db, msg.accountId, msg.from);
+      return { handled: true, reply: deps.replies.optedIn };
+    }
+    const r = await deps.db.query('SELECT help_text FROM accounts WHERE id = $1', [msg.accountId]);
+    return { handled: true, reply: String(r.rows[0]?.help_text ?? '') || null };
+  },
+});

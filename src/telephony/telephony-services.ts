@@ -1,0 +1,61 @@
+/**
+ * The telephony gateway's services, wired from their parts. The composition root passes the
+ * adapters' registry, the reply texts (ivr/) and the feature lists:
+ * - `interceptors`: SMS interceptors run after the built-in STOP/START/HELP keywords, in order;
+ * - `statusListeners`: told of every verified status callback;
+ * - `tracking`: the call-tracking handler for lines in `tracking` mode (optional).
+ * The two arrays are used by reference: a feature built later may push itself onto them.
+ */
+import type { Redis } from 'ioredis';
+import type { ActivationService } from '../activation/activation-service.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/db.js';
+import { createInboundCallService } from './inbound-call-service.js';
+import type { SmsInterceptor } from './inbound-port.js';
+import { createInboundSmsService, type SmsReplyTexts } from './inbound-sms-service.js';
+import { createLockout } from './lockout.js';
+import type { TelephonyProviders } from './providers.js';
+import { createKeywordInterceptor, type KeywordReplies } from './sms-keywords.js';
+import type { StatusListener } from './status-port.js';
+import { createStatusService } from './status-service.js';
+import type { TrackingCallHandler } from './tracking-port.js';
+
+export type TelephonyServicesDeps = {
+  db: Db;
+  redis: Redis;
+  config: Pick<Config, 'REDIS_PREFIX' | 'LOCKOUT_MAX_MISSES' | 'LOCKOUT_LINE_MAX_MISSES' | 'LOCKOUT_WINDOW_SECONDS' | 'LOCKOUT_SECONDS'>;
+  activations: Pick<ActivationService, 'activate'>;
+  providers: TelephonyProviders;
+  texts: SmsReplyTexts & KeywordReplies;
+  interceptors?: SmsInterceptor[];
+  statusListeners?: StatusListener[];
+  tracking?: TrackingCallHandler | null;
+};
+
+export const createTelephonyServices = (deps: TelephonyServicesDeps) => {
+  const { db, config } = deps;
+  const interceptors = deps.interceptors ?? [];
+  const statusListeners = deps.statusListeners ?? [];
+  const lockout = createLockout({
+    redis: deps.redis,
+    prefix: config.REDIS_PREFIX,
+    settings: {
+      maxMisses: config.LOCKOUT_MAX_MISSES,
+      lineMaxMisses: config.LOCKOUT_LINE_MAX_MISSES,
+      windowSeconds: config.LOCKOUT_WINDOW_SECONDS,
+      lockSeconds: config.LOCKOUT_SECONDS,
+    },
+  });
+  const keywords = createKeywordInterceptor({ db, replies: deps.texts });
+  return {
+    providers: deps.providers,
+    lockout,
+    interceptors,
+    statusListeners,
+    calls: createInboundCallService({ db, activations: deps.activations, lockout, tracking: deps.tracking ?? null }),
+    sms: createInboundSmsService({ db, activations: deps.activations, lockout, interceptors: () => [keywords, ...interceptors], texts: deps.texts }),
+    statuses: createStatusService({ db, listeners: statusListeners }),
+  };
+};
+
+export type TelephonyServices = ReturnType<typeof createTelephonyServices>;
