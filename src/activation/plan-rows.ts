@@ -6,7 +6,7 @@ import type { PlannedDelivery } from '../delivery/deliveries-repo.js';
 import type { ConferencePayload, EmailPayload, PagerPayload, PushPayload, SmsPayload, VoicePayload, WebhookPayload } from '../delivery/delivery-payloads.js';
 import type { PushCapability } from '../delivery/notification-extras-port.js';
 import { render } from '../templates/templates.js';
-import type { Action, ConferenceAction, NotificationAction, PagerAction, WebhookAction } from '../workflows/workflow-types.js';
+import type { ConferenceAction, NotificationAction, PagerAction, StoredAction, StoredWebhookAction } from '../workflows/workflow-types.js';
 
 export type PlanContact = {
   id: string;
@@ -147,13 +147,13 @@ export const planPager = (a: PagerAction & { id: string }, contacts: PlanContact
   });
 
 /** One request per activation; `{{fields}}` and `[[placeholders]]` are JSON-escaped into the body. */
-export const planWebhook = (a: WebhookAction & { id: string }, scope: PlanScope, extras: ActionExtras): PlannedDelivery => {
+export const planWebhook = (a: StoredWebhookAction & { id: string }, scope: PlanScope, extras: ActionExtras): PlannedDelivery => {
   const fields = fieldsFor(scope, extras, null);
   const payload: WebhookPayload = {
     method: a.method,
     url: a.url,
     body: a.body ? render(a.body, scope.placeholders, fields, 'json') : null,
-    authorizationSealed: a.authorization ?? null,
+    authorizationSealed: a.authorizationSealed ?? null,
   };
   return {
     actionId: a.id, recipientKey: 'webhook', contactId: null, channel: 'webhook', address: a.url, status: 'pending', skipReason: null,
@@ -162,5 +162,5 @@ export const planWebhook = (a: WebhookAction & { id: string }, scope: PlanScope,
 };
 
 /** Groups an action reaches (webhooks reach none). */
-export const actionGroups = (a: Action): { groupIds: string[]; includeOffDuty: boolean } | null =>
+export const actionGroups = (a: StoredAction): { groupIds: string[]; includeOffDuty: boolean } | null =>
   a.type === 'webhook' ? null : { groupIds: a.groupIds, includeOffDuty: a.includeOffDuty };
