@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import type { Config } from './config.js';
+import { registerDemo } from './demo/demo-command.js';
 
-export const register = (_program: Command, _config: () => Config): void => {
+export const register = (program: Command, config: () => Config): void => {
+  registerDemo(program, config);
   // features add: registerDemo(program, config); registerSimulate(program, config);
 };
