@@ -58,6 +58,8 @@ export const configSchema = z.object({
   LOCKOUT_MAX_MISSES: z.coerce.number().int().min(1).max(100).default(5),
   LOCKOUT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** Misses on one line (all callers) that lock the line's code entry for LOCKOUT_SECONDS. */
+  LOCKOUT_LINE_MAX_MISSES: z.coerce.number().int().min(1).max(10_000).default(25),
   SECURE_COOKIES: bool.optional(),
   /** Dashboard session lifetime; a session used after half of it is extended. */
   SESSION_TTL_HOURS: z.coerce.number().min(0.1).max(24 * 90).default(12),

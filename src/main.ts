@@ -31,6 +31,13 @@ import { createSecretBox } from './crypto.js';
 import { createPool, type Db } from './db/db.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRedis } from './redis.js';
+import { createTelephonyAdapters } from '../adapters/telephony/index.js';
+import { smsReplyTexts } from '../ivr/sms-replies.js';
+import { simulatorRoutes } from '../routes/api/v1/simulator-routes.js';
+import { twilioWebhooks } from '../routes/webhooks/twilio/index.js';
+import { createProviderRegistry } from './telephony/providers.js';
+import { createSimulatorOutbox } from './telephony/simulator-outbox.js';
+import { createTelephonyServices } from './telephony/telephony-services.js';
 import { scheduleRoutes } from '../routes/api/v1/schedule-routes.js';
 import { systemClock } from './schedule/clock.js';
 import { createScheduleFirer } from './schedule/schedule-firer.js';
@@ -60,7 +67,13 @@ export const buildServices = (infra: Infra) => {
   const contacts = createContactsService({ db });
   const groups = createGroupsService({ db });
   const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook] });
-  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows };
+  /** Inbound calls/texts, status callbacks, carrier adapters per line (push SMS interceptors / status listeners onto it). */
+  const telephony = createTelephonyServices({
+    db, redis: infra.redis, config, activations, texts: smsReplyTexts,
+    providers: createProviderRegistry({ db, secrets, secretKey: config.SECRET_KEY, providers: createTelephonyAdapters(db, config) }),
+  });
+  const simulatorOutbox = createSimulatorOutbox({ db });
+  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -75,12 +88,18 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: usersRoutes, opts: { users: s.users } },
   { plugin: softphoneRoutes, opts: { softphone: s.softphone, secrets: s.secrets } },
   { plugin: scheduleRoutes, opts: { schedules: s.schedules } },
+  { plugin: simulatorRoutes, opts: { outbox: s.simulatorOutbox } },
 ];
 
 /** Top-level route modules (webhooks, dashboard, websocket). */
 const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]): RouteModule[] => [
   { plugin: apiV1, prefix: '/v1', opts: { authenticators, modules: apiModules(s) } },
   ...dashboardModules(infra.config, s, infra.redis),
+  {
+    plugin: twilioWebhooks,
+    prefix: '/webhooks/twilio',
+    opts: { publicUrl: infra.config.PUBLIC_URL, signingTokens: s.telephony.providers.signingTokens, calls: s.telephony.calls, sms: s.telephony.sms, statuses: s.telephony.statuses },
+  },
 ];
 
 /** Long-running background loops and BullMQ workers: each has `close()`. */
