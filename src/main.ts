@@ -31,6 +31,24 @@ import { createSecretBox } from './crypto.js';
 import { createPool, type Db } from './db/db.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRedis } from './redis.js';
+import { readFileSync } from 'node:fs';
+import { createSmtpEmailSender } from '../adapters/email/smtp-email-sender.js';
+import { createOpenAiPromptRunner } from '../adapters/prompt/openai-prompt-runner.js';
+import { createNoopPushProvider } from '../adapters/push/noop-push-provider.js';
+import { createPushSender } from '../adapters/push/push-sender.js';
+import { createSimulatorPushProvider } from '../adapters/push/simulator-push-provider.js';
+import { createHttpsWebhookClient } from '../adapters/webhook/https-webhook-client.js';
+import { createWebhookSender } from '../adapters/webhook/webhook-sender.js';
+import { actionTestRoutes } from '../routes/api/v1/action-test-routes.js';
+import { attachmentsRoutes } from '../routes/api/v1/attachments-routes.js';
+import { pollsRoutes } from '../routes/api/v1/polls-routes.js';
+import { publicAttachmentRoutes } from '../routes/public/attachment-routes.js';
+import { createAttachmentsService } from './attachments/attachments-service.js';
+import type { NotificationExtras } from './delivery/notification-extras-port.js';
+import { createFeedPublisher, type FeedEvent } from './feed/feed.js';
+import { createPollSmsInterceptor } from './polls/poll-sms-interceptor.js';
+import { createPollsService } from './polls/polls-service.js';
+import { createWebhookTestService } from './webhooks/webhook-test-service.js';
 import { createTelephonyAdapters } from '../adapters/telephony/index.js';
 import { smsReplyTexts } from '../ivr/sms-replies.js';
 import { simulatorRoutes } from '../routes/api/v1/simulator-routes.js';
@@ -73,9 +91,37 @@ export const buildServices = (infra: Infra) => {
     providers: createProviderRegistry({ db, secrets, secretKey: config.SECRET_KEY, providers: createTelephonyAdapters(db, config) }),
   });
   const simulatorOutbox = createSimulatorOutbox({ db });
-  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox };
+  const channels = buildChannels(infra, secrets);
+  telephony.interceptors.push(channels.pollInterceptor);
+  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels };
 };
 export type Services = ReturnType<typeof buildServices>;
+
+/**
+ * Channels and notification extras: e-mail, webhook and push senders (for the delivery worker),
+ * the prompt runner, attachments, polls (for the planner and call flows) and the webhook test.
+ */
+const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>) => {
+  const { db, config } = infra;
+  const webhookClient = createHttpsWebhookClient({
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS, userAgent: 'Switchboard-Webhook/1.0',
+    ca: config.WEBHOOK_CA_FILE ? readFileSync(config.WEBHOOK_CA_FILE) : undefined,
+  });
+  const push = config.PUSH_PROVIDER === 'simulator' ? createSimulatorPushProvider(db) : createNoopPushProvider();
+  const email = createSmtpEmailSender({ smtpUrl: config.SMTP_URL, from: config.SMTP_FROM, messageIdDomain: new URL(config.PUBLIC_URL).hostname });
+  const attachments = createAttachmentsService({ db, publicUrl: config.PUBLIC_URL, maxBytes: config.ATTACHMENT_MAX_BYTES });
+  // Poll answers go to the activation's live feed next to its deliveries.
+  const feed = createFeedPublisher(infra.redis, config.REDIS_PREFIX);
+  const polls = createPollsService({ db, onAnswer: (accountId, e) => feed.publish(accountId, [e as unknown as FeedEvent]) });
+  const prompts = createOpenAiPromptRunner({ apiUrl: config.PROMPT_API_URL, apiKey: config.PROMPT_API_KEY, model: config.PROMPT_MODEL, timeoutMs: config.PROMPT_TIMEOUT_MS });
+  const extras: NotificationExtras = { prompts, attachments, polls, push };
+  return {
+    attachments, polls, prompts, push, email, extras,
+    senders: [email, createWebhookSender({ client: webhookClient, secrets }), createPushSender(push)],
+    webhookTests: createWebhookTestService({ db, client: webhookClient, secrets }),
+    pollInterceptor: createPollSmsInterceptor(polls),
+  };
+};
 
 /** Route modules under `/v1`, each with only the services it needs. */
 const apiModules = (s: Services): RouteModule[] => [
@@ -89,12 +135,16 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: softphoneRoutes, opts: { softphone: s.softphone, secrets: s.secrets } },
   { plugin: scheduleRoutes, opts: { schedules: s.schedules } },
   { plugin: simulatorRoutes, opts: { outbox: s.simulatorOutbox } },
+  { plugin: attachmentsRoutes, opts: { attachments: s.channels.attachments } },
+  { plugin: pollsRoutes, opts: { polls: s.channels.polls } },
+  { plugin: actionTestRoutes, opts: { webhookTests: s.channels.webhookTests } },
 ];
 
 /** Top-level route modules (webhooks, dashboard, websocket). */
 const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]): RouteModule[] => [
   { plugin: apiV1, prefix: '/v1', opts: { authenticators, modules: apiModules(s) } },
   ...dashboardModules(infra.config, s, infra.redis),
+  { plugin: publicAttachmentRoutes, opts: { attachments: s.channels.attachments } },
   {
     plugin: twilioWebhooks,
     prefix: '/webhooks/twilio',
@@ -105,6 +155,7 @@ const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]):
 /** Long-running background loops and BullMQ workers: each has `close()`. */
 type Closeable = { close(): Promise<void> };
 const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => [
+  { close: async () => s.channels.email.close() }, // pooled SMTP connections
   startScheduleLoop({
     db: infra.db,
     clock: s.clock,
