@@ -21,7 +21,7 @@ export type { DestinationBehaviour, EmulatedCall, EmulatedMessage };
 export type CarrierEmulatorOptions = {
   accountSid: string;
   authToken: string;
-  /** Where the gateway actually listens, e.g. `http://127.0.0.1:41234`. */
+  /** Where the gateway actually listens, e.g. `http://127.0.0.1:41234` (may be set later: `setGateway`). */
   gatewayUrl: string;
   /** The gateway's PUBLIC_URL (what it signs against and writes in TwiML); default = gatewayUrl. */
   publicUrl?: string;
@@ -45,6 +45,8 @@ export type CarrierEmulator = {
   /** Status callbacks the emulator sent: url, params, gateway's HTTP status. */
   callbacks: Array<{ url: string; params: Record<string, string>; status: number }>;
   setBehaviour(number: string, b: DestinationBehaviour): void;
+  /** Points the emulator at the gateway once it listens (start the emulator first to get TWILIO_API_URL). */
+  setGateway(gatewayUrl: string, publicUrl?: string): void;
   reset(): void;
   placeInboundCall(input: InboundCallInput): Promise<CallTranscript & { callSid: string }>;
   sendInboundSms(input: InboundSmsInput): Promise<InboundSmsResult>;
@@ -58,8 +60,8 @@ const str = (v: unknown): string | undefined => (Array.isArray(v) ? str(v[0]) : 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
 
 export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promise<CarrierEmulator> => {
-  const publicUrl = (opts.publicUrl ?? opts.gatewayUrl).replace(/\/+$/, '');
-  const gatewayUrl = opts.gatewayUrl.replace(/\/+$/, '');
+  let gatewayUrl = opts.gatewayUrl.replace(/\/+$/, '');
+  let publicUrl = (opts.publicUrl ?? opts.gatewayUrl).replace(/\/+$/, '');
   const transport: PlayerTransport = {
     authToken: opts.authToken,
     resolve: (u) => (u.startsWith(publicUrl) ? gatewayUrl + u.slice(publicUrl.length) : u),
@@ -212,6 +214,10 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     requests,
     callbacks,
     setBehaviour: (n, b) => void behaviours.set(n, b),
+    setGateway(g, p) {
+      gatewayUrl = g.replace(/\/+$/, '');
+      publicUrl = (p ?? publicUrl ?? g).replace(/\/+$/, '');
+    },
     reset() {
       behaviours.clear();
       failures.clear();
