@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config.js';
 import { runCli } from '../helpers/run-cli.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
@@ -30,5 +32,12 @@ describe('CLI configuration errors', () => {
     expect(res.stderr).toBe('');
     expect(res.stdout).toMatch(/database is up to date/);
     expect(res.code).toBe(0);
+  });
+
+  it('.env.example documents every configuration key', () => {
+    const text = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const documented = new Set([...text.matchAll(/^#?\s?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    const missing = Object.keys(configSchema.shape).filter((k) => !documented.has(k));
+    expect(missing, 'keys missing from .env.example').toEqual([]);
   });
 });
