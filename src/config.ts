@@ -65,6 +65,9 @@ export const configSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().min(0.1).max(24 * 90).default(12),
   /** Sign-in attempts allowed per client IP per minute. */
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Sequences worker: pause between polls for due enrollments when idle (0 = no loop; tests drive it), and the claim batch size. */
+  SEQUENCE_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  SEQUENCE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   METRICS: bool.default(true),
 });
 

@@ -62,10 +62,17 @@ import { createScheduleFirer } from './schedule/schedule-firer.js';
 import { createScheduleHook } from './schedule/schedule-hook.js';
 import { startScheduleLoop } from './schedule/schedule-loop.js';
 import { createScheduleService } from './schedule/schedule-service.js';
+import { sequenceEnrollmentRoutes } from '../routes/api/v1/sequence-enrollment-routes.js';
+import { sequenceRoutes } from '../routes/api/v1/sequence-routes.js';
+import { sequenceTemplateRoutes } from '../routes/api/v1/sequence-template-routes.js';
+import type { Clock } from './sequences/clock.js';
+import { createSequenceDispatch } from './sequences/sequence-dispatch.js';
+import { createSequences } from './sequences/sequences-module.js';
 
 export type Roles = { web: boolean; worker: boolean };
 
-export type Infra = { config: Config; logger: Logger; db: Db; redis: Redis };
+/** `clock`: the time every scheduler reads (schedules, sequences); tests inject a manual one. */
+export type Infra = { config: Config; logger: Logger; db: Db; redis: Redis; clock?: Clock };
 
 /** Builds every service from the infrastructure; no I/O happens here. */
 export const buildServices = (infra: Infra) => {
@@ -76,7 +83,7 @@ export const buildServices = (infra: Infra) => {
   const users = createUsersService({ db });
   const sessions = createSessionsService({ db, ttlSeconds: Math.round(config.SESSION_TTL_HOURS * 3600) });
   const softphone = createSoftphoneLines({ db, secrets, secretKey: config.SECRET_KEY, publicUrl: config.PUBLIC_URL });
-  const clock = systemClock;
+  const clock = infra.clock ?? systemClock;
   const schedules = createScheduleService({ db, clock });
   /** Keeps workflow_schedules in step with workflows: goes in the workflows service's onChange list. */
   const scheduleHook = createScheduleHook({ clock });
@@ -93,7 +100,13 @@ export const buildServices = (infra: Infra) => {
   const simulatorOutbox = createSimulatorOutbox({ db });
   const channels = buildChannels(infra, secrets);
   telephony.interceptors.push(channels.pollInterceptor);
-  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels };
+  /** Sequences: its event consumer goes into the event worker's list; its SMS interceptor records replies. */
+  const sequenceDispatch = createSequenceDispatch(() => infra.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE);
+  const sequences = createSequences({
+    db, secrets, clock, logger: infra.logger.child({ component: 'sequences' }), dispatch: sequenceDispatch, batchSize: config.SEQUENCE_BATCH_SIZE,
+  });
+  telephony.interceptors.push(sequences.signals.interceptor);
+  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -138,6 +151,9 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: attachmentsRoutes, opts: { attachments: s.channels.attachments } },
   { plugin: pollsRoutes, opts: { polls: s.channels.polls } },
   { plugin: actionTestRoutes, opts: { webhookTests: s.channels.webhookTests } },
+  { plugin: sequenceRoutes, opts: { sequences: s.sequences.sequences, status: s.sequences.status } },
+  { plugin: sequenceEnrollmentRoutes, opts: { enrollments: s.sequences.enrollments, status: s.sequences.status } },
+  { plugin: sequenceTemplateRoutes, opts: { templates: s.sequences.templates } },
 ];
 
 /** Top-level route modules (webhooks, dashboard, websocket). */
@@ -156,6 +172,8 @@ const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]):
 type Closeable = { close(): Promise<void> };
 const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => [
   { close: async () => s.channels.email.close() }, // pooled SMTP connections
+  ...(infra.config.SEQUENCE_POLL_MS > 0 ? [s.sequences.runner.start(infra.config.SEQUENCE_POLL_MS)] : []),
+  { close: () => s.sequenceDispatch.close() },
   startScheduleLoop({
     db: infra.db,
     clock: s.clock,
@@ -173,10 +191,12 @@ export type Runtime = {
   stop(): Promise<void>;
 };
 
-export const createRuntime = async (config: Config, roles: Roles, logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Runtime> => {
+export const createRuntime = async (
+  config: Config, roles: Roles, logger: Logger = createLogger(config.LOG_LEVEL), extras: { clock?: Clock } = {},
+): Promise<Runtime> => {
   const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const redis = createRedis(config.REDIS_URL);
-  const infra: Infra = { config, logger, db, redis };
+  const infra: Infra = { config, logger, db, redis, clock: extras.clock };
   const services = buildServices(infra);
   const authenticators: Authenticator[] = [
     bearerAuthenticator(services.accounts.authenticateKey),

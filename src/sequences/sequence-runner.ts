@@ -58,6 +58,33 @@ const loadSignals = async (tx: PoolClient, contactIds: string[], since: Date): P
   return out;
 };
 
+/**
+ * A key pressed on a sequence call is recorded on its delivery (`acknowledged`) by the outbound
+ * call flow, which raises no event: read it from the enrollment's own deliveries, stamped with
+ * the time its step ran.
+ */
+const loadKeyPresses = async (tx: PoolClient, due: Enrollment[]): Promise<Map<string, Signal[]>> => {
+  const out = new Map<string, Signal[]>();
+  if (due.length === 0) return out;
+  const byId = new Map(due.map((e) => [e.id, e]));
+  const res = await tx.query(
+    `SELECT id, contact_id, meta->>'enrollmentId' AS enrollment_id, meta->>'stepId' AS step_id FROM deliveries
+      WHERE contact_id = ANY($1::uuid[]) AND channel = 'voice' AND status = 'acknowledged' AND meta->>'enrollmentId' = ANY($2::text[])`,
+    [[...new Set(due.map((e) => e.contactId))], due.map((e) => e.id)],
+  );
+  for (const r of res.rows) {
+    const e = byId.get(r.enrollment_id)!;
+    const ran = e.state.ran?.[r.step_id];
+    const list = out.get(e.id) ?? [];
+    list.push({ kind: 'key_pressed', eventType: 'delivery.status', data: { digits: '1', deliveryId: r.id }, at: ran ? new Date(ran) : e.enrolledAt });
+    out.set(e.id, list);
+  }
+  return out;
+};
+
+const usesKeyPresses = (d: SequenceDefinition): boolean =>
+  d.exits.some((c) => c.type === 'key_pressed') || d.steps.some((s) => s.type === 'branch' && s.branch.condition.type === 'key_pressed');
+
 const usesSignals = (d: SequenceDefinition): boolean =>
   d.exits.some(isSignalCondition) || d.steps.some((s) => s.type === 'branch' && isSignalCondition(s.branch.condition));
 
@@ -100,6 +127,7 @@ export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
       const needSignals = due.filter((e) => usesSignals(defs.get(e.versionId)!));
       const earliest = new Date(Math.min(...needSignals.map((e) => e.enrolledAt.getTime()), now.getTime()));
       const signals = await loadSignals(tx, [...new Set(needSignals.map((e) => e.contactId))], earliest);
+      const keyPresses = await loadKeyPresses(tx, due.filter((e) => usesKeyPresses(defs.get(e.versionId)!)));
 
       const updates: EnrollmentUpdate[] = [];
       const history: NewHistory[] = [];
@@ -111,7 +139,7 @@ export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
         let savepoint = false;
         try {
           const result = await runEnrollment(e, {
-            now, definition: def, contact, signals: signals.get(e.contactId) ?? [], quietHours: account.quiet,
+            now, definition: def, contact, signals: [...(signals.get(e.contactId) ?? []), ...(keyPresses.get(e.id) ?? [])], quietHours: account.quiet,
             zone: zoneFor(contact?.timezone, account.timezone),
             send: async (step) => {
               if (!savepoint) { await tx.query('SAVEPOINT seq_enrollment'); savepoint = true; }
