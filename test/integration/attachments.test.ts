@@ -6,7 +6,8 @@ const MAX = 7 * 1024 * 1024;
 // The 8-byte PNG signature and a little more: bytes must come back unchanged.
 const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(500)]);
 
-const binary = (res: NodeJS.ReadableStream & { setEncoding(e: string): void }, cb: (err: Error | null, body: Buffer) => void) => {
+/** supertest parser that keeps the body as raw bytes. */
+const binary = (res: NodeJS.ReadableStream, cb: (err: Error | null, body: Buffer) => void) => {
   const chunks: Buffer[] = [];
   res.on('data', (c: Buffer) => chunks.push(c));
   res.on('end', () => cb(null, Buffer.concat(chunks)));
@@ -29,7 +30,7 @@ describe('attachments: upload, public short URL, account scoping', () => {
     expect(res.body.shortUrl).toMatch(/^http:\/\/switchboard\.test\/a\/[A-Za-z0-9]{10}$/);
     const path = new URL(res.body.shortUrl).pathname;
 
-    const got = await t.http().get(path).buffer(true).parse(binary).expect(200);
+    const got = await t.http().get(path).buffer(true).parse(binary as never).expect(200);
     expect(Buffer.compare(got.body as Buffer, png)).toBe(0);
     expect(got.headers).toMatchObject({
       'content-type': 'image/png',
