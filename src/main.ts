@@ -26,6 +26,10 @@ import { createGroupsService } from './groups/groups-service.js';
 import { createLinesService } from './lines/lines-service.js';
 import { createWorkflowsService } from './workflows/workflows-service.js';
 import { createActivationService } from './activation/activation-service.js';
+import { createActionEngine } from './queue/action-engine.js';
+import { activationRoutes } from '../routes/api/v1/activation-routes.js';
+import { activationStreamRoutes } from '../routes/api/v1/activation-stream-routes.js';
+import { outboundRoutes } from '../routes/webhooks/twilio/outbound-routes.js';
 import type { Config } from './config.js';
 import { createSecretBox } from './crypto.js';
 import { createPool, type Db } from './db/db.js';
@@ -79,7 +83,9 @@ export const buildServices = (infra: Infra) => {
   const { db, config } = infra;
   const secrets = createSecretBox(config.SECRET_KEY);
   const accounts = createAccountsService({ db });
-  const activations = createActivationService({ db });
+  /** Action engine: outbox relay, planner, delivery workers, status listener, live feed (README "Action engine"). */
+  const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets });
+  const activations = createActivationService({ db, dispatcher: engine.dispatcher });
   const users = createUsersService({ db });
   const sessions = createSessionsService({ db, ttlSeconds: Math.round(config.SESSION_TTL_HOURS * 3600) });
   const softphone = createSoftphoneLines({ db, secrets, secretKey: config.SECRET_KEY, publicUrl: config.PUBLIC_URL });
@@ -100,13 +106,14 @@ export const buildServices = (infra: Infra) => {
   const simulatorOutbox = createSimulatorOutbox({ db });
   const channels = buildChannels(infra, secrets);
   telephony.interceptors.push(channels.pollInterceptor);
+  telephony.statusListeners.push(engine.statusListener);
   /** Sequences: its event consumer goes into the event worker's list; its SMS interceptor records replies. */
   const sequenceDispatch = createSequenceDispatch(() => infra.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE);
   const sequences = createSequences({
     db, secrets, clock, logger: infra.logger.child({ component: 'sequences' }), dispatch: sequenceDispatch, batchSize: config.SEQUENCE_BATCH_SIZE,
   });
   telephony.interceptors.push(sequences.signals.interceptor);
-  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch };
+  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, engine };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -147,6 +154,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: usersRoutes, opts: { users: s.users } },
   { plugin: softphoneRoutes, opts: { softphone: s.softphone, secrets: s.secrets } },
   { plugin: scheduleRoutes, opts: { schedules: s.schedules } },
+  { plugin: activationRoutes, opts: { activations: s.activations, queries: s.engine.queries } },
   { plugin: simulatorRoutes, opts: { outbox: s.simulatorOutbox } },
   { plugin: attachmentsRoutes, opts: { attachments: s.channels.attachments } },
   { plugin: pollsRoutes, opts: { polls: s.channels.polls } },
@@ -160,6 +168,12 @@ const apiModules = (s: Services): RouteModule[] => [
 const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]): RouteModule[] => [
   { plugin: apiV1, prefix: '/v1', opts: { authenticators, modules: apiModules(s) } },
   ...dashboardModules(infra.config, s, infra.redis),
+  { plugin: activationStreamRoutes, opts: { authenticators, authenticateKey: s.accounts.authenticateKey, feed: s.engine.feedSubscriber(), queries: s.engine.queries } },
+  {
+    plugin: outboundRoutes,
+    prefix: '/webhooks/twilio/outbound',
+    opts: { publicUrl: infra.config.PUBLIC_URL, signingTokens: s.telephony.providers.signingTokens, calls: s.engine.outboundCalls(s.channels.polls) },
+  },
   { plugin: publicAttachmentRoutes, opts: { attachments: s.channels.attachments } },
   {
     plugin: twilioWebhooks,
@@ -172,6 +186,7 @@ const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]):
 type Closeable = { close(): Promise<void> };
 const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => [
   { close: async () => s.channels.email.close() }, // pooled SMTP connections
+  ...s.engine.start({ providers: s.telephony.providers.all, senders: s.channels.senders, extras: s.channels.extras }),
   ...(infra.config.SEQUENCE_POLL_MS > 0 ? [s.sequences.runner.start(infra.config.SEQUENCE_POLL_MS)] : []),
   { close: () => s.sequenceDispatch.close() },
   startScheduleLoop({

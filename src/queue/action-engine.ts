@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { createActivationQueries } from '../activation/activation-queries.js';
 import { createConferenceRetry } from '../activation/conference-retry.js';
 import { createOutboxRelay } from '../activation/outbox-relay.js';
 import { createPlanner } from '../activation/planner.js';
@@ -30,6 +31,10 @@ export type ActionEngineDeps = {
   redis: Redis;
   logger: Logger;
   secrets: Pick<SecretBox, 'open'>;
+};
+
+/** What the workers send with, known once the telephony and channel features are built. */
+export type EngineWiring = {
   /** Carrier adapters by line provider; a line whose provider is missing fails its sends. */
   providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
   /** Senders for the other channels (email, push, webhook) from the channels feature. */
@@ -41,23 +46,21 @@ type Closeable = { close(): Promise<void> };
 
 /**
  * The action engine, assembled: outbox relay (fast path + sweeper), planner, delivery workers,
- * status listener, outbound call scripts and the live feed. Building it does no I/O; `start()`
- * runs the workers and the sweeper loop (worker role only).
+ * status listener, outbound call scripts, activation reads and the live feed. Building it does
+ * no I/O. `start(wiring)` runs the workers and the sweeper loop (worker role only).
  */
 export const createActionEngine = (deps: ActionEngineDeps) => {
   const c = deps.config;
   const prefix = c.REDIS_PREFIX;
   const queues = createEngineQueues(deps.redis, { prefix, lockMs: c.QUEUE_LOCK_MS });
   const feed = createFeedPublisher(deps.redis, prefix);
-  const feedSubscriber = createFeedSubscriber(deps.redis, prefix);
   const lines = createLineDirectory({ db: deps.db, secrets: deps.secrets });
-  const extras = deps.extras ?? {};
   const relay = createOutboxRelay({ db: deps.db, queue: queues.activations, settings: { redispatchAfterMs: c.OUTBOX_REDISPATCH_AFTER_MS }, logger: deps.logger });
   const status = createDeliveryStatus({ db: deps.db, redis: deps.redis, prefix, feed });
-  const outboundCalls = createOutboundCalls({ db: deps.db, status, polls: extras.polls });
 
-  const start = (): Closeable[] => {
-    const log = deps.logger;
+  const start = (wiring: EngineWiring): Closeable[] => {
+    const log = deps.logger.child({ component: 'engine' });
+    const extras = wiring.extras ?? {};
     const planner = createPlanner({
       db: deps.db, queues, feed, extras, logger: log,
       settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },
@@ -66,7 +69,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     const delivery = createDeliveryWorker({
       db: deps.db, lines, feed, queue: queues.deliveries, logger: log,
       limiter: createRateLimiter(deps.redis, prefix),
-      senders: [createTelephonySender({ lines, providers: deps.providers, publicUrl: c.PUBLIC_URL }), ...(deps.senders ?? [])],
+      senders: [createTelephonySender({ lines, providers: wiring.providers, publicUrl: c.PUBLIC_URL }), ...(wiring.senders ?? [])],
       afterSent: status.afterSent,
       settings: {
         maxAttempts: c.DELIVERY_MAX_ATTEMPTS, backoffMs: c.DELIVERY_BACKOFF_MS, batchSize: c.DELIVERY_BATCH_SIZE,
@@ -74,7 +77,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
       },
     });
     const sweeper = createDeliverySweeper({
-      db: deps.db, queues, lines, providers: deps.providers, feed, logger: log,
+      db: deps.db, queues, lines, providers: wiring.providers, feed, logger: log,
       settings: { staleAfterMs: c.DELIVERY_STALE_AFTER_MS, inDoubtAfterMs: c.SEND_IN_DOUBT_AFTER_MS, batchSize: c.DELIVERY_BATCH_SIZE },
     });
     const settings = { prefix, lockMs: c.QUEUE_LOCK_MS };
@@ -104,6 +107,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     };
     timer = setTimeout(tick, Math.min(1000, c.SWEEP_INTERVAL_MS));
     return [
+      ...workers,
       {
         async close() {
           stopped = true;
@@ -111,24 +115,20 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
           await running;
         },
       },
-      ...workers,
     ];
   };
 
   return {
     queues,
     feed,
-    feedSubscriber,
+    /** One pub/sub connection per web process for websocket clients (closed by the stream route). */
+    feedSubscriber: () => createFeedSubscriber(deps.redis, prefix),
     dispatcher: relay.dispatcher,
     statusListener: status.listener,
     deliveryStatus: status,
-    outboundCalls,
+    queries: createActivationQueries({ db: deps.db }),
+    outboundCalls: (polls?: NotificationExtras['polls']) => createOutboundCalls({ db: deps.db, status, polls }),
     start,
-    /** Producer-side connections (queues, feed subscriber); workers close through `start()`'s handles. */
-    async close() {
-      await feedSubscriber.close();
-      await queues.close();
-    },
   };
 };
 

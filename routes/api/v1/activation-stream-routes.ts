@@ -23,7 +23,8 @@ export type ActivationStreamOpts = {
   /** The same list `/v1` uses (bearer key, dashboard session…). */
   authenticators: Authenticator[];
   authenticateKey(key: string): Promise<AuthContext>;
-  feed: Pick<FeedSubscriber, 'subscribe'>;
+  /** Owned by this plugin: closed with the app. */
+  feed: FeedSubscriber;
   queries: Pick<ActivationQueries, 'summary' | 'exists'>;
   /** Keep-alive ping interval. */
   pingMs?: number;
@@ -37,6 +38,7 @@ export const accessTokenAuthenticator = (authenticateKey: (key: string) => Promi
 
 export const activationStreamRoutes: FastifyPluginAsync<ActivationStreamOpts> = async (app, opts) => {
   await app.register(websocket, { options: { maxPayload: 4096 } });
+  app.addHook('onClose', async () => opts.feed.close());
   const authenticators = [...opts.authenticators, accessTokenAuthenticator(opts.authenticateKey)];
 
   const authenticate = async (req: FastifyRequest) => {
