@@ -5,8 +5,10 @@
 import type { Command } from 'commander';
 import type { Config } from './config.js';
 import { registerDemo } from './demo/demo-command.js';
+import { registerSimulate } from '../dev/carrier/simulate-command.js';
 
 export const register = (program: Command, config: () => Config): void => {
   registerDemo(program, config);
+  registerSimulate(program, config);
   // features add: registerDemo(program, config); registerSimulate(program, config);
 };
