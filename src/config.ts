@@ -65,6 +65,16 @@ export const configSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().min(0.1).max(24 * 90).default(12),
   /** Sign-in attempts allowed per client IP per minute. */
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Events pipeline and rule engine (README "Rules and events"). */
+  EVENTS_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
+  EVENTS_REDISPATCH_AFTER_MS: z.coerce.number().int().min(100).default(60_000),
+  RULES_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
+  RULES_STALE_AFTER_MS: z.coerce.number().int().min(1_000).default(300_000),
+  RULES_RATE_LIMIT_COUNT: z.coerce.number().int().min(1).max(10_000).default(9),
+  RULES_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(180),
+  RULES_LOOP_DISABLE_AFTER: z.coerce.number().int().min(1).max(100_000).default(100),
+  RULES_MAX_CHAIN_DEPTH: z.coerce.number().int().min(1).max(100).default(5),
+  RULES_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
   /** Sequences worker: pause between polls for due enrollments when idle (0 = no loop; tests drive it), and the claim batch size. */
   SEQUENCE_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   SEQUENCE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),

@@ -72,6 +72,11 @@ import { sequenceTemplateRoutes } from '../routes/api/v1/sequence-template-route
 import type { Clock } from './sequences/clock.js';
 import { createSequenceDispatch } from './sequences/sequence-dispatch.js';
 import { createSequences } from './sequences/sequences-module.js';
+import { dncRoutes } from '../routes/api/v1/dnc-routes.js';
+import { eventRoutes } from '../routes/api/v1/events-routes.js';
+import { ruleLogRoutes } from '../routes/api/v1/rule-logs-routes.js';
+import { ruleRoutes } from '../routes/api/v1/rules-routes.js';
+import { buildEventsAndRules, startEventsAndRulesWorkers } from './rules/rules-module.js';
 
 export type Roles = { web: boolean; worker: boolean };
 
@@ -113,7 +118,13 @@ export const buildServices = (infra: Infra) => {
     db, secrets, clock, logger: infra.logger.child({ component: 'sequences' }), dispatch: sequenceDispatch, batchSize: config.SEQUENCE_BATCH_SIZE,
   });
   telephony.interceptors.push(sequences.signals.interceptor);
-  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, engine };
+  /** Events pipeline + rule engine: `publisher` / `onContactChanged` for other features; consumers run in the event worker. */
+  const rulesEngine = buildEventsAndRules({
+    db, redis: infra.redis, config, logger: infra.logger.child({ component: 'rules' }), secrets, activations, clock, emailEnabled: !!config.SMTP_URL,
+  });
+  telephony.interceptors.unshift(rulesEngine.smsInterceptor); // raises message.received, never handles: first, so every text is seen
+  telephony.statusListeners.push(rulesEngine.statusListener);
+  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, rulesEngine, engine };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -162,6 +173,10 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: sequenceRoutes, opts: { sequences: s.sequences.sequences, status: s.sequences.status } },
   { plugin: sequenceEnrollmentRoutes, opts: { enrollments: s.sequences.enrollments, status: s.sequences.status } },
   { plugin: sequenceTemplateRoutes, opts: { templates: s.sequences.templates } },
+  { plugin: eventRoutes, opts: { events: s.rulesEngine.events } },
+  { plugin: ruleRoutes, opts: { rules: s.rulesEngine.rules, ruleLogs: s.rulesEngine.ruleLogs, lists: s.rulesEngine.lists } },
+  { plugin: ruleLogRoutes, opts: { ruleLogs: s.rulesEngine.ruleLogs } },
+  { plugin: dncRoutes, opts: { dnc: s.rulesEngine.dnc } },
 ];
 
 /** Top-level route modules (webhooks, dashboard, websocket). */
@@ -189,6 +204,10 @@ const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => 
   ...s.engine.start({ providers: s.telephony.providers.all, senders: s.channels.senders, extras: s.channels.extras }),
   ...(infra.config.SEQUENCE_POLL_MS > 0 ? [s.sequences.runner.start(infra.config.SEQUENCE_POLL_MS)] : []),
   { close: () => s.sequenceDispatch.close() },
+  startEventsAndRulesWorkers(s.rulesEngine, {
+    db: infra.db, config: infra.config, logger: infra.logger.child({ component: 'events' }),
+    consumers: [s.rulesEngine.ruleConsumer, s.sequences.signals.consumer],
+  }),
   startScheduleLoop({
     db: infra.db,
     clock: s.clock,

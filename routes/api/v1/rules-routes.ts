@@ -1,0 +1,96 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ListsService } from '../../../src/rules/lists-service.js';
+import type { RuleLogsService } from '../../../src/rules/rule-logs-service.js';
+import type { RulesService } from '../../../src/rules/rules-service.js';
+import { ruleInputSchema, rulePatchSchema } from '../../../src/rules/rule-types.js';
+import { auth } from '../../auth.js';
+import { idParams } from './pagination.js';
+
+export type RuleRoutesOpts = {
+  rules: Pick<RulesService, 'create' | 'get' | 'list' | 'update' | 'remove'>;
+  ruleLogs: Pick<RuleLogsService, 'pending' | 'cancelOne' | 'flushRule'>;
+  lists: Pick<ListsService, 'list' | 'get' | 'create' | 'remove' | 'addMembers' | 'removeMember' | 'members'>;
+};
+
+export const ruleOut = z.object({
+  id: z.string(), name: z.string(), eventType: z.string(), enabled: z.boolean(), scope: z.unknown(), conditions: z.array(z.unknown()),
+  actions: z.array(z.record(z.string(), z.unknown())), rolloutPercent: z.number(), skipIfPending: z.boolean(), stopIf: z.unknown().nullable(),
+  window: z.string(), loopCount: z.number(), disabledReason: z.string().nullable(), disabledAt: z.date().nullable(),
+  createdAt: z.date(), updatedAt: z.date(),
+});
+export const pendingOut = z.object({
+  id: z.string(), ruleId: z.string(), actionId: z.string(), actionType: z.string(), contactId: z.string().nullable(), eventId: z.string(),
+  status: z.string(), dueAt: z.date(), attempts: z.number(), reason: z.string().nullable(), createdAt: z.date(), finishedAt: z.date().nullable(),
+});
+const listOut = z.object({ id: z.string(), name: z.string(), description: z.string(), memberCount: z.number(), createdAt: z.date() });
+const strip = <T extends { accountId?: unknown; chainDepth?: unknown }>({ accountId: _a, chainDepth: _c, ...rest }: T) => rest;
+const tags = ['rules'];
+
+/** Rules (event + conditions + actions), their pending actions, and contact lists. */
+export const ruleRoutes: FastifyPluginAsyncZod<RuleRoutesOpts> = async (app, { rules, ruleLogs, lists }) => {
+  app.get('/rules', {
+    schema: { tags, querystring: z.object({ eventType: z.string().max(100).optional(), enabled: z.enum(['true', 'false']).optional() }), response: { 200: z.object({ data: z.array(ruleOut) }) } },
+  }, async (req) => ({
+    data: await rules.list(auth(req).accountId, { eventType: req.query.eventType, enabled: req.query.enabled === undefined ? undefined : req.query.enabled === 'true' }),
+  }));
+
+  app.post('/rules', {
+    schema: {
+      tags,
+      description: 'Conditions must all match (OR = separate rules). An operator that does not fit its field is a 400 `operator_not_allowed` naming `conditions.N.operator`.',
+      body: ruleInputSchema, response: { 201: ruleOut },
+    },
+  }, async (req, reply) => reply.status(201).send(await rules.create(auth(req).accountId, req.body)));
+
+  app.get('/rules/:id', { schema: { tags, params: idParams, response: { 200: ruleOut } } }, async (req) => rules.get(auth(req).accountId, req.params.id));
+
+  app.patch('/rules/:id', { schema: { tags, params: idParams, body: rulePatchSchema, response: { 200: ruleOut } } }, async (req) =>
+    rules.update(auth(req).accountId, req.params.id, req.body));
+
+  app.delete('/rules/:id', { schema: { tags, params: idParams, response: { 200: ruleOut } } }, async (req) => rules.remove(auth(req).accountId, req.params.id));
+
+  app.post('/rules/:id/flush', {
+    schema: { tags, summary: 'Cancel every waiting action of the rule', params: idParams, body: z.object({ contactId: z.uuid().optional() }).strict().optional(), response: { 200: z.object({ cancelled: z.number() }) } },
+  }, async (req) => ruleLogs.flushRule(auth(req).accountId, req.params.id, req.body?.contactId));
+
+  app.get('/rule-pending-actions', {
+    schema: {
+      tags,
+      querystring: z.object({
+        ruleId: z.uuid().optional(), contactId: z.uuid().optional(),
+        status: z.enum(['pending', 'queued', 'running', 'done', 'failed', 'cancelled', 'skipped']).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(50), cursor: z.uuid().optional(),
+      }),
+      response: { 200: z.object({ data: z.array(pendingOut), nextCursor: z.string().nullable() }) },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const rows = await ruleLogs.pending(auth(req).accountId, { ruleId: q.ruleId, contactId: q.contactId, status: q.status ? [q.status] : undefined, before: q.cursor, limit: q.limit + 1 });
+    const data = rows.slice(0, q.limit).map(strip);
+    return { data, nextCursor: rows.length > q.limit ? data[data.length - 1]!.id : null };
+  });
+
+  app.delete('/rule-pending-actions/:id', { schema: { tags, summary: 'Cancel one waiting action', params: idParams, response: { 200: pendingOut } } }, async (req) =>
+    strip(await ruleLogs.cancelOne(auth(req).accountId, req.params.id)));
+
+  const listTags = ['lists'];
+  app.get('/lists', { schema: { tags: listTags, response: { 200: z.object({ data: z.array(listOut) }) } } }, async (req) => ({ data: await lists.list(auth(req).accountId) }));
+  app.post('/lists', {
+    schema: { tags: listTags, body: z.object({ name: z.string().trim().min(1).max(200), description: z.string().max(2000).optional() }).strict(), response: { 201: listOut } },
+  }, async (req, reply) => reply.status(201).send(await lists.create(auth(req).accountId, req.body)));
+  app.get('/lists/:id', { schema: { tags: listTags, params: idParams, response: { 200: listOut } } }, async (req) => lists.get(auth(req).accountId, req.params.id));
+  app.delete('/lists/:id', { schema: { tags: listTags, params: idParams, response: { 200: listOut } } }, async (req) => lists.remove(auth(req).accountId, req.params.id));
+  app.get('/lists/:id/members', {
+    schema: { tags: listTags, params: idParams, response: { 200: z.object({ data: z.array(z.object({ contactId: z.string(), addedAt: z.date() })) }) } },
+  }, async (req) => ({ data: await lists.members(auth(req).accountId, req.params.id) }));
+  app.post('/lists/:id/members', {
+    schema: { tags: listTags, params: idParams, body: z.object({ contactIds: z.array(z.uuid()).min(1).max(1000) }).strict(), response: { 200: z.object({ added: z.number() }) } },
+  }, async (req) => lists.addMembers(auth(req).accountId, req.params.id, req.body.contactIds));
+  app.delete('/lists/:id/members/:contactId', {
+    schema: { tags: listTags, params: z.object({ id: z.uuid(), contactId: z.uuid() }), response: { 204: z.null() } },
+  }, async (req, reply) => {
+    await lists.removeMember(auth(req).accountId, req.params.id, req.params.contactId);
+    return reply.status(204).send(null);
+  });
+};

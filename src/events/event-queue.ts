@@ -1,0 +1,48 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Db } from '../db/db.js';
+import type { EventDispatcher } from './event-publisher.js';
+
+/** BullMQ queue that carries event ids to the event worker. Job name `event`, job id = event id. */
+export const EVENT_QUEUE = 'events';
+
+/** Job payload of the `events` queue. */
+export type EventJob = { eventId: string };
+
+export const eventJobOptions: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 3600, count: 5000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/** A queue created on first use, so building services performs no I/O. */
+export const lazyQueue = <T>(name: string, connection: () => Redis, prefix: string) => {
+  let q: Queue<T> | null = null;
+  return {
+    get(): Queue<T> {
+      q ??= new Queue<T>(name, { connection: connection(), prefix });
+      return q;
+    },
+    async close(): Promise<void> {
+      if (q) await q.close();
+      q = null;
+    },
+  };
+};
+
+/**
+ * Fast path from a committed event to the queue. Marks the outbox rows dispatched so the
+ * sweeper leaves them alone unless they stay incomplete.
+ */
+export const createEventDispatcher = (deps: { db: Db; queue: () => Queue<EventJob> }): EventDispatcher => ({
+  async dispatch(eventIds) {
+    if (eventIds.length === 0) return;
+    await deps.queue().addBulk(eventIds.map((id) => ({ name: 'event', data: { eventId: id }, opts: { ...eventJobOptions, jobId: id } })));
+    await deps.db.query(
+      `UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1
+        WHERE topic = 'event' AND ref_id = ANY($1::text[]) AND dispatched_at IS NULL`,
+      [eventIds],
+    );
+  },
+});

@@ -1,0 +1,59 @@
+import type { Queryable } from '../db/db.js';
+import type { DomainEvent, NewEvent } from './event-types.js';
+
+type Row = Record<string, any>;
+
+export const toEvent = (r: Row): DomainEvent => ({
+  id: r.id,
+  accountId: r.account_id,
+  type: r.type,
+  contactId: r.contact_id,
+  data: r.data ?? {},
+  source: r.source,
+  idempotencyKey: r.idempotency_key,
+  causedByRule: r.caused_by_rule,
+  chainDepth: r.chain_depth,
+  occurredAt: r.occurred_at,
+});
+
+/** Inserts an event; null when its idempotency key already exists for the account. */
+export const insertEvent = async (q: Queryable, e: NewEvent): Promise<DomainEvent | null> => {
+  const res = await q.query(
+    `INSERT INTO events (account_id, type, contact_id, data, source, idempotency_key, caused_by_rule, chain_depth, occurred_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now()))
+     ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+     RETURNING *`,
+    [e.accountId, e.type, e.contactId, JSON.stringify(e.data ?? {}), e.source ?? 'internal', e.idempotencyKey ?? null,
+      e.causedByRule ?? null, e.chainDepth ?? 0, e.occurredAt ?? null],
+  );
+  return res.rows[0] ? toEvent(res.rows[0]) : null;
+};
+
+export const findEventByKey = async (q: Queryable, accountId: string, key: string): Promise<DomainEvent | null> => {
+  const res = await q.query('SELECT * FROM events WHERE account_id = $1 AND idempotency_key = $2', [accountId, key]);
+  return res.rows[0] ? toEvent(res.rows[0]) : null;
+};
+
+export const findEvent = async (q: Queryable, id: string, accountId?: string): Promise<DomainEvent | null> => {
+  const res = accountId
+    ? await q.query('SELECT * FROM events WHERE id = $1 AND account_id = $2', [id, accountId])
+    : await q.query('SELECT * FROM events WHERE id = $1', [id]);
+  return res.rows[0] ? toEvent(res.rows[0]) : null;
+};
+
+export type EventListQuery = { type?: string; contactId?: string; from?: Date; to?: Date; before?: string; limit: number };
+
+/** Newest first; `before` is an event id cursor. */
+export const listEvents = async (q: Queryable, accountId: string, f: EventListQuery): Promise<DomainEvent[]> => {
+  const where = ['account_id = $1'];
+  const args: unknown[] = [accountId];
+  const add = (sql: string, v: unknown) => { args.push(v); where.push(sql.replace('?', `$${args.length}`)); };
+  if (f.type) add('type = ?', f.type);
+  if (f.contactId) add('contact_id = ?', f.contactId);
+  if (f.from) add('occurred_at >= ?', f.from);
+  if (f.to) add('occurred_at < ?', f.to);
+  if (f.before) add('(occurred_at, id) < (SELECT occurred_at, id FROM events WHERE id = ?)', f.before);
+  args.push(f.limit);
+  const res = await q.query(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, id DESC LIMIT $${args.length}`, args);
+  return res.rows.map(toEvent);
+};

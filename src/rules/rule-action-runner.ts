@@ -1,0 +1,192 @@
+import type { ActivationService } from '../activation/activation-service.js';
+import { withTransaction, type Db } from '../db/db.js';
+import { AppError } from '../errors.js';
+import type { ContactChangeHook } from '../events/contact-events.js';
+import type { DomainEvent } from '../events/event-types.js';
+import { findEvent } from '../events/events-repo.js';
+import type { Logger } from '../logger.js';
+import { fillFields } from '../templates/templates.js';
+import type { Clock } from './clock.js';
+import { isDoNotContact } from './dnc-service.js';
+import { templateFields, type ContactSnapshot } from './fields.js';
+import { runLocalAction } from './local-actions.js';
+import { cancelPendingForRule, claimForRun, finishPending, reschedulePending, type PendingAction } from './pending-repo.js';
+import { hasLiveCall, loadAccount, loadContact, stopReason } from './rule-context.js';
+import { insertLog } from './rule-logs-repo.js';
+import type { DeliveryDispatch, RuleDeliverySender, RuleSend } from './rule-delivery-sender.js';
+import { actionById, findRule } from './rules-repo.js';
+import { localActionTypes, type Rule, type RuleAction } from './rule-types.js';
+import { inWindow, nextInWindow } from './schedule-math.js';
+
+export type RuleActionRunnerDeps = {
+  db: Db;
+  clock: Clock;
+  sender: RuleDeliverySender;
+  /** Fast path to the delivery queue; without it the engine's sweeper queues the delivery. */
+  deliveries?: DeliveryDispatch;
+  activations?: Pick<ActivationService, 'activate'>;
+  onContactChanged: ContactChangeHook;
+  /** Hands events raised by local actions to the event queue after commit (else the sweeper does). */
+  dispatchEvents?: (ids: string[]) => Promise<void>;
+  logger: Logger;
+  retry: { maxAttempts: number; baseDelayMs: number };
+};
+
+class Skip extends Error {}
+
+/**
+ * Runs one pending rule action: claims it (queued -> running, once), re-checks the rule, the
+ * action's active toggle, stop-if, the schedule window and live calls, then executes it.
+ * Local writes commit together with the log line; sends are at most once (see recoverStale).
+ */
+export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
+  const { db, clock } = deps;
+
+  const log = (p: PendingAction, outcome: string, detail: Record<string, unknown>, q: Db | import('pg').PoolClient = db) =>
+    insertLog(q, {
+      accountId: p.accountId, ruleId: p.ruleId, contactId: p.contactId, eventId: p.eventId, kind: 'action', outcome,
+      actionId: p.actionId, actionType: p.actionType, pendingId: p.id, detail, at: clock.now(),
+    });
+
+  const end = async (p: PendingAction, status: 'done' | 'failed' | 'cancelled' | 'skipped', outcome: string, detail: Record<string, unknown>) => {
+    await finishPending(db, p.id, status, typeof detail.reason === 'string' ? detail.reason : null, clock.now());
+    await log(p, outcome, detail);
+  };
+
+  const lineFor = async (accountId: string, lineId: string | undefined, event: DomainEvent | null) => {
+    const eventLine = typeof event?.data.lineId === 'string' ? event.data.lineId : null;
+    const res = await db.query(
+      `SELECT id, phone_number FROM lines WHERE account_id = $1 AND ($2::uuid IS NULL OR id = $2)
+        ORDER BY (id = $3::uuid) DESC NULLS LAST, (mode = 'activation') DESC, created_at LIMIT 1`,
+      [accountId, lineId ?? null, eventLine],
+    );
+    return res.rows[0] ? { id: res.rows[0].id as string, number: res.rows[0].phone_number as string } : null;
+  };
+
+  /** The delivery a send action becomes, rendered; throws Skip when it must not be sent. */
+  const buildSend = async (p: PendingAction, rule: Rule, a: RuleAction, contact: ContactSnapshot | null, event: DomainEvent | null): Promise<RuleSend> => {
+    const fields = templateFields(contact, event);
+    const base = {
+      accountId: p.accountId, key: `rule:${p.id}`, actionId: `rule-${rule.id}-${a.id}`, contactId: contact?.id ?? null,
+      context: { ruleId: rule.id, ruleActionId: a.id, eventId: p.eventId, pendingActionId: p.id, contactId: contact?.id ?? null },
+    };
+    if (a.type === 'http') {
+      const url = fillFields(a.url, Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, encodeURIComponent(v)])));
+      const body = a.body === undefined ? null : fillFields(a.body, fields, 'json');
+      return { ...base, channel: 'webhook', recipientKey: 'webhook', address: null, payload: { method: a.method, url, body, authorizationSealed: a.authorizationSealed ?? null } };
+    }
+    if (!contact) throw new Skip('no_contact');
+    const channel = a.type === 'email' ? 'email' : a.type === 'sms' ? 'sms' : 'voice';
+    const address = channel === 'email' ? contact.email : contact.phone;
+    if (!address) throw new Skip(channel === 'email' ? 'no_email' : 'no_phone');
+    if (contact.doNotContact || contact.optedOutChannels.includes(channel) || (channel !== 'email' && (await isDoNotContact(db, p.accountId, address)))) {
+      throw new Skip('do_not_contact');
+    }
+    if (a.type === 'email') {
+      return { ...base, channel, recipientKey: contact.id, address, payload: { subject: fillFields(a.subject, fields), text: fillFields(a.message, fields) } };
+    }
+    if (a.type !== 'sms' && a.type !== 'voice') throw new Error(`${a.type} is not a send action`);
+    const line = await lineFor(p.accountId, a.lineId, event);
+    if (!line) throw new Skip('no_line');
+    const message = fillFields(a.message, fields);
+    const payload = channel === 'sms' ? { body: message, lineId: line.id, from: line.number } : { text: message, lineId: line.id, from: line.number };
+    return { ...base, channel, recipientKey: contact.id, address, payload };
+  };
+
+  /** Creates the delivery and finishes the action in one transaction: sent once, whatever crashes. */
+  const runSend = async (p: PendingAction, send: RuleSend) => {
+    const out = await withTransaction(db, async (tx) => {
+      const lock = await tx.query('SELECT status FROM rule_pending_actions WHERE id = $1 FOR UPDATE', [p.id]);
+      if (lock.rows[0]?.status !== 'running') return null;
+      const r = await deps.sender.send(tx, send);
+      await finishPending(tx, p.id, 'done', null, clock.now());
+      await log(p, 'executed', { channel: send.channel, deliveryId: r.deliveryId, activationId: r.activationId }, tx);
+      return r;
+    });
+    if (out?.created) await deps.deliveries?.dispatch([out.deliveryId]).catch((err) => deps.logger.warn({ err }, 'delivery fast path failed; the sweeper will queue it'));
+  };
+
+  const activate = async (p: PendingAction, rule: Rule, a: Extract<RuleAction, { type: 'activate_workflow' }>, contact: ContactSnapshot | null, event: DomainEvent | null) => {
+    if (!deps.activations) throw new Error('workflow activation is not configured');
+    const fields = templateFields(contact, event);
+    const placeholders = Object.fromEntries(Object.entries(a.placeholders).map(([k, v]) => [k, fillFields(v, fields)]));
+    const res = await deps.activations.activate({
+      accountId: p.accountId, workflowId: a.workflowId, source: 'rule',
+      // Deterministic: a retried or re-run action finds the first activation instead of sending again.
+      idempotencyKey: `rule:${rule.id}:${p.eventId}:${a.id}`,
+      placeholders,
+      context: { ruleId: rule.id, eventId: p.eventId, contactId: contact?.id ?? null, pendingActionId: p.id },
+    });
+    return { activationId: res.activation.id, created: res.created };
+  };
+
+  const runLocal = async (p: PendingAction, rule: Rule, a: RuleAction, event: DomainEvent | null) => {
+    const result = await withTransaction(db, async (tx) => {
+      const lock = await tx.query('SELECT status FROM rule_pending_actions WHERE id = $1 FOR UPDATE', [p.id]);
+      if (lock.rows[0]?.status !== 'running') return null;
+      const contact = p.contactId ? await loadContact(tx, p.accountId, p.contactId, true) : null;
+      if (!contact) {
+        await finishPending(tx, p.id, 'skipped', 'no_contact', clock.now());
+        await log(p, 'skipped', { reason: 'no_contact' }, tx);
+        return { eventIds: [] };
+      }
+      const r = await runLocalAction({ tx, action: a, ruleId: rule.id, pendingId: p.id, chainDepth: p.chainDepth, contact, event, now: clock.now(), onContactChanged: deps.onContactChanged });
+      await finishPending(tx, p.id, 'done', null, clock.now());
+      await log(p, 'executed', r.detail, tx);
+      return r;
+    });
+    if (result && result.eventIds.length > 0) await deps.dispatchEvents?.(result.eventIds).catch(() => undefined);
+  };
+
+  /** Executes the pending action `id` if it is still queued. Never throws for a business outcome. */
+  const run = async (id: string): Promise<void> => {
+    const p = await claimForRun(db, id, clock.now());
+    if (!p) return;
+    const rule = await findRule(db, p.accountId, p.ruleId, { withDeleted: true });
+    const action = rule ? actionById(rule, p.actionId) : undefined;
+    if (!rule || !rule.enabled) return end(p, 'cancelled', 'cancelled', { reason: 'rule_disabled' });
+    if (!action || !action.active) return end(p, 'cancelled', 'cancelled', { reason: 'action_inactive' });
+    const account = await loadAccount(db, p.accountId);
+    if (!account) return end(p, 'cancelled', 'cancelled', { reason: 'no_account' });
+    const contact = p.contactId ? await loadContact(db, p.accountId, p.contactId) : null;
+    const now = clock.now();
+    const stop = stopReason(rule.stopIf, contact, account, { now, timezone: account.timezone });
+    if (stop && contact) {
+      await end(p, 'cancelled', 'cancelled', { reason: `stop_if:${stop}` });
+      await cancelPendingForRule(db, p.accountId, rule.id, `stop_if:${stop}`, { contactId: contact.id, at: now });
+      return;
+    }
+    const window = action.window ?? rule.window;
+    if (!inWindow(now, window, account.timezone)) {
+      const next = nextInWindow(now, window, account.timezone);
+      await reschedulePending(db, p.id, next, 'outside_window', now);
+      await log(p, 'deferred', { reason: 'outside_window', window, dueAt: next.toISOString() });
+      return;
+    }
+    if (action.skipIfLiveCall && contact && (await hasLiveCall(db, contact, now))) return end(p, 'skipped', 'skipped', { reason: 'live_call' });
+    const event = await findEvent(db, p.eventId);
+    try {
+      if (localActionTypes.has(action.type)) return await runLocal(p, rule, action, event);
+      if (action.type !== 'activate_workflow') return await runSend(p, await buildSend(p, rule, action, contact, event));
+      await end(p, 'done', 'executed', await activate(p, rule, action, contact, event));
+    } catch (err) {
+      if (err instanceof Skip) return end(p, 'skipped', 'skipped', { reason: err.message });
+      // 4xx domain errors (paused or missing workflow, missing placeholders) will not heal by waiting.
+      const retryable = !(err instanceof AppError && err.status < 500) && !(err as { permanent?: boolean }).permanent;
+      const message = err instanceof Error ? err.message : String(err);
+      const code = err instanceof AppError ? err.code : null;
+      if (retryable && p.attempts < deps.retry.maxAttempts) {
+        const delay = Math.min(deps.retry.baseDelayMs * 2 ** (p.attempts - 1), 10 * 60_000);
+        const at = new Date(clock.now().getTime() + delay);
+        await reschedulePending(db, p.id, at, 'retry', clock.now());
+        await log(p, 'deferred', { reason: 'retry', attempt: p.attempts, error: message, code, dueAt: at.toISOString() });
+        return;
+      }
+      deps.logger.warn({ err, pendingActionId: p.id, ruleId: p.ruleId }, 'rule action failed');
+      await end(p, 'failed', 'failed', { reason: 'error', error: message, code, attempts: p.attempts });
+    }
+  };
+
+  return { run };
+};
+export type RuleActionRunner = ReturnType<typeof createRuleActionRunner>;

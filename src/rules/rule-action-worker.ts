@@ -1,0 +1,100 @@
+import { Worker, type JobsOptions, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Db } from '../db/db.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from './clock.js';
+import { claimDue, recoverStale } from './pending-repo.js';
+import type { RuleActionRunner } from './rule-action-runner.js';
+
+/** BullMQ queue of due rule actions. Job name `rule_action`, job id = pending action id. */
+export const RULE_ACTION_QUEUE = 'rule-actions';
+
+/** Job payload of the `rule-actions` queue. */
+export type RuleActionJob = { pendingId: string };
+
+const jobOptions: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 600, count: 5000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export const enqueueRuleActions = async (queue: Queue<RuleActionJob>, ids: string[]): Promise<void> => {
+  if (ids.length === 0) return;
+  await queue.addBulk(ids.map((id) => ({ name: 'rule_action', data: { pendingId: id }, opts: { ...jobOptions, jobId: id } })));
+};
+
+/**
+ * Moves due pending actions from PostgreSQL to the queue. Rows are marked `queued` and the jobs
+ * added in one transaction: if Redis refuses, the rows stay `pending` for the next tick.
+ * `ids` limits the claim to freshly scheduled rows (the evaluator's fast path).
+ */
+export const dispatchDueActions = async (deps: { db: Db; clock: Clock; queue: Queue<RuleActionJob> }, ids?: string[], limit = 500): Promise<number> => {
+  const client = await deps.db.connect();
+  try {
+    await client.query('BEGIN');
+    const claimed = await claimDue(client, deps.clock.now(), limit, ids);
+    await enqueueRuleActions(deps.queue, claimed);
+    await client.query('COMMIT');
+    return claimed.length;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+};
+
+export type RuleActionWorkerDeps = {
+  db: Db;
+  connection: Redis;
+  prefix: string;
+  queue: Queue<RuleActionJob>;
+  runner: RuleActionRunner;
+  clock: Clock;
+  logger: Logger;
+  concurrency: number;
+  pollIntervalMs: number;
+  /** A queued row not started, or a running one not finished, after this long is recovered. */
+  staleAfterMs: number;
+};
+
+/**
+ * The rule action worker: a poll loop that queues due rows (and recovers rows Redis lost or a
+ * crashed worker left running) plus the BullMQ worker that runs them. Delayed actions live in
+ * PostgreSQL, so a restart loses nothing: the next poll finds whatever came due meanwhile.
+ */
+export const startRuleActionWorker = (deps: RuleActionWorkerDeps): { close(): Promise<void>; tick(): Promise<number> } => {
+  const worker = new Worker<RuleActionJob>(RULE_ACTION_QUEUE, async (job) => deps.runner.run(job.data.pendingId), {
+    connection: deps.connection,
+    prefix: deps.prefix,
+    concurrency: deps.concurrency,
+  });
+  worker.on('error', (err) => deps.logger.warn({ err }, 'rule action worker error'));
+
+  const tick = async (): Promise<number> => {
+    const n = await dispatchDueActions(deps);
+    const stale = await recoverStale(deps.db, deps.clock.now(), deps.staleAfterMs, 500);
+    await enqueueRuleActions(deps.queue, stale);
+    return n + stale.length;
+  };
+  let stopped = false;
+  let busy = false;
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    if (stopped || busy) return;
+    busy = true;
+    running = tick().catch((err) => deps.logger.warn({ err }, 'rule action poll failed')).finally(() => { busy = false; });
+  }, deps.pollIntervalMs);
+  timer.unref();
+
+  return {
+    tick,
+    async close() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      await worker.close();
+    },
+  };
+};

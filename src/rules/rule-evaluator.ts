@@ -1,0 +1,150 @@
+import { withTransaction, type Db } from '../db/db.js';
+import type { DomainEvent, EventConsumer } from '../events/event-types.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from './clock.js';
+import type { ContactSnapshot } from './fields.js';
+import type { AccountNotifier } from './notifier.js';
+import { cancelPendingForRule, hasOpenPending, insertPending, rulesWithOpenPending, type NewPending } from './pending-repo.js';
+import { firstFailing, inScope, loadAccount, loadContact, stopReason, type AccountInfo } from './rule-context.js';
+import { countMatchesSince, insertLog } from './rule-logs-repo.js';
+import { countLoop, findRule, listRules } from './rules-repo.js';
+import type { Rule } from './rule-types.js';
+import { actionDueAt, inRollout, nextInWindow } from './schedule-math.js';
+
+/** Safeguard settings (config: RULES_*). */
+export type RuleLimits = {
+  /** A rule may match one contact at most this many times… */
+  rateLimitCount: number;
+  /** …within any rolling window of this length. */
+  rateLimitWindowMs: number;
+  /** Loop iterations after which a rule is disabled and the account notified. */
+  loopDisableAfter: number;
+  /** Events this deep in a chain of rule actions are not acted on (indirect loops). */
+  maxChainDepth: number;
+};
+
+export type RuleEvaluatorDeps = {
+  db: Db;
+  clock: Clock;
+  notifier: AccountNotifier;
+  logger: Logger;
+  limits: RuleLimits;
+  /** Fast path: pending actions due now go to the queue at once instead of at the next poll. */
+  dispatchDue?: (pendingIds: string[]) => Promise<void>;
+};
+
+type Outcome = { scheduled: Array<{ id: string; dueAt: Date }>; disabled?: { loopCount: number } };
+
+/**
+ * The rules' event consumer. For each event: first cancels pending actions whose stop-if the
+ * contact now meets, then evaluates every enabled rule for the event type. One rule's evaluation
+ * is one transaction under an advisory lock per (rule, contact), so the rate limit, skip-if-pending
+ * and the evaluation log agree across any number of worker processes. Idempotent on the event:
+ * an evaluation already logged for (event, rule) is not repeated.
+ */
+export const createRuleEvaluator = (deps: RuleEvaluatorDeps): EventConsumer & { applyStopIf(accountId: string, contactId: string): Promise<number> } => {
+  const { db, clock, limits } = deps;
+
+  const applyStopIf = async (accountId: string, contactId: string): Promise<number> => {
+    const ruleIds = await rulesWithOpenPending(db, contactId);
+    if (ruleIds.length === 0) return 0;
+    const [account, contact] = await Promise.all([loadAccount(db, accountId), loadContact(db, accountId, contactId)]);
+    if (!account || !contact) return 0;
+    let cancelled = 0;
+    for (const ruleId of ruleIds) {
+      const rule = await findRule(db, accountId, ruleId, { withDeleted: true });
+      const reason = rule && stopReason(rule.stopIf, contact, account, { now: clock.now(), timezone: account.timezone });
+      if (!reason) continue;
+      const rows = await cancelPendingForRule(db, accountId, ruleId, `stop_if:${reason}`, { contactId, at: clock.now() });
+      cancelled += rows.length;
+    }
+    return cancelled;
+  };
+
+  const evaluate = async (rule: Rule, event: DomainEvent, contact: ContactSnapshot | null, account: AccountInfo): Promise<Outcome> =>
+    withTransaction(db, async (tx) => {
+      const now = clock.now();
+      const ec = { now, timezone: account.timezone };
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [rule.id, event.contactId ?? event.id]);
+      const done = await tx.query(`SELECT 1 FROM rule_logs WHERE event_id = $1 AND rule_id = $2 AND kind = 'evaluation'`, [event.id, rule.id]);
+      if (done.rowCount) return { scheduled: [] };
+      const current = await tx.query('SELECT enabled, deleted_at FROM rules WHERE id = $1', [rule.id]);
+      if (!current.rows[0]?.enabled || current.rows[0].deleted_at) return { scheduled: [] };
+
+      const base = { accountId: event.accountId, ruleId: rule.id, contactId: event.contactId, eventId: event.id, kind: 'evaluation' as const, at: now };
+      const log = (outcome: string, detail: Record<string, unknown> = {}) => insertLog(tx, { ...base, outcome, detail });
+
+      if (!(await inScope(tx, rule, event))) return (await log('out_of_scope'), { scheduled: [] });
+      const failing = firstFailing(rule.conditions, rule.eventType, { contact, event }, ec);
+      if (failing >= 0) return (await log('not_matched', { condition: failing, field: rule.conditions[failing]!.field }), { scheduled: [] });
+
+      // Loop protection: the rule's own action raised this event, or the chain is too deep.
+      if (event.causedByRule === rule.id || event.chainDepth >= limits.maxChainDepth) {
+        const loop = await countLoop(tx, rule.id, limits.loopDisableAfter);
+        await log('loop_cut', { causedByRule: event.causedByRule, chainDepth: event.chainDepth, loopCount: loop.loopCount, disabled: loop.disabled });
+        if (loop.disabled) await cancelPendingForRule(tx, rule.accountId, rule.id, 'rule_disabled', { at: now });
+        return { scheduled: [], ...(loop.disabled ? { disabled: { loopCount: loop.loopCount } } : {}) };
+      }
+      const stop = stopReason(rule.stopIf, contact, account, ec);
+      if (stop) return (await log('stopped', { reason: stop }), { scheduled: [] });
+      if (!inRollout(rule.id, event.contactId, rule.rolloutPercent)) return (await log('not_in_rollout', { percent: rule.rolloutPercent }), { scheduled: [] });
+      if (rule.skipIfPending && event.contactId && (await hasOpenPending(tx, rule.id, event.contactId))) {
+        return (await log('skipped_pending'), { scheduled: [] });
+      }
+      if (event.contactId) {
+        const recent = await countMatchesSince(tx, rule.id, event.contactId, new Date(now.getTime() - limits.rateLimitWindowMs));
+        if (recent >= limits.rateLimitCount) {
+          return (await log('rate_limited', { matchesInWindow: recent, limit: limits.rateLimitCount, windowSeconds: limits.rateLimitWindowMs / 1000 }), { scheduled: [] });
+        }
+      }
+      await log('matched');
+
+      const rows: NewPending[] = [];
+      for (const action of rule.actions) {
+        const alog = (outcome: string, detail: Record<string, unknown>) =>
+          insertLog(tx, { ...base, kind: 'action', outcome, actionId: action.id, actionType: action.type, detail });
+        if (!action.active) continue;
+        const due = actionDueAt(action.timing, now, contact);
+        if ('skip' in due) {
+          await alog('skipped', { reason: due.skip });
+          continue;
+        }
+        const dueAt = nextInWindow(due.dueAt, action.window ?? rule.window, account.timezone);
+        rows.push({ accountId: rule.accountId, ruleId: rule.id, actionId: action.id, actionType: action.type, contactId: event.contactId, eventId: event.id, chainDepth: event.chainDepth, dueAt });
+      }
+      const inserted = await insertPending(tx, rows, now);
+      for (const p of inserted) {
+        await insertLog(tx, { ...base, kind: 'action', outcome: 'scheduled', actionId: p.actionId, actionType: p.actionType, pendingId: p.id, detail: { dueAt: p.dueAt.toISOString() } });
+      }
+      return { scheduled: inserted.map((p) => ({ id: p.id, dueAt: p.dueAt })) };
+    });
+
+  const handle = async (event: DomainEvent): Promise<void> => {
+    if (event.contactId) await applyStopIf(event.accountId, event.contactId);
+    const rules = await listRules(db, event.accountId, { eventType: event.type, enabled: true });
+    if (rules.length === 0) return;
+    const account = await loadAccount(db, event.accountId);
+    if (!account) return;
+    const contact = event.contactId ? await loadContact(db, event.accountId, event.contactId) : null;
+    const dueNow: string[] = [];
+    for (const rule of rules) {
+      const out = await evaluate(rule, event, contact, account);
+      const now = clock.now().getTime();
+      dueNow.push(...out.scheduled.filter((s) => s.dueAt.getTime() <= now).map((s) => s.id));
+      if (out.disabled) {
+        deps.logger.warn({ ruleId: rule.id, accountId: rule.accountId, loopCount: out.disabled.loopCount }, 'rule disabled: loop detected');
+        await deps.notifier.notify({
+          accountId: rule.accountId,
+          kind: 'rule_disabled',
+          title: `Rule "${rule.name}" was disabled: it kept triggering itself`,
+          body: `The rule "${rule.name}" caused itself to fire again ${out.disabled.loopCount} times (for example, an action updates a field that the rule reacts to). `
+            + 'Switchboard cut each loop and has now disabled the rule. Change its conditions or actions, then enable it again.',
+          data: { ruleId: rule.id, loopCount: out.disabled.loopCount },
+        }).catch((err) => deps.logger.error({ err, ruleId: rule.id }, 'could not notify account of disabled rule'));
+      }
+    }
+    if (dueNow.length > 0 && deps.dispatchDue) await deps.dispatchDue(dueNow).catch((err) => deps.logger.warn({ err }, 'rule action fast path failed'));
+  };
+
+  return { name: 'rules', handle, applyStopIf };
+};

@@ -1,0 +1,124 @@
+import type { Redis } from 'ioredis';
+import type { ActivationService } from '../activation/activation-service.js';
+import type { Config } from '../config.js';
+import type { SecretBox } from '../crypto.js';
+import type { Db } from '../db/db.js';
+import { createContactChangeHook } from '../events/contact-events.js';
+import { createEventPublisher } from '../events/event-publisher.js';
+import { createEventDispatcher, EVENT_QUEUE, lazyQueue, type EventJob } from '../events/event-queue.js';
+import type { EventConsumer } from '../events/event-types.js';
+import { startEventWorker } from '../events/event-worker.js';
+import { createEventsService } from '../events/events-service.js';
+import { createEventSmsInterceptor, createEventStatusListener } from '../events/telephony-events.js';
+import type { Logger } from '../logger.js';
+import { createRedis } from '../redis.js';
+import { systemClock, type Clock } from './clock.js';
+import { createDncService } from './dnc-service.js';
+import { createListsService } from './lists-service.js';
+import { createAccountNotifier } from './notifier.js';
+import { createRuleActionRunner } from './rule-action-runner.js';
+import { dispatchDueActions, RULE_ACTION_QUEUE, startRuleActionWorker, type RuleActionJob } from './rule-action-worker.js';
+import { createRuleEvaluator, type RuleLimits } from './rule-evaluator.js';
+import { createRuleLogsService } from './rule-logs-service.js';
+import { createRuleDeliveryDispatch, createRuleDeliverySender, type DeliveryDispatch } from './rule-delivery-sender.js';
+import { createRulesService } from './rules-service.js';
+
+export type RulesConfig = Pick<Config,
+  'REDIS_URL' | 'REDIS_PREFIX' | 'WORKER_CONCURRENCY' | 'EVENTS_SWEEP_INTERVAL_MS' | 'EVENTS_REDISPATCH_AFTER_MS' |
+  'RULES_POLL_INTERVAL_MS' | 'RULES_STALE_AFTER_MS' | 'RULES_RATE_LIMIT_COUNT' | 'RULES_RATE_LIMIT_WINDOW_SECONDS' |
+  'RULES_LOOP_DISABLE_AFTER' | 'RULES_MAX_CHAIN_DEPTH' | 'RULES_MAX_ATTEMPTS' | 'DELIVERY_BATCH_SIZE'>;
+
+export type EventsAndRulesDeps = {
+  db: Db;
+  /** Shared command connection (queues only; workers open their own). */
+  redis: Redis;
+  config: RulesConfig;
+  logger: Logger;
+  secrets: SecretBox;
+  activations?: Pick<ActivationService, 'activate'>;
+  /** The action engine's delivery queue (fast path); default: a queue of our own on `redis`. */
+  deliveries?: DeliveryDispatch;
+  /** Whether e-mail is configured (SMTP_URL): loop notifications are then e-mailed to the owners. */
+  emailEnabled?: boolean;
+  clock?: Clock;
+};
+
+export const ruleLimits = (c: RulesConfig): RuleLimits => ({
+  rateLimitCount: c.RULES_RATE_LIMIT_COUNT,
+  rateLimitWindowMs: c.RULES_RATE_LIMIT_WINDOW_SECONDS * 1000,
+  loopDisableAfter: c.RULES_LOOP_DISABLE_AFTER,
+  maxChainDepth: c.RULES_MAX_CHAIN_DEPTH,
+});
+
+/**
+ * Builds the events pipeline and the rule engine (no I/O: queues connect on first use).
+ * `publisher` and `onContactChanged` are for other features; `ruleConsumer` goes into the
+ * event worker's consumer list with theirs.
+ */
+export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
+  const { db, config, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const sender = createRuleDeliverySender();
+  // Resolved at call time, so a dispatcher wired after this module is built is still used.
+  const ownDispatch = createRuleDeliveryDispatch(() => deps.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE);
+  const deliveries: DeliveryDispatch = deps.deliveries ?? ownDispatch;
+  const eventQueue = lazyQueue<EventJob>(EVENT_QUEUE, () => deps.redis, config.REDIS_PREFIX);
+  const actionQueue = lazyQueue<RuleActionJob>(RULE_ACTION_QUEUE, () => deps.redis, config.REDIS_PREFIX);
+  const dispatcher = createEventDispatcher({ db, queue: eventQueue.get });
+  const publisher = createEventPublisher({ dispatcher });
+  const onContactChanged = createContactChangeHook(publisher);
+  const notifier = createAccountNotifier({ db, sender, deliveries, emailEnabled: deps.emailEnabled ?? false, logger });
+  const ruleConsumer = createRuleEvaluator({
+    db, clock, notifier, logger, limits: ruleLimits(config),
+    dispatchDue: async (ids) => { await dispatchDueActions({ db, clock, queue: actionQueue.get() }, ids); },
+  });
+  const runner = createRuleActionRunner({
+    db, clock, sender, deliveries, activations: deps.activations, onContactChanged, logger,
+    dispatchEvents: (ids) => dispatcher.dispatch(ids),
+    retry: { maxAttempts: config.RULES_MAX_ATTEMPTS, baseDelayMs: 30_000 },
+  });
+  const telephonyDeps = { db, publisher, logger };
+  return {
+    clock,
+    publisher,
+    onContactChanged,
+    events: createEventsService({ db, publisher }),
+    rules: createRulesService({ db, secrets: deps.secrets }),
+    ruleLogs: createRuleLogsService({ db }),
+    lists: createListsService({ db }),
+    dnc: createDncService({ db, onContactChanged }),
+    statusListener: createEventStatusListener(telephonyDeps),
+    smsInterceptor: createEventSmsInterceptor(telephonyDeps),
+    ruleConsumer,
+    runner,
+    queues: { events: eventQueue, actions: actionQueue, deliveries: ownDispatch },
+  };
+};
+export type EventsAndRules = ReturnType<typeof buildEventsAndRules>;
+
+/**
+ * Starts the event worker (every consumer given, rules included by the caller) and the rule
+ * action worker, on a worker connection of their own. `close()` stops them and the queues.
+ */
+export const startEventsAndRulesWorkers = (m: EventsAndRules, deps: { db: Db; config: RulesConfig; logger: Logger; consumers: EventConsumer[] }) => {
+  const { db, config, logger } = deps;
+  const connection = createRedis(config.REDIS_URL, { forWorker: true });
+  const events = startEventWorker({
+    db, connection, prefix: config.REDIS_PREFIX, queue: m.queues.events.get(), consumers: deps.consumers, logger,
+    concurrency: Math.min(config.WORKER_CONCURRENCY, 20), sweepIntervalMs: config.EVENTS_SWEEP_INTERVAL_MS,
+    redispatchAfterMs: config.EVENTS_REDISPATCH_AFTER_MS,
+  });
+  const actions = startRuleActionWorker({
+    db, connection, prefix: config.REDIS_PREFIX, queue: m.queues.actions.get(), runner: m.runner, clock: m.clock, logger,
+    concurrency: Math.min(config.WORKER_CONCURRENCY, 20), pollIntervalMs: config.RULES_POLL_INTERVAL_MS, staleAfterMs: config.RULES_STALE_AFTER_MS,
+  });
+  return {
+    events,
+    actions,
+    async close() {
+      await Promise.allSettled([events.close(), actions.close()]);
+      await Promise.allSettled([m.queues.events.close(), m.queues.actions.close(), m.queues.deliveries.close()]);
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+};

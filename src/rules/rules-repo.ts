@@ -1,0 +1,100 @@
+import type { Queryable } from '../db/db.js';
+import { mapPgError } from '../db/db.js';
+import type { Rule, RuleAction } from './rule-types.js';
+
+type Row = Record<string, any>;
+
+export const toRule = (r: Row): Rule => ({
+  id: r.id,
+  accountId: r.account_id,
+  name: r.name,
+  eventType: r.event_type,
+  enabled: r.enabled,
+  scope: r.scope,
+  conditions: r.conditions ?? [],
+  actions: r.actions ?? [],
+  rolloutPercent: r.rollout_percent,
+  skipIfPending: r.skip_if_pending,
+  stopIf: r.stop_if ?? null,
+  window: r.window_name,
+  loopCount: r.loop_count,
+  disabledReason: r.disabled_reason,
+  disabledAt: r.disabled_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export type RuleRow = Omit<Rule, 'id' | 'loopCount' | 'disabledReason' | 'disabledAt' | 'createdAt' | 'updatedAt'>;
+
+const uniqueMessages = { rules_name_uniq: 'a rule with this name already exists' };
+
+export const insertRule = async (q: Queryable, r: RuleRow): Promise<Rule> => {
+  const res = await q.query(
+    `INSERT INTO rules (account_id, name, event_type, enabled, scope, conditions, actions, rollout_percent, skip_if_pending, stop_if, window_name)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING *`,
+    [r.accountId, r.name, r.eventType, r.enabled, JSON.stringify(r.scope), JSON.stringify(r.conditions), JSON.stringify(r.actions),
+      r.rolloutPercent, r.skipIfPending, r.stopIf ? JSON.stringify(r.stopIf) : null, r.window],
+  ).catch((err) => mapPgError(err, uniqueMessages));
+  return toRule(res.rows[0]);
+};
+
+/** Replaces a rule's definition. Re-enabling clears the loop counter and the disabled reason. */
+export const updateRule = async (q: Queryable, id: string, r: RuleRow): Promise<Rule | null> => {
+  const res = await q.query(
+    `UPDATE rules SET name = $3, event_type = $4, scope = $5, conditions = $6, actions = $7, rollout_percent = $8,
+            skip_if_pending = $9, stop_if = $10, window_name = $11, updated_at = now(),
+            loop_count = CASE WHEN $12 AND NOT enabled THEN 0 ELSE loop_count END,
+            disabled_reason = CASE WHEN $12 THEN NULL ELSE disabled_reason END,
+            disabled_at = CASE WHEN $12 THEN NULL ELSE disabled_at END,
+            enabled = $12
+      WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *`,
+    [r.accountId, id, r.name, r.eventType, JSON.stringify(r.scope), JSON.stringify(r.conditions), JSON.stringify(r.actions),
+      r.rolloutPercent, r.skipIfPending, r.stopIf ? JSON.stringify(r.stopIf) : null, r.window, r.enabled],
+  ).catch((err) => mapPgError(err, uniqueMessages));
+  return res.rows[0] ? toRule(res.rows[0]) : null;
+};
+
+export const findRule = async (q: Queryable, accountId: string, id: string, opts: { forUpdate?: boolean; withDeleted?: boolean } = {}): Promise<Rule | null> => {
+  const res = await q.query(
+    `SELECT * FROM rules WHERE account_id = $1 AND id = $2 ${opts.withDeleted ? '' : 'AND deleted_at IS NULL'} ${opts.forUpdate ? 'FOR UPDATE' : ''}`,
+    [accountId, id],
+  );
+  return res.rows[0] ? toRule(res.rows[0]) : null;
+};
+
+export const listRules = async (q: Queryable, accountId: string, f: { eventType?: string; enabled?: boolean } = {}): Promise<Rule[]> => {
+  const res = await q.query(
+    `SELECT * FROM rules WHERE account_id = $1 AND deleted_at IS NULL
+        AND ($2::text IS NULL OR event_type = $2) AND ($3::boolean IS NULL OR enabled = $3)
+      ORDER BY created_at, id`,
+    [accountId, f.eventType ?? null, f.enabled ?? null],
+  );
+  return res.rows.map(toRule);
+};
+
+/** Soft delete: logs keep pointing at the rule; its pending actions are cancelled by the caller. */
+export const deleteRule = async (q: Queryable, accountId: string, id: string): Promise<Rule | null> => {
+  const res = await q.query(
+    `UPDATE rules SET deleted_at = now(), enabled = false, updated_at = now()
+      WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *`,
+    [accountId, id],
+  );
+  return res.rows[0] ? toRule(res.rows[0]) : null;
+};
+
+/** Counts one loop iteration; returns the new count and whether this call disabled the rule. */
+export const countLoop = async (q: Queryable, ruleId: string, disableAt: number): Promise<{ loopCount: number; disabled: boolean }> => {
+  const res = await q.query(
+    `UPDATE rules SET loop_count = loop_count + 1,
+            enabled = CASE WHEN loop_count + 1 >= $2 THEN false ELSE enabled END,
+            disabled_reason = CASE WHEN loop_count + 1 >= $2 AND enabled THEN 'loop_detected' ELSE disabled_reason END,
+            disabled_at = CASE WHEN loop_count + 1 >= $2 AND enabled THEN now() ELSE disabled_at END
+      WHERE id = $1
+      RETURNING loop_count, (disabled_reason = 'loop_detected' AND disabled_at = now()) AS just_disabled`,
+    [ruleId, disableAt],
+  );
+  const r = res.rows[0];
+  return { loopCount: r?.loop_count ?? 0, disabled: !!r?.just_disabled };
+};
+
+export const actionById = (rule: Rule, actionId: string): RuleAction | undefined => rule.actions.find((a) => a.id === actionId);
