@@ -23,13 +23,16 @@ CREATE INDEX workflow_schedules_account_idx ON workflow_schedules(account_id);
 
 -- What happened to every occurrence: fired (with its activation), missed (downtime longer than
 -- the grace window), skipped_paused (workflow paused), failed (could not be activated).
+-- Written in bulk inside the firing transaction, so it carries one foreign key only: the
+-- workflow's (deleting a workflow or account cascades through it); account_id and
+-- activation_id are written in the same transaction as the rows they name.
 CREATE TABLE schedule_runs (
   id             bigserial PRIMARY KEY,
   workflow_id    uuid NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
-  account_id     uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  account_id     uuid NOT NULL,
   occurrence     timestamptz NOT NULL,
   status         text NOT NULL CHECK (status IN ('fired', 'missed', 'skipped_paused', 'failed')),
-  activation_id  uuid REFERENCES activations(id) ON DELETE SET NULL,
+  activation_id  uuid,
   error          text,
   recorded_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
   UNIQUE (workflow_id, occurrence)

@@ -14,7 +14,8 @@ export type BatchActivateOutcome =
   | { status: 'existing'; activation: Activation }
   | { status: 'rejected'; code: 'not_found' | 'workflow_paused' | 'missing_placeholders'; message: string };
 
-type WorkflowRow = { id: string; account_id: string; status: string; version_id: string; version: number; definition: WorkflowDefinition };
+/** A workflow's current version as the batch needs it, read with `FOR SHARE OF workflows`. */
+export type LockedWorkflow = { id: string; accountId: string; status: string; versionId: string; version: number; definition: WorkflowDefinition };
 
 const keyOf = (accountId: string, key: string) => `${accountId}\u0000${key}`;
 
@@ -29,9 +30,9 @@ const findExisting = async (tx: PoolClient, items: BatchActivateItem[]): Promise
   return new Map(res.rows.map((r) => [keyOf(r.account_id, r.idempotency_key), toActivation(r)]));
 };
 
-const lockWorkflows = async (tx: PoolClient, ids: string[]): Promise<Map<string, WorkflowRow>> => {
+const lockWorkflows = async (tx: PoolClient, ids: string[]): Promise<Map<string, LockedWorkflow>> => {
   if (ids.length === 0) return new Map();
-  const res = await tx.query<WorkflowRow>(
+  const res = await tx.query(
     `SELECT w.id, w.account_id, w.status, v.id AS version_id, v.version, v.definition
        FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
       WHERE w.id = ANY($1::uuid[]) AND w.deleted_at IS NULL
@@ -39,90 +40,90 @@ const lockWorkflows = async (tx: PoolClient, ids: string[]): Promise<Map<string,
       FOR SHARE OF w`,
     [[...new Set(ids)]],
   );
-  return new Map(res.rows.map((r) => [r.id, r]));
+  return new Map(res.rows.map((r) => [r.id, { id: r.id, accountId: r.account_id, status: r.status, versionId: r.version_id, version: r.version, definition: r.definition }]));
 };
 
 /**
  * Creates many activations inside the caller's transaction, each exactly as `activate()` does:
- * pinned to the workflow's current version, idempotent on `(accountId, idempotencyKey)`, with
- * its outbox row. Nothing is dispatched: after COMMIT the caller hands the `created` ids to the
- * `ActivationDispatcher` (the outbox sweeper covers a crash in between). Outcomes are returned
- * in the order of `items`; a rejected item (workflow gone or paused, placeholders missing)
- * writes nothing and does not abort the others.
+ * pinned to the workflow's current version, idempotent on `(accountId, idempotencyKey)` (a key
+ * used before returns its first activation), with its outbox row. Nothing is dispatched: after
+ * COMMIT the caller hands the `created` ids to the `ActivationDispatcher` (the outbox sweeper
+ * covers a crash in between). Outcomes come back in the order of `items`; a rejected item
+ * (workflow gone or paused, placeholders missing) writes nothing and does not abort the others.
+ * `locked`: workflows the caller already read `FOR SHARE` in this transaction (saves a query).
  */
-export const insertActivationsBatch = async (tx: PoolClient, items: BatchActivateItem[]): Promise<BatchActivateOutcome[]> => {
+export const insertActivationsBatch = async (
+  tx: PoolClient,
+  items: BatchActivateItem[],
+  locked?: Map<string, LockedWorkflow>,
+): Promise<BatchActivateOutcome[]> => {
   const outcomes = new Array<BatchActivateOutcome | undefined>(items.length);
-  const existing = await findExisting(tx, items);
-  const fresh: number[] = [];
-  items.forEach((item, i) => {
-    const found = existing.get(keyOf(item.accountId, item.idempotencyKey));
-    if (found) outcomes[i] = { status: 'existing', activation: found };
-    else fresh.push(i);
-  });
+  const missingIds = items.filter((i) => !locked?.has(i.workflowId)).map((i) => i.workflowId);
+  const workflows = new Map([...(locked ?? []), ...(await lockWorkflows(tx, missingIds))]);
 
-  const workflows = await lockWorkflows(tx, fresh.map((i) => items[i]!.workflowId));
   const placeholdersByVersion = new Map<string, string[]>();
   const toInsert: number[] = [];
-  for (const i of fresh) {
-    const item = items[i]!;
+  items.forEach((item, i) => {
     const wf = workflows.get(item.workflowId);
-    if (!wf || wf.account_id !== item.accountId) {
+    if (!wf || wf.accountId !== item.accountId) {
       outcomes[i] = { status: 'rejected', code: 'not_found', message: 'workflow not found' };
-      continue;
-    }
-    if (wf.status === 'paused') {
+    } else if (wf.status === 'paused') {
       outcomes[i] = { status: 'rejected', code: 'workflow_paused', message: 'workflow is paused' };
-      continue;
+    } else {
+      let names = placeholdersByVersion.get(wf.versionId);
+      if (!names) placeholdersByVersion.set(wf.versionId, (names = definitionPlaceholders(wf.definition)));
+      const missing = missingPlaceholders(names, item.placeholders ?? {});
+      if (missing.length > 0) outcomes[i] = { status: 'rejected', code: 'missing_placeholders', message: `missing placeholder values: ${missing.join(', ')}` };
+      else toInsert.push(i);
     }
-    let names = placeholdersByVersion.get(wf.version_id);
-    if (!names) placeholdersByVersion.set(wf.version_id, (names = definitionPlaceholders(wf.definition)));
-    const missing = missingPlaceholders(names, item.placeholders ?? {});
-    if (missing.length > 0) {
-      outcomes[i] = { status: 'rejected', code: 'missing_placeholders', message: `missing placeholder values: ${missing.join(', ')}` };
-      continue;
-    }
-    toInsert.push(i);
-  }
+  });
 
-  if (toInsert.length > 0) {
-    const rows = toInsert.map((i) => ({ item: items[i]!, wf: workflows.get(items[i]!.workflowId)! }));
-    const res = await tx.query(
-      `INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, placeholders, context)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
-       ON CONFLICT (account_id, idempotency_key) DO NOTHING
-       RETURNING *`,
-      [
-        rows.map((r) => r.item.accountId),
-        rows.map((r) => r.wf.id),
-        rows.map((r) => r.wf.version_id),
-        rows.map((r) => r.wf.version),
-        rows.map((r) => r.item.source),
-        rows.map((r) => r.item.idempotencyKey),
-        rows.map((r) => JSON.stringify(r.item.placeholders ?? {})),
-        rows.map((r) => JSON.stringify(r.item.context ?? {})),
-      ],
-    );
-    const created = new Map(res.rows.map((r) => [keyOf(r.account_id, r.idempotency_key), toActivation(r)]));
-    if (created.size > 0) {
-      await tx.query(`INSERT INTO outbox (topic, ref_id) SELECT 'activation', unnest($1::text[]) ON CONFLICT DO NOTHING`, [
-        [...created.values()].map((a) => a.id),
-      ]);
-    }
-    // Keys another transaction inserted meanwhile (or repeated within this batch): the first activation wins.
-    const lost = toInsert.filter((i) => !created.has(keyOf(items[i]!.accountId, items[i]!.idempotencyKey)));
-    const raced = await findExisting(tx, lost.map((i) => items[i]!));
-    const claimed = new Set<string>();
-    for (const i of toInsert) {
-      const k = keyOf(items[i]!.accountId, items[i]!.idempotencyKey);
-      const mine = created.get(k);
-      if (mine && !claimed.has(k)) {
-        claimed.add(k);
-        outcomes[i] = { status: 'created', activation: mine };
-      } else {
-        const a = mine ?? raced.get(k);
-        outcomes[i] = a ? { status: 'existing', activation: a } : { status: 'rejected', code: 'not_found', message: 'activation conflict' };
-      }
-    }
+  const created = await insertRows(tx, toInsert.map((i) => ({ item: items[i]!, wf: workflows.get(items[i]!.workflowId)! })));
+  // Keys used before (or repeated within this batch), and rejected items whose key was used
+  // before: like activate(), an existing activation is returned whatever the workflow's state.
+  const claimed = new Set<string>();
+  const recheck: number[] = [];
+  for (const i of toInsert) {
+    const k = keyOf(items[i]!.accountId, items[i]!.idempotencyKey);
+    const mine = created.get(k);
+    if (mine && !claimed.has(k)) {
+      claimed.add(k);
+      outcomes[i] = { status: 'created', activation: mine };
+    } else recheck.push(i);
+  }
+  items.forEach((_, i) => outcomes[i]?.status === 'rejected' && recheck.push(i));
+  const existing = await findExisting(tx, recheck.map((i) => items[i]!));
+  for (const i of recheck) {
+    const a = existing.get(keyOf(items[i]!.accountId, items[i]!.idempotencyKey));
+    if (a) outcomes[i] = { status: 'existing', activation: a };
+    else if (!outcomes[i]) outcomes[i] = { status: 'rejected', code: 'not_found', message: 'activation conflict' };
   }
   return outcomes.map((o) => o!);
+};
+
+const insertRows = async (tx: PoolClient, rows: Array<{ item: BatchActivateItem; wf: LockedWorkflow }>): Promise<Map<string, Activation>> => {
+  if (rows.length === 0) return new Map();
+  const res = await tx.query(
+    `INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, placeholders, context)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
+     ON CONFLICT (account_id, idempotency_key) DO NOTHING
+     RETURNING *`,
+    [
+      rows.map((r) => r.item.accountId),
+      rows.map((r) => r.wf.id),
+      rows.map((r) => r.wf.versionId),
+      rows.map((r) => r.wf.version),
+      rows.map((r) => r.item.source),
+      rows.map((r) => r.item.idempotencyKey),
+      rows.map((r) => JSON.stringify(r.item.placeholders ?? {})),
+      rows.map((r) => JSON.stringify(r.item.context ?? {})),
+    ],
+  );
+  const created = new Map(res.rows.map((r) => [keyOf(r.account_id, r.idempotency_key), toActivation(r)]));
+  if (created.size > 0) {
+    await tx.query(`INSERT INTO outbox (topic, ref_id) SELECT 'activation', unnest($1::text[]) ON CONFLICT DO NOTHING`, [
+      [...created.values()].map((a) => a.id),
+    ]);
+  }
+  return created;
 };

@@ -47,6 +47,17 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
   const batchSize = deps.batchSize ?? 1000;
   const graceMs = deps.graceMinutes * 60_000;
   const next: NextFn = createNextFn();
+  // Stored specs were validated on write; many rows share one, so parse each distinct one once.
+  const parsedSpecs = new Map<string, ReturnType<typeof scheduleSpecSchema.safeParse>>();
+  const parseSpec = (raw: unknown) => {
+    const key = JSON.stringify(raw);
+    let p = parsedSpecs.get(key);
+    if (!p) {
+      if (parsedSpecs.size > 10_000) parsedSpecs.clear();
+      parsedSpecs.set(key, (p = scheduleSpecSchema.safeParse(raw)));
+    }
+    return p;
+  };
 
   const plan = (rows: ClaimedSchedule[], now: Date): Work => {
     const work: Work = { runs: [], fires: [], advances: [], deletes: [] };
@@ -55,7 +66,7 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
         work.deletes.push(row.workflowId);
         continue;
       }
-      const parsed = scheduleSpecSchema.safeParse(row.spec);
+      const parsed = parseSpec(row.spec);
       if (!parsed.success) {
         // Unreachable through the API (specs are validated on write); never loop on it.
         work.advances.push({ workflowId: row.workflowId, nextRunAt: null, timezone: row.timezone });
@@ -91,7 +102,8 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
         idempotencyKey: occurrenceKey(f.row.workflowId, f.occurrence),
         context: { scheduledFor: f.occurrence.toISOString(), timezone: f.row.effectiveTimezone },
       }));
-      const outcomes = await insertActivationsBatch(tx, items);
+      const locked = new Map(rows.filter((r) => !r.workflowDeleted).map((r) => [r.workflowId, r.workflow]));
+      const outcomes = await insertActivationsBatch(tx, items, locked);
       outcomes.forEach((o, i) => {
         const { row, occurrence } = work.fires[i]!;
         const base = { workflowId: row.workflowId, accountId: row.accountId, occurrence };

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import type { LockedWorkflow } from '../activation/activation-batch.js';
 import type { Queryable } from '../db/db.js';
 import type { ScheduleSpec } from './schedule-types.js';
 
@@ -22,6 +23,8 @@ export type ClaimedSchedule = ScheduleRow & {
   effectiveTimezone: string;
   workflowPaused: boolean;
   workflowDeleted: boolean;
+  /** The workflow's current version, read under the claim's `FOR SHARE` lock. */
+  workflow: LockedWorkflow;
 };
 
 export type NewRun = {
@@ -88,9 +91,11 @@ export const accountTimezone = async (q: Queryable, accountId: string): Promise<
 export const claimDueSchedules = async (tx: PoolClient, now: Date, limit: number): Promise<ClaimedSchedule[]> => {
   const res = await tx.query(
     `SELECT s.*, COALESCE(s.spec->>'timezone', a.timezone) AS effective_timezone,
-            w.status AS workflow_status, w.deleted_at AS workflow_deleted_at
+            w.status AS workflow_status, w.deleted_at AS workflow_deleted_at,
+            v.id AS version_id, v.version AS current_version, v.definition
        FROM workflow_schedules s
        JOIN workflows w ON w.id = s.workflow_id
+       JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
        JOIN accounts a ON a.id = s.account_id
       WHERE s.next_run_at <= $1
       ORDER BY s.next_run_at
@@ -104,6 +109,7 @@ export const claimDueSchedules = async (tx: PoolClient, now: Date, limit: number
     effectiveTimezone: r.effective_timezone,
     workflowPaused: r.workflow_status === 'paused',
     workflowDeleted: r.workflow_deleted_at !== null,
+    workflow: { id: r.workflow_id, accountId: r.account_id, status: r.workflow_status, versionId: r.version_id, version: r.current_version, definition: r.definition },
   }));
 };
 

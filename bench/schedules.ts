@@ -1,0 +1,123 @@
+/**
+ * `npm run bench:schedules`: 10,000 schedules due at the same instant, fired by the production
+ * firing loop (claim with FOR UPDATE SKIP LOCKED, bulk activations + outbox + runs, advance).
+ * Reports: all fired exactly once, lateness of the latest commit vs its occurrence, and a
+ * baseline measured in the same run on the same database (a bare 10,000-row INSERT into
+ * activations and its COMMIT). Writes JSON to bench/results/.
+ *
+ * Options (env): BENCH_SCHEDULES (10000), BENCH_LOOPS (loops, each like one worker process with
+ * its own pool; 1), BENCH_BATCH (rows per claim; 1000), BENCH_CONCURRENCY (claimers per loop; 2).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPool, type Db } from '../src/db/db.js';
+import { systemClock } from '../src/schedule/clock.js';
+import { createScheduleFirer, type FireResult } from '../src/schedule/schedule-firer.js';
+import { startScheduleLoop } from '../src/schedule/schedule-loop.js';
+import setupTemplate from '../test/helpers/global-setup.js';
+import { createTestDatabase } from '../test/helpers/test-db.js';
+import { seedDueSchedules } from '../test/integration/schedule-helpers.js';
+
+const N = Number(process.env.BENCH_SCHEDULES ?? 10_000);
+const LOOPS = Number(process.env.BENCH_LOOPS ?? 1);
+const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
+const quiet = { info: () => undefined, warn: () => undefined, error: (o: unknown) => console.error(o), debug: () => undefined };
+
+const baselineInsert = async (db: Db, accountId: string): Promise<number> => {
+  const w = await db.query(`SELECT w.id, v.id AS version_id FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id WHERE w.account_id = $1 LIMIT $2`, [accountId, N]);
+  const ids = w.rows.map((r) => r.id);
+  const versions = w.rows.map((r) => r.version_id);
+  const keys = ids.map((id, i) => `baseline:${id}:${i}`);
+  const tx = await db.connect();
+  try {
+    await tx.query('BEGIN');
+    const t0 = performance.now();
+    await tx.query(
+      `INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key)
+       SELECT $1, w, v, 1, 'schedule', k FROM unnest($2::uuid[], $3::uuid[], $4::text[]) AS u(w, v, k)`,
+      [accountId, ids, versions, keys],
+    );
+    await tx.query('COMMIT');
+    const ms = performance.now() - t0;
+    await tx.query('DELETE FROM activations WHERE idempotency_key LIKE $1', ['baseline:%']);
+    return ms;
+  } finally {
+    tx.release();
+  }
+};
+
+const main = async () => {
+  await setupTemplate();
+  const database = await createTestDatabase();
+  const admin = createPool(database.url, 4);
+  const pools: Db[] = [];
+  try {
+    const acct = await admin.query(`INSERT INTO accounts (name, timezone) VALUES ('bench', 'UTC') RETURNING id`);
+    const accountId: string = acct.rows[0].id;
+    // Seed far in the future first (no loop may see them yet), measure the baseline, then set the due time.
+    await seedDueSchedules(admin, accountId, N, new Date(Date.now() + 3_600_000));
+    await admin.query('VACUUM ANALYZE');
+    const baselineMs = await baselineInsert(admin, accountId);
+
+    const dueAt = new Date(Math.ceil((Date.now() + 3000) / 1000) * 1000);
+    await admin.query('UPDATE workflow_schedules SET next_run_at = $1', [dueAt]);
+
+    const passes: FireResult[] = [];
+    const loops = Array.from({ length: LOOPS }, () => {
+      const db = createPool(database.url, CONCURRENCY + 2);
+      pools.push(db);
+      return startScheduleLoop({
+        db, clock: systemClock, logger: quiet, concurrency: CONCURRENCY, onPass: (r) => passes.push(r),
+        firer: createScheduleFirer({ db, clock: systemClock, graceMinutes: 15, batchSize: BATCH }),
+      });
+    });
+    const deadline = Date.now() + 60_000;
+    while (passes.reduce((s, p) => s + p.fired.length, 0) < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await Promise.all(loops.map((l) => l.close()));
+
+    const lateness = passes.flatMap((p) => p.fired.map((f) => p.committedAt.getTime() - f.occurrence.getTime()));
+    const firstCommit = Math.min(...passes.map((p) => p.committedAt.getTime()));
+    const stats = await admin.query(
+      `SELECT (SELECT count(*) FROM activations WHERE source = 'schedule' AND idempotency_key LIKE 'schedule:%')::int AS activations,
+              (SELECT count(DISTINCT idempotency_key) FROM activations WHERE idempotency_key LIKE 'schedule:%')::int AS distinct_keys,
+              (SELECT count(*) FROM outbox)::int AS outbox,
+              (SELECT count(*) FROM schedule_runs WHERE status = 'fired')::int AS runs_fired,
+              (SELECT count(*) FROM workflow_schedules WHERE next_run_at <= $1)::int AS still_due,
+              current_setting('server_version') AS pg`,
+      [dueAt],
+    );
+    const s = stats.rows[0];
+    lateness.sort((a, b) => a - b);
+    const result = {
+      benchmark: 'schedules',
+      at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, postgres: s.pg },
+      settings: { schedules: N, loops: LOOPS, concurrencyPerLoop: CONCURRENCY, batchSize: BATCH, dueAt: dueAt.toISOString() },
+      fired: { activations: s.activations, distinctKeys: s.distinct_keys, outboxRows: s.outbox, runsFired: s.runs_fired, stillDue: s.still_due, passes: passes.length },
+      latenessMs: {
+        firstCommit: firstCommit - dueAt.getTime(),
+        p50: lateness[Math.floor(lateness.length / 2)] ?? null,
+        p99: lateness[Math.floor(lateness.length * 0.99)] ?? null,
+        max: lateness.at(-1) ?? null,
+      },
+      baseline: { bareInsertMs: Math.round(baselineMs), note: `one INSERT of ${N} activation rows (unnest) and its COMMIT, no outbox/runs/claim` },
+      pass: s.activations === N && s.distinct_keys === N && s.runs_fired === N && s.still_due === 0 && (lateness.at(-1) ?? Infinity) < 1000,
+    };
+    const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'schedules.json');
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(JSON.stringify(result, null, 2));
+    console.log(`\n${result.pass ? 'PASS' : 'FAIL'}: ${s.activations}/${N} fired once; latest ${result.latenessMs.max} ms after its time (target < 1000); bare insert baseline ${result.baseline.bareInsertMs} ms -> ${file}`);
+    process.exitCode = result.pass ? 0 : 1;
+  } finally {
+    await Promise.all(pools.map((p) => p.end()));
+    await admin.end();
+    await database.drop();
+  }
+};
+
+await main();
