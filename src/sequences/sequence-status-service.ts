@@ -78,7 +78,7 @@ export const createSequenceStatusService = (deps: SequenceStatusServiceDeps) => 
     if (!c.rows[0]) throw new NotFoundError('contact');
     const res = await db.query(
       `SELECT e.*, s.name AS sequence_name FROM sequence_enrollments e JOIN sequences s ON s.id = e.sequence_id
-        WHERE e.account_id = $1 AND e.contact_id = $2 ORDER BY e.enrolled_at DESC, e.id`,
+        WHERE e.account_id = $1 AND e.contact_id = $2 ORDER BY (e.status = 'active') DESC, e.enrolled_at DESC, e.id`,
       [accountId, contactId],
     );
     const history = await historyOf(res.rows.map((r) => r.id));
