@@ -212,7 +212,7 @@ const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => 
     db: infra.db,
     clock: s.clock,
     logger: infra.logger.child({ component: 'schedules' }),
-    firer: createScheduleFirer({ db: infra.db, clock: s.clock, graceMinutes: infra.config.SCHEDULE_GRACE_MINUTES }),
+    firer: createScheduleFirer({ db: infra.db, clock: s.clock, graceMinutes: infra.config.SCHEDULE_GRACE_MINUTES, dispatcher: s.engine.dispatcher }),
   }),
 ];
 
