@@ -22,7 +22,7 @@ export const lineSettingsSchema = z
   .object({
     /** Only contacts of the account may activate workflows by calling or texting this line. */
     knownContactsOnly: z.boolean().optional(),
-    /** Outbound pace from this line; a Twilio long code takes about 1 SMS per second. */
+    /** Outbound pace from this line (unset: DEFAULT_SMS_PER_SECOND / DEFAULT_CALLS_PER_SECOND); a Twilio long code takes about 1 SMS per second. */
     smsPerSecond: z.number().min(0.1, 'must be at least 0.1').max(1000, 'must be at most 1000').optional(),
     callsPerSecond: z.number().min(0.1, 'must be at least 0.1').max(100, 'must be at most 100').optional(),
     tracking: trackingSettingsSchema.optional(),
@@ -30,14 +30,3 @@ export const lineSettingsSchema = z
   .strict();
 
 export type LineSettings = z.infer<typeof lineSettingsSchema>;
-
-/** The settings with defaults applied: what senders and call flows should use. */
-export const effectiveLineSettings = (s: Partial<LineSettings> | Record<string, unknown>) => {
-  const v = s as Partial<LineSettings>;
-  return {
-    knownContactsOnly: v.knownContactsOnly ?? false,
-    smsPerSecond: v.smsPerSecond ?? 1,
-    callsPerSecond: v.callsPerSecond ?? 1,
-    tracking: v.tracking ?? {},
-  };
-};
