@@ -65,6 +65,8 @@ export const configSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().min(0.1).max(24 * 90).default(12),
   /** Sign-in attempts allowed per client IP per minute. */
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** The simulator provider plays the carrier's final status callbacks (texts delivered, calls answered). */
+  SIMULATOR_CALLBACKS: bool.default(true),
   /** Events pipeline and rule engine (README "Rules and events"). */
   EVENTS_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
   EVENTS_REDISPATCH_AFTER_MS: z.coerce.number().int().min(100).default(60_000),

@@ -16,6 +16,9 @@ import { bearerAuthenticator, type Authenticator } from '../routes/auth.js';
 import { usersRoutes } from '../routes/api/v1/users-routes.js';
 import { softphoneRoutes } from '../routes/api/v1/softphone-routes.js';
 import { createSoftphoneLines } from './softphone/softphone-lines.js';
+import { conversationRoutes } from '../routes/api/v1/conversation-routes.js';
+import { createConversationsService } from './conversations/conversations-service.js';
+import { createSimulatorCallbacks, type SimulatedSendNotice } from './softphone/simulator-callbacks.js';
 import { dashboardAuthenticator, dashboardModules } from '../routes/dashboard/index.js';
 import { createSessionsService } from './users/sessions-service.js';
 import { createUsersService } from './users/users-service.js';
@@ -94,6 +97,7 @@ export const buildServices = (infra: Infra) => {
   const users = createUsersService({ db });
   const sessions = createSessionsService({ db, ttlSeconds: Math.round(config.SESSION_TTL_HOURS * 3600) });
   const softphone = createSoftphoneLines({ db, secrets, secretKey: config.SECRET_KEY, publicUrl: config.PUBLIC_URL });
+  const conversations = createConversationsService({ db });
   const clock = infra.clock ?? systemClock;
   const schedules = createScheduleService({ db, clock });
   /** Keeps workflow_schedules in step with workflows: goes in the workflows service's onChange list. */
@@ -103,11 +107,14 @@ export const buildServices = (infra: Infra) => {
   const contacts = createContactsService({ db });
   const groups = createGroupsService({ db });
   const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook] });
+  // The simulator "carrier" reports delivered/answered through the status service built just below.
+  let simulatedCarrier: ((s: SimulatedSendNotice) => void) | null = null;
   /** Inbound calls/texts, status callbacks, carrier adapters per line (push SMS interceptors / status listeners onto it). */
   const telephony = createTelephonyServices({
     db, redis: infra.redis, config, activations, texts: smsReplyTexts,
-    providers: createProviderRegistry({ db, secrets, secretKey: config.SECRET_KEY, providers: createTelephonyAdapters(db, config) }),
+    providers: createProviderRegistry({ db, secrets, secretKey: config.SECRET_KEY, providers: createTelephonyAdapters(db, config, { onSimulatedSend: (x) => simulatedCarrier?.(x) }) }),
   });
+  if (config.SIMULATOR_CALLBACKS) simulatedCarrier = createSimulatorCallbacks({ record: telephony.statuses.record, logger: infra.logger.child({ component: 'simulator' }) });
   const simulatorOutbox = createSimulatorOutbox({ db });
   const channels = buildChannels(infra, secrets);
   telephony.interceptors.push(channels.pollInterceptor);
@@ -124,7 +131,7 @@ export const buildServices = (infra: Infra) => {
   });
   telephony.interceptors.unshift(rulesEngine.smsInterceptor); // raises message.received, never handles: first, so every text is seen
   telephony.statusListeners.push(rulesEngine.statusListener);
-  return { secrets, accounts, activations, users, sessions, softphone, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, rulesEngine, engine };
+  return { secrets, accounts, activations, users, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, rulesEngine, engine };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -164,6 +171,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: workflowRoutes, opts: { workflows: s.workflows } },
   { plugin: usersRoutes, opts: { users: s.users } },
   { plugin: softphoneRoutes, opts: { softphone: s.softphone, secrets: s.secrets } },
+  { plugin: conversationRoutes, opts: { conversations: s.conversations } },
   { plugin: scheduleRoutes, opts: { schedules: s.schedules } },
   { plugin: activationRoutes, opts: { activations: s.activations, queries: s.engine.queries } },
   { plugin: simulatorRoutes, opts: { outbox: s.simulatorOutbox } },

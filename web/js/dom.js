@@ -82,6 +82,12 @@ export function field(label, control, { hint, path, required } = {}) {
   described.push(err.id);
   control.setAttribute('aria-describedby', described.join(' '));
   if (required) control.required = true;
+  // Typing into a field clears the error shown for it (the next submit re-checks everything).
+  control.addEventListener('input', () => {
+    control.removeAttribute('aria-invalid');
+    err.hidden = true;
+    err.textContent = '';
+  });
   return h('div', { class: 'field', 'data-field': path ?? null },
     h('label', { for: id }, label, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null), control, hintEl, err);
 }
@@ -90,7 +96,7 @@ export function field(label, control, { hint, path, required } = {}) {
 export function checkboxGroup(legend, name, options, values = [], { path, hint } = {}) {
   const set = new Set(values);
   const err = h('span', { class: 'field-error', hidden: true });
-  return h('fieldset', { class: 'checks', 'data-field': path ?? null, 'data-multi': name },
+  const g = h('fieldset', { class: 'checks', 'data-field': path ?? null, 'data-multi': name },
     h('legend', {}, legend),
     hint ? h('span', { class: 'hint' }, hint) : null,
     h('div', { class: 'check-row' }, options.map(([value, label]) => {
@@ -100,6 +106,11 @@ export function checkboxGroup(legend, name, options, values = [], { path, hint }
         h('label', { for: id }, label));
     })),
     err);
+  g.addEventListener('change', () => {
+    err.hidden = true;
+    err.textContent = '';
+  });
+  return g;
 }
 
 export function select(options, value, attrs = {}) {

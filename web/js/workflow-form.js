@@ -59,7 +59,7 @@ export function toInput(m) {
 export function workflowForm(m, { lines, groups, readOnly }) {
   const lineOpts = [['', '— choose a line —'], ...lines.map((l) => [l.id, `${l.name || 'Line'} ${l.phoneNumber}`])];
   const groupOpts = groups.map((g) => [g.id, `${g.name} (${g.memberCount ?? '?'})`]);
-  const root = h('fieldset', { class: 'plain', disabled: readOnly, style: 'border:none;padding:0;margin:0' });
+  const root = h('fieldset', { class: 'plain', disabled: readOnly });
 
   const general = h('section', { class: 'card', 'aria-labelledby': 'sec-general' }, h('h2', { id: 'sec-general' }, 'General'),
     field('Name', text(m, 'name', { maxlength: 200, autocomplete: 'off' }), { path: 'name', required: true }),
@@ -68,7 +68,7 @@ export function workflowForm(m, { lines, groups, readOnly }) {
   const codeBox = h('div');
   const renderCode = () => codeBox.replaceChildren(...(m.codeOn ? [h('div', { class: 'grid2' },
     field('Phone line', pick(m.code, 'lineId', lineOpts), { path: 'codeActivation.lineId', required: true }),
-    field('Code', text(m.code, 'code', { maxlength: 4, autocomplete: 'off', style: 'text-transform:uppercase', spellcheck: 'false' }),
+    field('Code', text(m.code, 'code', { maxlength: 4, autocomplete: 'off', class: 'upper', spellcheck: 'false' }),
       { path: 'codeActivation.code', required: true, hint: '4 characters A–Z or 0–9; callers key it on the keypad (RESQ = 7377).' }),
     field('Longest voice message (seconds)', num(m.code, 'maxRecordingSeconds', { min: 5, max: 300 }), { path: 'codeActivation.maxRecordingSeconds' })),
   check(m.code, 'askVoiceMessage', 'Ask the caller to leave a voice message', 'codeActivation.askVoiceMessage')] : []));

@@ -73,7 +73,7 @@ export async function render(main, { params }, ctx) {
     if (audience > LARGE_AUDIENCE && !confirmed) {
       const yes = h('button', { type: 'button', class: 'primary', onclick: () => { confirmed = true; send(); } }, `Yes, notify ${audience} people`);
       confirmBox.replaceChildren(h('div', { class: 'alert warn', role: 'alertdialog', 'aria-labelledby': 'cf-h', 'aria-describedby': 'cf-d' },
-        h('h2', { id: 'cf-h', style: 'margin-top:0' }, 'Confirm a large activation'),
+        h('h2', { id: 'cf-h', class: 'flush' }, 'Confirm a large activation'),
         h('p', { id: 'cf-d' }, `This sends to up to ${audience} people. Check the preview above before you continue.`),
         h('div', { class: 'form-actions' }, yes, h('button', { type: 'button', onclick: () => { confirmBox.replaceChildren(); sendBtn.focus(); } }, 'Go back'))));
       yes.focus();
@@ -108,7 +108,7 @@ function actionPreview(a, i, values, groupsById) {
   } else if (a.type === 'webhook') {
     body.push(h('p', {}, `${a.method} ${a.url}`), a.body ? h('pre', {}, fillPlaceholders(a.body, values)) : null);
   }
-  return h('div', { class: 'card' }, h('h3', { style: 'margin-top:0;font-size:1rem' }, head), body);
+  return h('div', { class: 'card' }, h('h3', { class: 'flush small' }, head), body);
 }
 
 const labelOf = (a) => ({ notification: 'Notification', conference: 'Conference call', pager: 'Pager', webhook: 'Webhook' })[a.type] ?? a.type;

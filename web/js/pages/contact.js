@@ -17,23 +17,33 @@ export async function render(main, { params }) {
 
   try {
     const res = await api.get(`/v1/contacts/${c.id}/messages?limit=100`);
-    const msgs = res.data ?? [];
+    const msgs = [...(res.data ?? [])].reverse(); // oldest first, like a chat
     convo.lastChild.replaceWith(msgs.length
       ? h('ul', { class: 'transcript', 'aria-label': `Messages with ${c.name}` }, msgs.map((m) => h('li', { class: m.direction === 'inbound' ? 'them' : 'me' },
-        h('div', { class: 'hint', style: m.direction === 'inbound' ? '' : 'color:#e8eef6' }, `${m.direction === 'inbound' ? 'From' : 'To'} ${c.name} · ${m.channel} · ${formatTime(m.createdAt)}`, m.status ? ` · ${m.status}` : ''),
+        h('div', { class: 'hint' }, `${m.direction === 'inbound' ? 'From' : 'To'} ${c.name} · ${m.channel} · ${formatTime(m.createdAt)}`, m.status ? ` · ${m.status}` : ''),
         m.body || h('em', {}, '(no text)'))))
       : h('p', { class: 'muted' }, 'No messages yet.'));
   } catch (err) {
     convo.lastChild.replaceWith(alertBox(err.status === 404 ? 'Conversation history is not available.' : err.message, 'info'));
   }
   try {
-    const res = await api.get(`/v1/contacts/${c.id}/enrollments`);
+    const res = await api.get(`/v1/contacts/${c.id}/sequences`);
     const list = res.data ?? [];
     seq.lastChild.replaceWith(list.length
-      ? h('ul', {}, list.map((e) => h('li', {}, `${e.sequenceName ?? e.workflowName ?? e.workflowId}: `, badge(e.status), e.currentStep !== undefined ? ` step ${e.currentStep}` : '',
-        e.nextRunAt ? ` · next ${formatTime(e.nextRunAt)}` : '')))
+      ? h('ul', {}, list.map((e) => h('li', {}, `${e.sequenceName ?? e.sequenceId}: `, badge(e.status), ` step ${e.stepIndex + 1}`,
+        e.waiting ? ` · ${e.waiting}` : '', e.nextRunAt ? ` · next ${formatTime(e.nextRunAt)}` : '', e.exitReason ? ` · ${e.exitReason}` : '')))
       : h('p', { class: 'muted' }, 'Not enrolled in any sequence.'));
-  } catch {
-    seq.lastChild.replaceWith(h('p', { class: 'muted' }, 'Not enrolled in any sequence.'));
+  } catch (err) {
+    seq.lastChild.replaceWith(alertBox(err.message, 'info'));
+  }
+  const rules = h('section', { class: 'card', 'aria-labelledby': 'rules-h' }, h('h2', { id: 'rules-h' }, 'Rule history'));
+  main.append(rules);
+  try {
+    const res = await api.get(`/v1/contacts/${c.id}/rule-history?limit=50`);
+    rules.append(res.data.length
+      ? h('ul', {}, res.data.map((l) => h('li', {}, formatTime(l.at), ' · ', l.kind, ' ', badge(l.outcome), l.actionType ? ` · ${l.actionType}` : '')))
+      : h('p', { class: 'muted' }, 'No rule has run for this contact.'));
+  } catch (err) {
+    rules.append(alertBox(err.message, 'info'));
   }
 }

@@ -1,18 +1,17 @@
 import { listActivations } from '../activations-api.js';
-import { getAll } from '../api.js';
+import { api, getAll, qs } from '../api.js';
 import { pick } from '../controls.js';
 import { alertBox, badge, field, formatTime, h, pageTitle } from '../dom.js';
 
 const SOURCES = ['', 'dashboard', 'api', 'ivr', 'sms', 'schedule', 'rule', 'sequence', 'call_tracking', 'agent'];
-const STATUSES = ['', 'queued', 'planning', 'running', 'completed', 'failed'];
 
-/** Activations, newest first, filtered by workflow, source, status and date range; "Load more" pages on. */
+/** Activations, newest first, filtered by workflow, source and date range; "Load more" pages on. */
 export async function render(main, { query }) {
   main.append(pageTitle('History'));
   const workflows = await getAll('/v1/workflows').catch(() => []);
   const names = new Map(workflows.map((w) => [w.id, w.name]));
   const f = {
-    workflowId: query.get('workflowId') ?? '', source: query.get('source') ?? '', status: query.get('status') ?? '',
+    workflowId: query.get('workflowId') ?? '', source: query.get('source') ?? '',
     from: query.get('from') ?? '', to: query.get('to') ?? '',
   };
   const results = h('div', { 'aria-live': 'polite' });
@@ -22,14 +21,13 @@ export async function render(main, { query }) {
     h('div', { class: 'grid2' },
       field('Workflow', pick(f, 'workflowId', [['', 'All workflows'], ...workflows.map((w) => [w.id, w.name])])),
       field('Source', pick(f, 'source', SOURCES.map((s) => [s, s ? s.replace('_', ' ') : 'Any source']))),
-      field('Status', pick(f, 'status', STATUSES.map((s) => [s, s || 'Any status']))),
       field('From', date('from')),
       field('To', date('to'))),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, 'Show')));
 
   const load = async (cursor) => {
     const filters = {
-      workflowId: f.workflowId, source: f.source, status: f.status, limit: 50, cursor,
+      workflowId: f.workflowId, source: f.source, limit: 50, cursor,
       from: f.from ? new Date(`${f.from}T00:00:00`).toISOString() : '', to: f.to ? new Date(`${f.to}T23:59:59.999`).toISOString() : '',
     };
     try {
@@ -47,8 +45,32 @@ export async function render(main, { query }) {
     e.preventDefault();
     load();
   });
-  main.append(form, results, more);
+  main.append(form, results, more, ruleLog());
   await load();
+}
+
+/** The rule engine's log: every evaluation and action outcome, newest first. */
+function ruleLog() {
+  const sec = h('section', { class: 'card', 'aria-labelledby': 'rl-h' }, h('h2', { id: 'rl-h' }, 'Rule log'));
+  const body = h('div');
+  const more = h('div');
+  sec.append(body, more);
+  const load = async (cursor) => {
+    try {
+      const page = await api.get(`/v1/rule-logs${qs({ limit: 25, cursor })}`);
+      if (!cursor) body.replaceChildren(page.data.length ? h('ul', {}) : h('p', { class: 'muted' }, 'No rule has run yet.'));
+      const ul = body.querySelector('ul');
+      for (const l of page.data) {
+        ul?.append(h('li', {}, formatTime(l.at), ' · ', l.kind, ' ', badge(l.outcome), l.actionType ? ` · ${l.actionType}` : '',
+          l.contactId ? [' · ', h('a', { href: `#/contacts/${l.contactId}` }, 'contact')] : null));
+      }
+      more.replaceChildren(page.nextCursor ? h('button', { type: 'button', onclick: () => load(page.nextCursor) }, 'Older entries') : '');
+    } catch (err) {
+      body.replaceChildren(alertBox(err.status === 404 ? 'The rule log is not available.' : err.message, 'info'));
+    }
+  };
+  load();
+  return sec;
 }
 
 const table = () => h('div', { class: 'table-wrap' }, h('table', {},
@@ -58,7 +80,7 @@ const table = () => h('div', { class: 'table-wrap' }, h('table', {},
 
 const row = (a, names) => h('tr', {},
   h('td', {}, formatTime(a.createdAt)),
-  h('td', {}, names.get(a.workflowId) ?? 'deleted workflow'),
+  h('td', {}, a.workflowName ?? names.get(a.workflowId) ?? 'deleted workflow'),
   h('td', {}, a.source.replace('_', ' ')),
   h('td', {}, badge(a.status)),
   h('td', {}, a.recipientCount ?? '—'),

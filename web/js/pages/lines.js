@@ -22,7 +22,7 @@ async function lineCard(line, ctx) {
   const s = line.settings ?? {};
   const headingId = `line-${line.id}`;
   const li = h('li', { class: 'card', 'aria-labelledby': headingId },
-    h('h2', { id: headingId, style: 'margin-top:0' }, `${line.name || 'Line'} · ${line.phoneNumber}`),
+    h('h2', { id: headingId, class: 'flush' }, `${line.name || 'Line'} · ${line.phoneNumber}`),
     h('div', { class: 'meta' }, h('span', { class: 'tag' }, line.provider), h('span', { class: 'tag' }, `${line.mode} line`),
       s.knownContactsOnly ? h('span', { class: 'tag' }, 'known contacts only') : null),
     h('p', {}, h('strong', {}, 'Greeting: '), line.greeting),
@@ -30,7 +30,7 @@ async function lineCard(line, ctx) {
       h('div', {}, h('dt', {}, 'SMS per second'), h('dd', {}, String(s.smsPerSecond ?? 1))),
       h('div', {}, h('dt', {}, 'Calls per second'), h('dd', {}, String(s.callsPerSecond ?? 1))),
       s.tracking?.forwardTo ? h('div', {}, h('dt', {}, 'Forwards to'), h('dd', {}, s.tracking.forwardTo)) : null),
-    h('h3', { style: 'font-size:1rem' }, 'Linked workflows'),
+    h('h3', { class: 'small' }, 'Linked workflows'),
     linked.length
       ? h('ul', {}, linked.map((w) => h('li', {}, h('a', { href: `#/workflows/${w.id}` }, w.name), ` — ${w.uses.map((u) => USES[u] ?? u).join(', ')}`, w.status === 'paused' ? ' (paused)' : '')))
       : h('p', { class: 'muted' }, 'No workflow uses this line.'),

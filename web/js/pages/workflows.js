@@ -49,7 +49,7 @@ function item(wf, linesById, ctx) {
   const li = h('li', { class: 'item', 'aria-labelledby': headingId },
     h('div', {},
       h('h2', { id: headingId }, wf.name, ' ', badge(wf.status)),
-      wf.description ? h('p', { class: 'muted', style: 'margin:.1rem 0' }, wf.description) : null,
+      wf.description ? h('p', { class: 'muted tight' }, wf.description) : null,
       h('div', { class: 'meta', 'aria-label': 'How it can be activated' }, activationModes(wf, linesById).map((m) => h('span', { class: 'tag' }, m))),
       h('div', { class: 'meta' }, h('span', { class: 'muted' }, `${wf.actions.length} action${wf.actions.length === 1 ? '' : 's'} · version ${wf.version}`))),
     h('div', { class: 'row-actions' },

@@ -1,0 +1,170 @@
+/**
+ * The dashboard in real headless Chromium against a full runtime (web + workers, simulator
+ * carrier) listening on an ephemeral port with PUBLIC_URL set to it: sign in, create a workflow
+ * with a notification, activate it with placeholders and watch the recipients turn delivered
+ * live over the websocket, then place a softphone call that keys the code and see the
+ * activation appear. Screenshots of the main pages go to docs/screenshots/.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, launchChromium } from '../helpers/browser.js';
+import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+const PASSWORD = 'dispatch-desk-2024';
+const PEOPLE = [
+  { name: 'Ana Ortiz', phone: '+14155550101' },
+  { name: 'Ben Okafor', phone: '+14155550102' },
+  { name: 'Chen Wei', phone: '+14155550103' },
+];
+
+describe('dashboard in headless Chromium', () => {
+  let t: TestRuntime;
+  let base: string;
+  let chrome: Awaited<ReturnType<typeof launchChromium>>;
+  let page: Page;
+  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let line: { id: string; phoneNumber: string };
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    t = await startTestRuntime({ PORT: String(port), PUBLIC_URL: base });
+    await t.rt.listen();
+    chrome = await launchChromium({ viewport: { width: 1200, height: 820 } });
+    page = await chrome.context.newPage();
+
+    acct = await createTestAccount(t, 'Harbour Rescue');
+    await acct.api.post('/v1/users').send({ email: 'dispatch@harbour.test', name: 'Dana Dispatch', password: PASSWORD, role: 'admin' }).expect(201);
+    line = (await acct.api.post('/v1/lines').send({ phoneNumber: '+14155550199', name: 'Harbour line', provider: 'simulator' }).expect(201)).body;
+    const group = (await acct.api.post('/v1/groups').send({ name: 'Fire team', description: 'Volunteer firefighters' }).expect(201)).body;
+    const ids: string[] = [];
+    for (const p of PEOPLE) ids.push((await acct.api.post('/v1/contacts').send(p).expect(201)).body.id);
+    await acct.api.post(`/v1/groups/${group.id}/members`).send({ contactIds: ids }).expect(200);
+    await acct.api.post('/v1/workflows').send({
+      name: 'Evacuate pier', description: 'Called in by phone from the pier',
+      codeActivation: { lineId: line.id, code: 'RESQ' },
+      actions: [{ type: 'notification', groupIds: [group.id], message: 'Evacuate the pier now.', channels: ['sms'] }],
+    }).expect(201);
+  });
+
+  afterAll(async () => {
+    await chrome?.close();
+    await t?.close();
+  });
+
+  it('signs in', async () => {
+    await page.goto(base);
+    await page.getByRole('heading', { name: 'Sign in to Switchboard' }).waitFor();
+    await shot('sign-in');
+    await page.getByLabel('E-mail').fill('dispatch@harbour.test');
+    await page.getByLabel('Password').fill('wrong password!');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'wrong e-mail or password' }).waitFor();
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    await expect(page.locator('#who').textContent()).resolves.toBe('Dana Dispatch · Harbour Rescue');
+    await page.getByText('Code RESQ on Harbour line +14155550199').waitFor();
+  });
+
+  it('creates a workflow with a notification, showing the API\'s messages next to the fields', async () => {
+    await page.getByRole('link', { name: 'New workflow' }).click();
+    await page.getByRole('heading', { name: 'New workflow' }).waitFor();
+    await page.getByLabel('Name').fill('Fire on the quay');
+    await page.getByLabel('Description').fill('Dispatch fills in where');
+    await page.getByRole('checkbox', { name: 'SMS' }).check();
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+
+    // The API's own details[] land next to their fields.
+    const msgErr = page.locator('[data-field="actions.0.message"] > .field-error');
+    await expect(msgErr.textContent({ timeout: 5000 })).resolves.toBe('may not be empty');
+    await expect(page.locator('[data-field="actions.0.groupIds"] > .field-error').textContent()).resolves.toBe('choose at least one group');
+    expect(await page.getByLabel('Message').getAttribute('aria-invalid')).toBe('true');
+    await shot('workflow-validation');
+
+    await page.getByRole('checkbox', { name: /Fire team/ }).check();
+    await page.getByLabel('Message').fill('Fire at [[location]]. Bring [[equipment]] to the muster point.');
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+    await page.getByText('Saved “Fire on the quay” (version 1).').waitFor();
+    await page.getByText('Version 1 (current)').waitFor();
+    const stored = (await acct.api.get('/v1/workflows?limit=10').expect(200)).body.data.find((w: { name: string }) => w.name === 'Fire on the quay');
+    expect(stored).toMatchObject({ description: 'Dispatch fills in where', placeholders: ['location', 'equipment'], actions: [{ type: 'notification', channels: ['sms'] }] });
+  });
+
+  it('activates it with placeholders and watches every recipient turn delivered live', async () => {
+    await page.getByRole('link', { name: 'Activate', exact: true }).click();
+    await page.getByRole('heading', { name: 'Activate Fire on the quay' }).waitFor();
+    await page.getByRole('button', { name: 'Send now' }).click();
+    await expect(page.locator('[data-field="placeholders.location"] > .field-error').textContent()).resolves.toBe('is required');
+    await page.getByLabel('location').fill('berth 7');
+    await page.getByLabel('equipment').fill('breathing sets');
+    await expect(page.locator('[data-testid="preview-0"]').textContent()).resolves.toBe('Fire at berth 7. Bring breathing sets to the muster point.');
+    await shot('activate');
+    await page.getByRole('button', { name: 'Send now' }).click();
+    await page.waitForURL(/#\/activations\/[0-9a-f-]{36}$/);
+    const delivered = page.locator('td[data-channel="sms"] [data-status="delivered"]');
+    await expect.poll(() => delivered.count(), { timeout: 20_000 }).toBe(PEOPLE.length);
+    for (const p of PEOPLE) await page.locator(`tr[data-recipient="${p.name}"] [data-status="delivered"]`).waitFor();
+    await page.getByText('completed').first().waitFor({ timeout: 10_000 });
+    await shot('activation-live');
+
+    const activationId = page.url().split('/').pop()!;
+    const a = (await acct.api.get(`/v1/activations/${activationId}`).expect(200)).body;
+    expect(a).toMatchObject({ source: 'dashboard', placeholders: { location: 'berth 7', equipment: 'breathing sets' } });
+  });
+
+  it('places a softphone call that keys the code, and the activation appears in history', async () => {
+    await page.getByRole('link', { name: 'Softphone' }).click();
+    await page.getByRole('heading', { name: 'Softphone', level: 1 }).waitFor();
+    await page.getByLabel('Line', { exact: true }).selectOption(line.id);
+    await page.getByLabel('Call from (your number)').fill(PEOPLE[0]!.phone);
+    await page.getByRole('button', { name: 'Call', exact: true }).click();
+    const log = page.getByRole('list', { name: 'Call transcript' });
+    await log.getByText('Welcome to Switchboard. Please enter your four character code.').waitFor();
+    await page.getByRole('group', { name: 'Keypad' }).waitFor();
+    await page.keyboard.type('RESQ');
+    await log.getByText('Evacuate pier has been activated. Reaching 3 people. Goodbye.').waitFor();
+    await log.getByText('You pressed 7377').waitFor();
+    await shot('softphone');
+
+    await page.getByRole('link', { name: 'History' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'Evacuate pier' });
+    await row.getByText('ivr').waitFor({ timeout: 10_000 });
+    await shot('history');
+    await row.getByRole('link', { name: 'Details' }).click();
+    await expect.poll(() => page.locator('[data-status="delivered"]').count(), { timeout: 20_000 }).toBe(PEOPLE.length);
+  });
+
+  it('shows phone lines with their greeting and linked workflows', async () => {
+    await page.getByRole('link', { name: 'Phone lines' }).click();
+    const card = page.getByRole('listitem').filter({ hasText: '+14155550199' });
+    await card.getByText('Welcome to Switchboard. Please enter your four character code.').waitFor();
+    await card.getByRole('link', { name: 'Evacuate pier' }).waitFor();
+    await shot('lines');
+  });
+
+  it('works at phone width, with every form control labelled', async () => {
+    await page.setViewportSize({ width: 390, height: 780 });
+    await page.getByRole('link', { name: 'Switchboard' }).click();
+    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot('workflows-phone');
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('link', { name: 'Softphone' }).waitFor();
+    await page.setViewportSize({ width: 1200, height: 820 });
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await shot('workflows');
+    await page.getByRole('link', { name: 'Edit Fire on the quay' }).click();
+    await page.getByRole('heading', { name: 'Edit Fire on the quay' }).waitFor();
+    const unlabelled = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea'))
+      .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label')).map((el) => el.outerHTML));
+    expect(unlabelled).toEqual([]);
+    await shot('workflow-edit');
+  });
+});
