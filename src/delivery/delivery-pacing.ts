@@ -2,8 +2,11 @@ import type { RateLimiter } from '../queue/rate-limiter.js';
 import type { Delivery } from './deliveries-repo.js';
 import { linePace, type LineDirectory } from './line-directory.js';
 
-/** How far ahead a booked slot may be and still be waited for inside the job. */
-export const PACE_HORIZON_MS = 1000;
+/**
+ * How far ahead a booked slot may be and still be waited for inside the job. Short, because a
+ * row waiting for its slot is claimed (`sending`): after a crash it would need a carrier lookup.
+ */
+export const PACE_HORIZON_MS = 300;
 
 export type Paced = {
   /** Send now, each at `at` (epoch ms). */
@@ -66,7 +69,7 @@ export const paceRows = async (
   return out;
 };
 
-/** Groups later rows into delayed batches, each spanning at most `PACE_HORIZON_MS` of slots. */
+/** Groups later rows into delayed batches, each spanning at most `PACE_HORIZON_MS` of slots and `maxSize` rows. */
 export const laterBatches = (later: Paced['later'], maxSize: number): Array<{ ids: string[]; at: number }> => {
   const sorted = [...later].sort((a, b) => a.at - b.at);
   const batches: Array<{ ids: string[]; at: number }> = [];

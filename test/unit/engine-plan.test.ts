@@ -94,9 +94,9 @@ describe('delivery statuses', () => {
     expect(fromCallStatus('no-answer')).toBe('no-answer');
   });
 
-  it('paced rows are grouped into delayed batches spanning at most a second of slots', () => {
+  it('paced rows are grouped into delayed batches spanning at most PACE_HORIZON_MS of slots, at most maxSize each', () => {
     const d = (id: string) => ({ id }) as never;
     expect(laterBatches([{ row: d('a'), at: 1000 }, { row: d('b'), at: 1900 }, { row: d('c'), at: 2100 }, { row: d('e'), at: 2200 }], 2))
-      .toEqual([{ ids: ['a', 'b'], at: 1000 }, { ids: ['c', 'e'], at: 2100 }]);
+      .toEqual([{ ids: ['a'], at: 1000 }, { ids: ['b', 'c'], at: 1900 }, { ids: ['e'], at: 2200 }]);
   });
 });
