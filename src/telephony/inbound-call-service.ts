@@ -8,7 +8,7 @@ import type { ActivationService } from '../activation/activation-service.js';
 import type { Db } from '../db/db.js';
 import { countWorkflowRecipients, findContactIdByPhone, findWorkflowByDigits } from './codes-repo.js';
 import { insertInboundCall, noteCallActivation } from './conversation-repo.js';
-import { findLineByNumber, type GatewayLine } from './lines-repo.js';
+import { findLineByNumber, findLineWithCaller, type GatewayLine } from './lines-repo.js';
 import type { Lockout } from './lockout.js';
 import { SIMULATOR_ACCOUNT_SID } from './simulator-credentials.js';
 import type { TrackingCallHandler } from './tracking-port.js';
@@ -74,10 +74,10 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
   return {
     /** First webhook of a call: which line, who may call, greeting or tracking hand-off. */
     async answer(call: InboundCall): Promise<VoiceOutcome> {
-      const line = await lineFor(call);
-      if (!line) return { kind: 'unknown-line' };
       const e164 = E164.test(call.from);
-      const contactId = e164 ? await findContactIdByPhone(deps.db, line.accountId, call.from) : null;
+      const line = await findLineWithCaller(deps.db, call.to, e164 ? call.from : '');
+      if (!line || !ownsLine(line, call.carrierAccountSid)) return { kind: 'unknown-line' };
+      const contactId = line.callerContactId;
       if (line.mode === 'tracking') {
         if (!deps.tracking) return { kind: 'tracking', twiml: null };
         const { twiml } = await deps.tracking.handleInboundCall({

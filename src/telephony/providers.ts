@@ -29,10 +29,28 @@ export type ProviderRegistryDeps = {
   secrets: Pick<SecretBox, 'open'>;
   secretKey: string;
   providers: Record<ProviderName, TelephonyProvider>;
+  /** How long webhook signing tokens are cached in this process (default 10 s; 0 = no cache). */
+  tokenCacheMs?: number;
 };
 
 export const createProviderRegistry = (deps: ProviderRegistryDeps): TelephonyProviders => {
   const sim = simulatorCredentials(deps.secretKey);
+  // Every webhook needs these: a short in-process cache (a rotated token is honoured for at
+  // most `tokenCacheMs` more; an unknown SID is asked again after 2 s).
+  const ttl = deps.tokenCacheMs ?? 10_000;
+  const cache = new Map<string, { until: number; tokens: Promise<string[]> }>();
+  const load = async (accountSid: string): Promise<string[]> => {
+    const sealed = await findSealedTokensBySid(deps.db, accountSid);
+    const out: string[] = [];
+    for (const s of sealed) {
+      try {
+        out.push(deps.secrets.open(s));
+      } catch {
+        // sealed under another SECRET_KEY: it cannot sign anything
+      }
+    }
+    return out;
+  };
   return {
     all: deps.providers,
     async forLine(accountId, lineId) {
@@ -42,16 +60,14 @@ export const createProviderRegistry = (deps: ProviderRegistryDeps): TelephonyPro
     async signingTokens(accountSid) {
       if (accountSid === SIMULATOR_ACCOUNT_SID) return [sim.authToken];
       if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) return [];
-      const sealed = await findSealedTokensBySid(deps.db, accountSid);
-      const out: string[] = [];
-      for (const s of sealed) {
-        try {
-          out.push(deps.secrets.open(s));
-        } catch {
-          // sealed under another SECRET_KEY: it cannot sign anything
-        }
-      }
-      return out;
+      const now = Date.now();
+      const hit = cache.get(accountSid);
+      if (hit && hit.until > now) return hit.tokens;
+      const tokens = load(accountSid);
+      cache.set(accountSid, { until: now + ttl, tokens });
+      tokens.then((t) => { if (t.length === 0) cache.set(accountSid, { until: now + Math.min(ttl, 2_000), tokens }); }, () => cache.delete(accountSid));
+      if (cache.size > 1000) cache.delete(cache.keys().next().value!);
+      return tokens;
     },
   };
 };
