@@ -129,12 +129,24 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
     const committedAt = deps.clock.now();
     if (created.length > 0) {
       for (const a of created) deps.onCreated?.(a);
-      await deps.dispatcher?.dispatch(created.map((a) => a.id)).catch(() => undefined);
+      if (deps.dispatcher) track(deps.dispatcher.dispatch(created.map((a) => a.id)));
     }
     return { ...out, committedAt };
   };
 
-  return { fireDue, batchSize };
+  // Dispatch runs beside the next pass instead of delaying it; a failure is the sweeper's job.
+  const inflight = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    const done: Promise<void> = p.catch(() => undefined).finally(() => inflight.delete(done));
+    inflight.add(done);
+  };
+
+  /** Waits for hand-offs to the dispatcher still in flight (graceful shutdown, tests). */
+  const settle = async (): Promise<void> => {
+    await Promise.allSettled([...inflight]);
+  };
+
+  return { fireDue, settle, batchSize };
 };
 
 export type ScheduleFirer = ReturnType<typeof createScheduleFirer>;

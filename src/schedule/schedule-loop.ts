@@ -17,8 +17,8 @@ export type ScheduleLoopDeps = {
   onPass?: (r: FireResult) => void;
 };
 
-/** A running firing loop; `close()` waits for the pass in flight. */
-export type ScheduleLoop = { close(): Promise<void>; /** Resolves after a full pass found nothing due. */ idle(): Promise<void> };
+/** A running firing loop; `close()` waits for the pass (and the dispatches) in flight. */
+export type ScheduleLoop = { close(): Promise<void> };
 
 const MIN_NAP_MS = 20;
 
@@ -42,7 +42,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export const startScheduleLoop = (deps: ScheduleLoopDeps): ScheduleLoop => {
   const interval = deps.intervalMs ?? 1000;
   const abort = new AbortController();
-  let idleWaiters: Array<() => void> = [];
 
   const napMs = async (): Promise<number> => {
     const at = await earliestDue(deps.db);
@@ -63,11 +62,6 @@ export const startScheduleLoop = (deps: ScheduleLoopDeps): ScheduleLoop => {
           deps.logger.debug({ worker: id, claimed: r.claimed, fired: r.fired.length, skipped: r.skipped, failed: r.failed }, 'schedule pass');
         }
         if (r.claimed >= deps.firer.batchSize) continue;
-        if (id === 0) {
-          const waiters = idleWaiters;
-          idleWaiters = [];
-          for (const w of waiters) w();
-        }
         await sleep(await napMs(), abort.signal);
       } catch (err) {
         if (abort.signal.aborted) break;
@@ -84,9 +78,7 @@ export const startScheduleLoop = (deps: ScheduleLoopDeps): ScheduleLoop => {
     async close() {
       abort.abort();
       await Promise.allSettled(workers);
-      for (const w of idleWaiters) w();
-      idleWaiters = [];
+      await deps.firer.settle();
     },
-    idle: () => new Promise<void>((resolve) => idleWaiters.push(resolve)),
   };
 };

@@ -162,6 +162,25 @@ describe('schedule firing with a controllable clock', () => {
     expect((await runs(id)).map((r) => r.status)).toEqual(['fired']);
   });
 
+  it('fires with Redis gone: the activation and its outbox row are committed, the dispatch failure is left to the sweeper', async () => {
+    clock.set('2025-11-01T12:00:00Z');
+    const id = await wf.create(accountId, weekdays9);
+    clock.set('2025-11-01T13:00:00.3Z');
+    const handedOff: string[][] = [];
+    const redisDown = createScheduleFirer({
+      db, clock, graceMinutes: 15,
+      dispatcher: { dispatch: async (ids) => { handedOff.push(ids); throw new Error('ECONNREFUSED 127.0.0.1:6379'); } },
+    });
+    const r = await redisDown.fireDue();
+    await redisDown.settle();
+    expect(r.fired.map((f) => f.workflowId)).toContain(id);
+    const [a] = await activations(id);
+    expect(a.idempotency_key).toBe(`schedule:${id}:2025-11-01T13:00:00.000Z`);
+    expect(handedOff.flat()).toHaveLength(r.fired.length);
+    const outbox = await db.query(`SELECT o.dispatched_at FROM outbox o JOIN activations a ON a.id::text = o.ref_id WHERE a.workflow_id = $1`, [id]);
+    expect(outbox.rows).toEqual([{ dispatched_at: null }]);
+  });
+
   it('records a failed run (not a loop) when the workflow cannot be activated without placeholder values', async () => {
     clock.set('2025-10-01T12:00:00Z');
     const id = await wf.create(accountId, weekdays9, 'Hello [[name]]');
