@@ -6,9 +6,11 @@ import type { Command } from 'commander';
 import type { Config } from './config.js';
 import { registerDemo } from './demo/demo-command.js';
 import { registerSimulate } from '../dev/carrier/simulate-command.js';
+import { registerUsers } from './users/users-command.js';
 
 export const register = (program: Command, config: () => Config): void => {
   registerDemo(program, config);
   registerSimulate(program, config);
+  registerUsers(program, config);
   // features add: registerDemo(program, config); registerSimulate(program, config);
 };

@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { sha256Hex } from '../../src/crypto.js';
 import { cookieSettings } from '../../routes/dashboard/session-auth.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -6,7 +9,7 @@ import { createTestAccount, startTestRuntime, type TestRuntime } from '../helper
 const PASSWORD = 'correct horse battery';
 
 describe('dashboard users and sessions', () => {
-  let t: TestRuntime;
+  let t: TestRuntime & { databaseUrl: string };
   beforeAll(async () => {
     t = await startTestRuntime({ LOGIN_RATE_LIMIT: '6' }, { web: true, worker: false });
   });
@@ -147,5 +150,36 @@ describe('dashboard users and sessions', () => {
     expect(cookieSettings('https://sb.example.com', undefined, 60)).toEqual({ name: '__Host-sb_session', secure: true, ttlSeconds: 60 });
     expect(cookieSettings('http://localhost:3000', undefined, 60).secure).toBe(false);
     expect(cookieSettings('http://localhost:3000', true, 60)).toMatchObject({ name: '__Host-sb_session', secure: true });
+  });
+
+  it('opens the live feed websocket with the cookie from our own origin only', async () => {
+    const a = await withAccount();
+    const s = await login(a.email);
+    const group = (await a.api.post('/v1/groups').send({ name: 'G' }).expect(201)).body;
+    const wf = (await a.api.post('/v1/workflows').send({ name: 'W', actions: [{ type: 'notification', groupIds: [group.id], message: 'm', channels: ['sms'] }] }).expect(201)).body;
+    const act = (await a.api.post(`/v1/workflows/${wf.id}/activations`).send({}).expect(201)).body;
+    const address = await t.rt.listen();
+    const open = (origin: string) => new Promise<number | 'open'>((resolve, reject) => {
+      const ws = new WebSocket(`${address.replace('http', 'ws')}/v1/activations/${act.id}/stream`, { headers: { cookie: s.cookie, origin } });
+      ws.on('open', () => {
+        ws.close();
+        resolve('open');
+      });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('error', reject);
+    });
+    await expect(open('http://evil.example')).resolves.toBe(403);
+    await expect(open(t.config.PUBLIC_URL)).resolves.toBe('open');
+  });
+
+  it('`switchboard users create` makes an admin whose printed password signs in', async () => {
+    const a = await createTestAccount(t);
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'src/cli.ts', 'users', 'create', '--account', a.account.id, '--email', 'first@admin.test', '--name', 'First'], {
+      env: { ...process.env, DATABASE_URL: t.databaseUrl, SECRET_KEY: t.config.SECRET_KEY, LOG_LEVEL: 'silent' },
+    });
+    expect(stdout).toMatch(/^created admin first@admin\.test \([0-9a-f-]{36}\)\npassword \(shown once\): \S{20}\n/);
+    const password = /password \(shown once\): (\S+)/.exec(stdout)![1]!;
+    const s = await login('first@admin.test', password);
+    expect(s.res.body).toMatchObject({ user: { role: 'admin', name: 'First' }, account: { id: a.account.id } });
   });
 });
