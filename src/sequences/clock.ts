@@ -1,19 +1,6 @@
 /**
- * Port: the time sequences run on. Production uses the system clock; tests inject a manual clock
- * to move days forward in milliseconds. Every due time, delay and quiet-hours decision of the
- * sequence engine reads `now()` from here, never `Date.now()`.
+ * The time sequences run on: the same `Clock` port the schedules use (src/schedule/clock.ts).
+ * Every due time, delay and quiet-hours decision of the sequence engine reads `now()` from it,
+ * never `Date.now()`; tests and benchmarks inject a manual clock to move days in milliseconds.
  */
-export type Clock = { now(): Date };
-
-export const systemClock: Clock = { now: () => new Date() };
-
-/** A clock that only moves when told to (tests, benchmarks). */
-export const createManualClock = (start: Date = new Date('2026-01-05T15:00:00Z')) => {
-  let t = start.getTime();
-  return {
-    now: () => new Date(t),
-    set: (d: Date) => { t = d.getTime(); },
-    advance: (ms: number) => { t += ms; },
-  };
-};
-export type ManualClock = ReturnType<typeof createManualClock>;
+export { createManualClock, systemClock, type Clock, type ManualClock } from '../schedule/clock.js';
