@@ -27,6 +27,7 @@ describe('dashboard in headless Chromium', () => {
   let page: Page;
   let acct: Awaited<ReturnType<typeof createTestAccount>>;
   let line: { id: string; phoneNumber: string };
+  const pageErrors: string[] = [];
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 
   beforeAll(async () => {
@@ -37,6 +38,12 @@ describe('dashboard in headless Chromium', () => {
     await t.rt.listen();
     chrome = await launchChromium({ viewport: { width: 1200, height: 820 } });
     page = await chrome.context.newPage();
+    // Script errors and CSP violations (reported as console errors) fail the run at the end.
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      // 4xx answers are expected here (validation, sign-in); anything else is not.
+      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
+    });
 
     acct = await createTestAccount(t, 'Harbour Rescue');
     await acct.api.post('/v1/users').send({ email: 'dispatch@harbour.test', name: 'Dana Dispatch', password: PASSWORD, role: 'admin' }).expect(201);
@@ -166,5 +173,33 @@ describe('dashboard in headless Chromium', () => {
       .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label')).map((el) => el.outerHTML));
     expect(unlabelled).toEqual([]);
     await shot('workflow-edit');
+  });
+
+  it('asks for confirmation before a large activation', async () => {
+    const rows = Array.from({ length: 30 }, (_, i) => ({ name: `Volunteer ${i + 1}`, phone: `+1415555${String(1000 + i)}`, groups: ['Volunteers'] }));
+    await acct.api.post('/v1/groups').send({ name: 'Volunteers' }).expect(201);
+    const imported = await acct.api.post('/v1/contacts/import').send(rows);
+    expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+    const vols = (await acct.api.get('/v1/groups?limit=50').expect(200)).body.data.find((g: { name: string }) => g.name === 'Volunteers');
+    const wf = (await acct.api.post('/v1/workflows').send({
+      name: 'Call-out', actions: [{ type: 'notification', groupIds: [vols.id], message: 'All volunteers to the station.', channels: ['sms'] }],
+    }).expect(201)).body;
+    await page.goto(`${base}/#/workflows/${wf.id}/activate`);
+    await page.getByText('Reaches up to 30 people').waitFor();
+    await page.getByRole('button', { name: 'Send now' }).click();
+    const dialog = page.getByRole('alertdialog', { name: 'Confirm a large activation' });
+    await dialog.waitFor();
+    await shot('activate-confirm');
+    await dialog.getByRole('button', { name: 'Go back' }).click();
+    expect((await acct.api.get(`/v1/activations?workflowId=${wf.id}`).expect(200)).body.data).toHaveLength(0);
+    await page.getByRole('button', { name: 'Send now' }).click();
+    await dialog.getByRole('button', { name: 'Yes, notify 30 people' }).click();
+    await page.waitForURL(/#\/activations\//);
+    await expect.poll(() => page.locator('[data-status="delivered"]').count(), { timeout: 20_000 }).toBe(30);
+    expect((await acct.api.get(`/v1/activations?workflowId=${wf.id}`).expect(200)).body.data).toHaveLength(1);
+  });
+
+  it('raised no script errors or content-security-policy violations', () => {
+    expect(pageErrors).toEqual([]);
   });
 });
