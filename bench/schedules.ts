@@ -57,6 +57,8 @@ const baselineInsert = async (db: Db, accountId: string): Promise<number> => {
 };
 
 const main = async () => {
+  // Other work on the machine skews every number here: the load is recorded with them.
+  const loadAtStart = Number(os.loadavg()[0]!.toFixed(2));
   await setupTemplate();
   const database = await createTestDatabase();
   const admin = createPool(database.url, 4);
@@ -106,7 +108,7 @@ const main = async () => {
     const result = {
       benchmark: 'schedules',
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, postgres: s.pg },
+      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, postgres: s.pg, loadAvg1mAtStart: loadAtStart },
       settings: { schedules: N, loops: LOOPS, concurrencyPerLoop: CONCURRENCY, batchSize: BATCH, dueAt: dueAt.toISOString() },
       fired: { activations: s.activations, distinctKeys: s.distinct_keys, outboxRows: s.outbox, outboxDispatched: s.dispatched, jobsQueued: queued, runsFired: s.runs_fired, stillDue: s.still_due, passes: passes.length },
       latenessMs: {
