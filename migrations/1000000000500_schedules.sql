@@ -19,7 +19,6 @@ CREATE TABLE workflow_schedules (
 );
 -- The firing loops' claim: due rows, oldest first.
 CREATE INDEX workflow_schedules_due_idx ON workflow_schedules(next_run_at) WHERE next_run_at IS NOT NULL;
-CREATE INDEX workflow_schedules_account_idx ON workflow_schedules(account_id);
 
 -- What happened to every occurrence: fired (with its activation), missed (downtime longer than
 -- the grace window), skipped_paused (workflow paused), failed (could not be activated).
