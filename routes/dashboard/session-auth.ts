@@ -49,10 +49,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * (fastify's route pattern, with prefix). Routes can also opt in with `config.memberAllowed`.
  */
 export const memberWritableRoutes = new Set<string>([
-  'POST /v1/workflows/:id/activate',
   'POST /v1/workflows/:id/activations',
-  'POST /v1/activations',
-  'POST /v1/activations/:id/cancel',
 ]);
 
 /**

@@ -199,6 +199,31 @@ describe('dashboard in headless Chromium', () => {
     expect((await acct.api.get(`/v1/activations?workflowId=${wf.id}`).expect(200)).body.data).toHaveLength(1);
   });
 
+  it('round-trips every field of every action type and a schedule through the editor unchanged', async () => {
+    const groups = (await acct.api.get('/v1/groups?limit=50').expect(200)).body.data;
+    const g = groups.find((x: { name: string }) => x.name === 'Fire team').id;
+    const def = {
+      name: 'Everything', description: 'All action types',
+      schedule: { type: 'monthly', time: '07:30', months: [1, 4, 7, 10], weekday: { ordinal: 'last', day: 'fri' }, timezone: 'Europe/Lisbon' },
+      actions: [
+        { type: 'notification', name: 'Tell the team', groupIds: [g], includeOffDuty: true, subject: 'Drill', message: 'Quarterly drill at [[place]].', channels: ['sms', 'email', 'voice'],
+          prompt: { text: 'Write one safety tip.', appendToMessage: false }, poll: { question: 'Can you come?', options: ['Yes', 'No', 'Late'], durationMinutes: 90 } },
+        { type: 'conference', name: 'Bridge', groupIds: [g], includeOffDuty: false, lineId: line.id, intro: 'Drill bridge for [[place]].', retryWithOffDuty: true },
+        { type: 'pager', groupIds: [g], includeOffDuty: false, lineId: line.id, message: '911ww#' },
+        { type: 'webhook', name: 'Log it', method: 'POST', url: 'https://hooks.example.com/drill', authorization: 'Bearer s3cret', body: '{"place":"[[place]]"}' },
+      ],
+    };
+    const created = (await acct.api.post('/v1/workflows').send(def).expect(201)).body;
+    await page.goto(`${base}/#/workflows/${created.id}`);
+    await page.getByRole('heading', { name: 'Edit Everything' }).waitFor();
+    await page.getByRole('button', { name: 'Save as new version' }).click();
+    await page.getByText('Saved “Everything” (version 2).').waitFor();
+    const after = (await acct.api.get(`/v1/workflows/${created.id}`).expect(200)).body;
+    const strip = (w: Record<string, unknown>) => ({ ...w, version: 0, updatedAt: 0 });
+    expect(strip(after)).toEqual(strip(created));
+    expect(after.actions[3].authorizationSet).toBe(true);
+  });
+
   it('raised no script errors or content-security-policy violations', () => {
     expect(pageErrors).toEqual([]);
   });
