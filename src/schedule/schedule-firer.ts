@@ -73,10 +73,19 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
         work.runs.push({ workflowId: row.workflowId, accountId: row.accountId, occurrence: row.nextRunAt!, status: 'failed', error: 'invalid schedule' });
         continue;
       }
-      const p = planDue({
-        spec: parsed.data, timezone: row.effectiveTimezone, from: row.nextRunAt!, now, graceMs,
-        paused: row.paused || row.workflowPaused, next,
-      });
+      let p: ReturnType<typeof planDue>;
+      try {
+        p = planDue({
+          spec: parsed.data, timezone: row.effectiveTimezone, from: row.nextRunAt!, now, graceMs,
+          paused: row.paused || row.workflowPaused, next,
+        });
+      } catch (err) {
+        // One schedule that cannot be computed (a zone the tz database no longer knows) must
+        // not stop the others: record it and park it until its workflow is saved again.
+        work.advances.push({ workflowId: row.workflowId, nextRunAt: null, timezone: row.timezone });
+        work.runs.push({ workflowId: row.workflowId, accountId: row.accountId, occurrence: row.nextRunAt!, status: 'failed', error: `cannot compute the schedule: ${(err as Error).message}` });
+        continue;
+      }
       for (const d of p.decisions) {
         if (d.action === 'fire') work.fires.push({ row, occurrence: d.occurrence });
         else work.runs.push({ workflowId: row.workflowId, accountId: row.accountId, occurrence: d.occurrence, status: d.action });

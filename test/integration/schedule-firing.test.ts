@@ -181,6 +181,22 @@ describe('schedule firing with a controllable clock', () => {
     expect(outbox.rows).toEqual([{ dispatched_at: null }]);
   });
 
+  it('one schedule that cannot be computed is recorded as failed and parked; the others still fire', async () => {
+    clock.set('2025-12-01T12:00:00Z');
+    const good = await wf.create(accountId, weekdays9);
+    const other = await createTestAccount(t);
+    const bad = await wf.create(other.account.id, { type: 'weekly', days: ['mon'], time: '09:00' });
+    // A zone name the tz database stopped knowing (written behind the API's back).
+    await db.query(`UPDATE accounts SET timezone = 'Mars/Olympus_Mons' WHERE id = $1`, [other.account.id]);
+    await db.query(`UPDATE workflow_schedules SET next_run_at = '2025-12-01T14:00:00Z' WHERE workflow_id = $1`, [bad]);
+    clock.set('2025-12-01T14:00:01Z'); // 09:00 EST
+    await fire();
+    expect(await activations(good)).toHaveLength(1);
+    expect(await activations(bad)).toEqual([]);
+    expect((await runs(bad)).map((r) => [r.status, r.error?.startsWith('cannot compute the schedule')])).toEqual([['failed', true]]);
+    expect((await schedule(bad)).next_run_at).toBeNull();
+  });
+
   it('records a failed run (not a loop) when the workflow cannot be activated without placeholder values', async () => {
     clock.set('2025-10-01T12:00:00Z');
     const id = await wf.create(accountId, weekdays9, 'Hello [[name]]');
