@@ -72,6 +72,11 @@ const main = async () => {
   const probe = await fetch(`${gateway}/webhooks/twilio/voice`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': bodies[0]!.signature }, body: bodies[0]!.body });
   if (probe.status !== 200 || !(await probe.text()).includes('<Gather')) throw new Error(`full path probe failed: HTTP ${probe.status}`);
 
+  // How busy PostgreSQL is on this machine right now: SELECT 1 from 16 concurrent clients.
+  const pgStart = performance.now();
+  await Promise.all(Array.from({ length: 16 }, async () => { for (let i = 0; i < 125; i++) await t.rt.infra.db.query('SELECT 1'); }));
+  const pgSelect1PerSec = Math.round(2000 / ((performance.now() - pgStart) / 1000));
+
   const target = (base: string) => `${base}/webhooks/twilio/voice`;
   await load(target(bareUrl), bodiesFile, { duration: 2, connections: CONNECTIONS });
   await load(target(gateway), bodiesFile, { duration: 2, connections: CONNECTIONS });
@@ -86,6 +91,7 @@ const main = async () => {
     benchmark: 'webhooks',
     command: 'npm run bench:webhooks',
     at: new Date().toISOString(),
+    environment: { pgSelect1PerSec, loadAverage: os.loadavg().map((x) => Number(x.toFixed(1))) },
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', memGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
     settings: { durationSeconds: DURATION, connections: CONNECTIONS, rate: RATE },
     max: { bare: summary(bareMax), full: summary(fullMax), fullOverBare: Number(ratio.toFixed(2)) },
