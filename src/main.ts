@@ -104,7 +104,7 @@ export const buildServices = (infra: Infra) => {
   const scheduleHook = createScheduleHook({ clock });
   const carriers = createCarriersService({ db, secrets });
   const lines = createLinesService({ db });
-  const contacts = createContactsService({ db });
+  const contacts = createContactsService({ db, onChange: (tx, change) => rulesEngine.onContactChanged(tx, change) }); // events for rules/sequences
   const groups = createGroupsService({ db });
   const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook] });
   // The simulator "carrier" reports delivered/answered through the status service built just below.

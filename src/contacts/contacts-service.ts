@@ -1,6 +1,7 @@
 import { mapPgError, withTransaction, type Db, type Queryable } from '../db/db.js';
 import { cursorColumn, pageClause, toPage, type Page, type PageQuery } from '../db/pagination.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import type { ContactChangeHook } from '../events/contact-events.js';
 import type { Contact, ContactInput, ContactPatch } from './contact-types.js';
 import { writeImport, type ImportOptions, type ImportResult } from './contacts-import-repo.js';
 import type { ParsedImport } from './contacts-import.js';
@@ -31,7 +32,11 @@ const phoneTaken = (err: unknown): never => {
 const dbValue = (key: keyof ContactPatch, v: unknown) => (key === 'customFields' ? JSON.stringify(v) : v ?? null);
 
 export type ContactListQuery = PageQuery & { q?: string; groupId?: string };
-export type ContactsServiceDeps = { db: Db };
+export type ContactsServiceDeps = {
+  db: Db;
+  /** Told of every update inside its transaction (raises contact.status_changed / contact.field_changed events). */
+  onChange?: ContactChangeHook;
+};
 
 /** Contacts of an account: people (and pagers, inboxes) that workflows reach. */
 export const createContactsService = (deps: ContactsServiceDeps) => {
@@ -75,14 +80,22 @@ export const createContactsService = (deps: ContactsServiceDeps) => {
   const update = async (accountId: string, id: string, patch: ContactPatch): Promise<Contact> => {
     const keys = (Object.keys(patch) as Array<keyof ContactPatch>).filter((k) => COLUMNS[k] && patch[k] !== undefined);
     if (keys.length === 0) return get(accountId, id);
-    const res = await db
-      .query(
-        `UPDATE contacts SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 3}`).join(', ')}, updated_at = now()
-          WHERE account_id = $1 AND id = $2 RETURNING id`,
-        [accountId, id, ...keys.map((k) => dbValue(k, patch[k] ?? DEFAULTS[k]))],
-      )
-      .catch(phoneTaken);
-    if (!res.rows[0]) throw new NotFoundError('contact');
+    const found = await withTransaction(db, async (tx) => {
+      const before = deps.onChange ? await tx.query('SELECT * FROM contacts WHERE account_id = $1 AND id = $2 FOR UPDATE', [accountId, id]) : null;
+      const res = await tx
+        .query(
+          `UPDATE contacts SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 3}`).join(', ')}, updated_at = now()
+            WHERE account_id = $1 AND id = $2 RETURNING *`,
+          [accountId, id, ...keys.map((k) => dbValue(k, patch[k] ?? DEFAULTS[k]))],
+        )
+        .catch(phoneTaken);
+      if (!res.rows[0]) return false;
+      if (deps.onChange && before?.rows[0]) {
+        await deps.onChange(tx, { accountId, contactId: id, before: toContact(before.rows[0]), after: toContact(res.rows[0]) });
+      }
+      return true;
+    });
+    if (!found) throw new NotFoundError('contact');
     return get(accountId, id);
   };
 

@@ -25,24 +25,21 @@ export const enqueueRuleActions = async (queue: Queue<RuleActionJob>, ids: strin
 };
 
 /**
- * Moves due pending actions from PostgreSQL to the queue. Rows are marked `queued` and the jobs
- * added in one transaction: if Redis refuses, the rows stay `pending` for the next tick.
+ * Moves due pending actions from PostgreSQL to the queue: rows are marked `queued` (SKIP LOCKED,
+ * so concurrent pollers split them) and committed before their jobs are added — a job that ran
+ * before the commit would not see its row as queued. If Redis refuses, the rows go back to
+ * `pending`; if this process dies in between, the stale-row recovery queues them again.
  * `ids` limits the claim to freshly scheduled rows (the evaluator's fast path).
  */
 export const dispatchDueActions = async (deps: { db: Db; clock: Clock; queue: Queue<RuleActionJob> }, ids?: string[], limit = 500): Promise<number> => {
-  const client = await deps.db.connect();
+  const claimed = await claimDue(deps.db, deps.clock.now(), limit, ids);
   try {
-    await client.query('BEGIN');
-    const claimed = await claimDue(client, deps.clock.now(), limit, ids);
     await enqueueRuleActions(deps.queue, claimed);
-    await client.query('COMMIT');
-    return claimed.length;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await deps.db.query(`UPDATE rule_pending_actions SET status = 'pending', queued_at = NULL WHERE id = ANY($1::uuid[]) AND status = 'queued'`, [claimed]).catch(() => undefined);
     throw err;
-  } finally {
-    client.release();
   }
+  return claimed.length;
 };
 
 export type RuleActionWorkerDeps = {
