@@ -80,6 +80,9 @@ import { eventRoutes } from '../routes/api/v1/events-routes.js';
 import { ruleLogRoutes } from '../routes/api/v1/rule-logs-routes.js';
 import { ruleRoutes } from '../routes/api/v1/rules-routes.js';
 import { buildEventsAndRules, startEventsAndRulesWorkers } from './rules/rules-module.js';
+import { trackingRoutes } from '../routes/api/v1/tracking-routes.js';
+import { createTrackingTwimlHandler, trackingWebhookRoutes } from '../routes/webhooks/twilio/tracking-routes.js';
+import { buildTracking } from './tracking/tracking-module.js';
 
 export type Roles = { web: boolean; worker: boolean };
 
@@ -109,9 +112,14 @@ export const buildServices = (infra: Infra) => {
   const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook] });
   // The simulator "carrier" reports delivered/answered through the status service built just below.
   let simulatedCarrier: ((s: SimulatedSendNotice) => void) | null = null;
+  /** Call tracking (README "Call tracking"): tracking-line calls, post-call workflows, logs. */
+  const tracking = buildTracking({
+    db, redis: infra.redis, config, logger: infra.logger.child({ component: 'tracking' }), secrets, activations, events: () => rulesEngine.publisher,
+  });
   /** Inbound calls/texts, status callbacks, carrier adapters per line (push SMS interceptors / status listeners onto it). */
   const telephony = createTelephonyServices({
     db, redis: infra.redis, config, activations, texts: smsReplyTexts,
+    tracking: createTrackingTwimlHandler({ publicUrl: config.PUBLIC_URL, calls: tracking.calls }),
     providers: createProviderRegistry({ db, secrets, secretKey: config.SECRET_KEY, providers: createTelephonyAdapters(db, config, { onSimulatedSend: (x) => simulatedCarrier?.(x) }) }),
   });
   if (config.SIMULATOR_CALLBACKS) simulatedCarrier = createSimulatorCallbacks({ record: telephony.statuses.record, logger: infra.logger.child({ component: 'simulator' }) });
@@ -131,7 +139,8 @@ export const buildServices = (infra: Infra) => {
   });
   telephony.interceptors.unshift(rulesEngine.smsInterceptor); // raises message.received, never handles: first, so every text is seen
   telephony.statusListeners.push(rulesEngine.statusListener);
-  return { secrets, accounts, activations, users, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, rulesEngine, engine };
+  telephony.statusListeners.unshift(tracking.calls.statusListener); // first: ends tracked calls before call.ended is raised generically
+  return { secrets, accounts, activations, users, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, rulesEngine, engine, tracking };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -185,6 +194,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: ruleRoutes, opts: { rules: s.rulesEngine.rules, ruleLogs: s.rulesEngine.ruleLogs, lists: s.rulesEngine.lists } },
   { plugin: ruleLogRoutes, opts: { ruleLogs: s.rulesEngine.ruleLogs } },
   { plugin: dncRoutes, opts: { dnc: s.rulesEngine.dnc } },
+  { plugin: trackingRoutes, opts: { workflows: s.tracking.workflows, logs: s.tracking.logs } },
 ];
 
 /** Top-level route modules (webhooks, dashboard, websocket). */
@@ -199,6 +209,11 @@ const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]):
   },
   { plugin: publicAttachmentRoutes, opts: { attachments: s.channels.attachments } },
   {
+    plugin: trackingWebhookRoutes,
+    prefix: '/webhooks/twilio/tracking',
+    opts: { publicUrl: infra.config.PUBLIC_URL, signingTokens: s.telephony.providers.signingTokens, calls: s.tracking.calls },
+  },
+  {
     plugin: twilioWebhooks,
     prefix: '/webhooks/twilio',
     opts: { publicUrl: infra.config.PUBLIC_URL, signingTokens: s.telephony.providers.signingTokens, calls: s.telephony.calls, sms: s.telephony.sms, statuses: s.telephony.statuses },
@@ -212,9 +227,10 @@ const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => 
   ...s.engine.start({ providers: s.telephony.providers.all, senders: s.channels.senders, extras: s.channels.extras }),
   ...(infra.config.SEQUENCE_POLL_MS > 0 ? [s.sequences.runner.start(infra.config.SEQUENCE_POLL_MS)] : []),
   { close: () => s.sequenceDispatch.close() },
+  { close: () => s.tracking.deliveries.close() },
   startEventsAndRulesWorkers(s.rulesEngine, {
     db: infra.db, config: infra.config, logger: infra.logger.child({ component: 'events' }),
-    consumers: [s.rulesEngine.ruleConsumer, s.sequences.signals.consumer],
+    consumers: [s.rulesEngine.ruleConsumer, s.sequences.signals.consumer, s.tracking.consumer],
   }),
   startScheduleLoop({
     db: infra.db,

@@ -33,7 +33,11 @@ export type CarrierEmulatorOptions = {
 
 export type RestRequest = { method: string; path: string; params: Record<string, string | string[]> };
 
-export type InboundCallInput = CallScript & { from: string; to: string; callSid?: string; headers?: Record<string, string>; authToken?: string };
+export type InboundCallInput = CallScript & {
+  from: string; to: string; callSid?: string; headers?: Record<string, string>; authToken?: string;
+  /** The number's status callback URL: told the call's final status (completed) when it ends. */
+  statusCallback?: string;
+};
 export type InboundSmsInput = { from: string; to: string; body: string; messageSid?: string; headers?: Record<string, string>; authToken?: string };
 export type InboundSmsResult = { status: number; replies: string[]; raw: string; messageSid: string };
 
@@ -230,7 +234,16 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
       const callSid = input.callSid ?? fakeSid('CA', 0x1000 + ++seq);
       const t = { ...transport, authToken: input.authToken ?? transport.authToken, headers: input.headers };
       const params = { CallSid: callSid, AccountSid: opts.accountSid, From: input.from, To: input.to, Caller: input.from, Called: input.to, CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01' };
-      const transcript = await playCall(t, `${publicUrl}/webhooks/twilio/voice`, params, input);
+      const sendLeg = (url: string, p: Record<string, string>) => postSigned(t, url, p).then((res) => void callbacks.push({ url, params: p, status: res.status }));
+      const transcript = await playCall(t, `${publicUrl}/webhooks/twilio/voice`, params, { ...input, sendCallback: input.sendCallback ?? sendLeg });
+      if (input.statusCallback) {
+        // The caller's leg lasted the talk time plus a few seconds of ringing and prompts.
+        const talk = transcript.events.reduce((n, e) => n + (e.kind === 'dial-leg' ? e.talkSeconds : 0), 0);
+        await sendLeg(input.statusCallback, {
+          ...params, CallStatus: 'completed', CallDuration: String(talk + 5), Duration: String(Math.ceil((talk + 5) / 60)),
+          CallbackSource: 'call-progress-events', SequenceNumber: '0', Timestamp: new Date().toUTCString(),
+        });
+      }
       return { ...transcript, callSid };
     },
     async sendInboundSms(input) {

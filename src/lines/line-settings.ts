@@ -1,21 +1,40 @@
 import { z } from 'zod';
-import { e164Phone } from '../contacts/phone.js';
+import { E164_HINT, normalizePhone } from '../contacts/phone.js';
 
 /**
- * Call-tracking settings of a `tracking` line. Loose: the call-tracking feature may add keys
- * (validate them here when it does); the keys below are always checked.
+ * Call-tracking settings of a `tracking` line (README "Call tracking"). Loose: unknown keys are
+ * kept; the keys below are always checked.
  */
 export const trackingSettingsSchema = z
   .object({
-    /** Where tracked calls are forwarded. */
-    forwardTo: e164Phone().optional(),
-    /** Seconds to ring `forwardTo` before the call counts as missed. */
+    /** The marketing source / campaign this number stands for (default: the line's name). */
+    source: z.string().trim().min(1, 'may not be empty').max(200).optional(),
+    /** Where tracked calls are forwarded: one number, or several (1–10) rung in order or together. */
+    forwardTo: z.union([z.string().max(40), z.array(z.string().max(40)).max(10, 'at most 10 numbers')], {
+      error: 'must be a phone number in international format, or a list of them',
+    }).transform((v, ctx) => {
+      const list = typeof v === 'string' ? [v] : v;
+      if (list.length === 0) ctx.addIssue({ code: 'custom', message: 'give at least one number' });
+      const out = list.map((raw, i) => {
+        const n = normalizePhone(raw);
+        if (!n) ctx.addIssue({ code: 'custom', message: E164_HINT, path: typeof v === 'string' ? [] : [i] });
+        return n ?? raw;
+      });
+      if (new Set(out).size !== out.length) ctx.addIssue({ code: 'custom', message: 'numbers repeat' });
+      return typeof v === 'string' ? out[0]! : out;
+    }).optional(),
+    /** 'sequential': one number after another; 'simultaneous': all at once, first to answer wins. */
+    ringStrategy: z.enum(['sequential', 'simultaneous'], { error: 'must be sequential or simultaneous' }).optional(),
+    /** Seconds to ring (each number, when sequential) before the call counts as missed. */
     ringTimeoutSeconds: z.number().int().min(5).max(120).optional(),
+    /** Record the conversation (from answer); the recording URL is kept on the call. */
     record: z.boolean().optional(),
     /** Spoken to the person answering before the caller is connected. */
     whisper: z.string().trim().max(500).optional(),
   })
   .loose();
+
+export type TrackingSettings = z.infer<typeof trackingSettingsSchema>;
 
 /** Per-line settings (`lines.settings`). Unknown top-level keys are refused so typos surface. */
 export const lineSettingsSchema = z

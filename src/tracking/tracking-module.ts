@@ -1,0 +1,52 @@
+/**
+ * Call tracking, wired from its parts for the composition root:
+ * - `calls`: the tracking-line call flow (voice hand-off, Dial action, leg/recording callbacks)
+ *   and `calls.statusListener` (put it FIRST among the telephony status listeners);
+ * - `consumer`: the post-call workflow evaluator, for the event worker's consumer list;
+ * - `workflows`, `logs`: the API's services; `deliveries`: the fast path to close on shutdown.
+ */
+import type { Redis } from 'ioredis';
+import type { ActivationService } from '../activation/activation-service.js';
+import type { Config } from '../config.js';
+import type { SecretBox } from '../crypto.js';
+import type { Db } from '../db/db.js';
+import type { EventPublisher } from '../events/event-types.js';
+import type { Logger } from '../logger.js';
+import { createTrackingCallService } from './tracking-call-service.js';
+import { createTrackingEvaluator } from './tracking-evaluator.js';
+import { createTrackingLogsService } from './tracking-logs-service.js';
+import { createTrackingDeliveryDispatch, createTrackingSends } from './tracking-sends.js';
+import { createTrackingWorkflowsService } from './tracking-workflows-service.js';
+
+export type TrackingDeps = {
+  db: Db;
+  redis: Redis;
+  config: Pick<Config, 'REDIS_PREFIX' | 'DELIVERY_BATCH_SIZE'>;
+  logger: Logger;
+  secrets: Pick<SecretBox, 'seal'>;
+  activations: Pick<ActivationService, 'activate'>;
+  /** The events pipeline's publisher, resolved at call time (it may be built after this module). */
+  events: () => Pick<EventPublisher, 'publish'> & { dispatcher?: { dispatch(ids: string[]): Promise<void> } };
+};
+
+export const buildTracking = (deps: TrackingDeps) => {
+  const { db, logger } = deps;
+  const calls = createTrackingCallService({
+    db, logger,
+    events: {
+      publish: (q, e) => deps.events().publish(q, e),
+      dispatch: async (ids) => deps.events().dispatcher?.dispatch(ids),
+    },
+  });
+  const deliveries = createTrackingDeliveryDispatch(() => deps.redis, deps.config.REDIS_PREFIX, deps.config.DELIVERY_BATCH_SIZE);
+  const evaluator = createTrackingEvaluator({ db, sends: createTrackingSends(), deliveries, activations: deps.activations, logger });
+  return {
+    calls,
+    consumer: evaluator.consumer,
+    workflows: createTrackingWorkflowsService({ db, secrets: deps.secrets }),
+    logs: createTrackingLogsService({ db }),
+    deliveries,
+  };
+};
+
+export type Tracking = ReturnType<typeof buildTracking>;

@@ -1,0 +1,147 @@
+/**
+ * Post-call workflows (`/v1/tracking-workflows`): CRUD per account. References are checked on
+ * write (lines in conditions and SMS actions, workflows to activate) so a bad id is a 400
+ * naming the field, not a silent no-op when a call ends.
+ */
+import type { SecretBox } from '../crypto.js';
+import { mapPgError, type Db, type Queryable } from '../db/db.js';
+import { NotFoundError, ValidationError, fromZod, type FieldIssue } from '../errors.js';
+import {
+  trackingWorkflowInputSchema, type StoredTrackingAction, type TrackingWorkflow, type TrackingWorkflowInput,
+} from './tracking-types.js';
+
+export type PublicTrackingAction =
+  | Exclude<StoredTrackingAction, { type: 'webhook' }>
+  | (Omit<Extract<StoredTrackingAction, { type: 'webhook' }>, 'authorizationSealed'> & { authorizationSet: boolean });
+export type PublicTrackingWorkflow = Omit<TrackingWorkflow, 'actions' | 'accountId'> & { actions: PublicTrackingAction[] };
+
+export const toTrackingWorkflow = (r: Record<string, any>): TrackingWorkflow => ({
+  id: r.id, accountId: r.account_id, name: r.name, enabled: r.enabled, trigger: r.trigger,
+  conditions: r.conditions ?? [], actions: r.actions ?? [], createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+/** Strips sealed secrets for API output. */
+export const toPublic = (w: TrackingWorkflow): PublicTrackingWorkflow => {
+  const { accountId: _a, ...rest } = w;
+  return {
+    ...rest,
+    actions: w.actions.map((a) => {
+      if (a.type !== 'webhook') return a;
+      const { authorizationSealed, ...x } = a;
+      return { ...x, authorizationSet: !!authorizationSealed };
+    }),
+  };
+};
+
+const NAME_TAKEN = { tracking_workflows_name_uniq: 'name: a tracking workflow with this name already exists' };
+
+export type TrackingWorkflowsDeps = { db: Db; secrets: Pick<SecretBox, 'seal'> };
+
+export const createTrackingWorkflowsService = (deps: TrackingWorkflowsDeps) => {
+  const { db } = deps;
+
+  /** Every id the definition names must be the account's: lines and (live) workflows. */
+  const checkReferences = async (q: Queryable, accountId: string, input: TrackingWorkflowInput): Promise<void> => {
+    const issues: FieldIssue[] = [];
+    const lineRefs: Array<{ path: string; id: string }> = [];
+    input.conditions.forEach((c, i) => {
+      if (c.type === 'source') c.lineIds.forEach((id, j) => lineRefs.push({ path: `conditions.${i}.lineIds.${j}`, id }));
+    });
+    const wfRefs: Array<{ path: string; id: string }> = [];
+    input.actions.forEach((a, i) => {
+      if (a.type === 'sms_caller' && a.lineId) lineRefs.push({ path: `actions.${i}.lineId`, id: a.lineId });
+      if (a.type === 'activate_workflow') wfRefs.push({ path: `actions.${i}.workflowId`, id: a.workflowId });
+    });
+    if (lineRefs.length > 0) {
+      const r = await q.query('SELECT id FROM lines WHERE account_id = $1 AND id = ANY($2::uuid[])', [accountId, lineRefs.map((x) => x.id)]);
+      const found = new Set(r.rows.map((x) => x.id as string));
+      for (const ref of lineRefs) if (!found.has(ref.id)) issues.push({ path: ref.path, message: 'no such line in this account' });
+    }
+    if (wfRefs.length > 0) {
+      const r = await q.query('SELECT id FROM workflows WHERE account_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL', [accountId, wfRefs.map((x) => x.id)]);
+      const found = new Set(r.rows.map((x) => x.id as string));
+      for (const ref of wfRefs) if (!found.has(ref.id)) issues.push({ path: ref.path, message: 'no such workflow in this account' });
+    }
+    const ids = input.actions.map((a) => a.id).filter((x): x is string => !!x);
+    input.actions.forEach((a, i) => {
+      if (a.id && ids.indexOf(a.id) !== i) issues.push({ path: `actions.${i}.id`, message: 'repeats another action id' });
+    });
+    if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+  };
+
+  /** Gives every action an id and seals webhook Authorization headers (kept from `previous` when left out). */
+  const toStored = (input: TrackingWorkflowInput, previous: StoredTrackingAction[] = []): StoredTrackingAction[] => {
+    const prevSealed = new Map(previous.flatMap((a) => (a.type === 'webhook' && a.authorizationSealed ? [[a.id, a.authorizationSealed] as const] : [])));
+    const used = new Set(input.actions.map((a) => a.id).filter(Boolean));
+    let n = 0;
+    const nextId = (type: string) => {
+      let id: string;
+      do id = `${type}-${++n}`; while (used.has(id));
+      used.add(id);
+      return id;
+    };
+    return input.actions.map((a) => {
+      const id = a.id ?? nextId(a.type);
+      if (a.type !== 'webhook') return { ...a, id };
+      const { authorization, ...rest } = a;
+      const sealed = typeof authorization === 'string' ? deps.secrets.seal(authorization) : authorization === undefined ? prevSealed.get(id) : undefined;
+      return sealed ? { ...rest, id, authorizationSealed: sealed } : { ...rest, id };
+    });
+  };
+
+  const parse = (body: unknown): TrackingWorkflowInput => {
+    const r = trackingWorkflowInputSchema.safeParse(body ?? {});
+    if (!r.success) throw fromZod(r.error);
+    return r.data;
+  };
+
+  const find = async (q: Queryable, accountId: string, id: string): Promise<TrackingWorkflow> => {
+    const r = await q.query('SELECT * FROM tracking_workflows WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL', [accountId, id]);
+    if (!r.rows[0]) throw new NotFoundError('tracking workflow');
+    return toTrackingWorkflow(r.rows[0]);
+  };
+
+  return {
+    async list(accountId: string): Promise<PublicTrackingWorkflow[]> {
+      const r = await db.query('SELECT * FROM tracking_workflows WHERE account_id = $1 AND deleted_at IS NULL ORDER BY created_at, id', [accountId]);
+      return r.rows.map((x) => toPublic(toTrackingWorkflow(x)));
+    },
+
+    async get(accountId: string, id: string): Promise<PublicTrackingWorkflow> {
+      return toPublic(await find(db, accountId, id));
+    },
+
+    /** Validates (400 naming each bad field) and stores a new workflow. */
+    async create(accountId: string, body: unknown): Promise<PublicTrackingWorkflow> {
+      const input = parse(body);
+      await checkReferences(db, accountId, input);
+      const r = await db.query(
+        `INSERT INTO tracking_workflows (account_id, name, enabled, trigger, conditions, actions) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+        [accountId, input.name, input.enabled, input.trigger, JSON.stringify(input.conditions), JSON.stringify(toStored(input))],
+      ).catch((err) => mapPgError(err, NAME_TAKEN));
+      return toPublic(toTrackingWorkflow(r.rows[0]));
+    },
+
+    /** Replaces the definition; calls already evaluated keep their logs. */
+    async replace(accountId: string, id: string, body: unknown): Promise<PublicTrackingWorkflow> {
+      const input = parse(body);
+      const current = await find(db, accountId, id);
+      await checkReferences(db, accountId, input);
+      const r = await db.query(
+        `UPDATE tracking_workflows SET name = $3, enabled = $4, trigger = $5, conditions = $6, actions = $7, updated_at = now()
+          WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *`,
+        [accountId, id, input.name, input.enabled, input.trigger, JSON.stringify(input.conditions), JSON.stringify(toStored(input, current.actions))],
+      ).catch((err) => mapPgError(err, NAME_TAKEN));
+      if (!r.rows[0]) throw new NotFoundError('tracking workflow');
+      return toPublic(toTrackingWorkflow(r.rows[0]));
+    },
+
+    /** Soft delete: its logs stay readable. */
+    async remove(accountId: string, id: string): Promise<void> {
+      const r = await db.query('UPDATE tracking_workflows SET deleted_at = now() WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL', [accountId, id]);
+      if (!r.rowCount) throw new NotFoundError('tracking workflow');
+    },
+  };
+};
+
+export type TrackingWorkflowsService = ReturnType<typeof createTrackingWorkflowsService>;
