@@ -62,9 +62,10 @@ export const createTrackingWorkflowsService = (deps: TrackingWorkflowsDeps) => {
       const found = new Set(r.rows.map((x) => x.id as string));
       for (const ref of wfRefs) if (!found.has(ref.id)) issues.push({ path: ref.path, message: 'no such workflow in this account' });
     }
-    const ids = input.actions.map((a) => a.id).filter((x): x is string => !!x);
+    const seen = new Set<string>();
     input.actions.forEach((a, i) => {
-      if (a.id && ids.indexOf(a.id) !== i) issues.push({ path: `actions.${i}.id`, message: 'repeats another action id' });
+      if (a.id && seen.has(a.id)) issues.push({ path: `actions.${i}.id`, message: 'repeats another action id' });
+      if (a.id) seen.add(a.id);
     });
     if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
   };
