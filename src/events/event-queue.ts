@@ -46,3 +46,16 @@ export const createEventDispatcher = (deps: { db: Db; queue: () => Queue<EventJo
     );
   },
 });
+
+/**
+ * Before re-adding jobs for work that is known to be unfinished: a job with the same id that
+ * BullMQ keeps as completed or failed would swallow the add, so it is removed first.
+ */
+export const removeFinishedJobs = async (queue: Queue<any>, jobIds: string[]): Promise<void> => {
+  for (const id of jobIds) {
+    const job = await queue.getJob(id);
+    if (!job) continue;
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') await job.remove().catch(() => undefined);
+  }
+};

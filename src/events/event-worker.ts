@@ -2,7 +2,7 @@ import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withTransaction, type Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
-import { EVENT_QUEUE, eventJobOptions, type EventJob } from './event-queue.js';
+import { EVENT_QUEUE, eventJobOptions, removeFinishedJobs, type EventJob } from './event-queue.js';
 import type { DomainEvent, EventConsumer } from './event-types.js';
 import { findEvent } from './events-repo.js';
 
@@ -63,7 +63,7 @@ export const createEventProcessor = (deps: Pick<EventWorkerDeps, 'db' | 'consume
 export const sweepEventOutbox = async (db: Db, queue: Queue<EventJob>, redispatchAfterMs: number, limit = 500): Promise<number> =>
   withTransaction(db, async (tx) => {
     const due = await tx.query(
-      `SELECT id, ref_id FROM outbox
+      `SELECT id, ref_id, dispatched_at FROM outbox
         WHERE topic = 'event' AND completed_at IS NULL AND available_at <= now() AND attempts < $2
           AND (dispatched_at IS NULL OR dispatched_at < now() - make_interval(secs => $1::double precision / 1000))
         ORDER BY id LIMIT $3
@@ -72,6 +72,8 @@ export const sweepEventOutbox = async (db: Db, queue: Queue<EventJob>, redispatc
     );
     if (due.rows.length === 0) return 0;
     const ids = due.rows.map((r) => r.ref_id as string);
+    // A job kept as completed/failed would swallow the re-add (same job id).
+    await removeFinishedJobs(queue, due.rows.filter((x) => x.dispatched_at).map((x) => x.ref_id as string));
     await queue.addBulk(ids.map((id) => ({ name: 'event', data: { eventId: id }, opts: { ...eventJobOptions, jobId: id } })));
     await tx.query('UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [due.rows.map((r) => r.id)]);
     return ids.length;

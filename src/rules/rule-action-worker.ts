@@ -1,6 +1,7 @@
 import { Worker, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/db.js';
+import { removeFinishedJobs } from '../events/event-queue.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import { claimDue, recoverStale } from './pending-repo.js';
@@ -72,6 +73,7 @@ export const startRuleActionWorker = (deps: RuleActionWorkerDeps): { close(): Pr
   const tick = async (): Promise<number> => {
     const n = await dispatchDueActions(deps);
     const stale = await recoverStale(deps.db, deps.clock.now(), deps.staleAfterMs, 500);
+    await removeFinishedJobs(deps.queue, stale);
     await enqueueRuleActions(deps.queue, stale);
     return n + stale.length;
   };

@@ -1,0 +1,130 @@
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '../../src/db/db.js';
+import { createEventPublisher } from '../../src/events/event-publisher.js';
+import { EVENT_QUEUE, type EventJob } from '../../src/events/event-queue.js';
+import type { DomainEvent, EventConsumer } from '../../src/events/event-types.js';
+import { startEventWorker } from '../../src/events/event-worker.js';
+import { createEventSmsInterceptor, createEventStatusListener } from '../../src/events/telephony-events.js';
+import { createLogger } from '../../src/logger.js';
+import { createRedis } from '../../src/redis.js';
+import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+const waitFor = async <T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, ms = 10_000): Promise<T> => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out; last value ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('events pipeline: outbox, worker, sweeper, internal producers', () => {
+  let t: TestRuntime;
+  let accountId: string;
+  let contactId: string;
+  const seen: Array<{ consumer: string; id: string }> = [];
+  let failFlaky = 2;
+  const recorder = (name: string): EventConsumer => ({ name, handle: async (e: DomainEvent) => { seen.push({ consumer: name, id: e.id }); } });
+  const flaky: EventConsumer = {
+    name: 'flaky',
+    handle: async (e) => {
+      if (e.type === 'flaky.test' && failFlaky-- > 0) throw new Error('transient');
+      seen.push({ consumer: 'flaky', id: e.id });
+    },
+  };
+  let worker: ReturnType<typeof startEventWorker>;
+  let connection: ReturnType<typeof createRedis>;
+  let queue: Queue<EventJob>;
+  const publisher = createEventPublisher(); // no fast path: only the sweeper queues events
+  const count = (consumer: string, id: string) => seen.filter((s) => s.consumer === consumer && s.id === id).length;
+
+  beforeAll(async () => {
+    t = await startTestRuntime({}, { web: true, worker: false });
+    const a = await createTestAccount(t);
+    accountId = a.account.id;
+    contactId = (await a.api.post('/v1/contacts').send({ name: 'Ada', phone: '+14155550111' }).expect(201)).body.id;
+    connection = createRedis(t.config.REDIS_URL, { forWorker: true });
+    queue = new Queue<EventJob>(EVENT_QUEUE, { connection: createRedis(t.config.REDIS_URL), prefix: t.config.REDIS_PREFIX });
+    worker = startEventWorker({
+      db: t.rt.infra.db, connection, prefix: t.config.REDIS_PREFIX, queue, consumers: [recorder('one'), flaky, recorder('two')],
+      logger: createLogger('silent'), concurrency: 4, sweepIntervalMs: 100, redispatchAfterMs: 600,
+    });
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await queue?.close();
+    await connection?.quit();
+    await t?.close();
+  });
+
+  it('publishes inside the caller transaction: a rollback leaves no event and no outbox row', async () => {
+    await expect(withTransaction(t.rt.infra.db, async (tx) => {
+      await publisher.publish(tx, { accountId, type: 'rolled.back', contactId, data: {} });
+      throw new Error('abort');
+    })).rejects.toThrow('abort');
+    const rows = await t.rt.infra.db.query(`SELECT count(*)::int AS n FROM events WHERE type = 'rolled.back'`);
+    expect(rows.rows[0].n).toBe(0);
+  });
+
+  it('delivers a committed event to every consumer once; a failing consumer is retried alone', async () => {
+    const { event } = await withTransaction(t.rt.infra.db, (tx) => publisher.publish(tx, { accountId, type: 'flaky.test', contactId, data: { x: 1 } }));
+    await waitFor(() => count('flaky', event.id), (n) => n === 1);
+    await waitFor(async () => (await t.rt.infra.db.query('SELECT processed_at FROM events WHERE id = $1', [event.id])).rows[0].processed_at, Boolean);
+    expect([count('one', event.id), count('flaky', event.id), count('two', event.id)]).toEqual([1, 1, 1]);
+    const ob = await t.rt.infra.db.query(`SELECT completed_at FROM outbox WHERE topic = 'event' AND ref_id = $1`, [event.id]);
+    expect(ob.rows[0].completed_at).not.toBeNull();
+  });
+
+  it('queues an event again when Redis lost its job, and consumers that finished are not called twice', async () => {
+    const { event } = await publisher.publish(t.rt.infra.db, { accountId, type: 'lost.job', contactId, data: {} });
+    await waitFor(() => count('one', event.id), (n) => n === 1);
+    // Simulate a crash after one consumer and a Redis that lost the job: outbox incomplete, 'two' never ran.
+    await queue.obliterate({ force: true });
+    await withTransaction(t.rt.infra.db, async (tx) => {
+      await tx.query(`UPDATE outbox SET completed_at = NULL, dispatched_at = now() - interval '1 hour' WHERE topic = 'event' AND ref_id = $1`, [event.id]);
+      await tx.query(`DELETE FROM event_consumptions WHERE event_id = $1 AND consumer = 'two'`, [event.id]);
+    });
+    await waitFor(() => count('two', event.id), (n) => n === 2);
+    expect(count('one', event.id)).toBe(1);
+    // Also when the finished job is still kept in Redis (same job id): it is replaced, not ignored.
+    await withTransaction(t.rt.infra.db, async (tx) => {
+      await tx.query(`UPDATE outbox SET completed_at = NULL, dispatched_at = now() - interval '1 hour' WHERE topic = 'event' AND ref_id = $1`, [event.id]);
+      await tx.query(`DELETE FROM event_consumptions WHERE event_id = $1 AND consumer = 'two'`, [event.id]);
+    });
+    await waitFor(() => count('two', event.id), (n) => n === 3);
+    expect(count('one', event.id)).toBe(1);
+  });
+
+  it('is idempotent on the idempotency key', async () => {
+    const first = await publisher.publish(t.rt.infra.db, { accountId, type: 'x.y', contactId, data: {}, idempotencyKey: 'k-1' });
+    const again = await withTransaction(t.rt.infra.db, (tx) => publisher.publish(tx, { accountId, type: 'x.y', contactId, data: {}, idempotencyKey: 'k-1' }));
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ event: first.event, created: false });
+  });
+
+  it('raises call.ended once per call from status callbacks and message.received from texts without handling them', async () => {
+    const deps = { db: t.rt.infra.db, publisher, logger: createLogger('silent') };
+    const listener = createEventStatusListener(deps);
+    const cb = {
+      accountId, providerId: 'CA123', durationSeconds: 0, answeredBy: null, sequence: null, from: '+14155550111', to: '+14155550100',
+      direction: 'inbound', params: {}, at: new Date(),
+    };
+    await listener.onCallStatus!({ ...cb, status: 'ringing' });
+    await listener.onCallStatus!({ ...cb, status: 'no-answer' });
+    await listener.onCallStatus!({ ...cb, status: 'no-answer' }); // carrier retry
+    const calls = await t.rt.infra.db.query(`SELECT contact_id, data FROM events WHERE type = 'call.ended' AND account_id = $1`, [accountId]);
+    expect(calls.rows).toEqual([{
+      contact_id: contactId,
+      data: expect.objectContaining({ providerCallId: 'CA123', direction: 'inbound', disposition: 'missed', termReason: 'no-answer', callCount: 1 }),
+    }]);
+
+    const sms = createEventSmsInterceptor(deps);
+    const msg = { accountId, lineId: '00000000-0000-4000-8000-000000000001', providerId: 'SM1', from: '+14155550111', to: '+14155550100', body: 'call me', contactId: null, messageId: '00000000-0000-4000-8000-000000000002', at: new Date() };
+    expect(await sms.intercept(msg)).toBeNull();
+    expect(await sms.intercept(msg)).toBeNull();
+    const rec = await t.rt.infra.db.query(`SELECT contact_id, data FROM events WHERE type = 'message.received' AND account_id = $1`, [accountId]);
+    expect(rec.rows).toEqual([{ contact_id: contactId, data: expect.objectContaining({ body: 'call me', from: '+14155550111' }) }]);
+  });
+});
