@@ -31,12 +31,11 @@ export const attachmentsRoutes: FastifyPluginAsyncZod<AttachmentsRoutesOpts> = a
   }, async (req, reply) => {
     if (!req.isMultipart()) throw new AppError('unsupported_media_type', 'send the file as multipart/form-data with one file part named "file"', { status: 415, details: [{ path: 'file', message: 'is required' }] });
     let file;
+    let data: Buffer;
     try {
       file = await req.file();
       if (!file) throw ValidationError.field('file', 'is required');
-      const data = await file.toBuffer();
-      const created = await attachments.create({ accountId: auth(req).accountId, filename: file.filename, contentType: file.mimetype, data });
-      return reply.status(201).send(strip(created));
+      data = await file.toBuffer();
     } catch (err) {
       if (err instanceof app.multipartErrors.RequestFileTooLargeError) {
         throw new AppError('payload_too_large', `file: is larger than the ${attachments.maxBytes} bytes allowed`, {
@@ -48,8 +47,12 @@ export const attachmentsRoutes: FastifyPluginAsyncZod<AttachmentsRoutesOpts> = a
         // Malformed multipart bodies, too many parts/files: the client's fault, say why.
         throw new AppError('invalid_multipart', e.message ?? 'malformed multipart body', { status: 400, details: [{ path: 'file', message: e.message ?? 'is malformed' }] });
       }
-      throw err;
+      if (err instanceof AppError) throw err;
+      // busboy's parse errors ("Unexpected end of multipart data") carry no status: still the client's fault.
+      throw new AppError('invalid_multipart', 'malformed multipart body', { status: 400, details: [{ path: 'file', message: e.message ?? 'is malformed' }] });
     }
+    const created = await attachments.create({ accountId: auth(req).accountId, filename: file.filename, contentType: file.mimetype, data });
+    return reply.status(201).send(strip(created));
   });
 
   app.get('/attachments', {

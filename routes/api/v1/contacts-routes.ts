@@ -34,11 +34,22 @@ the file, header = line 1; JSON: position in the array, from 1) and field. With 
 imported and the bad ones reported in \`errors\`. Rows upsert on phone within the account: a blank cell (or a missing
 JSON key) keeps the stored value; custom fields are merged.`;
 
-const readImport = async (req: FastifyRequest): Promise<ParsedImport> => {
-  if (req.isMultipart()) {
+/** The uploaded file; a malformed multipart body (busboy's errors carry no status) is a 400, not a 500. */
+const readUpload = async (req: FastifyRequest) => {
+  try {
     const file = await req.file({ limits: { fileSize: IMPORT_LIMIT, files: 1 } });
     if (!file) throw ValidationError.field('file', 'upload the CSV or JSON file in field "file"');
-    const buf = await file.toBuffer();
+    return { file, buf: await file.toBuffer() };
+  } catch (err) {
+    const e = err as { statusCode?: number; message?: string };
+    if (err instanceof AppError || (typeof e.statusCode === 'number' && e.statusCode < 500)) throw err;
+    throw ValidationError.field('file', `is not a readable multipart upload: ${e.message ?? 'malformed'}`);
+  }
+};
+
+const readImport = async (req: FastifyRequest): Promise<ParsedImport> => {
+  if (req.isMultipart()) {
+    const { file, buf } = await readUpload(req);
     const text = buf.toString('utf8');
     if (/\.json$/i.test(file.filename) || file.mimetype === 'application/json') {
       try {
