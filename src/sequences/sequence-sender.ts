@@ -150,8 +150,9 @@ export const createSequenceSender = () => {
         : { status: 'queued', deliveryId: row.id, channel: p.channel };
     }
     const d = await tx.query(
-      `INSERT INTO deliveries (account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta, final_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+      // clock_timestamp(): several steps can run in one transaction; their rows keep step order.
+      `INSERT INTO deliveries (account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta, final_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, clock_timestamp()) RETURNING id`,
       [r.accountId, a.rows[0].id, r.step.id, p.recipientKey, r.contact.id, p.channel, p.address, p.skip ? 'skipped' : 'pending', p.skip,
         JSON.stringify(p.payload), JSON.stringify({ sequenceId: r.sequenceId, enrollmentId: r.enrollmentId, stepId: r.step.id }), p.skip ? new Date() : null],
     );
