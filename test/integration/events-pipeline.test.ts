@@ -79,7 +79,7 @@ describe('events pipeline: outbox, worker, sweeper, internal producers', () => {
 
   it('queues an event again when Redis lost its job, and consumers that finished are not called twice', async () => {
     const { event } = await publisher.publish(t.rt.infra.db, { accountId, type: 'lost.job', contactId, data: {} });
-    await waitFor(() => count('one', event.id), (n) => n === 1);
+    await waitFor(async () => (await t.rt.infra.db.query(`SELECT completed_at FROM outbox WHERE topic = 'event' AND ref_id = $1`, [event.id])).rows[0].completed_at, Boolean);
     // Simulate a crash after one consumer and a Redis that lost the job: outbox incomplete, 'two' never ran.
     await queue.obliterate({ force: true });
     await withTransaction(t.rt.infra.db, async (tx) => {
