@@ -81,7 +81,7 @@ export const findTrackedCallById = async (q: Queryable, accountId: string, callI
   return r.rows[0] ? toTrackedCall(r.rows[0]) : null;
 };
 
-/** A leg was answered (first answer wins) and/or finished talking; harmless when repeated. */
+/** A leg was answered (first answer wins) and/or finished talking; harmless when repeated; frozen once the call ended. */
 export const noteLeg = async (
   q: Queryable, callId: string,
   f: { answeredAt?: Date | null; number?: string | null; talkSeconds?: number | null; missedStatus?: string | null },
@@ -92,7 +92,7 @@ export const noteLeg = async (
        answered_number = CASE WHEN $2::timestamptz IS NOT NULL OR $4::int IS NOT NULL THEN COALESCE(answered_number, $3) ELSE answered_number END,
        talk_seconds = GREATEST(talk_seconds, $4),
        last_leg_status = COALESCE($5, last_leg_status)
-     WHERE call_id = $1`,
+     WHERE call_id = $1 AND ended_at IS NULL`,
     [callId, f.answeredAt ?? null, f.number ?? null, f.talkSeconds ?? null, f.missedStatus ?? null],
   );
 };
