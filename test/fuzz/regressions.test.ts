@@ -1,0 +1,63 @@
+/**
+ * The inputs the fuzzers (api-fuzz.ts, webhook-fuzz.ts) found answering 500, kept as plain
+ * cases: each now gets a 4xx naming the field and writes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addTwilioLine, messageSid, signedPost, type LineFixture } from '../helpers/carrier-fixtures.js';
+import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { installWriteCounter, type WriteCounter } from './write-counter.js';
+
+const PUB = 'http://switchboard.test';
+
+describe('fuzz findings stay fixed', () => {
+  let t: TestRuntime;
+  let a: Awaited<ReturnType<typeof createTestAccount>>;
+  let line: LineFixture;
+  let counter: WriteCounter;
+  beforeAll(async () => {
+    t = await startTestRuntime({ PUBLIC_URL: PUB }, { web: true, worker: false });
+    a = await createTestAccount(t);
+    line = await addTwilioLine(t, a.account.id);
+    counter = await installWriteCounter(t.rt.infra.db, ['api_keys.upd']);
+  });
+  afterAll(async () => t?.close());
+
+  const unchanged = async (fn: () => Promise<void>) => {
+    const before = await counter.snapshot();
+    await fn();
+    expect(counter.diff(before, await counter.snapshot())).toEqual([]);
+  };
+
+  it('refuses a NUL character in any JSON field with a 400 naming it (PostgreSQL cannot store it)', async () => {
+    await unchanged(async () => {
+      const group = await a.api.post('/v1/groups').send({ name: 'Night\u0000shift' }).expect(400);
+      expect(group.body).toMatchObject({ error: 'validation_failed', details: [{ path: 'name', message: 'may not contain NUL (\\u0000) characters' }] });
+      const contact = await a.api.post('/v1/contacts').send({ name: 'Ada', customFields: { note: ['ok', 'b\u0000d'] } }).expect(400);
+      expect(contact.body.details).toEqual([{ path: 'customFields.note.1', message: 'may not contain NUL (\\u0000) characters' }]);
+      const list = await a.api.get('/v1/contacts?q=%00').expect(400);
+      expect(list.body.details[0].path).toBe('query.q');
+    });
+  });
+
+  it('refuses a NUL character in a signed status callback with a 400, and an unsigned one with a 403', async () => {
+    const params = { MessageSid: messageSid(77), AccountSid: line.accountSid, MessageStatus: 'delivered', To: 'a\u0000b', From: line.phone };
+    await unchanged(async () => {
+      const res = await signedPost(t.http(), PUB, '/webhooks/twilio/status', params, { authToken: line.authToken }).expect(400);
+      expect(res.body.details).toEqual([{ path: 'To', message: 'may not contain NUL (\\u0000) characters' }]);
+      await signedPost(t.http(), PUB, '/webhooks/twilio/status', params, { signature: null }).expect(403);
+    });
+  });
+
+  it('answers 400 to a malformed multipart body on uploads and imports', async () => {
+    await unchanged(async () => {
+      for (const url of ['/v1/attachments', '/v1/contacts/import']) {
+        const res = await t.rt.app!.inject({
+          method: 'POST', url, payload: 'null',
+          headers: { authorization: `Bearer ${a.key}`, 'content-type': 'multipart/form-data; boundary=x' },
+        });
+        expect(res.statusCode, url).toBe(400);
+        expect(res.json().details[0].path).toBe('file');
+      }
+    });
+  });
+});
