@@ -6,6 +6,9 @@
  */
 import twilio from 'twilio';
 import { create } from 'xmlbuilder2';
+import { followDial, type DialCtx, type DialLegOutcome, type DialLegStatus } from './dial-legs.js';
+
+export type { DialLegOutcome, DialLegStatus };
 
 /** What happened on the line, in order. */
 export type CallEvent =
@@ -71,9 +74,6 @@ export type CallScript = {
 
 type Params = Record<string, string>;
 
-export type DialLegStatus = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
-/** How one dialled number behaves: answers and talks `talkSeconds` (status completed), or not. */
-export type DialLegOutcome = { status: DialLegStatus; talkSeconds?: number };
 
 /** Signs and POSTs form params the way Twilio does; returns status and body. */
 export const postSigned = async (t: PlayerTransport, url: string, params: Params, method = 'POST'): Promise<{ status: number; body: string }> => {
@@ -188,8 +188,6 @@ type Outcome =
   | { kind: 'goto'; next: { url: string; method: string; extra: Params } }
   | { kind: 'hangup' | 'reject' | 'end-of-document' };
 
-type DialCtx = { params: Params; callbacks: Array<{ url: string; params: Params }>; dialCounts: Map<string, number> };
-
 const runVerbs = (verbs: El[], docUrl: string, keys: KeyPad, script: CallScript, push: (e: CallEvent) => void, ctx: DialCtx): Outcome => {
   for (const v of verbs) {
     const method = v.getAttribute('method') ?? 'POST';
@@ -250,7 +248,7 @@ const runVerbs = (verbs: El[], docUrl: string, keys: KeyPad, script: CallScript,
         const action = v.getAttribute('action');
         const numbers = inner.filter((e) => e.nodeName === 'Number');
         if (script.dial && numbers.length > 0) {
-          const extra = followDial(v, numbers, docUrl, script.dial, push, ctx);
+          const extra = followDial(v, numbers, docUrl, script.dial, push, ctx, fakeSid);
           if (action) return { kind: 'goto', next: { url: absolute(action, docUrl), method, extra } };
           break;
         }
@@ -276,69 +274,6 @@ const runVerbs = (verbs: El[], docUrl: string, keys: KeyPad, script: CallScript,
     }
   }
   return { kind: 'end-of-document' };
-};
-
-/** Plays the legs of a <Dial> of <Number>s; queues their callbacks; returns the Dial action's params. */
-const followDial = (dial: El, numbers: El[], docUrl: string, script: NonNullable<CallScript['dial']>, push: (e: CallEvent) => void, ctx: DialCtx): Params => {
-  const p = ctx.params;
-  const callerId = dial.getAttribute('callerId') ?? p.From ?? '';
-  let winner: { sid: string; talk: number } | null = null;
-  const legs = numbers.map((n) => {
-    const number = text(n);
-    const attempt = (ctx.dialCounts.get(number) ?? 0) + 1;
-    ctx.dialCounts.set(number, attempt);
-    const o = typeof script === 'function' ? script(number, attempt) : script[number] ?? { status: 'no-answer' as const };
-    const sid = fakeSid('CA');
-    let status: DialLegStatus = o.status;
-    if (status === 'completed' && winner) status = 'canceled';
-    const talk = status === 'completed' ? Math.max(1, o.talkSeconds ?? 30) : 0;
-    if (status === 'completed') winner = { sid, talk };
-    return { el: n, number, sid, status, talk };
-  });
-  for (const leg of legs) {
-    // A number still ringing when another answered is canceled.
-    if (winner && leg.status !== 'completed') leg.status = 'canceled';
-    push({ kind: 'dial-leg', number: leg.number, callSid: leg.sid, status: leg.status, talkSeconds: leg.talk });
-    const url = leg.el.getAttribute('statusCallback');
-    if (!url) continue;
-    const wanted = (leg.el.getAttribute('statusCallbackEvent') ?? 'completed').split(/[\s,]+/).filter(Boolean);
-    const steps: Array<[string, string, Params]> = [['initiated', 'initiated', {}], ['ringing', 'ringing', {}]];
-    if (leg.status === 'completed') steps.push(['answered', 'in-progress', {}], ['completed', 'completed', { CallDuration: String(leg.talk) }]);
-    else steps.push(['completed', leg.status, { CallDuration: '0' }]);
-    let seq = 0;
-    for (const [event, status, extra] of steps) {
-      if (!wanted.includes(event)) continue;
-      ctx.callbacks.push({
-        url: absolute(url, docUrl),
-        params: {
-          CallSid: leg.sid, ParentCallSid: p.CallSid ?? '', AccountSid: p.AccountSid ?? '', From: callerId, To: leg.number, Caller: callerId, Called: leg.number,
-          Direction: 'outbound-dial', CallStatus: status, ApiVersion: '2010-04-01', CallbackSource: 'call-progress-events',
-          SequenceNumber: String(seq++), Timestamp: new Date().toUTCString(), ...extra,
-        },
-      });
-    }
-  }
-  const w = winner as { sid: string; talk: number } | null;
-  const last = legs[legs.length - 1]!;
-  const params: Params = {
-    DialCallStatus: w ? 'completed' : legs.find((l) => l.status !== 'canceled')?.status ?? 'no-answer',
-    DialCallDuration: String(w ? w.talk : 0),
-    DialCallSid: w ? w.sid : last.sid,
-  };
-  const record = dial.getAttribute('record');
-  if (w && record && record !== 'do-not-record' && record !== 'false') {
-    const recSid = fakeSid('RE');
-    const recUrl = `https://api.twilio.com/2010-04-01/Accounts/${p.AccountSid ?? ''}/Recordings/${recSid}`;
-    Object.assign(params, { RecordingUrl: recUrl, RecordingSid: recSid, RecordingDuration: String(w.talk) });
-    const rcb = dial.getAttribute('recordingStatusCallback');
-    if (rcb) {
-      ctx.callbacks.push({
-        url: absolute(rcb, docUrl),
-        params: { AccountSid: p.AccountSid ?? '', CallSid: p.CallSid ?? '', RecordingSid: recSid, RecordingUrl: recUrl, RecordingStatus: 'completed', RecordingDuration: String(w.talk), RecordingChannels: '1', RecordingSource: 'DialVerb' },
-      });
-    }
-  }
-  return params;
 };
 
 /** The replies in a messaging TwiML document (`<Message>` bodies). */
