@@ -6,6 +6,8 @@
  * be filled is reported, so a new route gets a fixture instead of silently testing nothing.
  */
 import { randomBytes } from 'node:crypto';
+import twilio from 'twilio';
+import { SIMULATOR_ACCOUNT_SID, simulatorAuthToken } from '../../src/telephony/simulator-credentials.js';
 import type { createTestAccount, TestRuntime } from '../helpers/runtime.js';
 import { pathParams } from './route-table.js';
 
@@ -70,6 +72,16 @@ export const seedAccount = async (t: TestRuntime, a: Acct): Promise<Seeded> => {
   ids.dncPhone = (await expectOk('dnc', api.post('/v1/dnc').send({ phone: phone() }))).phone;
   const call = await expectOk('softphone call', api.post('/v1/softphone/calls').send({ lineId: ids.simLine, from: phone() }));
   ids.callSid = call.callSid;
+  ids.callState = call.state;
+  // Call tracking: a tracking line, a call on it (through the signed voice webhook), a tracking workflow.
+  const trackPhone = phone();
+  ids.trackLine = (await expectOk('tracking line', api.post('/v1/lines').send({ phoneNumber: trackPhone, provider: 'simulator', mode: 'tracking', settings: { tracking: { forwardTo: '+13125550100' } } }))).id;
+  const callParams = { CallSid: `CA${hex(16)}`, AccountSid: SIMULATOR_ACCOUNT_SID, From: '+13125550199', To: trackPhone, CallStatus: 'ringing', Direction: 'inbound' };
+  await expectOk('tracked call', t.http().post('/webhooks/twilio/voice').type('form').send(callParams)
+    .set('x-twilio-signature', twilio.getExpectedTwilioSignature(simulatorAuthToken(t.config.SECRET_KEY), `${t.config.PUBLIC_URL}/webhooks/twilio/voice`, callParams)));
+  ids.trackingWorkflow = (await expectOk('tracking workflow', api.post('/v1/tracking-workflows').send({
+    name: `Missed ${hex(2)}`, trigger: 'answered', conditions: [], actions: [{ type: 'email_owners' }],
+  }))).id;
   const all = Object.values(ids).filter((v) => typeof v === 'string');
   return { ids, all };
 };

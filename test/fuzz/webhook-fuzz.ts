@@ -5,7 +5,8 @@
  * delivery ids, codes — and hostile values, signed the way the carrier signs (the official
  * `twilio` helper) so they reach the handlers; now and then unsigned or wrongly signed.
  *
- * FUZZ_RUNS (default 10,000) cases per webhook route, split over webhooks-N.test.ts files.
+ * FUZZ_RUNS (default 10,000) cases per webhook (`voice` with its step URLs, `sms`, `status`,
+ * `outbound`, `tracking`…), spread over its routes, the webhooks split over webhooks-N.test.ts files.
  * Every response is below 500; every voice/outbound answer that is a 200 is TwiML; a rejected
  * request (4xx) wrote nothing (write-counter.ts).
  */
@@ -13,7 +14,7 @@ import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addCodeWorkflow, addContacts, addGroup, addSimulatorLine, addTwilioLine, type LineFixture } from '../helpers/carrier-fixtures.js';
+import { addCodeWorkflow, addContacts, addGroup, addSimulatorLine, addTwilioLine, signedPost, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { addWorkflow, eventually } from '../helpers/engine-fixtures.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { FUZZ_RUNS, segment, type Failure } from './api-fuzz.js';
@@ -54,11 +55,14 @@ const startEnv = async (): Promise<Env> => {
   } finally {
     await worker.close();
   }
+  // A call on the tracking line, so tracking callbacks can name a known call.
+  const trackedSid = `CA${randomBytes(16).toString('hex')}`;
+  await signedPost(t.http(), PUB, '/webhooks/twilio/voice', { CallSid: trackedSid, AccountSid: trackLine.accountSid, From: '+13125550201', To: trackLine.phone, CallStatus: 'ringing' }, { authToken: trackLine.authToken }).expect(200);
   const d = (await t.rt.infra.db.query(`SELECT id, provider_id, channel FROM deliveries`)).rows;
   const counter = await installWriteCounter(t.rt.infra.db, ['outbox.upd']);
   return {
     t, counter, routes: webhookRoutes(t.rt.app!), lines: [twilioLine, simLine, trackLine],
-    callSids: [...d.filter((r) => r.channel === 'voice').map((r) => r.provider_id as string), `CA${randomBytes(16).toString('hex')}`],
+    callSids: [...d.filter((r) => r.channel === 'voice').map((r) => r.provider_id as string), trackedSid, `CA${randomBytes(16).toString('hex')}`],
     messageSids: d.filter((r) => r.channel === 'sms').map((r) => r.provider_id as string),
     deliveries: d.map((r) => r.id as string), workflows: [wf1.id, wf2.id, wf3], numbers: [twilioLine.phone, simLine.phone, trackLine.phone, '+13125550201', '+13125550999'],
   };
@@ -98,23 +102,30 @@ const paramsArb = (env: Env) => {
     .map(([p, acct, extra]) => ({ ...extra, ...p, AccountSid: acct }) as Record<string, string>);
 };
 
-const queryArb = (env: Env) => fc.dictionary(
-  fc.constantFrom('attempt', 'workflow', 'delivery', 'kind', 'line', 'leg', 'x'),
-  str(fc.oneof(fc.constantFrom(...env.deliveries, ...env.workflows), fc.constantFrom('1', '2', '3', '0', '11', 'sms', 'voice', 'call'))).map(segment),
-  { maxKeys: 3 },
-).map((q) => Object.entries(q).map(([k, v]) => `${k}=${v}`).join('&'));
+const queryArb = (env: Env) => {
+  const value = (good: fc.Arbitrary<string>) => str(good).map(segment);
+  const known = fc.constantFrom(...env.deliveries, ...env.workflows, ...env.callSids);
+  const small = fc.constantFrom('0', '1', '2', '3', '11', '-1');
+  return fc.record({
+    attempt: value(small), workflow: value(known), delivery: value(known), kind: value(fc.constantFrom('sms', 'voice', 'call')),
+    call: value(known), step: value(small), leg: value(small), x: value(fc.string({ maxLength: 5 })),
+  }, { requiredKeys: [] }).map((q) => Object.entries(q).map(([k, v]) => `${k}=${v}`).join('&'));
+};
 
 /** How the request is signed: right (mostly), not at all, or wrongly. */
 const signingArb = fc.constantFrom('right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'none', 'wrong');
 
 const tokenFor = (env: Env, accountSid: string) => env.lines.find((l) => l.accountSid === accountSid)?.authToken ?? 'unknown-token';
 
-const fuzzRoute = async (env: Env, route: Route, failures: Failure[]) => {
-  const st = { cases: 0, ok: 0, rejected: 0, ms: 0 };
+/** `/webhooks/twilio/voice/code` -> `voice`: the webhook a route belongs to (its step URLs included). */
+export const webhookFamily = (path: string): string => path.split('/')[3] ?? path;
+
+const fuzzFamily = async (env: Env, routes: Route[], failures: Failure[]) => {
+  const st = { routes: routes.length, cases: 0, ok: 0, rejected: 0, ms: 0 };
   const t0 = performance.now();
   let last = await env.counter.snapshot();
   const app = env.t.rt.app!;
-  await fc.assert(fc.asyncProperty(paramsArb(env), queryArb(env), signingArb, async (params, query, signing) => {
+  await fc.assert(fc.asyncProperty(fc.constantFrom(...routes), paramsArb(env), queryArb(env), signingArb, async (route, params, query, signing) => {
     const url = query ? `${route.path}?${query}` : route.path;
     const signature = signing === 'right' ? twilio.getExpectedTwilioSignature(tokenFor(env, params.AccountSid!), PUB + url, params)
       : signing === 'wrong' ? twilio.getExpectedTwilioSignature('not-the-token', PUB + url, params) : null;
@@ -152,13 +163,13 @@ export const defineWebhookFuzz = (part: number, parts: number) => {
     }, 120_000);
     afterAll(async () => env?.t.close());
 
-    it(`sends ${FUZZ_RUNS} signed cases to each of its webhook routes`, async () => {
+    it(`sends ${FUZZ_RUNS} signed cases to each of its webhooks`, async () => {
       const all = env.routes.map((r) => r.path).sort();
       expect(all).toEqual(expect.arrayContaining(['/webhooks/twilio/voice', '/webhooks/twilio/voice/code', '/webhooks/twilio/sms', '/webhooks/twilio/status', '/webhooks/twilio/outbound/notify']));
-      const mine = env.routes.slice().sort((x, y) => x.path.localeCompare(y.path)).filter((_, i) => i % parts === part);
+      const families = [...new Set(env.routes.map((r) => webhookFamily(r.path)))].sort().filter((_, i) => i % parts === part);
       const failures: Failure[] = [];
-      const stats: Record<string, Awaited<ReturnType<typeof fuzzRoute>>> = {};
-      for (const r of mine) stats[r.path] = await fuzzRoute(env, r, failures);
+      const stats: Record<string, Awaited<ReturnType<typeof fuzzFamily>>> = {};
+      for (const f of families) stats[f] = await fuzzFamily(env, env.routes.filter((r) => webhookFamily(r.path) === f), failures);
       console.log(`webhook fuzz part ${part + 1}/${parts}: ${JSON.stringify(stats)}`);
       expect(failures.slice(0, 15)).toEqual([]);
       for (const [path, st] of Object.entries(stats)) expect(st.cases, path).toBeGreaterThanOrEqual(FUZZ_RUNS);
