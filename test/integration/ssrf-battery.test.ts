@@ -94,6 +94,13 @@ describe('SSRF battery: webhook requests to non-public addresses are refused', (
       ['to IPv6 loopback', () => `https://[::1]:${p()}/inside`, 'refused', /loopback/],
       ['to the metadata service', () => 'https://169.254.169.254/latest/meta-data/', 'refused', /metadata/],
       ['to a name resolving to a private address', () => 'https://internal.example.test/', 'refused', /10\.1\.2\.3/],
+      ['to an RFC 1918 literal', () => 'https://192.168.1.1/admin', 'refused', /private/],
+      ['to CGNAT', () => 'https://100.64.0.1/', 'refused', /carrier-grade NAT/],
+      ['to a link-local address', () => 'https://169.254.10.10/', 'refused', /link-local/],
+      ['to IPv4-mapped IPv6 loopback', () => `https://[::ffff:127.0.0.1]:${p()}/inside`, 'refused', /mapped.*loopback/],
+      ['to an IPv6 unique local address', () => 'https://[fd00::1]/', 'refused', /unique local/],
+      ['to a decimal-form loopback', () => `https://2130706433:${p()}/inside`, 'refused', /loopback/],
+      ['to an octal-form loopback', () => `https://0177.0.0.1:${p()}/inside`, 'refused', /loopback/],
       ['to plain http (downgrade)', () => `http://localhost:${p()}/inside`, 'bad_redirect', /non-https/],
     ])('refuses a redirect %s', async (_name, target, kind, reason) => {
       server.respond((req, res) => {
