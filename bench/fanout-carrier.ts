@@ -32,6 +32,7 @@ const main = async () => {
   const controlUrl = await listen(control);
   process.stdout.write(`${JSON.stringify({ api: carrier.url, control: controlUrl })}\n`);
   process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGINT', () => process.exit(0));
 };
 
 void main();

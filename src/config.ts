@@ -50,6 +50,8 @@ export const configSchema = z.object({
   SEND_IN_DOUBT_AFTER_MS: z.coerce.number().int().min(100).default(300_000),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).default(2_000),
+  /** Sends in flight per worker process at most (all jobs together): bounds sockets and memory. */
+  DELIVERY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(100),
   CONFERENCE_RETRY_AFTER_MS: z.coerce.number().int().min(100).default(120_000),
   /** Pace of a line without smsPerSecond / callsPerSecond in its settings; 0 = no limit. */
   DEFAULT_SMS_PER_SECOND: z.coerce.number().min(0).max(10_000).default(0),

@@ -126,7 +126,8 @@ export const createPlanner = (deps: PlannerDeps) => {
       const running = await setActivationStatus(tx, a.id, 'running', { recipientCount: recipients });
       return { created, recipients, running };
     });
-    await publish(a.accountId, [running, ...created.map(toChange)]);
+    // Skips are final at once: show them live; pending rows appear as they are sent (GET lists all).
+    await publish(a.accountId, [running, ...created.filter((d) => d.status === 'skipped').map(toChange)]);
 
     const ids = await pendingIds(db, a.id);
     await enqueueDeliveries(deps.queues.deliveries, ids, deps.settings.batchSize);

@@ -23,7 +23,11 @@ export type DeliveryWorkerDeps = {
   queue: Queue<DeliveryBatchJob>;
   /** Applies carrier callbacks that arrived before the provider id was stored. */
   afterSent?: (accountId: string, providerIds: string[]) => Promise<void>;
-  settings: { maxAttempts: number; backoffMs: number; batchSize: number; defaultSmsPerSecond: number; defaultCallsPerSecond: number };
+  settings: {
+    maxAttempts: number; backoffMs: number; batchSize: number; defaultSmsPerSecond: number; defaultCallsPerSecond: number;
+    /** Sends in flight in this process at most (across jobs): bounds sockets and memory. */
+    maxInFlight: number;
+  };
   logger: Logger;
 };
 
@@ -32,12 +36,30 @@ export type DeliveryJobData = DeliveryBatchJob & { reserved?: boolean };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A counting semaphore: at most `n` holders at once, first come first served. */
+export const createSemaphore = (n: number) => {
+  let free = n;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (free > 0) free--;
+    else await new Promise<void>((r) => waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+};
+
 /** Exponential backoff with jitter: base, 2x, 4x… capped at 10 minutes. */
 export const backoffMs = (base: number, attempt: number): number =>
   Math.min(600_000, base * 2 ** Math.max(0, attempt - 1)) * (0.8 + Math.random() * 0.4);
 
 export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
   const byChannel = new Map(deps.senders.flatMap((s) => s.channels.map((c) => [c, s] as const)));
+  const inFlight = createSemaphore(deps.settings.maxInFlight);
 
   const outcomeOf = (row: Delivery, res: ChannelResult): Outcome => {
     const status = res.status === 'failed' ? 'failed' : res.status === 'skipped' ? 'skipped'
@@ -66,10 +88,10 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     const wait = at - Date.now();
     if (wait > 0) await sleep(wait);
     try {
-      const res = await sender.send({
+      const res = await inFlight(() => sender.send({
         deliveryId: row.id, accountId: row.accountId, activationId: row.activationId, actionId: row.actionId,
         channel: row.channel, contactId: row.contactId, address: row.address, payload: row.payload, attempt: row.attempts,
-      });
+      }));
       return outcomeOf(row, res);
     } catch (err) {
       if (!(err instanceof ProviderError)) deps.logger.error({ err, deliveryId: row.id }, 'channel sender threw');
