@@ -62,7 +62,12 @@ export type Cluster = {
   stop(): Promise<void>;
 };
 
-export type ClusterOptions = { root: string; databaseUrl: string; redisUrl: string; twilioApiUrl: string; webs?: number; workers?: number; basePort?: number; env?: Record<string, string> };
+export type ClusterOptions = {
+  root: string; databaseUrl: string; redisUrl: string; twilioApiUrl: string;
+  webs?: number; workers?: number; basePort?: number; env?: Record<string, string>;
+  /** Where each process's output goes (default .data/chaos/logs). */
+  logDir?: string;
+};
 
 const cliEnv = (o: ClusterOptions, extra: Record<string, string>) => ({
   PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', LOG_LEVEL: 'warn',
@@ -88,7 +93,7 @@ const waitReady = async (url: string, timeoutMs = 60_000) => {
 };
 
 export const startCluster = async (o: ClusterOptions): Promise<Cluster> => {
-  const logs = path.join(o.root, '.data', 'chaos', 'logs');
+  const logs = o.logDir ?? path.join(o.root, '.data', 'chaos', 'logs');
   mkdirSync(logs, { recursive: true });
   const base = o.basePort ?? 3101;
   const procs = new Map<string, Proc>();
