@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { addTwilioLine, type LineFixture, uniqueNumber } from '../helpers/carrier-fixtures.js';
+import { addTwilioLine, callSid, type LineFixture, signedPost, uniqueNumber } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf, eventually } from '../helpers/engine-fixtures.js';
 import { createTestAccount } from '../helpers/runtime.js';
@@ -126,6 +126,15 @@ describe('action engine: voice, pager and conference calls', () => {
     expect(rows.map((d) => [d.name, d.recipient_key.startsWith('retry-'), d.status]).sort()).toEqual([
       ['Dee', false, 'no-answer'], ['Dee', true, 'no-answer'], ['Zed', true, 'answered'],
     ]);
+  });
+
+  it('outbound call TwiML is refused without a valid carrier signature; an unknown delivery hears a goodbye', async () => {
+    const params = { CallSid: callSid(77), AccountSid: env.creds.accountSid, From: line.phone, To: '+15550007777', CallStatus: 'in-progress' };
+    const path = '/webhooks/twilio/outbound/notify?delivery=00000000-0000-4000-8000-000000000000';
+    await signedPost(env.t.http(), env.t.config.PUBLIC_URL, path, params, { signature: null }).expect(403);
+    await signedPost(env.t.http(), env.t.config.PUBLIC_URL, path, params, { authToken: 'wrong-token' }).expect(403);
+    const ok = await signedPost(env.t.http(), env.t.config.PUBLIC_URL, path, params, { authToken: env.creds.authToken }).expect(200);
+    expect(ok.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, this call could not be connected. Goodbye.</Say><Hangup/></Response>');
   });
 
   it('streams each delivery change over the websocket (bearer header or access_token)', async () => {

@@ -95,7 +95,11 @@ describe('action engine: SMS notifications, skips, idempotency, carrier errors',
     env.carrier.setBehaviour(slow, { error: { status: 429, code: 20429 }, errorTimes: 2 });
     env.carrier.setBehaviour(invalid, { error: { status: 400, code: 21211 } });
     env.carrier.setBehaviour(flaky, { error: { status: 500, code: 20500 }, errorTimes: 1 });
-    const ids = await addPeople(env.t, acct.account.id, [{ name: 'Slow', phone: slow }, { name: 'Invalid', phone: invalid }, { name: 'Flaky', phone: flaky }]);
+    const gone = uniqueNumber();
+    env.carrier.setBehaviour(gone, { messageOutcome: 'undelivered', messageErrorCode: 30006 });
+    const ids = await addPeople(env.t, acct.account.id, [
+      { name: 'Slow', phone: slow }, { name: 'Invalid', phone: invalid }, { name: 'Flaky', phone: flaky }, { name: 'Gone', phone: gone },
+    ]);
     const g = await addGroupOf(env.t, acct.account.id, 'Errors', ids);
     const wf = await addWorkflow(env.t, acct.account.id, {
       name: 'Errors', actions: [{ id: 'n1', type: 'notification', groupIds: [g], includeOffDuty: false, message: 'Test', channels: ['sms'] }],
@@ -107,10 +111,31 @@ describe('action engine: SMS notifications, skips, idempotency, carrier errors',
     expect(by.Invalid).toMatchObject({ status: 'failed', error_code: '21211', attempts: 1 });
     expect(['queued', 'sent', 'delivered']).toContain(by.Slow.status);
     expect(by.Slow.attempts).toBe(1); // two 429s were not counted as attempts
+    // ... but they slowed it: the queue paused (about a second) before trying again.
+    expect(by.Slow.sent_at.getTime() - by.Slow.created_at.getTime()).toBeGreaterThanOrEqual(900);
     expect(['queued', 'sent', 'delivered']).toContain(by.Flaky.status);
     expect(by.Flaky.attempts).toBe(2);
     expect(sms(slow).length).toBe(1);
     expect(sms(flaky).length).toBe(1);
     expect(sms(invalid).length).toBe(0);
+    // Accepted, then reported undelivered by the carrier's callback: failed with the carrier's code.
+    await eventually(async () => (await deliveriesOf(env.t, res.body.id)).find((d) => d.name === 'Gone')?.status === 'failed', 'Gone failed');
+    expect((await deliveriesOf(env.t, res.body.id)).find((d) => d.name === 'Gone')).toMatchObject({ error_code: '30006', attempts: 1 });
+  });
+
+  it("paces a line to its smsPerSecond, across the whole fan-out", async () => {
+    const paced = await addTwilioLine(env.t, acct.account.id, { ...env.creds, settings: { smsPerSecond: 5 } });
+    const phones = Array.from({ length: 6 }, () => uniqueNumber());
+    const ids = await addPeople(env.t, acct.account.id, phones.map((phone, i) => ({ name: `P${i}`, phone })));
+    const g = await addGroupOf(env.t, acct.account.id, 'Paced', ids);
+    const wf = await addWorkflow(env.t, acct.account.id, {
+      name: 'Paced', codeLineId: paced.id, actions: [{ id: 'n', type: 'notification', groupIds: [g], includeOffDuty: false, message: 'Paced', channels: ['sms'] }],
+    });
+    const res = await acct.api.post(`/v1/workflows/${wf}/activations`).send({}).expect(201);
+    await eventually(async () => (await activationStatus(env.t, res.body.id)) === 'completed', 'completed');
+    const times = phones.map((p) => sms(p)[0]!.dateCreated.getTime()).sort((a, b) => a - b);
+    expect(phones.every((p) => sms(p).length === 1 && sms(p)[0]!.from === paced.phone)).toBe(true);
+    // 6 texts at 5 per second: 5 intervals of 200 ms between the first and the last.
+    expect(times[5]! - times[0]!).toBeGreaterThanOrEqual(900);
   });
 });
