@@ -5,7 +5,8 @@
  * start `BENCH_CALLBACK_DELAY_MS` after each message, as a real carrier's would.
  *
  * Prints one JSON line `{ "api": <TWILIO_API_URL>, "control": <url> }`; `GET /count` on the
- * control server answers `{ messages, recipients, maxPerRecipient }`.
+ * control server answers `{ messages, recipients, maxPerRecipient }` (`?prefix=` counts only
+ * recipients whose number starts with it).
  */
 import http from 'node:http';
 import { startCarrierEmulator } from '../dev/carrier/emulator.js';
@@ -23,9 +24,10 @@ const main = async () => {
   });
   const stubUrl = await listen(stub);
   const carrier = await startCarrierEmulator({ accountSid, authToken, gatewayUrl: stubUrl, publicUrl, callbackDelayMs });
-  const control = http.createServer((_req, res) => {
+  const control = http.createServer((req, res) => {
+    const prefix = new URL(req.url ?? '/', 'http://x').searchParams.get('prefix') ?? '';
     const per = new Map<string, number>();
-    for (const m of carrier.messages) if (m.direction === 'outbound-api') per.set(m.to, (per.get(m.to) ?? 0) + 1);
+    for (const m of carrier.messages) if (m.direction === 'outbound-api' && m.to.startsWith(prefix)) per.set(m.to, (per.get(m.to) ?? 0) + 1);
     const body = { messages: [...per.values()].reduce((a, b) => a + b, 0), recipients: per.size, maxPerRecipient: Math.max(0, ...per.values()) };
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });

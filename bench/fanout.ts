@@ -4,7 +4,8 @@
  * (own process, bench/fanout-carrier.ts), run by a `switchboard work` child process as in
  * production. Reports end-to-end time (activate() -> the activation is completed, every text
  * accepted by the carrier), sends/s, the worker process's peak RSS (VmHWM), and raw BullMQ no-op
- * throughput (one job per item, same Redis, same concurrency) measured in the same run.
+ * throughput (one job per item, same Redis, same concurrency) and the adapter alone (the same
+ * texts straight through the twilio provider to the emulator, no engine), all in the same run.
  *
  * Targets: sends/s >= 0.25x raw BullMQ, <= 3 s end to end, < 300 MB RSS.
  * Writes bench/results/fanout.json. Options (env): BENCH_CONTACTS (10000), BENCH_WORKERS (worker
@@ -18,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { createTwilioProvider } from '../adapters/telephony/twilio-provider.js';
 import { addTwilioLine } from '../test/helpers/carrier-fixtures.js';
 import { addCrowd, addWorkflow } from '../test/helpers/engine-fixtures.js';
 import setupTemplate from '../test/helpers/global-setup.js';
@@ -40,7 +42,7 @@ const startCarrier = async (accountSid: string, authToken: string) => {
   const urls = JSON.parse(line) as { api: string; control: string };
   return {
     ...urls,
-    count: async () => (await (await fetch(`${urls.control}/count`)).json()) as { messages: number; recipients: number; maxPerRecipient: number },
+    count: async (prefix: string) => (await (await fetch(`${urls.control}/count?prefix=${encodeURIComponent(prefix)}`)).json()) as { messages: number; recipients: number; maxPerRecipient: number },
     stop: () => child.kill('SIGTERM'),
   };
 };
@@ -91,6 +93,23 @@ const startWorker = async (env: Record<string, string>) => {
   };
 };
 
+/**
+ * The adapter's own floor: the same number of texts straight through the twilio provider (SDK)
+ * to the same emulator, as many in flight as the engine allows (DELIVERY_MAX_IN_FLIGHT), no engine.
+ */
+const adapterOnly = async (apiUrl: string, creds: { accountSid: string; authToken: string }, inFlight: number): Promise<number> => {
+  const provider = createTwilioProvider({ apiUrl });
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < N) {
+      const i = next++;
+      await provider.sendSms(creds, { from: '+15550000001', to: `+1416${String(2_000_000 + i).padStart(7, '0')}`, body: 'Severe weather at Depot 4: shelter in place.', statusCallbackUrl: `${PUBLIC_URL}/webhooks/twilio/status?delivery=x` });
+    }
+  }));
+  return Math.round((N / (performance.now() - t0)) * 1000);
+};
+
 const main = async () => {
   await setupTemplate();
   const creds = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
@@ -114,6 +133,7 @@ const main = async () => {
     });
 
     const raw = await rawBullmq(c.REDIS_URL, `${c.REDIS_PREFIX.slice(0, -1)}-raw}`, c.WORKER_CONCURRENCY);
+    const adapterPerSec = await adapterOnly(carrier.api, creds, c.DELIVERY_MAX_IN_FLIGHT);
     const idleRssMb = worker.peakRssMb();
 
     const db = t.rt.infra.db;
@@ -131,7 +151,7 @@ const main = async () => {
     const timing = await db.query(
       `SELECT EXTRACT(EPOCH FROM planned_at - created_at) * 1000 AS plan_ms FROM activations WHERE id = $1`, [activation.id],
     );
-    const at = await carrier.count();
+    const at = await carrier.count('+1415');
     const sendsPerSec = Math.round((N / e2eMs) * 1000);
     const rssMb = worker.peakRssMb();
     const result = {
@@ -145,6 +165,8 @@ const main = async () => {
       sendsPerSec,
       rawBullmqNoopJobsPerSec: raw.jobsPerSec,
       ratioToRawBullmq: Number((sendsPerSec / raw.jobsPerSec).toFixed(2)),
+      adapterOnlySendsPerSec: adapterPerSec,
+      ratioToAdapterOnly: Number((sendsPerSec / adapterPerSec).toFixed(2)),
       workerPeakRssMb: rssMb,
       workerIdleRssMb: idleRssMb,
       carrier: at,
