@@ -69,10 +69,14 @@ export type ClusterOptions = {
   logDir?: string;
 };
 
+/** `CHAOS_SET_<KEY>=value` in the runner's environment sets `<KEY>` in every process (try other timings). */
+const overrides = (): Record<string, string> => Object.fromEntries(Object.entries(process.env)
+  .filter(([k, v]) => k.startsWith('CHAOS_SET_') && v !== undefined).map(([k, v]) => [k.slice('CHAOS_SET_'.length), v!]));
+
 const cliEnv = (o: ClusterOptions, extra: Record<string, string>) => ({
   PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', LOG_LEVEL: 'warn',
   DATABASE_URL: o.databaseUrl, DATABASE_POOL_SIZE: '10', REDIS_URL: o.redisUrl, REDIS_PREFIX: '{chaos}',
-  SECRET_KEY, PUBLIC_URL, TWILIO_API_URL: o.twilioApiUrl, HOST: '127.0.0.1', SIMULATOR_CALLBACKS: 'false', ...ENGINE_ENV, ...o.env, ...extra,
+  SECRET_KEY, PUBLIC_URL, TWILIO_API_URL: o.twilioApiUrl, HOST: '127.0.0.1', SIMULATOR_CALLBACKS: 'false', ...ENGINE_ENV, ...o.env, ...overrides(), ...extra,
 });
 
 /** Runs `switchboard <args>` to completion (migrate, accounts create); returns stdout. */
