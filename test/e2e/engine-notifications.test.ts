@@ -24,7 +24,7 @@ describe('action engine: SMS notifications, skips, idempotency, carrier errors',
   const sms = (to: string) => env.carrier.messages.filter((m) => m.to === to && m.direction === 'outbound-api');
 
   it('texts each on-duty person once, skips opted-out / do-not-contact / no-phone with reasons, and completes', async () => {
-    const [alice, bob, carol, dan, eve] = ['Alice', 'Bob', 'Carol', 'Dan', 'Eve'].map(() => uniqueNumber());
+    const [alice, bob, carol, eve] = [uniqueNumber(), uniqueNumber(), uniqueNumber(), uniqueNumber()] as const;
     const ids = await addPeople(env.t, acct.account.id, [
       { name: 'Alice', phone: alice },
       { name: 'Bob', phone: bob, optedOutChannels: ['sms'] },

@@ -31,7 +31,7 @@ describe('action engine: worker killed mid-fan-out', () => {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {
         PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', LOG_LEVEL: 'silent',
-        DATABASE_URL: env.t.databaseUrl, DATABASE_POOL_SIZE: '10', REDIS_URL: c.REDIS_URL, REDIS_PREFIX: c.REDIS_PREFIX,
+        DATABASE_URL: (env.t as typeof env.t & { databaseUrl: string }).databaseUrl, DATABASE_POOL_SIZE: '10', REDIS_URL: c.REDIS_URL, REDIS_PREFIX: c.REDIS_PREFIX,
         SECRET_KEY: c.SECRET_KEY, PUBLIC_URL: c.PUBLIC_URL, TWILIO_API_URL: c.TWILIO_API_URL!, ...engineEnv,
       },
     });
@@ -40,7 +40,7 @@ describe('action engine: worker killed mid-fan-out', () => {
   };
 
   beforeAll(async () => {
-    env = (await startRuntimeWithCarrier(engineEnv, { web: true, worker: false })) as RuntimeWithCarrier & { t: { databaseUrl: string } };
+    env = await startRuntimeWithCarrier(engineEnv, { web: true, worker: false });
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
