@@ -51,6 +51,7 @@ import { attachmentsRoutes } from '../routes/api/v1/attachments-routes.js';
 import { pollsRoutes } from '../routes/api/v1/polls-routes.js';
 import { publicAttachmentRoutes } from '../routes/public/attachment-routes.js';
 import { createAttachmentsService } from './attachments/attachments-service.js';
+import { createDeliveryDispatch } from './delivery/direct-sends.js';
 import type { NotificationExtras } from './delivery/notification-extras-port.js';
 import { createFeedPublisher, type FeedEvent } from './feed/feed.js';
 import { createPollSmsInterceptor } from './polls/poll-sms-interceptor.js';
@@ -73,7 +74,6 @@ import { sequenceEnrollmentRoutes } from '../routes/api/v1/sequence-enrollment-r
 import { sequenceRoutes } from '../routes/api/v1/sequence-routes.js';
 import { sequenceTemplateRoutes } from '../routes/api/v1/sequence-template-routes.js';
 import type { Clock } from './sequences/clock.js';
-import { createSequenceDispatch } from './sequences/sequence-dispatch.js';
 import { createSequences } from './sequences/sequences-module.js';
 import { dncRoutes } from '../routes/api/v1/dnc-routes.js';
 import { eventRoutes } from '../routes/api/v1/events-routes.js';
@@ -128,7 +128,7 @@ export const buildServices = (infra: Infra) => {
   telephony.interceptors.push(channels.pollInterceptor);
   telephony.statusListeners.push(engine.statusListener);
   /** Sequences: its event consumer goes into the event worker's list; its SMS interceptor records replies. */
-  const sequenceDispatch = createSequenceDispatch(() => infra.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE);
+  const sequenceDispatch = createDeliveryDispatch(() => infra.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE, 'seq');
   const sequences = createSequences({
     db, secrets, clock, logger: infra.logger.child({ component: 'sequences' }), dispatch: sequenceDispatch, batchSize: config.SEQUENCE_BATCH_SIZE,
   });

@@ -76,17 +76,3 @@ export const createSimulatorProvider = (deps: SimulatorProviderDeps): TelephonyP
     },
   };
 };
-
-export type SimulatorOutboxEntry = {
-  id: number;
-  providerId: string;
-  kind: 'sms' | 'call';
-  from: string;
-  to: string;
-  body: string | null;
-  mediaUrls: string[];
-  twimlUrl: string | null;
-  sendDigits: string | null;
-  status: string;
-  createdAt: Date;
-};

@@ -3,6 +3,7 @@ import type { ActivationService } from '../activation/activation-service.js';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
+import { createDeliveryDispatch, type DeliveryDispatch } from '../delivery/direct-sends.js';
 import { createContactChangeHook } from '../events/contact-events.js';
 import { createEventPublisher } from '../events/event-publisher.js';
 import { createEventDispatcher, EVENT_QUEUE, lazyQueue, type EventJob } from '../events/event-queue.js';
@@ -20,7 +21,7 @@ import { createRuleActionRunner } from './rule-action-runner.js';
 import { dispatchDueActions, RULE_ACTION_QUEUE, startRuleActionWorker, type RuleActionJob } from './rule-action-worker.js';
 import { createRuleEvaluator, type RuleLimits } from './rule-evaluator.js';
 import { createRuleLogsService } from './rule-logs-service.js';
-import { createRuleDeliveryDispatch, createRuleDeliverySender, type DeliveryDispatch } from './rule-delivery-sender.js';
+import { createRuleDeliverySender } from './rule-delivery-sender.js';
 import { createRulesService } from './rules-service.js';
 
 export type RulesConfig = Pick<Config,
@@ -60,7 +61,7 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
   const clock = deps.clock ?? systemClock;
   const sender = createRuleDeliverySender();
   // Resolved at call time, so a dispatcher wired after this module is built is still used.
-  const ownDispatch = createRuleDeliveryDispatch(() => deps.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE);
+  const ownDispatch = createDeliveryDispatch(() => deps.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE, 'rule');
   const deliveries: DeliveryDispatch = deps.deliveries ?? ownDispatch;
   const eventQueue = lazyQueue<EventJob>(EVENT_QUEUE, () => deps.redis, config.REDIS_PREFIX);
   const actionQueue = lazyQueue<RuleActionJob>(RULE_ACTION_QUEUE, () => deps.redis, config.REDIS_PREFIX);

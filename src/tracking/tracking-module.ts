@@ -10,12 +10,13 @@ import type { ActivationService } from '../activation/activation-service.js';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
+import { createDeliveryDispatch } from '../delivery/direct-sends.js';
 import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
 import { createTrackingCallService } from './tracking-call-service.js';
 import { createTrackingEvaluator } from './tracking-evaluator.js';
 import { createTrackingLogsService } from './tracking-logs-service.js';
-import { createTrackingDeliveryDispatch, createTrackingSends } from './tracking-sends.js';
+import { createTrackingSends } from './tracking-sends.js';
 import { createTrackingWorkflowsService } from './tracking-workflows-service.js';
 
 export type TrackingDeps = {
@@ -38,7 +39,7 @@ export const buildTracking = (deps: TrackingDeps) => {
       dispatch: async (ids) => deps.events().dispatcher?.dispatch(ids),
     },
   });
-  const deliveries = createTrackingDeliveryDispatch(() => deps.redis, deps.config.REDIS_PREFIX, deps.config.DELIVERY_BATCH_SIZE);
+  const deliveries = createDeliveryDispatch(() => deps.redis, deps.config.REDIS_PREFIX, deps.config.DELIVERY_BATCH_SIZE, 'trk');
   const evaluator = createTrackingEvaluator({ db, sends: createTrackingSends(), deliveries, activations: deps.activations, logger });
   return {
     calls,
