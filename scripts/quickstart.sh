@@ -21,7 +21,10 @@ stamp="node_modules/.switchboard-lock-hash"
 lock_hash="$(sha256sum package-lock.json | cut -c1-16)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   sb_log "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  # npm ci needs every optional platform package in the lock; where the registry lacks one
+  # (msgpackr-extract's, for other platforms), npm install with the same lock does the job.
+  npm ci --no-audit --no-fund --loglevel=error >&2 2>/dev/null \
+    || npm install --no-audit --no-fund --loglevel=error >&2
   echo "$lock_hash" > "$stamp"
 fi
 

@@ -9,7 +9,7 @@ import type { WorkflowsService } from '../workflows/workflows-service.js';
 
 export const DEMO_EMAIL = 'demo@switchboard.local';
 export const DEMO_LINE = '+15555550100';
-const DEMO_GREETING = 'Welcome to the Switchboard demo line. Enter your four character code, for example R E S Q, then the pound key.';
+const DEMO_GREETING = 'Welcome to the Switchboard demo line. Enter your four character code, for example R E S Q.';
 
 const GROUPS = [
   { name: 'Responders', description: 'People called out in an emergency' },
