@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { DeliveryBatchJob } from '../queue/queues.js';
 import type { RateLimiter } from '../queue/rate-limiter.js';
 import type { ChannelResult, ChannelSender } from './channel-port.js';
+import { refuseClaimed } from './contact-refusals.js';
 import { claim, finish, toChange, type Delivery, type Outcome } from './deliveries-repo.js';
 import { laterBatches, paceRows } from './delivery-pacing.js';
 import { enqueueDeliveries } from './delivery-queue.js';
@@ -108,8 +109,11 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
    */
   const process = async (data: DeliveryJobData): Promise<{ sent: number; deferred: number }> => {
     const token = randomUUID();
-    const rows = await claim(deps.db, data.deliveryIds, token);
-    if (rows.length === 0) return { sent: 0, deferred: 0 };
+    const claimed = await claim(deps.db, data.deliveryIds, token);
+    if (claimed.length === 0) return { sent: 0, deferred: 0 };
+    // Do-not-contact and opt-outs, right before sending, whatever path planned the row.
+    const { send: rows, refused } = await refuseClaimed(deps.db, token, claimed);
+    if (rows.length === 0) return publishChanges(refused).then(() => ({ sent: 0, deferred: 0 }));
     const paced = await paceRows(rows, { lines: deps.lines, limiter: deps.limiter, defaults: { sms: deps.settings.defaultSmsPerSecond, calls: deps.settings.defaultCallsPerSecond } }, data.reserved ?? false);
 
     const results = await Promise.all(paced.now.map(({ row, at }) => sendOne(row, at)));
@@ -129,7 +133,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
         await enqueueDeliveries(deps.queue, [o.id], 1, { tag: `r${attempts}`, delayMs: o.notBefore.getTime() - Date.now() });
       }
     }
-    await publishChanges(stored);
+    await publishChanges([...refused, ...stored]);
     const sentIds = stored.filter((d) => d.providerId).map((d) => d.providerId!);
     if (sentIds.length && deps.afterSent) await deps.afterSent(rows[0]!.accountId, sentIds);
 

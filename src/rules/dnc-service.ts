@@ -10,8 +10,9 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 
 /**
  * True when the number must not be called or texted: it is on the account's DNC list, or it
- * belongs to a contact flagged `do_not_contact`. Every send path (rule actions here; the
- * delivery worker should too) checks it right before sending.
+ * belongs to a contact flagged `do_not_contact`. Rule actions check it when they build a send;
+ * the delivery worker refuses every listed number on every send path right before sending
+ * (src/delivery/contact-refusals.ts, one query per batch).
  */
 export const isDoNotContact = async (q: Queryable, accountId: string, phone: string): Promise<boolean> => {
   const res = await q.query(

@@ -5,8 +5,9 @@
  *
  * Where the opt-out lives: `sms_opt_outs (account_id, phone)` is the authority (it also covers
  * numbers that are not contacts); when the number is a contact, `contacts.opted_out_channels`
- * gets 'sms' too, so planners that read contacts skip them. Every SMS send to a number must
- * check one of them (`isSmsOptedOut`).
+ * gets 'sms' too, so planners that read contacts skip them. Every SMS delivery to a number in
+ * `sms_opt_outs` is refused by the delivery worker right before sending
+ * (src/delivery/contact-refusals.ts), whatever planned it.
  */
 import type { Queryable } from '../db/db.js';
 import type { InboundSms, SmsInterceptor } from './inbound-port.js';
