@@ -36,14 +36,23 @@ export const trackingSettingsSchema = z
 
 export type TrackingSettings = z.infer<typeof trackingSettingsSchema>;
 
+const PACE_HINT = (what: string, key: string) =>
+  `Outbound ${what} per second from this line, held across all worker processes. Unset: the server's ${key} (default 0 = no limit); null on update removes the line's own limit.`;
+
 /** Per-line settings (`lines.settings`). Unknown top-level keys are refused so typos surface. */
 export const lineSettingsSchema = z
   .object({
     /** Only contacts of the account may activate workflows by calling or texting this line. */
     knownContactsOnly: z.boolean().optional(),
-    /** Outbound pace from this line (unset: DEFAULT_SMS_PER_SECOND / DEFAULT_CALLS_PER_SECOND); a Twilio long code takes about 1 SMS per second. */
-    smsPerSecond: z.number().min(0.1, 'must be at least 0.1').max(1000, 'must be at most 1000').optional(),
-    callsPerSecond: z.number().min(0.1, 'must be at least 0.1').max(100, 'must be at most 100').optional(),
+    /**
+     * Outbound pace from this line, held across every worker process (one send schedule per line
+     * in Redis). Unset (or null on update): DEFAULT_SMS_PER_SECOND / DEFAULT_CALLS_PER_SECOND,
+     * which are 0 = no limit unless configured. A Twilio long code takes about 1 SMS per second.
+     */
+    smsPerSecond: z.number().min(0.1, 'must be at least 0.1').max(1000, 'must be at most 1000').nullable().optional()
+      .describe(`${PACE_HINT('texts', 'DEFAULT_SMS_PER_SECOND')} A Twilio long code takes about 1 text per second: set 1 for such a number.`),
+    callsPerSecond: z.number().min(0.1, 'must be at least 0.1').max(100, 'must be at most 100').nullable().optional()
+      .describe(PACE_HINT('calls (notification, conference, pager)', 'DEFAULT_CALLS_PER_SECOND')),
     tracking: trackingSettingsSchema.optional(),
   })
   .strict();

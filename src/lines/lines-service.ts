@@ -74,7 +74,9 @@ export const createLinesService = (deps: LinesServiceDeps) => {
   const validSettings = (settings: unknown): LineSettings => {
     const parsed = lineSettingsSchema.safeParse(settings ?? {});
     if (!parsed.success) throw fromZod(parsed.error, 'settings');
-    return parsed.data;
+    // null removes the line's own pace (back to the server default): not stored.
+    const { smsPerSecond, callsPerSecond, ...rest } = parsed.data;
+    return { ...rest, ...(smsPerSecond != null ? { smsPerSecond } : {}), ...(callsPerSecond != null ? { callsPerSecond } : {}) };
   };
 
   const create = async (accountId: string, input: LineInput): Promise<Line> => {

@@ -113,6 +113,22 @@ describe('carrier connections and lines', () => {
     expect(badMode.body.details[0].path).toBe('mode');
   });
 
+  it('a line paces only when told to: null removes its own limit, and the API docs say unset means no limit', async () => {
+    const a = await createTestAccount(t);
+    const line = await a.api.post('/v1/lines').send({ phoneNumber: '+14155550190', provider: 'simulator', settings: { smsPerSecond: 1, callsPerSecond: 2 } }).expect(201);
+    const cleared = await a.api.patch(`/v1/lines/${line.body.id}`).send({ settings: { smsPerSecond: null } }).expect(200);
+    expect(cleared.body.settings).toEqual({ callsPerSecond: 2 });
+    const stored = await t.rt.infra.db.query('SELECT settings FROM lines WHERE id = $1', [line.body.id]);
+    expect(stored.rows[0].settings).toEqual({ callsPerSecond: 2 });
+
+    const doc = (await t.http().get('/docs/json').expect(200)).body;
+    const settings = doc.paths['/v1/lines'].post.requestBody.content['application/json'].schema.properties.settings;
+    const props = settings.properties ?? settings.anyOf?.find((x: { properties?: unknown }) => x.properties)?.properties;
+    expect(props.smsPerSecond.description).toContain('DEFAULT_SMS_PER_SECOND (default 0 = no limit)');
+    expect(props.smsPerSecond.description).toContain('held across all worker processes');
+    expect(props.callsPerSecond.description).toContain('DEFAULT_CALLS_PER_SECOND (default 0 = no limit)');
+  });
+
   it('lists the workflows that use a line and refuses to delete it while they do', async () => {
     const a = await createTestAccount(t);
     const line = await a.api.post('/v1/lines').send({ phoneNumber: '+14155550103', provider: 'simulator' }).expect(201);

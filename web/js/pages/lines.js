@@ -3,6 +3,9 @@ import { check, num, text } from '../controls.js';
 import { alertBox, announce, field, h, pageTitle, showFieldErrors, spinner } from '../dom.js';
 
 const USES = { code_activation: 'code activation', conference: 'conference', pager: 'pager' };
+// Lines without their own pace use the server's DEFAULT_*_PER_SECOND, 0 (no limit) unless configured.
+const NO_PACE = 'server default (no limit unless configured)';
+const pace = (v) => (typeof v === 'number' ? String(v) : `Not set: ${NO_PACE}`);
 
 export async function render(main, _route, ctx) {
   main.append(pageTitle('Phone lines'), spinner());
@@ -27,8 +30,8 @@ async function lineCard(line, ctx) {
       s.knownContactsOnly ? h('span', { class: 'tag' }, 'known contacts only') : null),
     h('p', {}, h('strong', {}, 'Greeting: '), line.greeting),
     h('dl', { class: 'grid2' },
-      h('div', {}, h('dt', {}, 'SMS per second'), h('dd', {}, String(s.smsPerSecond ?? 1))),
-      h('div', {}, h('dt', {}, 'Calls per second'), h('dd', {}, String(s.callsPerSecond ?? 1))),
+      h('div', {}, h('dt', {}, 'SMS per second'), h('dd', {}, pace(s.smsPerSecond))),
+      h('div', {}, h('dt', {}, 'Calls per second'), h('dd', {}, pace(s.callsPerSecond))),
       s.tracking?.forwardTo ? h('div', {}, h('dt', {}, 'Forwards to'), h('dd', {}, s.tracking.forwardTo)) : null),
     h('h3', { class: 'small' }, 'Linked workflows'),
     linked.length
@@ -42,15 +45,15 @@ async function lineCard(line, ctx) {
 
 function editForm(line, li, ctx) {
   li.querySelector('form')?.remove();
-  const m = { name: line.name, greeting: line.greeting, knownContactsOnly: !!line.settings?.knownContactsOnly, smsPerSecond: line.settings?.smsPerSecond ?? 1, callsPerSecond: line.settings?.callsPerSecond ?? 1 };
+  const m = { name: line.name, greeting: line.greeting, knownContactsOnly: !!line.settings?.knownContactsOnly, smsPerSecond: line.settings?.smsPerSecond ?? null, callsPerSecond: line.settings?.callsPerSecond ?? null };
   const status = h('div');
   const form = h('form', { novalidate: true, 'aria-label': `Settings of ${line.phoneNumber}` }, status,
     field('Name', text(m, 'name', { maxlength: 200 }), { path: 'name' }),
     field('Greeting', text(m, 'greeting', { maxlength: 1000 }), { path: 'greeting', hint: 'Spoken when someone calls the line.' }),
     check(m, 'knownContactsOnly', 'Only known contacts may activate workflows on this line', 'settings.knownContactsOnly'),
     h('div', { class: 'grid2' },
-      field('SMS per second', num(m, 'smsPerSecond', { min: 0.1, step: 0.1 }), { path: 'settings.smsPerSecond' }),
-      field('Calls per second', num(m, 'callsPerSecond', { min: 0.1, step: 0.1 }), { path: 'settings.callsPerSecond' })),
+      field('SMS per second', num(m, 'smsPerSecond', { min: 0.1, step: 0.1 }), { path: 'settings.smsPerSecond', hint: `Empty: ${NO_PACE}. A Twilio long code takes about 1.` }),
+      field('Calls per second', num(m, 'callsPerSecond', { min: 0.1, step: 0.1 }), { path: 'settings.callsPerSecond', hint: `Empty: ${NO_PACE}.` })),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save'), h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
