@@ -1,6 +1,8 @@
 /**
  * The inputs the fuzzers (api-fuzz.ts, webhook-fuzz.ts) found answering 500, kept as plain
- * cases: each now gets a 4xx naming the field and writes nothing.
+ * cases: each now gets a 4xx naming the field and writes nothing. Found: NUL characters anywhere,
+ * malformed multipart bodies, a status callback's SequenceNumber/CallDuration beyond int4, an
+ * event's occurredAt beyond PostgreSQL's timestamp range.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTwilioLine, messageSid, signedPost, type LineFixture } from '../helpers/carrier-fixtures.js';
@@ -45,6 +47,21 @@ describe('fuzz findings stay fixed', () => {
       const res = await signedPost(t.http(), PUB, '/webhooks/twilio/status', params, { authToken: line.authToken }).expect(400);
       expect(res.body.details).toEqual([{ path: 'To', message: 'may not contain NUL (\\u0000) characters' }]);
       await signedPost(t.http(), PUB, '/webhooks/twilio/status', params, { signature: null }).expect(403);
+    });
+  });
+
+  it('refuses numbers and dates PostgreSQL cannot store with a 400 naming the field', async () => {
+    await unchanged(async () => {
+      const status = { MessageSid: messageSid(78), AccountSid: line.accountSid, MessageStatus: 'delivered', SequenceNumber: '14155550123' };
+      const seq = await signedPost(t.http(), PUB, '/webhooks/twilio/status', status, { authToken: line.authToken }).expect(400);
+      expect(seq.body.details[0].path).toBe('SequenceNumber');
+      const call = { CallSid: `CA${'1'.repeat(32)}`, AccountSid: line.accountSid, CallStatus: 'completed', CallDuration: '99999999999' };
+      const dur = await signedPost(t.http(), PUB, '/webhooks/twilio/status', call, { authToken: line.authToken }).expect(400);
+      expect(dur.body.details[0].path).toBe('CallDuration');
+      for (const occurredAt of [-1882319831234185, '+010000-01-01T00:00:00Z']) {
+        const ev = await a.api.post('/v1/events').send({ type: 'job.booked', occurredAt }).expect(400);
+        expect(ev.body.details[0].path).toBe('occurredAt');
+      }
     });
   });
 

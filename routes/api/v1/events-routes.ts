@@ -26,7 +26,8 @@ const postBody = z.object({
     .optional(),
   data: z.record(z.string(), z.unknown()).default({}),
   idempotencyKey: idemKey.optional(),
-  occurredAt: z.coerce.date().optional(),
+  // PostgreSQL's timestamptz stops at 4713 BC / 294276 AD; JavaScript dates go further (was a 500).
+  occurredAt: z.coerce.date().refine((d) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, 'must be a date between the years 1 and 9999').optional(),
 }).strict();
 
 /** Events from other systems (`POST /v1/events`) and the account's event history. */

@@ -22,7 +22,9 @@ export const recordingParams = voiceParams.extend({ RecordingUrl: z.url({ error:
 export const recordingQuery = z.object({ workflow: z.uuid({ error: 'must be a UUID' }) });
 export const smsParams = z.object({ MessageSid: sid('(?:SM|MM)'), From: caller, To: number, Body: z.string().max(1600, 'is longer than 1600 characters').default('') }).loose();
 
-const statusCommon = z.object({ From: str, To: str, SequenceNumber: z.coerce.number().int().min(0).optional() }).loose();
+/** Integers stored in int4 columns: anything larger is malformed, not a 500 from PostgreSQL. */
+const INT4_MAX = 2_147_483_647;
+const statusCommon = z.object({ From: str, To: str, SequenceNumber: z.coerce.number().int().min(0).max(INT4_MAX).optional() }).loose();
 export const messageStatusParams = statusCommon.extend({
   MessageSid: sid('(?:SM|MM)'),
   MessageStatus: z.string().max(32).optional(),
@@ -32,7 +34,7 @@ export const messageStatusParams = statusCommon.extend({
 export const callStatusParams = statusCommon.extend({
   CallSid: sid('CA'),
   CallStatus: z.string({ error: 'is required' }).max(32),
-  CallDuration: z.coerce.number().int().min(0).optional(),
+  CallDuration: z.coerce.number().int().min(0).max(INT4_MAX).optional(),
   AnsweredBy: str,
   Direction: str,
   Timestamp: str,
