@@ -65,6 +65,8 @@ export const configSchema = z.object({
   SECURE_COOKIES: bool.optional(),
   /** Dashboard session lifetime; a session used after half of it is extended. */
   SESSION_TTL_HOURS: z.coerce.number().min(0.1).max(24 * 90).default(12),
+  /** Worker role: how often expired dashboard sessions are deleted; 0 = never. */
+  SESSION_PURGE_INTERVAL_MINUTES: z.coerce.number().min(0).max(24 * 60).default(60),
   /** Sign-in attempts allowed per client IP per minute. */
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
   /** The simulator provider plays the carrier's final status callbacks (texts delivered, calls answered). */

@@ -20,6 +20,7 @@ import { conversationRoutes } from '../routes/api/v1/conversation-routes.js';
 import { createConversationsService } from './conversations/conversations-service.js';
 import { createSimulatorCallbacks, type SimulatedSendNotice } from './softphone/simulator-callbacks.js';
 import { dashboardAuthenticator, dashboardModules } from '../routes/dashboard/index.js';
+import { startSessionPurge } from './users/session-purge.js';
 import { createSessionsService } from './users/sessions-service.js';
 import { createUsersService } from './users/users-service.js';
 import { createAccountsService } from './accounts/accounts-service.js';
@@ -226,6 +227,9 @@ const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => 
   { close: async () => s.channels.email.close() }, // pooled SMTP connections
   ...s.engine.start({ providers: s.telephony.providers.all, senders: s.channels.senders, extras: s.channels.extras }),
   ...(infra.config.SEQUENCE_POLL_MS > 0 ? [s.sequences.runner.start(infra.config.SEQUENCE_POLL_MS)] : []),
+  ...(infra.config.SESSION_PURGE_INTERVAL_MINUTES > 0
+    ? [startSessionPurge({ sessions: s.sessions, intervalMs: infra.config.SESSION_PURGE_INTERVAL_MINUTES * 60_000, logger: infra.logger.child({ component: 'sessions' }) })]
+    : []),
   { close: () => s.sequenceDispatch.close() },
   { close: () => s.tracking.deliveries.close() },
   startEventsAndRulesWorkers(s.rulesEngine, {

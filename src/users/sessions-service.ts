@@ -1,5 +1,5 @@
 import { randomToken, safeEqual, sha256Hex } from '../crypto.js';
-import type { Db } from '../db/db.js';
+import { withTransaction, type Db } from '../db/db.js';
 import type { User, UserRole } from './users-service.js';
 
 /** A signed-in dashboard user, as resolved from a session cookie on each request. */
@@ -88,11 +88,17 @@ export const createSessionsService = (deps: SessionsServiceDeps) => {
   const checkCsrf = (session: Pick<SessionUser, 'csrfToken'>, header: string | undefined): boolean =>
     typeof header === 'string' && safeEqual(header, session.csrfToken);
 
-  /** Deletes expired sessions of every account; returns how many. */
-  const purgeExpired = async (): Promise<number> => {
-    const res = await deps.db.query('DELETE FROM sessions WHERE expires_at < now()');
-    return res.rowCount ?? 0;
-  };
+  /**
+   * Deletes expired sessions of every account; returns how many. Safe from many processes at
+   * once: the one holding the advisory lock purges, the others return 0 at once (no lock queue).
+   */
+  const purgeExpired = async (): Promise<number> =>
+    withTransaction(deps.db, async (tx) => {
+      const lock = await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext('switchboard:sessions-purge')) AS ok`);
+      if (!lock.rows[0].ok) return 0;
+      const res = await tx.query('DELETE FROM sessions WHERE expires_at < now()');
+      return res.rowCount ?? 0;
+    });
 
   return { create, resolve, destroy, checkCsrf, purgeExpired };
 };
