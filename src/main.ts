@@ -54,7 +54,7 @@ import { publicAttachmentRoutes } from '../routes/public/attachment-routes.js';
 import { createAttachmentsService } from './attachments/attachments-service.js';
 import { createDeliveryDispatch } from './delivery/direct-sends.js';
 import type { NotificationExtras } from './delivery/notification-extras-port.js';
-import { createFeedPublisher, type FeedEvent } from './feed/feed.js';
+import { createFeedPublisher } from './feed/feed.js';
 import { createPollSmsInterceptor } from './polls/poll-sms-interceptor.js';
 import { createPollsService } from './polls/polls-service.js';
 import { createWebhookTestService } from './webhooks/webhook-test-service.js';
@@ -160,7 +160,7 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
   const attachments = createAttachmentsService({ db, publicUrl: config.PUBLIC_URL, maxBytes: config.ATTACHMENT_MAX_BYTES });
   // Poll answers go to the activation's live feed next to its deliveries.
   const feed = createFeedPublisher(infra.redis, config.REDIS_PREFIX);
-  const polls = createPollsService({ db, onAnswer: (accountId, e) => feed.publish(accountId, [e as unknown as FeedEvent]) });
+  const polls = createPollsService({ db, onAnswer: (accountId, e) => feed.publish(accountId, [e]) });
   const prompts = createOpenAiPromptRunner({ apiUrl: config.PROMPT_API_URL, apiKey: config.PROMPT_API_KEY, model: config.PROMPT_MODEL, timeoutMs: config.PROMPT_TIMEOUT_MS });
   const extras: NotificationExtras = { prompts, attachments, polls, push };
   return {

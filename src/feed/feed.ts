@@ -24,10 +24,23 @@ export type ActivationChange = {
   at: string;
 };
 
-export type FeedEvent = DeliveryChange | ActivationChange;
+/** A person answered (or changed their answer to) a notification poll of the activation. */
+export type PollAnswerChange = {
+  type: 'poll_answer';
+  activationId: string;
+  pollId: string;
+  actionId: string;
+  contactId: string;
+  /** 1-based option number. */
+  option: number;
+  channel: 'sms' | 'voice';
+  at: string;
+};
+
+export type FeedEvent = DeliveryChange | ActivationChange | PollAnswerChange;
 
 /**
- * Publishes every delivery and activation change on Redis pub/sub, one channel per activation,
+ * Publishes every delivery, activation and poll-answer change on Redis pub/sub, one channel per activation,
  * so every web process can push it to its websocket subscribers. Best effort: a lost message
  * only delays the dashboard (the API shows the stored state). Events of one call are sent as one
  * message (a batch), in order.

@@ -2,22 +2,14 @@ import { withTransaction, type Db } from '../db/db.js';
 import { isUuid } from '../db/db.js';
 import type { PollPort, PollSpec } from '../delivery/notification-extras-port.js';
 import { NotFoundError } from '../errors.js';
+import type { PollAnswerChange } from '../feed/feed.js';
 import type { InboundSms, InterceptResult } from '../telephony/inbound-port.js';
 import {
   answersOf, findPoll, latestOpenPollFor, logVote, pollsOfActivation, saveAnswer, upsertPoll, type Poll,
 } from './polls-repo.js';
 
 /** Published (feed) after an answer is stored. */
-export type PollAnswerEvent = {
-  type: 'poll_answer';
-  activationId: string;
-  pollId: string;
-  actionId: string;
-  contactId: string;
-  option: number;
-  channel: 'sms' | 'voice';
-  at: string;
-};
+export type PollAnswerEvent = PollAnswerChange;
 
 export type PollsServiceDeps = {
   db: Db;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFeedSubscriber } from '../../src/feed/feed.js';
+import { createFeedSubscriber, type FeedEvent } from '../../src/feed/feed.js';
 import { addContacts, addGroup, addTwilioLine, messageSid, signedPost, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
@@ -66,7 +66,7 @@ describe('notification polls: SMS replies, key presses, results', () => {
 
   it('records SMS answers by option number, confirms them, and lets the last answer win', async () => {
     const a = await pollActivation('sms-flow');
-    const feedEvents: unknown[] = [];
+    const feedEvents: FeedEvent[] = [];
     const sub = createFeedSubscriber(t.rt.infra.redis, t.config.REDIS_PREFIX);
     const unsubscribe = await sub.subscribe(acct.account.id, a.activationId, (ev) => feedEvents.push(...ev));
     try {
@@ -92,6 +92,9 @@ describe('notification polls: SMS replies, key presses, results', () => {
 
       await expect.poll(() => feedEvents.length, { timeout: 3000 }).toBeGreaterThanOrEqual(3);
       expect(feedEvents[0]).toMatchObject({ type: 'poll_answer', activationId: a.activationId, pollId: a.pollId, contactId: people.ann, option: 2, channel: 'sms' });
+      // A typed feed event (no cast): Cy's answer arrives as option 3.
+      const cy = () => feedEvents.flatMap((e) => (e.type === 'poll_answer' && e.contactId === people.cy ? [e.option] : []));
+      await expect.poll(cy, { timeout: 3000 }).toEqual([3]);
     } finally {
       await unsubscribe();
       await sub.close();
