@@ -108,7 +108,9 @@ export const buildServices = (infra: Infra) => {
   const scheduleHook = createScheduleHook({ clock });
   const carriers = createCarriersService({ db, secrets });
   const lines = createLinesService({ db });
-  const contacts = createContactsService({ db, onChange: (tx, change) => rulesEngine.onContactChanged(tx, change) }); // events for rules/sequences
+  const contacts = createContactsService({ // events for rules/sequences
+    db, onChange: (tx, change) => rulesEngine.onContactChanged(tx, change), onChanges: (tx, changes) => rulesEngine.onContactsChanged(tx, changes),
+  });
   const groups = createGroupsService({ db });
   const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook] });
   // The simulator "carrier" reports delivered/answered through the status service built just below.
@@ -132,6 +134,7 @@ export const buildServices = (infra: Infra) => {
   const sequenceDispatch = createDeliveryDispatch(() => infra.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE, 'seq');
   const sequences = createSequences({
     db, secrets, clock, logger: infra.logger.child({ component: 'sequences' }), dispatch: sequenceDispatch, batchSize: config.SEQUENCE_BATCH_SIZE,
+    onContactChanged: (tx, change) => rulesEngine.onContactChanged(tx, change),
   });
   telephony.interceptors.push(sequences.signals.interceptor);
   /** Events pipeline + rule engine: `publisher` / `onContactChanged` for other features; consumers run in the event worker. */

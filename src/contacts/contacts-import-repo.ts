@@ -1,9 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { AppError } from '../errors.js';
+import type { ContactChangesHook, ContactState } from '../events/contact-events.js';
 import type { ImportRowError, ParsedImport, ParsedImportRow } from './contacts-import.js';
 
-export type ImportOptions = { partial: boolean };
+export type ImportOptions = {
+  partial: boolean;
+  /**
+   * Raise contact.status_changed / contact.field_changed for every existing contact the import
+   * changed (default true; new contacts raise none, as with POST /v1/contacts). False: a silent
+   * load (e.g. a first migration) that triggers no rule or sequence exit.
+   */
+  events?: boolean;
+};
 
 /** What an import did. `errors` lists every bad row (skipped with `partial`, else nothing is written). */
 export type ImportResult = { total: number; created: number; updated: number; skipped: number; errors: ImportRowError[] };
@@ -31,14 +40,24 @@ const INSERT = `
   ON CONFLICT (account_id, phone) WHERE phone IS NOT NULL DO NOTHING
   RETURNING id`;
 
+// `old` (the rows before, locked) feeds the change events: a CTE sees the rows as they were.
 const UPDATE = `
+  WITH old AS (
+    SELECT c.* FROM contacts c JOIN jsonb_array_elements($2::jsonb) r ON c.phone = r->>'phone' WHERE c.account_id = $1 FOR UPDATE OF c
+  )
   UPDATE contacts c SET
     ${FIELDS.filter(([k]) => k !== 'phone').map(([k, col, kind]) => `${col} = CASE WHEN r ? '${k}' THEN ${expr(k, kind)} ELSE c.${col} END`).join(',\n    ')},
     custom_fields = c.custom_fields || COALESCE(r->'customFields', '{}'),
     updated_at = now()
-    FROM jsonb_array_elements($2::jsonb) r
-   WHERE c.account_id = $1 AND c.phone = r->>'phone'
-  RETURNING c.id, c.phone`;
+    FROM jsonb_array_elements($2::jsonb) r, old o
+   WHERE c.account_id = $1 AND c.phone = r->>'phone' AND o.id = c.id
+  RETURNING c.*, to_jsonb(o) AS before`;
+
+/** What contact events compare (src/events/contact-events.ts), from a contacts row. */
+const stateOf = (r: Record<string, any>): ContactState => ({
+  name: r.name, email: r.email, phone: r.phone, pagerNumber: r.pager_number, timezone: r.timezone, onDuty: r.on_duty,
+  doNotContact: r.do_not_contact, status: r.status, customFields: r.custom_fields,
+});
 
 /** Resolves `groups` names to ids; unknown names become row errors. */
 const resolveGroups = async (tx: PoolClient, accountId: string, rows: ParsedImportRow[], errors: ImportRowError[]) => {
@@ -58,7 +77,9 @@ const resolveGroups = async (tx: PoolClient, accountId: string, rows: ParsedImpo
 };
 
 /** Writes a parsed import inside the caller's transaction (see ContactsService.importContacts). */
-export const writeImport = async (tx: PoolClient, accountId: string, parsed: ParsedImport, opts: ImportOptions): Promise<ImportResult> => {
+export const writeImport = async (
+  tx: PoolClient, accountId: string, parsed: ParsedImport, opts: ImportOptions, onChanges?: ContactChangesHook,
+): Promise<ImportResult> => {
   const errors = [...parsed.errors];
   const rows = await resolveGroups(tx, accountId, parsed.rows, errors);
   errors.sort((a, b) => a.line - b.line);
@@ -88,6 +109,10 @@ export const writeImport = async (tx: PoolClient, accountId: string, parsed: Par
       const upd = await tx.query(UPDATE, [accountId, JSON.stringify(existing)]);
       updated += upd.rowCount ?? 0;
       for (const r of upd.rows) idByPhone.set(r.phone, r.id);
+      if (onChanges && opts.events !== false) {
+        // Batched per chunk: one insert for all the chunk's events (only real changes raise any).
+        await onChanges(tx, upd.rows.map((r) => ({ accountId, contactId: r.id, before: stateOf(r.before), after: stateOf(r) })));
+      }
     }
     for (const r of chunk) {
       const contactId = inserted.has(r.id) ? r.id : r.row.phone ? idByPhone.get(r.row.phone) : undefined;

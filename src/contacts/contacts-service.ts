@@ -1,7 +1,7 @@
 import { mapPgError, withTransaction, type Db, type Queryable } from '../db/db.js';
 import { cursorColumn, pageClause, toPage, type Page, type PageQuery } from '../db/pagination.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { ContactChangeHook } from '../events/contact-events.js';
+import type { ContactChangeHook, ContactChangesHook } from '../events/contact-events.js';
 import type { Contact, ContactInput, ContactPatch } from './contact-types.js';
 import { writeImport, type ImportOptions, type ImportResult } from './contacts-import-repo.js';
 import type { ParsedImport } from './contacts-import.js';
@@ -36,6 +36,8 @@ export type ContactsServiceDeps = {
   db: Db;
   /** Told of every update inside its transaction (raises contact.status_changed / contact.field_changed events). */
   onChange?: ContactChangeHook;
+  /** The same for a bulk import: all changes of a chunk at once (batched events). */
+  onChanges?: ContactChangesHook;
 };
 
 /** Contacts of an account: people (and pagers, inboxes) that workflows reach. */
@@ -107,10 +109,12 @@ export const createContactsService = (deps: ContactsServiceDeps) => {
   /**
    * Bulk import (see contacts-import.ts for parsing). All-or-nothing unless `partial`: with any
    * bad row nothing is written. Upserts on phone within the account; blank cells and absent
-   * JSON keys leave stored values as they are; custom fields are merged.
+   * JSON keys leave stored values as they are; custom fields are merged. Existing contacts whose
+   * status or fields changed raise the same events as an API update (unless `events: false`),
+   * committed with the import; the event outbox sweeper queues them in batches.
    */
   const importContacts = async (accountId: string, parsed: ParsedImport, opts: ImportOptions): Promise<ImportResult> =>
-    withTransaction(db, (tx) => writeImport(tx, accountId, parsed, opts));
+    withTransaction(db, (tx) => writeImport(tx, accountId, parsed, opts, deps.onChanges));
 
   return { get, list, create, update, remove, importContacts };
 };

@@ -59,3 +59,15 @@ export const createContactChangeHook = (publisher: EventPublisher): ContactChang
   for (const e of contactChangeEvents(change)) ids.push((await publisher.publish(tx, e)).event.id);
   return ids;
 };
+
+/**
+ * The bulk form, for writes of many contacts in one transaction (a contact import): every
+ * change's events in one batched insert (src/events/events-repo.ts `insertEventsWithOutbox`).
+ * Returns the ids of the new events.
+ */
+export type ContactChangesHook = (tx: Queryable, changes: ContactChange[]) => Promise<string[]>;
+
+export const createContactChangesHook = (publisher: EventPublisher): ContactChangesHook => async (tx, changes) => {
+  const events = changes.flatMap(contactChangeEvents);
+  return events.length > 0 ? publisher.publishMany(tx, events) : [];
+};

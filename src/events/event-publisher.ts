@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import { findEventByKey, insertEvent, toEvent } from './events-repo.js';
+import { findEventByKey, insertEvent, insertEventsWithOutbox, toEvent } from './events-repo.js';
 import type { DomainEvent, EventPublisher, NewEvent } from './event-types.js';
 
 /**
@@ -58,5 +58,12 @@ export const createEventPublisher = (deps: EventPublisherDeps = {}): EventPublis
     await q.query(`INSERT INTO outbox (topic, ref_id) VALUES ('event', $1) ON CONFLICT DO NOTHING`, [event.id]);
     return { event, created: true };
   };
-  return { publish, dispatcher: deps.dispatcher };
+  const publishMany = async (q: Queryable, events: NewEvent[]): Promise<string[]> => {
+    if (events.some((e) => e.idempotencyKey)) throw new Error('publishMany takes events without idempotency keys: use publish');
+    const ids = await insertEventsWithOutbox(q, events);
+    // On the pool each chunk is committed already; in a transaction the outbox sweeper queues them.
+    if (isPool(q) && ids.length > 0) await deps.dispatcher?.dispatch(ids).catch(() => undefined);
+    return ids;
+  };
+  return { publish, publishMany, dispatcher: deps.dispatcher };
 };

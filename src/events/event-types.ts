@@ -44,6 +44,11 @@ export type NewEvent = Omit<DomainEvent, 'id' | 'source' | 'causedByRule' | 'cha
  */
 export interface EventPublisher {
   publish(q: Queryable, e: NewEvent): Promise<{ event: DomainEvent; created: boolean }>;
+  /**
+   * Many events without idempotency keys (e.g. a bulk contact import), inserted in bulk with
+   * their outbox rows in the caller's transaction; returns their ids.
+   */
+  publishMany(q: Queryable, events: NewEvent[]): Promise<string[]>;
 }
 
 /**

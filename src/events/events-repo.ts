@@ -29,6 +29,34 @@ export const insertEvent = async (q: Queryable, e: NewEvent): Promise<DomainEven
   return res.rows[0] ? toEvent(res.rows[0]) : null;
 };
 
+/**
+ * Inserts many events without idempotency keys, each with its outbox row (topic `event`), in
+ * one statement per chunk. Returns the new event ids.
+ */
+export const insertEventsWithOutbox = async (q: Queryable, events: NewEvent[]): Promise<string[]> => {
+  const ids: string[] = [];
+  for (let i = 0; i < events.length; i += 2000) {
+    const chunk = events.slice(i, i + 2000);
+    const res = await q.query(
+      `WITH v AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::jsonb[], $5::text[], $6::uuid[], $7::int[]) WITH ORDINALITY
+           AS v(account_id, type, contact_id, data, source, caused_by_rule, chain_depth, n)
+       ), ev AS (
+         INSERT INTO events (account_id, type, contact_id, data, source, caused_by_rule, chain_depth)
+         SELECT account_id, type, contact_id, data, source, caused_by_rule, chain_depth FROM v ORDER BY n
+         RETURNING id
+       ), ob AS (
+         INSERT INTO outbox (topic, ref_id) SELECT 'event', id::text FROM ev ON CONFLICT DO NOTHING
+       )
+       SELECT id FROM ev`,
+      [chunk.map((e) => e.accountId), chunk.map((e) => e.type), chunk.map((e) => e.contactId), chunk.map((e) => JSON.stringify(e.data ?? {})),
+        chunk.map((e) => e.source ?? 'internal'), chunk.map((e) => e.causedByRule ?? null), chunk.map((e) => e.chainDepth ?? 0)],
+    );
+    ids.push(...res.rows.map((r) => r.id as string));
+  }
+  return ids;
+};
+
 export const findEventByKey = async (q: Queryable, accountId: string, key: string): Promise<DomainEvent | null> => {
   const res = await q.query('SELECT * FROM events WHERE account_id = $1 AND idempotency_key = $2', [accountId, key]);
   return res.rows[0] ? toEvent(res.rows[0]) : null;

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
 import { createDeliveryDispatch, type DeliveryDispatch } from '../delivery/direct-sends.js';
-import { createContactChangeHook } from '../events/contact-events.js';
+import { createContactChangeHook, createContactChangesHook } from '../events/contact-events.js';
 import { createEventPublisher } from '../events/event-publisher.js';
 import { createEventDispatcher, EVENT_QUEUE, lazyQueue, type EventJob } from '../events/event-queue.js';
 import type { EventConsumer } from '../events/event-types.js';
@@ -83,6 +83,8 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     clock,
     publisher,
     onContactChanged,
+    /** Bulk form of onContactChanged (contact import): one batched insert of every change's events. */
+    onContactsChanged: createContactChangesHook(publisher),
     events: createEventsService({ db, publisher }),
     rules: createRulesService({ db, secrets: deps.secrets }),
     ruleLogs: createRuleLogsService({ db }),

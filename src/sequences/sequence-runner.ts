@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { withTransaction, type Db } from '../db/db.js';
+import type { ContactChangeHook } from '../events/contact-events.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import { isSignalCondition, type SequenceContact, type Signal } from './conditions.js';
@@ -7,7 +8,7 @@ import { applyUpdates, claimDue, insertHistory, type Enrollment, type Enrollment
 import { runEnrollment } from './sequence-engine.js';
 import type { DeliveryDispatch, SequenceSender } from './sequence-sender.js';
 import { quietHoursFromSettings, zoneFor } from './quiet-hours.js';
-import type { SequenceDefinition } from './sequence-types.js';
+import type { SequenceDefinition, UpdateContactStep } from './sequence-types.js';
 import { findVersionsById } from './sequences-repo.js';
 
 /**
@@ -25,6 +26,8 @@ export type SequenceRunnerDeps = {
   clock: Clock;
   sender: Pick<SequenceSender, 'send'>;
   dispatch?: DeliveryDispatch;
+  /** Raises contact events for `update_contact` steps (the contacts service's change hook). */
+  onContactChanged?: ContactChangeHook;
   logger: Logger;
   batchSize: number;
 };
@@ -88,7 +91,29 @@ const usesKeyPresses = (d: SequenceDefinition): boolean =>
 const usesSignals = (d: SequenceDefinition): boolean =>
   d.exits.some(isSignalCondition) || d.steps.some((s) => s.type === 'branch' && isSignalCondition(s.branch.condition));
 
+/**
+ * An `update_contact` step: sets the status and merges the custom fields, raising the same
+ * contact.status_changed / contact.field_changed events as an API update (rules react to them),
+ * in the step's transaction.
+ */
+const contactUpdater = (onChange: ContactChangeHook | undefined) =>
+  async (tx: PoolClient, e: Pick<Enrollment, 'accountId' | 'contactId'>, update: UpdateContactStep['update']): Promise<void> => {
+    const before = await tx.query('SELECT status, custom_fields FROM contacts WHERE id = $1 FOR UPDATE', [e.contactId]);
+    const res = await tx.query(
+      `UPDATE contacts SET status = COALESCE($2, status), custom_fields = custom_fields || $3::jsonb, updated_at = now()
+        WHERE id = $1 RETURNING status, custom_fields`,
+      [e.contactId, update.status ?? null, JSON.stringify(update.fields ?? {})],
+    );
+    const [b, a] = [before.rows[0], res.rows[0]];
+    if (!onChange || !b || !a) return;
+    await onChange(tx, {
+      accountId: e.accountId, contactId: e.contactId,
+      before: { status: b.status, customFields: b.custom_fields }, after: { status: a.status, customFields: a.custom_fields },
+    });
+  };
+
 export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
+  const updateContact = contactUpdater(deps.onContactChanged);
   // Versions are immutable: cache them (bounded) instead of reading them on every batch.
   const versions = new Map<string, SequenceDefinition>();
   const definitions = async (tx: PoolClient, ids: string[]) => {
@@ -152,11 +177,7 @@ export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
             },
             updateContact: async (step) => {
               if (!savepoint) { await tx.query('SAVEPOINT seq_enrollment'); savepoint = true; }
-              await tx.query(
-                `UPDATE contacts SET status = COALESCE($2, status), custom_fields = custom_fields || $3::jsonb, updated_at = now()
-                  WHERE id = $1`,
-                [e.contactId, step.update.status ?? null, JSON.stringify(step.update.fields ?? {})],
-              );
+              await updateContact(tx, e, step.update);
             },
           });
           if (savepoint) await tx.query('RELEASE SAVEPOINT seq_enrollment');

@@ -1,6 +1,7 @@
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
 import { NotFoundError } from '../errors.js';
+import type { ContactChangeHook } from '../events/contact-events.js';
 import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from './clock.js';
 import { createEnrollmentService } from './enrollment-service.js';
@@ -19,6 +20,8 @@ export type SequencesDeps = {
   clock?: Clock;
   /** Hands delivery ids to the action engine's delivery queue after commit. */
   dispatch?: DeliveryDispatch;
+  /** The contacts change hook: `update_contact` steps raise contact.status_changed / field_changed. */
+  onContactChanged?: ContactChangeHook;
   batchSize?: number;
 };
 
@@ -37,7 +40,7 @@ export const createSequences = (deps: SequencesDeps) => {
   const status = createSequenceStatusService({ db: deps.db });
   const signals = createSequenceSignals({ db: deps.db, clock });
   const runner = createSequenceRunner({
-    db: deps.db, clock, sender: createSequenceSender(), dispatch: deps.dispatch, logger: deps.logger, batchSize: deps.batchSize ?? 500,
+    db: deps.db, clock, sender: createSequenceSender(), dispatch: deps.dispatch, onContactChanged: deps.onContactChanged, logger: deps.logger, batchSize: deps.batchSize ?? 500,
   });
 
   const templates = {

@@ -115,6 +115,12 @@ describe('sequence engine with a controllable clock', () => {
     expect((await sentTo(env, c)).map((d) => `${d.step}:${d.channel}`)).toEqual(['day-1-friendly:sms', 'day-7-firm:email', 'day-14-final:sms']);
     const contact = await env.rt.infra.db.query('SELECT status, custom_fields FROM contacts WHERE id = $1', [c]);
     expect(contact.rows[0]).toEqual({ status: 'collections', custom_fields: { collections: true } });
+    // The update_contact step raised the events rules depend on, as an API update would.
+    const events = await env.rt.infra.db.query(`SELECT type, data FROM events WHERE contact_id = $1 AND type LIKE 'contact.%' ORDER BY type`, [c]);
+    expect(events.rows).toEqual([
+      { type: 'contact.field_changed', data: { field: 'custom.collections', from: null, to: true } },
+      { type: 'contact.status_changed', data: { from: 'active', to: 'collections' } },
+    ]);
     const mine = (await a.api.get(`/v1/contacts/${c}/sequences`).expect(200)).body.data;
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ sequenceName: 'Overdue', status: 'completed', stepId: null });

@@ -32,7 +32,11 @@ and custom.<name> for custom fields.
 Policy: all or nothing. If any row is bad, nothing is written and the 400 lists each bad row by line (CSV: line of
 the file, header = line 1; JSON: position in the array, from 1) and field. With \`?partial=true\` the good rows are
 imported and the bad ones reported in \`errors\`. Rows upsert on phone within the account: a blank cell (or a missing
-JSON key) keeps the stored value; custom fields are merged.`;
+JSON key) keeps the stored value; custom fields are merged.
+
+Events: an existing contact whose status or fields the import changed raises contact.status_changed /
+contact.field_changed, exactly as an update through PATCH /v1/contacts/:id does (new contacts raise none), so rules
+and sequence exits react to imports too. \`?events=false\` imports silently (a first data load).`;
 
 /** The uploaded file; a malformed multipart body (busboy's errors carry no status) is a 400, not a 500. */
 const readUpload = async (req: FastifyRequest) => {
@@ -86,12 +90,15 @@ export const contactRoutes: FastifyPluginAsyncZod<ContactRoutesOpts> = async (ap
     schema: {
       tags,
       description: IMPORT_DOC,
-      querystring: z.object({ partial: z.enum(['true', 'false']).default('false').transform((v) => v === 'true') }),
+      querystring: z.object({
+        partial: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+        events: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+      }),
       response: { 200: importOut },
     },
   }, async (req) => {
     const parsed = await readImport(req);
-    return contacts.importContacts(auth(req).accountId, parsed, { partial: req.query.partial });
+    return contacts.importContacts(auth(req).accountId, parsed, { partial: req.query.partial, events: req.query.events });
   });
 
   app.get('/contacts/:id', { schema: { tags, params: idParams, response: { 200: contactOut } } }, async (req) => contacts.get(auth(req).accountId, req.params.id));
