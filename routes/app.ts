@@ -6,7 +6,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { randomUUID } from 'node:crypto';
 import { loggerOptions } from '../src/logger.js';
 import { registerErrorHandler } from './error-handler.js';
-import { registerNulGuard } from './nul-guard.js';
+import { registerTextGuard } from './text-guard.js';
 
 /** A feature's routes and the options (its narrowed services) it is registered with. */
 export type RouteModule = { plugin: FastifyPluginAsync<any>; opts?: Record<string, unknown>; prefix?: string };
@@ -35,7 +35,7 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
-  registerNulGuard(app);
+  registerTextGuard(app);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
 
   await app.register(swagger, {

@@ -33,11 +33,20 @@ describe('fuzz findings stay fixed', () => {
   it('refuses a NUL character in any JSON field with a 400 naming it (PostgreSQL cannot store it)', async () => {
     await unchanged(async () => {
       const group = await a.api.post('/v1/groups').send({ name: 'Night\u0000shift' }).expect(400);
-      expect(group.body).toMatchObject({ error: 'validation_failed', details: [{ path: 'name', message: 'may not contain NUL (\\u0000) characters' }] });
+      expect(group.body).toMatchObject({ error: 'validation_failed', details: [{ path: 'name', message: 'may not contain NUL characters or unpaired UTF-16 surrogates' }] });
       const contact = await a.api.post('/v1/contacts').send({ name: 'Ada', customFields: { note: ['ok', 'b\u0000d'] } }).expect(400);
-      expect(contact.body.details).toEqual([{ path: 'customFields.note.1', message: 'may not contain NUL (\\u0000) characters' }]);
+      expect(contact.body.details).toEqual([{ path: 'customFields.note.1', message: 'may not contain NUL characters or unpaired UTF-16 surrogates' }]);
       const list = await a.api.get('/v1/contacts?q=%00').expect(400);
       expect(list.body.details[0].path).toBe('query.q');
+    });
+  });
+
+  it('refuses text that is not valid Unicode (a lone surrogate) with a 400 naming the field', async () => {
+    const wf = (await a.api.post('/v1/workflows').send({ name: 'Drill', actions: [{ type: 'webhook', url: 'https://hooks.example.test/x' }] }).expect(201)).body.id;
+    await unchanged(async () => {
+      const res = await t.http().post(`/v1/workflows/${wf}/activations`).set('authorization', `Bearer ${a.key}`)
+        .set('content-type', 'application/json').send('{"placeholders":{"site":"\\ud800"}}').expect(400);
+      expect(res.body.details).toEqual([{ path: 'placeholders.site', message: 'may not contain NUL characters or unpaired UTF-16 surrogates' }]);
     });
   });
 
@@ -45,7 +54,7 @@ describe('fuzz findings stay fixed', () => {
     const params = { MessageSid: messageSid(77), AccountSid: line.accountSid, MessageStatus: 'delivered', To: 'a\u0000b', From: line.phone };
     await unchanged(async () => {
       const res = await signedPost(t.http(), PUB, '/webhooks/twilio/status', params, { authToken: line.authToken }).expect(400);
-      expect(res.body.details).toEqual([{ path: 'To', message: 'may not contain NUL (\\u0000) characters' }]);
+      expect(res.body.details).toEqual([{ path: 'To', message: 'may not contain NUL characters or unpaired UTF-16 surrogates' }]);
       await signedPost(t.http(), PUB, '/webhooks/twilio/status', params, { signature: null }).expect(403);
     });
   });

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import { ValidationError } from '../src/errors.js';
+
+/**
+ * Text PostgreSQL cannot store: U+0000 (refused in `text` and `jsonb`) and unpaired UTF-16
+ * surrogates (JSON.stringify writes them as `\ud800` escapes, which `jsonb` refuses; in `text` they
+ * would silently become U+FFFD). Either used to reach the driver and come back as a 500 (found by
+ * the API and webhook fuzzers, test/fuzz/). This refuses them at the door, naming the field — as a
+ * `preHandler`, so carrier webhooks still check their signature first.
+ */
+const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The dotted path of the first string (or key) in `v` that PostgreSQL cannot store, else null. */
+export const findBadText = (v: unknown, path: string[] = [], depth = 0): string | null => {
+  if (typeof v === 'string') return BAD_TEXT.test(v) ? path.join('.') : null;
+  if (depth > 64 || v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return null;
+  for (const [k, x] of Object.entries(v)) {
+    if (BAD_TEXT.test(k)) return [...path, k].join('.');
+    const found = findBadText(x, [...path, k], depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+};
+
+export const registerTextGuard = (app: FastifyInstance): void => {
+  app.addHook('preHandler', async (req) => {
+    for (const [part, value] of [['body', req.body], ['query', req.query], ['params', req.params]] as const) {
+      const at = findBadText(value);
+      if (at !== null) {
+        throw ValidationError.field(part === 'body' ? at || 'body' : [part, at].filter(Boolean).join('.'), 'may not contain NUL characters or unpaired UTF-16 surrogates');
+      }
+    }
+  });
+};
