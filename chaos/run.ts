@@ -2,7 +2,8 @@
  * `npm run chaos [-- a b c d]`: fault injection against 2 web + 2 worker processes of the real
  * CLI, on a PostgreSQL and a Redis of its own (./.data/chaos, ports 54339 / 63809, loopback only)
  * and the carrier emulator. Each scenario starts from an empty database, prints
- * lost / duplicated / errors, and writes chaos/results/<scenario>.json; the run exits non-zero
+ * lost / duplicated / errors, and writes chaos/results/<scenario>.json (gitignored: a run never
+ * changes committed files; docs/RELIABILITY.md holds the recorded results); the run exits non-zero
  * if any count is above zero. Options (env): CHAOS_RECIPIENTS (10000), CHAOS_BUDGET_S (300 per
  * scenario).
  */

@@ -3,7 +3,9 @@
  * carrier) listening on an ephemeral port with PUBLIC_URL set to it: sign in, create a workflow
  * with a notification, activate it with placeholders and watch the recipients turn delivered
  * live over the websocket, then place a softphone call that keys the code and see the
- * activation appear. Screenshots of the main pages go to docs/screenshots/.
+ * activation appear. Screenshots of the main pages are taken on every run (rendering errors
+ * fail the test) but written to docs/screenshots/ only with UPDATE_SCREENSHOTS=1, so a test run
+ * never rewrites committed files.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import { freePort, launchChromium } from '../helpers/browser.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
 const PASSWORD = 'dispatch-desk-2024';
 const PEOPLE = [
   { name: 'Ana Ortiz', phone: '+14155550101' },
@@ -28,10 +31,10 @@ describe('dashboard in headless Chromium', () => {
   let acct: Awaited<ReturnType<typeof createTestAccount>>;
   let line: { id: string; phoneNumber: string };
   const pageErrors: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  const shot = (name: string) => page.screenshot(UPDATE ? { path: path.join(SHOTS, `${name}.png`) } : {});
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
+    if (UPDATE) mkdirSync(SHOTS, { recursive: true });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     t = await startTestRuntime({ PORT: String(port), PUBLIC_URL: base });
