@@ -158,6 +158,45 @@ describe('dashboard in headless Chromium', () => {
     await shot('lines');
   });
 
+  it('shows a tracking line\'s forwarding list, and the call tracking page with workflows and their log', async () => {
+    const tline = (await acct.api.post('/v1/lines').send({
+      phoneNumber: '+14155550198', name: 'Billboard line', provider: 'simulator', mode: 'tracking',
+      settings: { tracking: { source: 'Billboard', forwardTo: ['+14155550111', '+14155550112'], ringStrategy: 'simultaneous' } },
+    }).expect(201)).body;
+    const wf = (await acct.api.post('/v1/tracking-workflows').send({
+      name: 'Missed call text-back', trigger: 'missed', conditions: [{ type: 'source', lineIds: [tline.id] }],
+      actions: [{ type: 'sms_caller', message: 'Sorry we missed you' }],
+    }).expect(201)).body;
+    const call = await t.rt.infra.db.query(
+      `INSERT INTO calls (account_id, line_id, provider_call_id, direction, from_number, to_number, status) VALUES ($1, $2, 'CA' || md5(random()::text), 'inbound', '+14155550177', $3, 'completed') RETURNING id`,
+      [acct.account.id, tline.id, tline.phoneNumber],
+    );
+    await t.rt.infra.db.query(
+      `INSERT INTO tracking_logs (account_id, call_id, workflow_id, workflow_name, trigger, caller, line_id, source, matched, actions)
+       VALUES ($1, $2, $3, 'Missed call text-back', 'missed', '+14155550177', $4, 'Billboard', true, $5)`,
+      [acct.account.id, call.rows[0].id, wf.id, tline.id, JSON.stringify([{ actionId: 'sms_caller-1', type: 'sms_caller', result: 'skipped', reason: 'opted_out_sms' }])],
+    );
+
+    await page.getByRole('link', { name: 'Switchboard' }).click();
+    await page.getByRole('link', { name: 'Phone lines' }).click();
+    const card = page.getByRole('listitem').filter({ hasText: '+14155550198' });
+    // Both numbers as list items, rung together: not the raw array text.
+    await card.getByText('All at once:').waitFor();
+    expect(await card.getByRole('listitem').allTextContents()).toEqual(['+14155550111', '+14155550112']);
+    expect(await card.textContent()).not.toContain('+14155550111,+14155550112');
+
+    await page.getByRole('link', { name: 'Call tracking' }).click();
+    await page.getByRole('heading', { name: 'Call tracking', level: 1 }).waitFor();
+    const item = page.getByRole('listitem').filter({ hasText: 'Missed call text-back' });
+    await item.getByText('after a missed call').waitFor();
+    await item.getByText('When: came in on Billboard line (+14155550198)').waitFor();
+    await item.getByText('Then: text the caller').waitFor();
+    const row = page.getByRole('row').filter({ hasText: '+14155550177' });
+    await row.getByText('text the caller:').waitFor();
+    expect(await row.textContent()).toContain('skipped · opted out sms');
+    await shot('tracking');
+  });
+
   it('works at phone width, with every form control labelled', async () => {
     await page.setViewportSize({ width: 390, height: 780 });
     await page.getByRole('link', { name: 'Switchboard' }).click();

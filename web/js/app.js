@@ -11,6 +11,7 @@ const routes = [
   [/^#\/activations\/([\w-]+)$/, 'activation'],
   [/^#\/history\/?$/, 'history'],
   [/^#\/lines\/?$/, 'lines'],
+  [/^#\/tracking\/?$/, 'tracking'],
   [/^#\/contacts\/?$/, 'contacts'],
   [/^#\/contacts\/([\w-]+)$/, 'contact'],
   [/^#\/softphone\/?$/, 'softphone'],

@@ -5,6 +5,14 @@ import { alertBox, announce, field, h, pageTitle, showFieldErrors, spinner } fro
 const USES = { code_activation: 'code activation', conference: 'conference', pager: 'pager' };
 // Lines without their own pace use the server's DEFAULT_*_PER_SECOND, 0 (no limit) unless configured.
 const NO_PACE = 'server default (no limit unless configured)';
+/** One number as text; several as a list, said in the order (or all at once) they ring. */
+const forwardTo = (t) => {
+  const list = [].concat(t.forwardTo);
+  if (list.length === 1) return list[0];
+  const together = t.ringStrategy === 'simultaneous';
+  return h('div', {}, h('span', { class: 'muted' }, together ? 'All at once: ' : 'In turn: '),
+    h(together ? 'ul' : 'ol', { class: 'flush' }, list.map((n) => h('li', {}, n))));
+};
 const pace = (v) => (typeof v === 'number' ? String(v) : `Not set: ${NO_PACE}`);
 
 export async function render(main, _route, ctx) {
@@ -32,7 +40,7 @@ async function lineCard(line, ctx) {
     h('dl', { class: 'grid2' },
       h('div', {}, h('dt', {}, 'SMS per second'), h('dd', {}, pace(s.smsPerSecond))),
       h('div', {}, h('dt', {}, 'Calls per second'), h('dd', {}, pace(s.callsPerSecond))),
-      s.tracking?.forwardTo ? h('div', {}, h('dt', {}, 'Forwards to'), h('dd', {}, s.tracking.forwardTo)) : null),
+      s.tracking?.forwardTo ? h('div', {}, h('dt', {}, 'Forwards to'), h('dd', {}, forwardTo(s.tracking))) : null),
     h('h3', { class: 'small' }, 'Linked workflows'),
     linked.length
       ? h('ul', {}, linked.map((w) => h('li', {}, h('a', { href: `#/workflows/${w.id}` }, w.name), ` — ${w.uses.map((u) => USES[u] ?? u).join(', ')}`, w.status === 'paused' ? ' (paused)' : '')))
