@@ -7,9 +7,9 @@ import { createTwilioProvider } from './twilio-provider.js';
 
 export const createTelephonyAdapters = (
   db: Queryable,
-  config: Pick<Config, 'TWILIO_API_URL'>,
+  config: Pick<Config, 'TWILIO_API_URL' | 'DELIVERY_MAX_IN_FLIGHT'>,
   opts: { onSimulatedSend?: (s: SimulatedSend) => void } = {},
 ): Record<'twilio' | 'simulator', TelephonyProvider> => ({
-  twilio: createTwilioProvider({ apiUrl: config.TWILIO_API_URL }),
+  twilio: createTwilioProvider({ apiUrl: config.TWILIO_API_URL, maxSockets: config.DELIVERY_MAX_IN_FLIGHT }),
   simulator: createSimulatorProvider({ db, onSent: opts.onSimulatedSend }),
 });

@@ -1,41 +1,26 @@
 /**
  * `TelephonyProvider` over the official `twilio` SDK. With `apiUrl` (config TWILIO_API_URL) every
  * REST call goes to that base URL instead of https://api.twilio.com (the carrier emulator in
- * tests and local runs), through the SDK's own `httpClient` option.
+ * tests and local runs), through the SDK's own `httpClient` option: a lean keep-alive `node:http(s)`
+ * client (twilio-http-client.ts) instead of the SDK's default axios client.
  *
  * Retry contract (ProviderError): carrier 429 -> `rateLimited` + retryable; carrier 5xx, network
  * errors and timeouts -> retryable; other 4xx -> permanent, with Twilio's error code
  * (21211 invalid number, 21610 unsubscribed recipient, 21608 unverified…) in `providerCode`.
  */
-import http from 'node:http';
 import twilio from 'twilio';
 import { ProviderError } from '../../src/errors.js';
+import { TwilioHttpClient } from './twilio-http-client.js';
 import type {
   CarrierCredentials, OutboundCall, OutboundSms, ProviderMessage, ProviderSendResult, ProviderStatus, TelephonyProvider,
 } from '../../src/telephony/telephony-port.js';
-
-type RequestOptions<TData> = import('twilio/lib/base/RequestClient.js').RequestOptions<TData>;
-
-/** A RequestClient that sends every request to `baseUrl` (scheme, host, port and path prefix). */
-export class RewritingRequestClient extends twilio.RequestClient {
-  private readonly base: URL;
-  constructor(baseUrl: string, opts: ConstructorParameters<typeof twilio.RequestClient>[0] = {}) {
-    super(opts);
-    this.base = new URL(baseUrl);
-    this.axios.defaults.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 100 });
-  }
-  override request<TData>(opts: RequestOptions<TData>): Promise<any> {
-    const original = new URL(opts.uri);
-    const prefix = this.base.pathname.replace(/\/+$/, '');
-    const uri = `${this.base.origin}${prefix}${original.pathname}${original.search}`;
-    return super.request<TData>({ ...opts, uri });
-  }
-}
 
 export type TwilioProviderOptions = {
   /** TWILIO_API_URL: another base URL for every REST call (emulator). */
   apiUrl?: string;
   timeoutMs?: number;
+  /** Keep-alive sockets to the carrier (per host): at least the sends a process keeps in flight (DELIVERY_MAX_IN_FLIGHT). */
+  maxSockets?: number;
 };
 
 const NOT_FOUND_CODES = new Set([20404]);
@@ -66,7 +51,7 @@ const isNotFound = (err: unknown) => {
 
 export const createTwilioProvider = (opts: TwilioProviderOptions = {}): TelephonyProvider => {
   const timeout = opts.timeoutMs ?? 15_000;
-  const httpClient = opts.apiUrl ? new RewritingRequestClient(opts.apiUrl, { timeout }) : new twilio.RequestClient({ timeout, keepAlive: true });
+  const httpClient = new TwilioHttpClient({ baseUrl: opts.apiUrl, timeoutMs: timeout, maxSockets: opts.maxSockets ?? 100 });
   const clients = new Map<string, twilio.Twilio>();
 
   const client = (creds: CarrierCredentials | null): twilio.Twilio => {
