@@ -81,14 +81,15 @@ export const countRecipients = async (q: Queryable, activationId: string): Promi
  */
 export const completeIfDone = async (q: Queryable, ids: string[]): Promise<Array<ActivationChange & { accountId: string }>> => {
   if (ids.length === 0) return [];
-  const res = await q.query(
-    `UPDATE activations a SET status = 'completed', completed_at = now()
+  const res = await q.query({
+    name: 'sb-activation-complete-if-done', // prepared once per connection: runs after every delivery batch
+    text: `UPDATE activations a SET status = 'completed', completed_at = now()
       WHERE a.id = ANY($1::uuid[]) AND a.status = 'running'
         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activation_id = a.id AND d.status IN ('pending', 'sending'))
         AND NOT EXISTS (SELECT 1 FROM engine_timers t WHERE t.activation_id = a.id AND t.done_at IS NULL)
       RETURNING a.id, a.account_id, a.status, a.recipient_count`,
-    [ids],
-  );
+    values: [ids],
+  });
   return res.rows.map((r) => ({ type: 'activation', activationId: r.id, accountId: r.account_id, status: r.status, recipientCount: r.recipient_count, at: new Date().toISOString() }));
 };
 

@@ -25,8 +25,9 @@ type Refusable = Pick<Delivery, 'id' | 'accountId' | 'contactId' | 'channel' | '
 export const refusalReasons = async (q: Queryable, rows: Refusable[]): Promise<Map<string, string>> => {
   const candidates = rows.filter((r) => r.channel !== 'webhook' && (r.contactId || r.address));
   if (candidates.length === 0) return new Map();
-  const res = await q.query(
-    `SELECT v.id, CASE
+  const res = await q.query({
+    name: 'sb-delivery-refusal-reasons', // prepared once per connection: runs before every delivery batch
+    text: `SELECT v.id, CASE
        WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.id = v.contact_id AND c.do_not_contact) THEN 'do_not_contact'
        WHEN v.channel IN ('sms', 'voice', 'conference', 'pager') AND (
               EXISTS (SELECT 1 FROM dnc_numbers n WHERE n.account_id = v.account_id AND n.phone = v.address)
@@ -39,9 +40,9 @@ export const refusalReasons = async (q: Queryable, rows: Refusable[]): Promise<M
          THEN 'opted_out_sms'
      END AS reason
      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS v(id, account_id, contact_id, channel, address)`,
-    [candidates.map((r) => r.id), candidates.map((r) => r.accountId), candidates.map((r) => r.contactId),
+    values: [candidates.map((r) => r.id), candidates.map((r) => r.accountId), candidates.map((r) => r.contactId),
       candidates.map((r) => r.channel), candidates.map((r) => r.address)],
-  );
+  });
   return new Map(res.rows.filter((r) => r.reason).map((r) => [r.id as string, r.reason as string]));
 };
 

@@ -60,9 +60,12 @@ export const activationStreamRoutes: FastifyPluginAsync<ActivationStreamOpts> = 
     const send = (m: unknown) => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
     };
-    // Subscribe first, then snapshot: a change between the two is sent (possibly twice), never lost.
+    // Subscribe first, then snapshot: a change between the two is held and sent right after the
+    // snapshot (possibly duplicating what it counted), never lost and never ahead of it.
+    let held: FeedEvent[] | null = [];
     const unsubscribe = await opts.feed.subscribe(accountId, activationId, (events: FeedEvent[]) => {
-      for (const e of events) send(e);
+      if (held) held.push(...events);
+      else for (const e of events) send(e);
     });
     const ping = setInterval(() => socket.ping(), opts.pingMs ?? 30_000);
     socket.on('close', () => {
@@ -74,6 +77,10 @@ export const activationStreamRoutes: FastifyPluginAsync<ActivationStreamOpts> = 
       if (s) send({ type: 'snapshot', activationId, ...s });
     } catch (err) {
       req.log.warn({ err, activationId }, 'activation stream snapshot failed');
+    } finally {
+      const early = held ?? [];
+      held = null;
+      for (const e of early) send(e);
     }
   });
 };
