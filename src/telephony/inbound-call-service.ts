@@ -7,8 +7,9 @@
 import type { ActivationService } from '../activation/activation-service.js';
 import type { Db } from '../db/db.js';
 import { countWorkflowRecipients, findContactIdByPhone, findWorkflowByDigits } from './codes-repo.js';
-import { insertInboundCall, noteCallActivation } from './conversation-repo.js';
-import { findLineByNumber, findLineWithCaller, type GatewayLine } from './lines-repo.js';
+import { noteCallActivation } from './conversation-repo.js';
+import { createInboundCallWriter } from './inbound-call-writer.js';
+import { findLineByNumber, type GatewayLine } from './lines-repo.js';
 import type { Lockout } from './lockout.js';
 import { SIMULATOR_ACCOUNT_SID } from './simulator-credentials.js';
 import type { TrackingCallHandler } from './tracking-port.js';
@@ -39,6 +40,13 @@ export type InboundCallServiceDeps = {
   activations: Pick<ActivationService, 'activate'>;
   lockout: Lockout;
   tracking?: TrackingCallHandler | null;
+  /**
+   * How long the first webhook of a call may reuse a line it looked up (per process; default
+   * 5 s, 0 = always read): every call to a busy line otherwise reads the same row. A line edited
+   * or deleted meanwhile is seen by new calls after at most this long; the code, recording and
+   * activation steps always read the line afresh.
+   */
+  lineCacheMs?: number;
 };
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -48,6 +56,23 @@ export const ownsLine = (line: GatewayLine, carrierAccountSid: string): boolean 
   line.provider === 'simulator' ? carrierAccountSid === SIMULATOR_ACCOUNT_SID : line.connectionAccountSid === carrierAccountSid;
 
 export const createInboundCallService = (deps: InboundCallServiceDeps) => {
+  const lineTtl = deps.lineCacheMs ?? 5_000;
+  const lines = new Map<string, { until: number; line: Promise<GatewayLine | null> }>();
+  /** The line of a called number, reused for `lineTtl` (unknown numbers are never cached). */
+  const cachedLine = (phone: string): Promise<GatewayLine | null> => {
+    const now = Date.now();
+    const hit = lines.get(phone);
+    if (hit && hit.until > now) return hit.line;
+    const line = findLineByNumber(deps.db, phone);
+    if (lineTtl > 0) {
+      lines.set(phone, { until: now + lineTtl, line });
+      line.then((l) => { if (!l) lines.delete(phone); }, () => lines.delete(phone));
+      if (lines.size > 1000) lines.delete(lines.keys().next().value!);
+    }
+    return line;
+  };
+  const callLog = createInboundCallWriter({ db: deps.db });
+
   const lineFor = async (call: InboundCall): Promise<GatewayLine | null> => {
     const line = await findLineByNumber(deps.db, call.to);
     return line && ownsLine(line, call.carrierAccountSid) ? line : null;
@@ -75,21 +100,26 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
     /** First webhook of a call: which line, who may call, greeting or tracking hand-off. */
     async answer(call: InboundCall): Promise<VoiceOutcome> {
       const e164 = E164.test(call.from);
-      const line = await findLineWithCaller(deps.db, call.to, e164 ? call.from : '');
+      // Hot path: the line from the short cache, then one (group) insert that also finds the caller.
+      const line = await cachedLine(call.to);
       if (!line || !ownsLine(line, call.carrierAccountSid)) return { kind: 'unknown-line' };
-      const contactId = line.callerContactId;
+      const callerContact = () => (e164 ? findContactIdByPhone(deps.db, line.accountId, call.from) : Promise.resolve(null));
       if (line.mode === 'tracking') {
         if (!deps.tracking) return { kind: 'tracking', twiml: null };
         const { twiml } = await deps.tracking.handleInboundCall({
           accountId: line.accountId, lineId: line.id, providerCallId: call.providerCallId, from: call.from, to: call.to,
-          contactId, carrierParams: call.carrierParams ?? {}, at: new Date(),
+          contactId: await callerContact(), carrierParams: call.carrierParams ?? {}, at: new Date(),
         });
         return { kind: 'tracking', twiml };
       }
       // Lockout and "known contacts only" need a caller: a withheld number cannot activate.
       if (!e164) return { kind: 'withheld-caller' };
-      if (line.settings.knownContactsOnly === true && !contactId) return { kind: 'not-allowed' };
-      await insertInboundCall(deps.db, { accountId: line.accountId, lineId: line.id, contactId, providerCallId: call.providerCallId, from: call.from, to: call.to, source: 'ivr' });
+      let contactId: string | null | undefined; // undefined: the insert looks the caller up
+      if (line.settings.knownContactsOnly === true) {
+        contactId = await callerContact();
+        if (!contactId) return { kind: 'not-allowed' };
+      }
+      await callLog.write({ accountId: line.accountId, lineId: line.id, contactId, providerCallId: call.providerCallId, from: call.from, to: call.to, source: 'ivr' });
       return { kind: 'greeting', greeting: line.greeting };
     },
 

@@ -18,13 +18,31 @@ export const ivrUrls = (publicUrl: string): ivr.IvrUrls => ({
   recording: (workflowId) => `${publicUrl}/webhooks/twilio/voice/recording?workflow=${workflowId}`,
 });
 
+/**
+ * The greeting TwiML of a line depends only on its greeting text (and PUBLIC_URL): built once
+ * per text with xmlbuilder2, then reused (per `urls`, bounded). It is the answer to the first
+ * webhook of every call, and building the document was a large share of that request's CPU.
+ */
+const greetings = new WeakMap<ivr.IvrUrls, Map<string, string>>();
+const greetingTwiml = (greeting: string, urls: ivr.IvrUrls): string => {
+  let byText = greetings.get(urls);
+  if (!byText) greetings.set(urls, (byText = new Map()));
+  let xml = byText.get(greeting);
+  if (xml === undefined) {
+    xml = ivr.greeting({ greeting, urls });
+    if (byText.size >= 1000) byText.clear();
+    byText.set(greeting, xml);
+  }
+  return xml;
+};
+
 export const renderVoice = (o: VoiceOutcome, urls: ivr.IvrUrls): string => {
   switch (o.kind) {
     case 'unknown-line': return ivr.unknownLine();
     case 'withheld-caller': return ivr.withheldCaller();
     case 'not-allowed': return ivr.notAllowed();
     case 'tracking': return o.twiml ?? ivr.trackingNotConfigured();
-    case 'greeting': return ivr.greeting({ greeting: o.greeting, urls });
+    case 'greeting': return greetingTwiml(o.greeting, urls);
     case 'retry': return ivr.codeRetry({ urls, attempt: o.attempt }, { reason: o.reason });
     case 'record': return ivr.recordMessage({ urls, workflowId: o.workflowId, maxLengthSeconds: o.maxSeconds });
     case 'activated': return ivr.activated({ workflowName: o.workflowName, recipients: o.recipients });
