@@ -100,7 +100,6 @@ const special = (ids: Record<string, string>): Record<string, string> => ({
   '/v1/workflows/:id/actions/:actionId': 'hook',
   '/v1/softphone/calls/:callSid': ids.callSid!,
   '/v1/dnc/:phone': encodeURIComponent(ids.dncPhone!),
-  '/v1/sequence-templates/:key': '',
   '/v1/api-keys/:id': ids.apiKey!,
   '/v1/lines/:id': ids.line!,
   '/v1/rule-pending-actions/:id': ids.pending!,
