@@ -38,6 +38,12 @@ export const registerErrorHandler = (app: FastifyInstance): void => {
         : fe.statusCode === 429 ? 'rate_limited' : 'bad_request';
       return reply.status(fe.statusCode).send({ error: code, message: fe.message, details: null, requestId });
     }
+    // PostgreSQL data exceptions (SQLSTATE class 22: out-of-range number or date, bad encoding…)
+    // mean the input was unacceptable, not that the server failed.
+    const sqlState = (err as { code?: unknown }).code;
+    if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState) && (err as { severity?: unknown }).severity) {
+      return reply.status(400).send({ error: 'invalid_input', message: 'a value is out of range or malformed', details: null, requestId });
+    }
     req.log.error({ err }, 'request failed');
     const status = err instanceof AppError ? err.status : 500;
     return reply.status(status).send({

@@ -79,18 +79,15 @@ export const createAccountsService = (deps: AccountsServiceDeps) => {
   /** Resolves a bearer key to its account; revoked or unknown keys are refused alike. */
   const authenticateKey = async (key: string): Promise<AuthContext> => {
     if (!/^sb_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{20,}$/.test(key)) throw new UnauthorizedError('invalid API key');
+    // One round trip: find the key, and touch last_used_at at most once a minute.
     const res = await deps.db.query(
-      `UPDATE api_keys SET last_used_at = now()
-        WHERE key_hash = $1 AND revoked_at IS NULL
-          AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-        RETURNING id, account_id`,
+      `WITH k AS (SELECT id, account_id, last_used_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL),
+            touched AS (UPDATE api_keys SET last_used_at = now()
+                         WHERE id IN (SELECT id FROM k WHERE last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))
+       SELECT id, account_id FROM k`,
       [sha256Hex(key)],
     );
-    let row = res.rows[0];
-    if (!row) {
-      const again = await deps.db.query('SELECT id, account_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [sha256Hex(key)]);
-      row = again.rows[0];
-    }
+    const row = res.rows[0];
     if (!row) throw new UnauthorizedError('invalid API key');
     return { accountId: row.account_id, role: 'admin', via: 'api_key', apiKeyId: row.id };
   };
