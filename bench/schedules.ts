@@ -26,6 +26,7 @@ import { startScheduleLoop } from '../src/schedule/schedule-loop.js';
 import setupTemplate from '../test/helpers/global-setup.js';
 import { createTestDatabase } from '../test/helpers/test-db.js';
 import { seedDueSchedules } from '../test/integration/schedule-helpers.js';
+import { cpuWindow, matchingCpuMs, processCpuMs } from './proc-cpu.js';
 
 const N = Number(process.env.BENCH_SCHEDULES ?? 10_000);
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 1);
@@ -77,6 +78,8 @@ const main = async () => {
     const dueAt = new Date(Math.ceil((Date.now() + 3000) / 1000) * 1000);
     await admin.query('UPDATE workflow_schedules SET next_run_at = $1', [dueAt]);
 
+    const dbName = new URL(database.url).pathname.slice(1);
+    const cpu = cpuWindow({ bench: () => processCpuMs(process.pid), postgres: () => matchingCpuMs(` ${dbName} `) });
     const passes: FireResult[] = [];
     const loops = Array.from({ length: LOOPS }, () => {
       const db = createPool(database.url, CONCURRENCY + 2);
@@ -88,6 +91,7 @@ const main = async () => {
     });
     const deadline = Date.now() + 60_000;
     while (passes.reduce((s, p) => s + p.fired.length, 0) < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const cpuMs = cpu.end(); // from seeding the due time until every occurrence committed
     await Promise.all(loops.map((l) => l.close())); // waits for the dispatches in flight
     const queued = await queues.activations.count();
 
@@ -117,6 +121,7 @@ const main = async () => {
         p99: lateness[Math.floor(lateness.length * 0.99)] ?? null,
         max: lateness.at(-1) ?? null,
       },
+      cpuMsWhileFiring: cpuMs,
       baseline: { bareInsertMs: Math.round(baselineMs), note: `one INSERT of ${N} activation rows (unnest) and its COMMIT, no outbox/runs/claim` },
       pass: s.activations === N && s.distinct_keys === N && s.runs_fired === N && s.still_due === 0 && queued === N && (lateness.at(-1) ?? Infinity) < 1000,
     };

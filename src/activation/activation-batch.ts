@@ -101,13 +101,24 @@ export const insertActivationsBatch = async (
   return outcomes.map((o) => o!);
 };
 
+/**
+ * Activations and their outbox rows in one statement (one round trip per batch). The jsonb
+ * columns are not sent back: they are exactly what this batch wrote (`placeholders`, `context`),
+ * and formatting them back as text was a large share of the insert's cost for 1,000 rows.
+ */
 const insertRows = async (tx: PoolClient, rows: Array<{ item: BatchActivateItem; wf: LockedWorkflow }>): Promise<Map<string, Activation>> => {
   if (rows.length === 0) return new Map();
   const res = await tx.query(
-    `INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, placeholders, context)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
-     ON CONFLICT (account_id, idempotency_key) DO NOTHING
-     RETURNING *`,
+    `WITH a AS (
+       INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, placeholders, context)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
+       ON CONFLICT (account_id, idempotency_key) DO NOTHING
+       RETURNING id, account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, inbound_message, recording_url,
+                 status, recipient_count, error, created_at, planned_at, completed_at
+     ), o AS (
+       INSERT INTO outbox (topic, ref_id) SELECT 'activation', a.id::text FROM a ON CONFLICT DO NOTHING
+     )
+     SELECT * FROM a`,
     [
       rows.map((r) => r.item.accountId),
       rows.map((r) => r.wf.id),
@@ -119,11 +130,14 @@ const insertRows = async (tx: PoolClient, rows: Array<{ item: BatchActivateItem;
       rows.map((r) => JSON.stringify(r.item.context ?? {})),
     ],
   );
-  const created = new Map(res.rows.map((r) => [keyOf(r.account_id, r.idempotency_key), toActivation(r)]));
-  if (created.size > 0) {
-    await tx.query(`INSERT INTO outbox (topic, ref_id) SELECT 'activation', unnest($1::text[]) ON CONFLICT DO NOTHING`, [
-      [...created.values()].map((a) => a.id),
-    ]);
+  const written = new Map<string, BatchActivateItem>();
+  for (const r of rows) {
+    const k = keyOf(r.item.accountId, r.item.idempotencyKey);
+    if (!written.has(k)) written.set(k, r.item); // a key repeated in the batch: its first item was inserted
   }
-  return created;
+  return new Map(res.rows.map((r) => {
+    const k = keyOf(r.account_id, r.idempotency_key);
+    const item = written.get(k);
+    return [k, toActivation({ ...r, placeholders: item?.placeholders ?? {}, context: item?.context ?? {} })];
+  }));
 };
