@@ -41,7 +41,7 @@ export const configSchema = z.object({
   PROMPT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(8_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
   /** Action engine (see README "Action engine"): deliveries per BullMQ job, queue lock, sweeps, retries. */
-  DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(25),
+  DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(100),
   PLANNER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   QUEUE_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),

@@ -61,6 +61,11 @@ export const backoffMs = (base: number, attempt: number): number =>
 export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
   const byChannel = new Map(deps.senders.flatMap((s) => s.channels.map((c) => [c, s] as const)));
   const inFlight = createSemaphore(deps.settings.maxInFlight);
+  // Jobs between claim and outcome at once: enough batches to keep `maxInFlight` sends going
+  // while the next batch is claimed, no more. Rows are claimed only when they can be sent soon,
+  // so a crash leaves at most about `maxInFlight + batchSize` rows in doubt (to reconcile with
+  // the carrier), not `WORKER_CONCURRENCY x batchSize` rows claimed and waiting for a send slot.
+  const claimGate = createSemaphore(Math.max(2, Math.ceil(deps.settings.maxInFlight / deps.settings.batchSize) + 1));
 
   const outcomeOf = (row: Delivery, res: ChannelResult): Outcome => {
     const status = res.status === 'failed' ? 'failed' : res.status === 'skipped' ? 'skipped'
@@ -155,7 +160,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     }
   };
 
-  return { process };
+  return { process: (data: DeliveryJobData) => claimGate(() => process(data)) };
 };
 
 export type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;
