@@ -143,15 +143,17 @@ const main = async () => {
     });
 
     const raw = await rawBullmq(c.REDIS_URL, `${c.REDIS_PREFIX.slice(0, -1)}-raw}`, RAW_CONCURRENCY);
+    const adapterCpu = cpuWindow({ client: () => processCpuMs(process.pid), carrier: () => processCpuMs(carrier.pid) });
     const adapterPerSec = await adapterOnly(carrier.api, creds, c.DELIVERY_MAX_IN_FLIGHT);
+    const adapterCpuMs = adapterCpu.end();
     const idleRssMb = worker.peakRssMb();
 
     const db = t.rt.infra.db;
     const cpu = cpuWindow({
       worker: () => workers.reduce((n, w) => n + processCpuMs(w.pid), 0),
       carrier: () => processCpuMs(carrier.pid),
-      postgres: () => matchingCpuMs(` ${dbName} `),
-      redis: () => matchingCpuMs('redis-server'),
+      postgres: matchingCpuMs(` ${dbName} `),
+      redis: matchingCpuMs('redis-server'),
       bench: () => processCpuMs(process.pid),
     });
     const t0 = performance.now();
@@ -186,6 +188,7 @@ const main = async () => {
       ratioToRawBullmq: Number((sendsPerSec / raw.jobsPerSec).toFixed(2)),
       adapterOnlySendsPerSec: adapterPerSec,
       ratioToAdapterOnly: Number((sendsPerSec / adapterPerSec).toFixed(2)),
+      adapterOnlyCpuMs: adapterCpuMs,
       workerPeakRssMb: rssMb,
       workerIdleRssMb: idleRssMb,
       cpuMsDuringFanout: cpuMs,

@@ -18,18 +18,45 @@ export const processCpuMs = (pid: number): number => {
   }
 };
 
-/** Sum over processes whose command line contains `needle` (e.g. `postgres: … <dbname>`). */
-export const matchingCpuMs = (needle: string): number => {
-  let total = 0;
+const matchingPids = (needle: string): number[] => {
+  const pids: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle)) total += processCpuMs(Number(d));
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle)) pids.push(Number(d));
     } catch {
       // exited meanwhile
     }
   }
-  return total;
+  return pids;
+};
+
+/**
+ * CPU of processes whose command line contains `needle` (e.g. `postgres: … <dbname>`), as a
+ * running total: sampled every 200 ms per pid, so a process that exits (a pooled connection
+ * closed when idle) keeps what it used up to its last sample. Call `stop()` when done.
+ */
+export const matchingCpuMs = (needle: string): (() => number) & { stop(): void } => {
+  const last = new Map<number, number>();
+  let done = 0; // CPU of processes already gone
+  const sample = (): number => {
+    const seen = new Set<number>();
+    for (const pid of matchingPids(needle)) {
+      const ms = processCpuMs(pid);
+      if (ms > 0) last.set(pid, ms);
+      seen.add(pid);
+    }
+    for (const [pid, ms] of last) {
+      if (!seen.has(pid)) {
+        done += ms;
+        last.delete(pid);
+      }
+    }
+    return done + [...last.values()].reduce((a, b) => a + b, 0);
+  };
+  const timer = setInterval(sample, 200);
+  timer.unref();
+  return Object.assign(sample, { stop: () => clearInterval(timer) });
 };
 
 export type CpuProbe = Record<string, () => number>;

@@ -79,7 +79,7 @@ const main = async () => {
     await admin.query('UPDATE workflow_schedules SET next_run_at = $1', [dueAt]);
 
     const dbName = new URL(database.url).pathname.slice(1);
-    const cpu = cpuWindow({ bench: () => processCpuMs(process.pid), postgres: () => matchingCpuMs(` ${dbName} `) });
+    const cpu = cpuWindow({ bench: () => processCpuMs(process.pid), postgres: matchingCpuMs(` ${dbName} `) });
     const passes: FireResult[] = [];
     const loops = Array.from({ length: LOOPS }, () => {
       const db = createPool(database.url, CONCURRENCY + 2);

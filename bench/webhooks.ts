@@ -22,6 +22,7 @@ import { greeting } from '../ivr/activation-line.js';
 import { addTwilioLine, callSid } from '../test/helpers/carrier-fixtures.js';
 import setupTemplate from '../test/helpers/global-setup.js';
 import { startTestRuntime } from '../test/helpers/runtime.js';
+import { cpuWindow, matchingCpuMs, processCpuMs, type CpuProbe } from './proc-cpu.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -31,20 +32,28 @@ const run = promisify(execFile);
 
 type Load = { requests: { average: number; total: number }; latency: { p50: number; p90: number; p99: number; max: number; average: number }; non2xx: number; errors: number; timeouts: number; total: number };
 
-const load = async (url: string, bodiesFile: string, opts: { duration: number; connections: number; rate?: number }): Promise<Load> => {
+/** CPU (ms) each phase cost: this process (both servers live here) and the PostgreSQL backends of the bench database. */
+let cpuProbes: CpuProbe = {};
+const load = async (url: string, bodiesFile: string, opts: { duration: number; connections: number; rate?: number }): Promise<Load & { cpuUsPerRequest: Record<string, number> }> => {
+  const cpu = cpuWindow(cpuProbes);
   const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(here, 'webhooks-load.ts'), JSON.stringify({ url, bodiesFile, ...opts })], { maxBuffer: 16 * 1024 * 1024 });
-  return JSON.parse(stdout) as Load;
+  const cpuMs = cpu.end();
+  const l = JSON.parse(stdout) as Load;
+  // CPU per request served (µs): comparable across phases and machines
+  return { ...l, cpuUsPerRequest: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, Math.round((v * 1000) / Math.max(1, l.total))])) };
 };
 
-const summary = (l: Load) => ({
+const summary = (l: Load & { cpuUsPerRequest?: Record<string, number> }) => ({
   reqPerSec: Math.round(l.requests.average), total: l.total, p50Ms: l.latency.p50, p90Ms: l.latency.p90, p99Ms: l.latency.p99, maxMs: l.latency.max,
-  non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts,
+  non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts, cpuUsPerRequest: l.cpuUsPerRequest,
 });
 
 const main = async () => {
   await setupTemplate();
   const t = await startTestRuntime({ LOG_LEVEL: 'silent', DATABASE_POOL_SIZE: '20' }, { web: true, worker: false });
   const gateway = await t.rt.listen();
+  const dbName = new URL(t.databaseUrl).pathname.slice(1);
+  cpuProbes = { server: () => processCpuMs(process.pid), postgres: matchingCpuMs(` ${dbName} `) };
   const accountId = (await t.rt.services.accounts.createAccount({ name: 'bench' })).account.id;
   const line = await addTwilioLine(t, accountId, { greeting: 'Welcome to Acme Rescue. Please enter your four character code.' });
 
