@@ -12,6 +12,12 @@ export const createPool = (url: string, max = 20): Db => {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   // An idle client losing its connection (PostgreSQL restart) must not crash the process.
   pool.on('error', () => undefined);
+  // A client checked out for a transaction that loses its connection between two queries emits
+  // 'error' on itself; unhandled, that would kill the process (seen with PostgreSQL stopped under
+  // a worker). The pending or next query rejects anyway, and the transaction is rolled back.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return pool;
 };
 
