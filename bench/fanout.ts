@@ -1,7 +1,7 @@
 /**
  * `npm run bench:fanout`: one activation to 10,000 contacts by SMS, through the planner, the
  * delivery workers and the `twilio` adapter (official SDK) against the local carrier emulator
- * (own process, bench/fanout-carrier.ts), run by a `switchboard work` child process from the
+ * (own process, dev/carrier/standalone.ts), run by a `switchboard work` child process from the
  * compiled build (dist/, built first if stale) as in production. Reports end-to-end time (activate() -> the activation is completed, every text
  * accepted by the carrier), sends/s, the worker process's peak RSS (VmHWM), and raw BullMQ no-op
  * throughput (one job per item, same Redis, concurrency 50) and the adapter alone (the same
@@ -40,7 +40,7 @@ const workerNodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').fil
 
 /** The emulator in a child process; resolves with its REST and control URLs. */
 const startCarrier = async (accountSid: string, authToken: string) => {
-  const child = spawn(process.execPath, [...profile(), '--import', 'tsx', path.join(here, 'fanout-carrier.ts'), accountSid, authToken, PUBLIC_URL], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...profile(), '--import', 'tsx', path.join(here, '..', 'dev', 'carrier', 'standalone.ts'), accountSid, authToken, PUBLIC_URL], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`carrier exited (${code})`)));

@@ -33,7 +33,7 @@ export type Carrier = {
 export const startCarrier = async (root: string): Promise<Carrier> => {
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const authToken = randomBytes(16).toString('hex');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'chaos', 'carrier.ts'), accountSid, authToken, PUBLIC_URL], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'dev', 'carrier', 'standalone.ts'), accountSid, authToken, PUBLIC_URL], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`carrier exited (${code})`)));
