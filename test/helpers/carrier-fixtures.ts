@@ -42,11 +42,15 @@ export const addSimulatorLine = async (t: TestRuntime, accountId: string, opts: 
 };
 
 let numberSeq = 0;
-/** +1 202 555 01xx style fictional numbers, unique within a test process. */
+/**
+ * Valid Chicago (+1 312) numbers, unique within a test process. The exchange (the 3 digits after
+ * the area code) must be 200–999 for libphonenumber to accept the number: before, a process id
+ * that made it start with 0 or 1 produced invalid numbers and failed tests depending on the pid.
+ */
 export const uniqueNumber = (): string => {
   numberSeq += 1;
-  const n = (process.pid * 1000 + numberSeq) % 10_000_000;
-  return `+1312${String(n).padStart(7, '0')}`;
+  const n = 2_000_000 + ((process.pid * 1000 + numberSeq) % 8_000_000);
+  return `+1312${n}`;
 };
 
 export const addContacts = async (t: TestRuntime, accountId: string, people: Array<{ name: string; phone?: string | null; doNotContact?: boolean }>) => {

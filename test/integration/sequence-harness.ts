@@ -83,7 +83,8 @@ export const newAccount = async (env: SequenceEnv, opts: { timezone?: string; se
 };
 
 let seq = 0;
-export const phone = () => `+1415${String((process.pid * 100 + ++seq) % 10_000_000).padStart(7, '0')}`;
+// Exchange 200–999 so every number is valid whatever the pid (0xx/1xx exchanges are not).
+export const phone = () => `+1415${2_000_000 + ((process.pid * 100 + ++seq) % 8_000_000)}`;
 
 export const addContact = async (env: SequenceEnv, accountId: string, c: { name: string; phone?: string | null; email?: string | null; timezone?: string | null; customFields?: object }) => {
   const r = await env.rt.infra.db.query(
