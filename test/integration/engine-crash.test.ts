@@ -47,7 +47,8 @@ describe('action engine: worker killed mid-fan-out', () => {
     await env?.close();
   });
 
-  it('every recipient gets exactly one text after kill -9 and restart', async () => {
+  // No retry: a second attempt would count the first attempt's texts at the emulator again.
+  it('every recipient gets exactly one text after kill -9 and restart', { timeout: 90_000, retry: 0 }, async () => {
     const acct = await createTestAccount(env.t);
     // 100 texts per second from this line: the fan-out takes ~3 s, so the kill lands in the middle.
     const line = await addTwilioLine(env.t, acct.account.id, { ...env.creds, settings: { smsPerSecond: 100 } });
@@ -64,6 +65,8 @@ describe('action engine: worker killed mid-fan-out', () => {
     await new Promise((r) => first.once('exit', r));
     const atKill = sent();
     expect(atKill).toBeLessThan(N);
+    // Claimed sends the killed worker left behind (how many depends on where the kill landed).
+    const inDoubt = (await env.t.rt.infra.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE activation_id = $1 AND status = 'sending'`, [res.body.id])).rows[0].n as number;
 
     startWorker();
     await eventually(async () => (await activationStatus(env.t, res.body.id)) === 'completed', 'activation completed after restart', 60_000);
@@ -80,8 +83,10 @@ describe('action engine: worker killed mid-fan-out', () => {
     const total = rows.rows.reduce((s, r) => s + r.n, 0);
     expect(total).toBe(N);
     expect(rows.rows.every((r) => ['queued', 'sent', 'delivered'].includes(r.status) && r.ids === r.n)).toBe(true);
-    // The kill left claimed sends behind: they were settled by a carrier lookup, not blindly re-sent.
+    // Sends left in doubt were settled by a carrier lookup (and only those): with the exactly-once
+    // checks above, none was blindly re-sent. With batches paced back to pending, a kill can also
+    // land when nothing is in flight; then nothing is reconciled.
     const reconciled = await env.t.rt.infra.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE activation_id = $1 AND meta ? 'reconciled'`, [res.body.id]);
-    expect(reconciled.rows[0].n).toBeGreaterThan(0);
-  }, 90_000);
+    expect(reconciled.rows[0].n).toBeLessThanOrEqual(inDoubt);
+  });
 });
