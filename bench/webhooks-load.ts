@@ -1,22 +1,25 @@
 /**
  * Load generator for bench/webhooks.ts, run as its own process so autocannon does not share
- * the server's event loop. argv[2]: JSON `{ url, bodiesFile, connections, duration, rate? }`;
- * cycles through pre-signed bodies; prints autocannon's result as JSON on stdout.
+ * the server's event loop. Closed loop (each connection sends its next request when the last is
+ * answered): the max-throughput phases. argv[2]: JSON `{ url, bodiesFile, connections, duration,
+ * start? }`; takes pre-signed bodies from `start` on; prints autocannon's result as JSON on stdout,
+ * with `used`: how many bodies it took. (Not for a fixed rate: autocannon's `overallRate` sends
+ * each second's quota in a burst; bench/webhooks-rate.ts is the open-loop generator.)
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
-type Args = { url: string; bodiesFile: string; connections: number; duration: number; rate?: number };
+type Args = { url: string; bodiesFile: string; connections: number; duration: number; start?: number };
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const bodies = JSON.parse(readFileSync(args.bodiesFile, 'utf8')) as Array<{ body: string; signature: string }>;
-let i = 0;
+let i = args.start ?? 0;
+const first = i;
 
 const result = await autocannon({
   url: args.url,
   method: 'POST',
   connections: args.connections,
   duration: args.duration,
-  ...(args.rate ? { overallRate: args.rate } : {}),
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
   requests: [
     {
@@ -35,4 +38,5 @@ process.stdout.write(JSON.stringify({
   timeouts: result.timeouts,
   total: result.requests.total,
   duration: result.duration,
+  used: i - first,
 }));
