@@ -17,17 +17,13 @@
  * time; this one guarantees nothing slips through whatever planned the row, and when.
  */
 import type { Queryable } from '../db/db.js';
-import { toDelivery, type Delivery } from './deliveries-repo.js';
+import { CLAIM_SQL, toDelivery, type Delivery } from './deliveries-repo.js';
 
 type Refusable = Pick<Delivery, 'id' | 'accountId' | 'contactId' | 'channel' | 'address'>;
 
-/** Why each of these deliveries must not be sent, by delivery id (absent: may be sent). One query. */
-export const refusalReasons = async (q: Queryable, rows: Refusable[]): Promise<Map<string, string>> => {
-  const candidates = rows.filter((r) => r.channel !== 'webhook' && (r.contactId || r.address));
-  if (candidates.length === 0) return new Map();
-  const res = await q.query({
-    name: 'sb-delivery-refusal-reasons', // prepared once per connection: runs before every delivery batch
-    text: `SELECT v.id, CASE
+/** Why the delivery `v` (id, account_id, contact_id, channel, address) must not be sent; NULL: it may. */
+const REASON = `CASE
+       WHEN v.channel = 'webhook' OR (v.contact_id IS NULL AND v.address IS NULL) THEN NULL
        WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.id = v.contact_id AND c.do_not_contact) THEN 'do_not_contact'
        WHEN v.channel IN ('sms', 'voice', 'conference', 'pager') AND (
               EXISTS (SELECT 1 FROM dnc_numbers n WHERE n.account_id = v.account_id AND n.phone = v.address)
@@ -38,12 +34,35 @@ export const refusalReasons = async (q: Queryable, rows: Refusable[]): Promise<M
          THEN 'opted_out_' || CASE WHEN v.channel = 'conference' THEN 'voice' ELSE v.channel END
        WHEN v.channel = 'sms' AND EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.account_id = v.account_id AND o.phone = v.address)
          THEN 'opted_out_sms'
-     END AS reason
+     END`;
+
+/** Why each of these deliveries must not be sent, by delivery id (absent: may be sent). One query. */
+export const refusalReasons = async (q: Queryable, rows: Refusable[]): Promise<Map<string, string>> => {
+  if (rows.length === 0) return new Map();
+  const res = await q.query({
+    name: 'sb-delivery-refusal-reasons',
+    text: `SELECT v.id, ${REASON} AS reason
      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS v(id, account_id, contact_id, channel, address)`,
-    values: [candidates.map((r) => r.id), candidates.map((r) => r.accountId), candidates.map((r) => r.contactId),
-      candidates.map((r) => r.channel), candidates.map((r) => r.address)],
+    values: [rows.map((r) => r.id), rows.map((r) => r.accountId), rows.map((r) => r.contactId), rows.map((r) => r.channel), rows.map((r) => r.address)],
   });
   return new Map(res.rows.filter((r) => r.reason).map((r) => [r.id as string, r.reason as string]));
+};
+
+/**
+ * The delivery worker's claim: claims the given due `pending` deliveries for `token` (see
+ * `claim` in deliveries-repo.ts) and, in the same statement, works out which of them must not be
+ * sent; those are then stored `skipped` (`refuseClaimed`). One statement per batch instead of a
+ * claim and a separate check (bench:fanout: one round trip and 100 re-sent ids fewer per batch).
+ */
+export const claimSendable = async (q: Queryable, ids: string[], token: string): Promise<{ send: Delivery[]; refused: Delivery[] }> => {
+  const res = await q.query({
+    name: 'sb-delivery-claim-sendable',
+    text: `WITH v AS (${CLAIM_SQL}) SELECT v.*, ${REASON} AS refusal FROM v`,
+    values: [ids, token],
+  });
+  const claimed = res.rows.map(toDelivery);
+  const reasons = new Map<string, string>(res.rows.filter((r) => r.refusal).map((r) => [r.id as string, r.refusal as string]));
+  return reasons.size === 0 ? { send: claimed, refused: [] } : refuseClaimed(q, token, claimed, reasons);
 };
 
 /**
@@ -51,8 +70,10 @@ export const refusalReasons = async (q: Queryable, rows: Refusable[]): Promise<M
  * `skipped` with their reason (only while `token` still holds the claim; the claim's attempt is
  * given back), with a delivery event, and their conversation rows marked `skipped`.
  */
-export const refuseClaimed = async (q: Queryable, token: string, rows: Delivery[]): Promise<{ send: Delivery[]; refused: Delivery[] }> => {
-  const reasons = await refusalReasons(q, rows);
+export const refuseClaimed = async (
+  q: Queryable, token: string, rows: Delivery[], known?: Map<string, string>,
+): Promise<{ send: Delivery[]; refused: Delivery[] }> => {
+  const reasons = known ?? await refusalReasons(q, rows);
   if (reasons.size === 0) return { send: rows, refused: [] };
   const res = await q.query(
     `WITH v AS (SELECT * FROM unnest($2::uuid[], $3::text[]) AS v(id, reason)),

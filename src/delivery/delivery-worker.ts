@@ -8,8 +8,8 @@ import type { Logger } from '../logger.js';
 import type { DeliveryBatchJob } from '../queue/queues.js';
 import type { RateLimiter } from '../queue/rate-limiter.js';
 import type { ChannelResult, ChannelSender } from './channel-port.js';
-import { refuseClaimed } from './contact-refusals.js';
-import { claim, finish, toChange, type Delivery, type Outcome } from './deliveries-repo.js';
+import { claimSendable } from './contact-refusals.js';
+import { finish, toChange, type Delivery, type DeliveryState, type Outcome } from './deliveries-repo.js';
 import { laterBatches, paceRows } from './delivery-pacing.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import { isCallChannel } from './delivery-status.js';
@@ -114,10 +114,9 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
    */
   const process = async (data: DeliveryJobData): Promise<{ sent: number; deferred: number }> => {
     const token = randomUUID();
-    const claimed = await claim(deps.db, data.deliveryIds, token);
-    if (claimed.length === 0) return { sent: 0, deferred: 0 };
-    // Do-not-contact and opt-outs, right before sending, whatever path planned the row.
-    const { send: rows, refused } = await refuseClaimed(deps.db, token, claimed);
+    // Claimed with the do-not-contact and opt-out check, right before sending, whatever path planned the row.
+    const { send: rows, refused } = await claimSendable(deps.db, data.deliveryIds, token);
+    if (rows.length === 0 && refused.length === 0) return { sent: 0, deferred: 0 };
     if (rows.length === 0) return publishChanges(refused).then(() => ({ sent: 0, deferred: 0 }));
     const paced = await paceRows(rows, { lines: deps.lines, limiter: deps.limiter, defaults: { sms: deps.settings.defaultSmsPerSecond, calls: deps.settings.defaultCallsPerSecond } }, data.reserved ?? false);
 
@@ -150,10 +149,14 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     return { sent: results.filter((r) => r.status !== 'pending' && r.status !== 'failed').length, deferred: paced.later.length };
   };
 
-  const publishChanges = async (stored: Delivery[]) => {
+  const publishChanges = async (stored: DeliveryState[]) => {
     if (stored.length === 0) return;
-    const byAccount = new Map<string, Delivery[]>();
-    for (const d of stored) byAccount.set(d.accountId, [...(byAccount.get(d.accountId) ?? []), d]);
+    const byAccount = new Map<string, DeliveryState[]>();
+    for (const d of stored) {
+      const list = byAccount.get(d.accountId);
+      if (list) list.push(d);
+      else byAccount.set(d.accountId, [d]);
+    }
     for (const [accountId, list] of byAccount) {
       const done = await completeIfDone(deps.db, [...new Set(list.map((d) => d.activationId))]);
       await deps.feed.publish(accountId, [...list.map(toChange), ...done]);
