@@ -6,7 +6,13 @@ import type { ActivateInput, Activation } from './activation-types.js';
 import { toActivation } from './activations-repo.js';
 
 /** One activation to create in bulk: the subset of `activate()`'s input a machine trigger uses. */
-export type BatchActivateItem = Pick<ActivateInput, 'accountId' | 'workflowId' | 'source' | 'idempotencyKey' | 'placeholders' | 'context'>;
+export type BatchActivateItem = Pick<ActivateInput, 'accountId' | 'workflowId' | 'source' | 'idempotencyKey' | 'placeholders' | 'context'> & {
+  /**
+   * The planner job (a batch job) the caller will queue this activation in, written with its
+   * outbox row so the sweeper asks Redis about that job. Unset: the activation's own job.
+   */
+  outboxJobId?: string;
+};
 
 export type BatchActivateOutcome =
   | { status: 'created'; activation: Activation }
@@ -14,8 +20,11 @@ export type BatchActivateOutcome =
   | { status: 'existing'; activation: Activation }
   | { status: 'rejected'; code: 'not_found' | 'workflow_paused' | 'missing_placeholders'; message: string };
 
-/** A workflow's current version as the batch needs it, read with `FOR SHARE OF workflows`. */
-export type LockedWorkflow = { id: string; accountId: string; status: string; versionId: string; version: number; definition: WorkflowDefinition };
+/**
+ * A workflow's current version as the batch needs it, read with `FOR SHARE OF workflows`:
+ * `placeholders` are the `[[names]]` its messages use (`definitionPlaceholders`).
+ */
+export type LockedWorkflow = { id: string; accountId: string; status: string; versionId: string; version: number; placeholders: string[] };
 
 const keyOf = (accountId: string, key: string) => `${accountId}\u0000${key}`;
 
@@ -40,7 +49,10 @@ const lockWorkflows = async (tx: PoolClient, ids: string[]): Promise<Map<string,
       FOR SHARE OF w`,
     [[...new Set(ids)]],
   );
-  return new Map(res.rows.map((r) => [r.id, { id: r.id, accountId: r.account_id, status: r.status, versionId: r.version_id, version: r.version, definition: r.definition }]));
+  return new Map(res.rows.map((r) => [r.id, {
+    id: r.id, accountId: r.account_id, status: r.status, versionId: r.version_id, version: r.version,
+    placeholders: definitionPlaceholders(r.definition as WorkflowDefinition),
+  }]));
 };
 
 /**
@@ -61,7 +73,6 @@ export const insertActivationsBatch = async (
   const missingIds = items.filter((i) => !locked?.has(i.workflowId)).map((i) => i.workflowId);
   const workflows = new Map([...(locked ?? []), ...(await lockWorkflows(tx, missingIds))]);
 
-  const placeholdersByVersion = new Map<string, string[]>();
   const toInsert: number[] = [];
   items.forEach((item, i) => {
     const wf = workflows.get(item.workflowId);
@@ -70,9 +81,7 @@ export const insertActivationsBatch = async (
     } else if (wf.status === 'paused') {
       outcomes[i] = { status: 'rejected', code: 'workflow_paused', message: 'workflow is paused' };
     } else {
-      let names = placeholdersByVersion.get(wf.versionId);
-      if (!names) placeholdersByVersion.set(wf.versionId, (names = definitionPlaceholders(wf.definition)));
-      const missing = missingPlaceholders(names, item.placeholders ?? {});
+      const missing = wf.placeholders.length === 0 ? wf.placeholders : missingPlaceholders(wf.placeholders, item.placeholders ?? {});
       if (missing.length > 0) outcomes[i] = { status: 'rejected', code: 'missing_placeholders', message: `missing placeholder values: ${missing.join(', ')}` };
       else toInsert.push(i);
     }
@@ -102,21 +111,27 @@ export const insertActivationsBatch = async (
 };
 
 /**
- * Activations and their outbox rows in one statement (one round trip per batch). The jsonb
- * columns are not sent back: they are exactly what this batch wrote (`placeholders`, `context`),
- * and formatting them back as text was a large share of the insert's cost for 1,000 rows.
+ * Activations and their outbox rows in one statement (one round trip per batch). Only what
+ * PostgreSQL chose comes back (id, created_at): every other column is what this batch wrote or
+ * a column default (status `queued`, nothing planned yet); formatting and parsing 15 columns of
+ * 1,000 rows back was a large share of the statement's cost. The outbox row carries the
+ * item's `outboxJobId` (matched on the idempotency key, unique per account).
  */
 const insertRows = async (tx: PoolClient, rows: Array<{ item: BatchActivateItem; wf: LockedWorkflow }>): Promise<Map<string, Activation>> => {
   if (rows.length === 0) return new Map();
   const res = await tx.query(
-    `WITH a AS (
+    `WITH src AS (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[])
+         AS u(account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, placeholders, context, job_id)
+     ), a AS (
        INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, placeholders, context)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[])
+       SELECT account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, placeholders, context FROM src
        ON CONFLICT (account_id, idempotency_key) DO NOTHING
-       RETURNING id, account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, inbound_message, recording_url,
-                 status, recipient_count, error, created_at, planned_at, completed_at
+       RETURNING id, account_id, idempotency_key, created_at
      ), o AS (
-       INSERT INTO outbox (topic, ref_id) SELECT 'activation', a.id::text FROM a ON CONFLICT DO NOTHING
+       INSERT INTO outbox (topic, ref_id, job_id)
+       SELECT 'activation', a.id::text, src.job_id FROM a JOIN src USING (account_id, idempotency_key)
+       ON CONFLICT DO NOTHING
      )
      SELECT * FROM a`,
     [
@@ -128,16 +143,24 @@ const insertRows = async (tx: PoolClient, rows: Array<{ item: BatchActivateItem;
       rows.map((r) => r.item.idempotencyKey),
       rows.map((r) => JSON.stringify(r.item.placeholders ?? {})),
       rows.map((r) => JSON.stringify(r.item.context ?? {})),
+      rows.map((r) => r.item.outboxJobId ?? null),
     ],
   );
-  const written = new Map<string, BatchActivateItem>();
+  const written = new Map<string, { item: BatchActivateItem; wf: LockedWorkflow }>();
   for (const r of rows) {
     const k = keyOf(r.item.accountId, r.item.idempotencyKey);
-    if (!written.has(k)) written.set(k, r.item); // a key repeated in the batch: its first item was inserted
+    if (!written.has(k)) written.set(k, r); // a key repeated in the batch: its first item was inserted
   }
-  return new Map(res.rows.map((r) => {
+  const out = new Map<string, Activation>();
+  for (const r of res.rows as Array<{ id: string; account_id: string; idempotency_key: string; created_at: Date }>) {
     const k = keyOf(r.account_id, r.idempotency_key);
-    const item = written.get(k);
-    return [k, toActivation({ ...r, placeholders: item?.placeholders ?? {}, context: item?.context ?? {} })];
-  }));
+    const { item, wf } = written.get(k)!;
+    out.set(k, {
+      id: r.id, accountId: r.account_id, workflowId: wf.id, workflowVersionId: wf.versionId, workflowVersion: wf.version,
+      source: item.source, idempotencyKey: r.idempotency_key, placeholders: item.placeholders ?? {}, inboundMessage: null,
+      recordingUrl: null, context: item.context ?? {}, status: 'queued', recipientCount: null, error: null,
+      createdAt: r.created_at, plannedAt: null, completedAt: null,
+    });
+  }
+  return out;
 };

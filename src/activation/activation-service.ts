@@ -9,7 +9,17 @@ import { findActivation, findActivationByKey, insertActivation } from './activat
  * Port: hands a committed activation to the action queue at once (the outbox relay's fast path).
  * Best effort: if it fails, the outbox sweeper queues the activation later. Must be idempotent.
  */
-export type ActivationDispatcher = { dispatch(activationIds: string[]): Promise<void> };
+export type ActivationDispatcher = {
+  dispatch(activationIds: string[]): Promise<void>;
+  /**
+   * Optional batch fast path: one planner job per batch (job id `jobId`, which the caller wrote
+   * as the `job_id` of each activation's outbox row in the creating transaction). Same contract.
+   */
+  dispatchBatches?(batches: PlanBatch[]): Promise<void>;
+};
+
+/** Activations queued together in one planner job (see `PlanJob`). */
+export type PlanBatch = { jobId: string; activationIds: string[] };
 
 export type ActivationServiceDeps = {
   db: Db;

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { withTransaction, type Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
-import { isJobPending, type PlanJob } from '../queue/queues.js';
+import { isJobPending, requeueAlone, type PlanJob } from '../queue/queues.js';
 import type { ActivationDispatcher } from './activation-service.js';
 import { setActivationStatus } from './engine-repo.js';
 
@@ -14,15 +14,18 @@ export type OutboxRelayDeps = {
 
 /**
  * The outbox relay. Fast path: `dispatch` queues a just-committed activation at once (job id =
- * activation id, so a repeat is a no-op) and notes it as dispatched. Slow path: `sweep` finds
- * outbox rows not completed by the planner — never dispatched (the fast path failed or the
- * process died) or dispatched long ago (Redis lost the job: restart, failover) — and queues them
- * again. Rows are locked with FOR UPDATE SKIP LOCKED, so any number of workers can sweep.
+ * activation id, so a repeat is a no-op) and notes it as dispatched; `dispatchBatches` queues one
+ * planner job per batch of activations whose outbox rows already name that job (`job_id`,
+ * written with the rows), so it writes nothing to PostgreSQL. Slow path: `sweep` finds outbox
+ * rows not completed by the planner — never dispatched (the fast path failed or the process
+ * died), or dispatched long ago (Redis lost the job: restart, failover) — and queues each again
+ * as its own job unless Redis still holds a waiting or running job for it (its batch job or its
+ * own). Rows are locked with FOR UPDATE SKIP LOCKED, so any number of workers can sweep.
  */
 export const createOutboxRelay = (deps: OutboxRelayDeps) => {
   const maxAttempts = deps.settings.maxAttempts ?? 20;
 
-  const dispatcher: ActivationDispatcher = {
+  const dispatcher: Required<ActivationDispatcher> = {
     async dispatch(activationIds) {
       if (activationIds.length === 0) return;
       await deps.queue.addBulk(activationIds.map((id) => ({ name: 'plan', data: { activationId: id }, opts: { jobId: id } })));
@@ -31,36 +34,52 @@ export const createOutboxRelay = (deps: OutboxRelayDeps) => {
         [activationIds],
       );
     },
+    async dispatchBatches(batches) {
+      const jobs = batches.filter((b) => b.activationIds.length > 0);
+      if (jobs.length === 0) return;
+      await deps.queue.addBulk(jobs.map((b) => ({ name: 'plan', data: { activationIds: b.activationIds }, opts: { jobId: b.jobId } })));
+    },
   };
 
   /** One sweep; returns how many activations were queued again. */
   const sweep = async (limit = 200): Promise<number> => {
     return withTransaction(deps.db, async (tx) => {
       const res = await tx.query(
-        `SELECT id, ref_id, attempts FROM outbox
+        `SELECT id, ref_id, job_id, attempts FROM outbox
           WHERE topic = 'activation' AND completed_at IS NULL AND available_at <= now()
             AND (dispatched_at IS NULL AND created_at < now() - interval '2 seconds'
                  OR dispatched_at < now() - make_interval(secs => $1::double precision / 1000))
           ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [deps.settings.redispatchAfterMs, limit],
       );
+      // Many rows share one batch job: ask Redis once per job.
+      const batchStates = new Map<string, Promise<'pending' | 'failed' | 'absent'>>();
+      const batchState = (jobId: string) => {
+        let p = batchStates.get(jobId);
+        if (!p) batchStates.set(jobId, (p = isJobPending(deps.queue, jobId)));
+        return p;
+      };
       let requeued = 0;
-      for (const row of res.rows as Array<{ id: number; ref_id: string; attempts: number }>) {
-        const state = await isJobPending(deps.queue, row.ref_id);
-        if (state !== 'pending' && row.attempts >= maxAttempts) {
+      const stillPending: number[] = [];
+      for (const row of res.rows as Array<{ id: number; ref_id: string; job_id: string | null; attempts: number }>) {
+        const state = row.job_id && (await batchState(row.job_id)) === 'pending' ? 'pending' : await isJobPending(deps.queue, row.ref_id);
+        if (state === 'pending') {
+          stillPending.push(row.id);
+          continue;
+        }
+        if (row.attempts >= maxAttempts) {
           // The planner failed this activation over and over: give up loudly rather than loop.
           await setActivationStatus(tx, row.ref_id, 'failed', { error: 'planning failed repeatedly' });
           await tx.query('UPDATE outbox SET completed_at = now() WHERE id = $1', [row.id]);
           deps.logger.error({ activationId: row.ref_id }, 'activation failed: planning failed repeatedly');
           continue;
         }
-        if (state !== 'pending') {
-          await (await deps.queue.getJob(row.ref_id))?.remove().catch(() => undefined);
-          await deps.queue.add('plan', { activationId: row.ref_id }, { jobId: row.ref_id });
-          requeued++;
-        }
-        await tx.query('UPDATE outbox SET dispatched_at = now(), attempts = attempts + $2 WHERE id = $1', [row.id, state === 'pending' ? 0 : 1]);
+        await requeueAlone(deps.queue, row.ref_id);
+        requeued++;
+        // From now on the activation's own job is the one to watch.
+        await tx.query('UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1, job_id = NULL WHERE id = $1', [row.id]);
       }
+      if (stillPending.length > 0) await tx.query('UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [stillPending]);
       if (requeued) deps.logger.warn({ requeued }, 'outbox sweeper queued activations again');
       return requeued;
     });

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { createActivationQueries } from '../activation/activation-queries.js';
 import { createConferenceRetry } from '../activation/conference-retry.js';
 import { createOutboxRelay } from '../activation/outbox-relay.js';
+import { createPlanJobProcessor } from '../activation/plan-job.js';
 import { createPlanner } from '../activation/planner.js';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto.js';
@@ -65,6 +66,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
       db: deps.db, queues, feed, extras, logger: log,
       settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },
     });
+    const planJob = createPlanJobProcessor({ planner, queue: queues.activations, logger: log });
     const retry = createConferenceRetry({ db: deps.db, queues, feed, settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log });
     const delivery = createDeliveryWorker({
       db: deps.db, lines, feed, queue: queues.deliveries, logger: log,
@@ -83,7 +85,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     });
     const settings = { prefix, lockMs: c.QUEUE_LOCK_MS };
     const workers = [
-      createWorker<PlanJob>('activations', async (job) => planner.plan(job.data.activationId), deps.redis, { ...settings, concurrency: c.PLANNER_CONCURRENCY }),
+      createWorker<PlanJob>('activations', async (job) => planJob(job.data), deps.redis, { ...settings, concurrency: c.PLANNER_CONCURRENCY }),
       createWorker<DeliveryJobData>('deliveries', async (job) => delivery.process(job.data), deps.redis, { ...settings, concurrency: c.WORKER_CONCURRENCY }),
       createWorker<TimerJob>('engine-timers', async (job) => retry.run(job.data), deps.redis, { ...settings, concurrency: 2 }),
     ];

@@ -5,15 +5,26 @@ import type { Redis } from 'ioredis';
  * BullMQ wiring for the action engine. Every queue and worker uses `prefix: REDIS_PREFIX` (a
  * hash tag, so all keys share one Redis Cluster slot) and job ids without ':' (BullMQ refuses them).
  *
- * - `activations`: planner jobs, job id = activation id.
+ * - `activations`: planner jobs: one activation (job id = activation id) or a batch of them
+ *   (job id `plan-<uuid>`, named by each one's outbox row), see `PlanJob`.
  * - `deliveries`: delivery jobs (a batch of delivery ids), retries and re-queued strays.
  * - `engine-timers`: delayed engine work (the conference retry after 2 minutes).
  */
 export const queueNames = { activations: 'activations', deliveries: 'deliveries', timers: 'engine-timers' } as const;
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
 
-/** Planner job payload: the activation to expand into deliveries. */
-export type PlanJob = { activationId: string };
+/**
+ * Planner job payload: the activation(s) to expand into deliveries.
+ * - `{ activationId }`: one activation; job id = activation id (API and webhook activations, the
+ *   outbox sweeper, an activation of a batch queued again alone).
+ * - `{ activationIds }`: a batch (schedule firing: one job per up to 250 activations of a pass);
+ *   job id `plan-<uuid>`, written as `outbox.job_id` of each activation in the transaction that
+ *   created them. Each activation is planned on its own: one that fails is queued again alone
+ *   (job id = its activation id, with the single job's retries) and neither fails the batch nor
+ *   makes the others plan again. The outbox sweeper treats a waiting or running batch job, or
+ *   the activation's own job, as "still queued", and queues the activation alone otherwise.
+ */
+export type PlanJob = { activationId: string; activationIds?: undefined } | { activationIds: string[]; activationId?: undefined };
 /** Delivery job payload: deliveries to claim and send; ones no longer `pending` are ignored. */
 export type DeliveryBatchJob = { deliveryIds: string[] };
 /** Timer job payload (see `engine_timers`). */
@@ -96,3 +107,14 @@ export const isJobPending = async (queue: Queue<any>, jobId: string): Promise<'p
 };
 
 export type { Job };
+
+/**
+ * Queues one activation's own planner job (job id = activation id) unless one is still waiting
+ * or running. A finished job with that id is removed first: BullMQ would take the add for a repeat.
+ */
+export const requeueAlone = async (queue: Queue<PlanJob>, activationId: string): Promise<void> => {
+  const state = await isJobPending(queue, activationId);
+  if (state === 'pending') return;
+  await (await queue.getJob(activationId))?.remove().catch(() => undefined);
+  await queue.add('plan', { activationId }, { jobId: activationId });
+};

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { insertActivationsBatch, type BatchActivateItem } from '../activation/activation-batch.js';
 import type { ActivationDispatcher } from '../activation/activation-service.js';
 import type { Activation } from '../activation/activation-types.js';
@@ -18,6 +19,11 @@ export type ScheduleFirerDeps = {
   batchSize?: number;
   /** Fast path to the action queue after commit; the outbox sweeper covers its failures. */
   dispatcher?: ActivationDispatcher;
+  /**
+   * Activations per planner job when the dispatcher takes batches (default 250): a pass of
+   * 1,000 occurrences queues 4 jobs instead of 1,000.
+   */
+  planBatchSize?: number;
   /** Called once per activation created, after commit (feed, metrics). */
   onCreated?: (a: Activation) => void;
 };
@@ -48,16 +54,18 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
   const graceMs = deps.graceMinutes * 60_000;
   const next: NextFn = createNextFn();
   // Stored specs were validated on write; many rows share one, so parse each distinct one once.
+  // The parsed object is shared by its rows, so the next-occurrence memo keys on it cheaply.
   const parsedSpecs = new Map<string, ReturnType<typeof scheduleSpecSchema.safeParse>>();
-  const parseSpec = (raw: unknown) => {
-    const key = JSON.stringify(raw);
-    let p = parsedSpecs.get(key);
+  const parseSpec = (text: string) => {
+    let p = parsedSpecs.get(text);
     if (!p) {
       if (parsedSpecs.size > 10_000) parsedSpecs.clear();
-      parsedSpecs.set(key, (p = scheduleSpecSchema.safeParse(raw)));
+      parsedSpecs.set(text, (p = scheduleSpecSchema.safeParse(JSON.parse(text))));
     }
     return p;
   };
+  const planBatchSize = Math.max(1, deps.planBatchSize ?? 250);
+  const batchDispatch = deps.dispatcher?.dispatchBatches ? deps.dispatcher : null;
 
   const plan = (rows: ClaimedSchedule[], now: Date): Work => {
     const work: Work = { runs: [], fires: [], advances: [], deletes: [] };
@@ -66,24 +74,24 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
         work.deletes.push(row.workflowId);
         continue;
       }
-      const parsed = parseSpec(row.spec);
+      const parsed = parseSpec(row.specText);
       if (!parsed.success) {
         // Unreachable through the API (specs are validated on write); never loop on it.
         work.advances.push({ workflowId: row.workflowId, nextRunAt: null, timezone: row.timezone });
-        work.runs.push({ workflowId: row.workflowId, accountId: row.accountId, occurrence: row.nextRunAt!, status: 'failed', error: 'invalid schedule' });
+        work.runs.push({ workflowId: row.workflowId, accountId: row.accountId, occurrence: row.nextRunAt, status: 'failed', error: 'invalid schedule' });
         continue;
       }
       let p: ReturnType<typeof planDue>;
       try {
         p = planDue({
-          spec: parsed.data, timezone: row.effectiveTimezone, from: row.nextRunAt!, now, graceMs,
+          spec: parsed.data, timezone: row.effectiveTimezone, from: row.nextRunAt, now, graceMs,
           paused: row.paused || row.workflowPaused, next,
         });
       } catch (err) {
         // One schedule that cannot be computed (a zone the tz database no longer knows) must
         // not stop the others: record it and park it until its workflow is saved again.
         work.advances.push({ workflowId: row.workflowId, nextRunAt: null, timezone: row.timezone });
-        work.runs.push({ workflowId: row.workflowId, accountId: row.accountId, occurrence: row.nextRunAt!, status: 'failed', error: `cannot compute the schedule: ${(err as Error).message}` });
+        work.runs.push({ workflowId: row.workflowId, accountId: row.accountId, occurrence: row.nextRunAt, status: 'failed', error: `cannot compute the schedule: ${(err as Error).message}` });
         continue;
       }
       for (const d of p.decisions) {
@@ -98,18 +106,21 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
   /** One claim-fire-advance transaction over at most `batchSize` due schedules. */
   const fireDue = async (): Promise<FireResult> => {
     const now = deps.clock.now();
-    const created: Activation[] = [];
+    const created: Array<{ activation: Activation; jobId?: string }> = [];
     const out = await withTransaction(deps.db, async (tx) => {
       const rows = await claimDueSchedules(tx, now, batchSize);
       const result: Omit<FireResult, 'committedAt'> = { claimed: rows.length, fired: [], missed: 0, skipped: 0, failed: 0 };
       if (rows.length === 0) return result;
       const work = plan(rows, now);
-      const items: BatchActivateItem[] = work.fires.map((f) => ({
+      // Job ids are chosen before the insert so each outbox row names its planner job.
+      const jobIds = batchDispatch ? Array.from({ length: Math.ceil(work.fires.length / planBatchSize) }, () => `plan-${randomUUID()}`) : [];
+      const items: BatchActivateItem[] = work.fires.map((f, i) => ({
         accountId: f.row.accountId,
         workflowId: f.row.workflowId,
         source: 'schedule',
         idempotencyKey: occurrenceKey(f.row.workflowId, f.occurrence),
         context: { scheduledFor: f.occurrence.toISOString(), timezone: f.row.effectiveTimezone },
+        outboxJobId: jobIds[Math.floor(i / planBatchSize)],
       }));
       const locked = new Map(rows.filter((r) => !r.workflowDeleted).map((r) => [r.workflowId, r.workflow]));
       const outcomes = await insertActivationsBatch(tx, items, locked);
@@ -123,7 +134,7 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
         }
         work.runs.push({ ...base, status: 'fired', activationId: o.activation.id });
         result.fired.push({ workflowId: row.workflowId, occurrence, activationId: o.activation.id });
-        if (o.status === 'created') created.push(o.activation);
+        if (o.status === 'created') created.push({ activation: o.activation, jobId: items[i]!.outboxJobId });
       });
       await insertRuns(tx, work.runs);
       await advanceSchedules(tx, work.advances);
@@ -137,8 +148,16 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
     });
     const committedAt = deps.clock.now();
     if (created.length > 0) {
-      for (const a of created) deps.onCreated?.(a);
-      if (deps.dispatcher) track(deps.dispatcher.dispatch(created.map((a) => a.id)));
+      for (const c of created) deps.onCreated?.(c.activation);
+      if (batchDispatch) {
+        const batches = new Map<string, string[]>();
+        for (const c of created) {
+          const ids = batches.get(c.jobId!);
+          if (ids) ids.push(c.activation.id);
+          else batches.set(c.jobId!, [c.activation.id]);
+        }
+        track(batchDispatch.dispatchBatches!([...batches].map(([jobId, activationIds]) => ({ jobId, activationIds }))));
+      } else if (deps.dispatcher) track(deps.dispatcher.dispatch(created.map((c) => c.activation.id)));
     }
     return { ...out, committedAt };
   };

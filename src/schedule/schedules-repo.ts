@@ -1,6 +1,8 @@
 import type { PoolClient } from 'pg';
 import type { LockedWorkflow } from '../activation/activation-batch.js';
+import { definitionPlaceholders } from '../activation/activation-service.js';
 import type { Queryable } from '../db/db.js';
+import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { ScheduleSpec } from './schedule-types.js';
 
 export type RunStatus = 'fired' | 'missed' | 'skipped_paused' | 'failed';
@@ -18,7 +20,17 @@ export type ScheduleRow = {
 };
 
 /** A due schedule as a firing loop claimed it, with what it needs to decide. */
-export type ClaimedSchedule = ScheduleRow & {
+export type ClaimedSchedule = {
+  workflowId: string;
+  accountId: string;
+  /**
+   * The stored spec as JSON text: many rows share one spec, so the firer parses each distinct
+   * text once instead of every row's jsonb.
+   */
+  specText: string;
+  timezone: string;
+  nextRunAt: Date;
+  paused: boolean;
   /** `spec.timezone`, else the account's zone as it is now. */
   effectiveTimezone: string;
   workflowPaused: boolean;
@@ -89,10 +101,15 @@ export const accountTimezone = async (q: Queryable, accountId: string): Promise<
  * deadlock with workflow edits. The locks last until the caller's transaction ends.
  */
 export const claimDueSchedules = async (tx: PoolClient, now: Date, limit: number): Promise<ClaimedSchedule[]> => {
+  // The definition is sent only when its text has a '[[' (a placeholder needs one; jsonb text
+  // never escapes '['), and then checked exactly by definitionPlaceholders: most scheduled
+  // workflows have none, and shipping and parsing every definition was most of the claim's cost.
   const res = await tx.query(
-    `SELECT s.*, COALESCE(s.spec->>'timezone', a.timezone) AS effective_timezone,
-            w.status AS workflow_status, w.deleted_at AS workflow_deleted_at,
-            v.id AS version_id, v.version AS current_version, v.definition
+    `SELECT s.workflow_id, s.account_id, s.spec::text AS spec_text, s.timezone, s.next_run_at, s.paused,
+            COALESCE(s.spec->>'timezone', a.timezone) AS effective_timezone,
+            w.status AS workflow_status, w.deleted_at IS NOT NULL AS workflow_deleted,
+            v.id AS version_id, v.version AS current_version,
+            CASE WHEN strpos(v.definition::text, '[[') > 0 THEN v.definition END AS definition
        FROM workflow_schedules s
        JOIN workflows w ON w.id = s.workflow_id
        JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
@@ -105,11 +122,19 @@ export const claimDueSchedules = async (tx: PoolClient, now: Date, limit: number
     [now, limit],
   );
   return res.rows.map((r) => ({
-    ...toSchedule(r),
+    workflowId: r.workflow_id,
+    accountId: r.account_id,
+    specText: r.spec_text,
+    timezone: r.timezone,
+    nextRunAt: r.next_run_at,
+    paused: r.paused,
     effectiveTimezone: r.effective_timezone,
     workflowPaused: r.workflow_status === 'paused',
-    workflowDeleted: r.workflow_deleted_at !== null,
-    workflow: { id: r.workflow_id, accountId: r.account_id, status: r.workflow_status, versionId: r.version_id, version: r.current_version, definition: r.definition },
+    workflowDeleted: r.workflow_deleted,
+    workflow: {
+      id: r.workflow_id, accountId: r.account_id, status: r.workflow_status, versionId: r.version_id, version: r.current_version,
+      placeholders: r.definition ? definitionPlaceholders(r.definition as WorkflowDefinition) : [],
+    },
   }));
 };
 
