@@ -48,6 +48,13 @@ export class UnprocessableError extends AppError {
   }
 }
 
+/** A conditional write (If-Match) whose precondition no longer holds: someone changed the resource meanwhile. */
+export class PreconditionFailedError extends AppError {
+  constructor(message: string, code = 'precondition_failed', details?: ErrorDetails) {
+    super(code, message, { status: 412, details });
+  }
+}
+
 export class UnauthorizedError extends AppError {
   constructor(message = 'missing or invalid credentials') {
     super('unauthorized', message, { status: 401 });

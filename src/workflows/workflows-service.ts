@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import type { SecretBox } from '../crypto.js';
 import { mapPgError, withTransaction, type Db } from '../db/db.js';
 import { cursorColumn, pageClause, toPage, type Page, type PageQuery } from '../db/pagination.js';
-import { ConflictError, NotFoundError, ValidationError, fromZod, type FieldIssue } from '../errors.js';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, fromZod, type FieldIssue } from '../errors.js';
 import { toKeypadDigits } from './keypad.js';
 import { toPublicDefinition, toStoredDefinition, type PublicDefinition } from './workflow-definitions.js';
 import type { WorkflowChangeHook } from './workflow-hooks.js';
@@ -146,11 +146,21 @@ export const createWorkflowsService = (deps: WorkflowsServiceDeps) => {
     });
   };
 
-  /** Replaces the definition: a new immutable version; the status (active/paused) is kept. */
-  const update = async (accountId: string, id: string, raw: unknown): Promise<Workflow> => {
+  /**
+   * Replaces the definition: a new immutable version; the status (active/paused) is kept.
+   * `expectedVersion` (the API's If-Match): refuse with 412 when the workflow's current version is
+   * another one — two dispatchers editing the same workflow must not silently overwrite each other.
+   */
+  const update = async (accountId: string, id: string, raw: unknown, opts: { expectedVersion?: number } = {}): Promise<Workflow> => {
     const input = parse(raw);
     return withTransaction(db, async (tx) => {
       const cur = await lockRow(tx, accountId, id);
+      if (opts.expectedVersion !== undefined && cur.current_version !== opts.expectedVersion) {
+        throw new PreconditionFailedError(
+          `workflow was changed meanwhile: version ${cur.current_version} is current, this edit was made on version ${opts.expectedVersion}`,
+          'version_mismatch', { currentVersion: cur.current_version, expectedVersion: opts.expectedVersion },
+        );
+      }
       await checkAccountRules(tx, accountId, id, input);
       const def = toStoredDefinition(input, secrets, cur.definition);
       const w = await tx

@@ -266,6 +266,21 @@ describe('dashboard in headless Chromium', () => {
     expect(after.actions[3].authorizationSet).toBe(true);
   });
 
+  it('does not overwrite a version someone else saved while the editor was open, and says so', async () => {
+    const groups = (await acct.api.get('/v1/groups?limit=50').expect(200)).body.data;
+    const g = groups.find((x: { name: string }) => x.name === 'Fire team').id;
+    const body = (message: string) => ({ name: 'Shift change', actions: [{ type: 'notification', groupIds: [g], message, channels: ['sms'] }] });
+    const created = (await acct.api.post('/v1/workflows').send(body('Shift starts at 7.')).expect(201)).body;
+    await page.goto(`${base}/#/workflows/${created.id}`);
+    await page.getByRole('heading', { name: 'Edit Shift change' }).waitFor();
+    // Another dispatcher saves version 2 meanwhile.
+    await acct.api.put(`/v1/workflows/${created.id}`).send({ ...body('Shift starts at 8.'), actions: [{ ...body('Shift starts at 8.').actions[0], id: created.actions[0].id }] }).expect(200);
+    await page.getByRole('button', { name: 'Save as new version' }).click();
+    await page.getByText('Someone saved version 2 of this workflow while you were editing, so your changes were not saved.', { exact: false }).waitFor();
+    const after = (await acct.api.get(`/v1/workflows/${created.id}`).expect(200)).body;
+    expect(after).toMatchObject({ version: 2, actions: [{ message: 'Shift starts at 8.' }] });
+  });
+
   it('raised no script errors or content-security-policy violations', () => {
     expect(pageErrors).toEqual([]);
   });

@@ -133,6 +133,30 @@ describe('workflows API', () => {
     expect((await a.api.get(`/v1/workflows/${wf.body.id}`).expect(200)).body.version).toBe(2);
   });
 
+  it('refuses an edit made on an old version (If-Match) with 412 and stores nothing; ETag is the version', async () => {
+    const wf = await create({ name: 'Edited twice', actions: [{ ...notify('first'), id: 'n1' }] }).expect(201);
+    expect(wf.headers.etag).toBe('"1"');
+    const got = await a.api.get(`/v1/workflows/${wf.body.id}`).expect(200);
+    expect(got.headers.etag).toBe('"1"');
+    // Two dispatchers opened version 1; the first saves, the second's save must not overwrite it.
+    const first = await a.api.put(`/v1/workflows/${wf.body.id}`).set('if-match', '"1"').send({ name: 'Edited twice', actions: [{ ...notify('alice'), id: 'n1' }] }).expect(200);
+    expect(first.headers.etag).toBe('"2"');
+    const second = await a.api.put(`/v1/workflows/${wf.body.id}`).set('if-match', 'W/"1"').send({ name: 'Edited twice', actions: [{ ...notify('bob'), id: 'n1' }] }).expect(412);
+    expect(second.body).toMatchObject({ error: 'version_mismatch', details: { currentVersion: 2, expectedVersion: 1 } });
+    expect(second.body.message).toContain('version 2 is current');
+    const now = await a.api.get(`/v1/workflows/${wf.body.id}`).expect(200);
+    expect(now.body).toMatchObject({ version: 2, actions: [{ message: 'alice' }] });
+    const rows = await t.rt.infra.db.query('SELECT count(*)::int AS n FROM workflow_versions WHERE workflow_id = $1', [wf.body.id]);
+    expect(rows.rows[0].n).toBe(2);
+    // The current version as If-Match (or *, or none) saves.
+    await a.api.put(`/v1/workflows/${wf.body.id}`).set('if-match', '2').send({ name: 'Edited twice', actions: [{ ...notify('bob again'), id: 'n1' }] }).expect(200);
+    await a.api.put(`/v1/workflows/${wf.body.id}`).set('if-match', '*').send({ name: 'Edited twice', actions: [{ ...notify('any'), id: 'n1' }] }).expect(200);
+    // A malformed If-Match is a 400 naming the header, and changes nothing.
+    const bad = await a.api.put(`/v1/workflows/${wf.body.id}`).set('if-match', 'yesterday').send({ name: 'Edited twice', actions: [{ ...notify('x'), id: 'n1' }] }).expect(400);
+    expect(bad.body.details).toEqual([{ path: 'headers.if-match', message: expect.stringContaining('workflow version') }]);
+    expect((await a.api.get(`/v1/workflows/${wf.body.id}`).expect(200)).body.version).toBe(4);
+  });
+
   it('pauses, resumes and soft-deletes', async () => {
     const wf = await create({ actions: [notify()] }).expect(201);
     expect((await a.api.post(`/v1/workflows/${wf.body.id}/pause`).expect(200)).body.status).toBe('paused');

@@ -42,7 +42,7 @@ export async function request(method, path, body, headers = {}) {
 export const api = {
   get: (p) => request('GET', p),
   post: (p, b, hd) => request('POST', p, b ?? {}, hd),
-  put: (p, b) => request('PUT', p, b),
+  put: (p, b, hd) => request('PUT', p, b, hd),
   patch: (p, b) => request('PATCH', p, b),
   del: (p) => request('DELETE', p),
 };

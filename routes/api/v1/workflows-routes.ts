@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { workflowInputSchema } from '../../../src/workflows/workflow-types.js';
+import { ValidationError } from '../../../src/errors.js';
 import type { WorkflowsService } from '../../../src/workflows/workflows-service.js';
 import { auth } from '../../auth.js';
 import { idParams, pageOf, pageQuery } from './pagination.js';
@@ -24,6 +25,21 @@ const workflowOut = z.object({
 const versionOut = z.object({ version: z.number(), createdAt: z.date(), definition: z.object(definitionOut) });
 const tags = ['workflows'];
 
+/** A workflow's entity tag is its version: `"3"`. */
+const etag = (version: number) => `"${version}"`;
+
+/**
+ * The version an edit was made on, from `If-Match` (`"3"`, `W/"3"` or `3`); `*` or no header:
+ * unconditional. Anything else is a 400 naming the header, never a silent overwrite.
+ */
+export const ifMatchVersion = (header: string | string[] | undefined): number | undefined => {
+  const raw = (Array.isArray(header) ? header.join(',') : header ?? '').trim();
+  if (raw === '' || raw === '*') return undefined;
+  const m = /^(?:W\/)?"?([1-9]\d{0,8})"?$/.exec(raw);
+  if (!m) throw ValidationError.field('headers.if-match', 'must be the workflow version (its ETag), e.g. "3"');
+  return Number(m[1]);
+};
+
 const RULES = `Rules beyond the schema (400 naming the field, 409 for conflicts across the account): a code is unique per
 account also by keypad digits (RESQ and PERS both dial 7377); a workflow with code activation may not use
 [[placeholders]]; pager messages hold only 0-9 # * w; webhook URLs are https; a webhook body is JSON once its
@@ -38,14 +54,31 @@ export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRoutesOpts> = async (
     schema: { tags, querystring: pageQuery.extend({ status: z.enum(['active', 'paused']).optional() }), response: { 200: pageOf(workflowOut) } },
   }, async (req) => workflows.list(auth(req).accountId, req.query));
 
-  app.post('/workflows', { schema: { tags, description: RULES, body: workflowInputSchema, response: { 201: workflowOut } } }, async (req, reply) =>
-    reply.status(201).send(await workflows.create(auth(req).accountId, req.body)));
+  app.post('/workflows', { schema: { tags, description: RULES, body: workflowInputSchema, response: { 201: workflowOut } } }, async (req, reply) => {
+    const wf = await workflows.create(auth(req).accountId, req.body);
+    return reply.status(201).header('etag', etag(wf.version)).send(wf);
+  });
 
-  app.get('/workflows/:id', { schema: { tags, params: idParams, response: { 200: workflowOut } } }, async (req) => workflows.get(auth(req).accountId, req.params.id));
+  app.get('/workflows/:id', {
+    schema: { tags, description: 'The `ETag` header is the current version: send it back as `If-Match` when you save an edit.', params: idParams, response: { 200: workflowOut } },
+  }, async (req, reply) => {
+    const wf = await workflows.get(auth(req).accountId, req.params.id);
+    return reply.header('etag', etag(wf.version)).send(wf);
+  });
 
   app.put('/workflows/:id', {
-    schema: { tags, description: `Replaces the definition and makes a new version (status is kept).\n\n${RULES}`, params: idParams, body: workflowInputSchema, response: { 200: workflowOut } },
-  }, async (req) => workflows.update(auth(req).accountId, req.params.id, req.body));
+    schema: {
+      tags,
+      description: `Replaces the definition and makes a new version (status is kept). With \`If-Match: "<version>"\` (the ETag of the
+version the edit started from) the update is refused with 412 \`version_mismatch\` when someone saved another version meanwhile;
+without it the update is unconditional.\n\n${RULES}`,
+      params: idParams, body: workflowInputSchema, response: { 200: workflowOut },
+    },
+  }, async (req, reply) => {
+    const expectedVersion = ifMatchVersion(req.headers['if-match']);
+    const wf = await workflows.update(auth(req).accountId, req.params.id, req.body, { expectedVersion });
+    return reply.header('etag', etag(wf.version)).send(wf);
+  });
 
   app.delete('/workflows/:id', { schema: { tags, description: 'Soft delete: past activations keep their version.', params: idParams, response: { 204: z.null() } } }, async (req, reply) => {
     await workflows.remove(auth(req).accountId, req.params.id);

@@ -33,12 +33,17 @@ export async function render(main, { params }, ctx) {
     saveBtn.disabled = true;
     try {
       const body = toInput(model);
-      const saved = wf ? await api.put(`/v1/workflows/${wf.id}`, body) : await api.post('/v1/workflows', body);
+      // If-Match: the version this edit started from, so a version someone else saved meanwhile is never overwritten.
+      const saved = wf ? await api.put(`/v1/workflows/${wf.id}`, body, { 'if-match': `"${wf.version}"` }) : await api.post('/v1/workflows', body);
       announce(`Saved ${saved.name}, version ${saved.version}`);
       sessionStorage.setItem('sb-flash', `Saved “${saved.name}” (version ${saved.version}).`);
       ctx.navigate(`#/workflows/${saved.id}`);
     } catch (err) {
-      showErrors(form, summary, err);
+      if (err instanceof ApiError && err.code === 'version_mismatch') {
+        const current = err.body?.details?.currentVersion;
+        summary.replaceChildren(alertBox(`Someone saved version ${current ?? 'a newer version'} of this workflow while you were editing, so your changes were not saved. Reload the page to see their version, then make your edit again.`));
+        summary.focus();
+      } else showErrors(form, summary, err);
     } finally {
       saveBtn.disabled = false;
     }
