@@ -2,6 +2,7 @@
  * Read-only lookups for code activation: the workflow a code names, how many people it
  * reaches, and who a phone number is.
  */
+import { workflowAudience } from '../workflows/workflow-audience.js';
 import type { Queryable } from '../db/db.js';
 
 export type CodeWorkflow = {
@@ -40,20 +41,9 @@ export const findWorkflowByCode = async (q: Queryable, accountId: string, lineId
 };
 
 /** Distinct reachable contacts in the groups the workflow's current version names. */
-export const countWorkflowRecipients = async (q: Queryable, accountId: string, workflowId: string): Promise<number> => {
-  const r = await q.query(
-    `SELECT count(DISTINCT gm.contact_id) AS n
-       FROM workflows w
-       JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
-       CROSS JOIN LATERAL jsonb_array_elements(COALESCE(v.definition->'actions', '[]'::jsonb)) a
-       CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(a->'groupIds', '[]'::jsonb)) g(id)
-       JOIN group_members gm ON gm.group_id = g.id::uuid AND gm.account_id = w.account_id
-       JOIN contacts c ON c.id = gm.contact_id AND NOT c.do_not_contact
-      WHERE w.account_id = $1 AND w.id = $2`,
-    [accountId, workflowId],
-  );
-  return Number(r.rows[0]?.n ?? 0);
-};
+/** How many people an activation of the workflow reaches (what the caller is told): see `workflowAudience`. */
+export const countWorkflowRecipients = async (q: Queryable, accountId: string, workflowId: string): Promise<number> =>
+  (await workflowAudience(q, accountId, workflowId))?.people ?? 0;
 
 export const findContactIdByPhone = async (q: Queryable, accountId: string, phone: string): Promise<string | null> => {
   const r = await q.query('SELECT id FROM contacts WHERE account_id = $1 AND phone = $2', [accountId, phone]);

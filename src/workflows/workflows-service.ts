@@ -5,6 +5,7 @@ import { cursorColumn, pageClause, toPage, type Page, type PageQuery } from '../
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, fromZod, type FieldIssue } from '../errors.js';
 import { toKeypadDigits } from './keypad.js';
 import { toPublicDefinition, toStoredDefinition, type PublicDefinition } from './workflow-definitions.js';
+import { workflowAudience, type WorkflowAudience } from './workflow-audience.js';
 import type { WorkflowChangeHook } from './workflow-hooks.js';
 import { checkDefinitionRules, checkReferences } from './workflow-rules.js';
 import { workflowInputSchema, type WorkflowDefinition, type WorkflowInput } from './workflow-types.js';
@@ -232,7 +233,14 @@ export const createWorkflowsService = (deps: WorkflowsServiceDeps) => {
     return { version: res.rows[0].version, createdAt: res.rows[0].created_at, definition: toPublicDefinition(res.rows[0].definition) };
   };
 
-  return { create, update, pause: setStatus('paused'), resume: setStatus('active'), remove, get, list, listVersions, getVersion };
+  /** Who an activation would reach now (exact, as the planner chooses): the dashboard's confirmation. */
+  const audience = async (accountId: string, id: string): Promise<WorkflowAudience> => {
+    const a = await workflowAudience(db, accountId, id);
+    if (!a) throw new NotFoundError('workflow');
+    return a;
+  };
+
+  return { create, update, pause: setStatus('paused'), resume: setStatus('active'), remove, get, list, listVersions, getVersion, audience };
 };
 
 export type WorkflowsService = ReturnType<typeof createWorkflowsService>;

@@ -226,8 +226,15 @@ describe('dashboard in headless Chromium', () => {
     const wf = (await acct.api.post('/v1/workflows').send({
       name: 'Call-out', actions: [{ type: 'notification', groupIds: [vols.id], message: 'All volunteers to the station.', channels: ['sms'] }],
     }).expect(201)).body;
+    // 32 members: one off duty and one do-not-contact are not reached, so the count is exact: 30.
+    for (const [i, patch] of [[31, { onDuty: false }], [32, { doNotContact: true }]] as const) {
+      const c = (await acct.api.post('/v1/contacts').send({ name: `Volunteer ${i}`, phone: `+1415555${1000 + i - 1}` }).expect(201)).body;
+      await acct.api.post(`/v1/groups/${vols.id}/members`).send({ contactIds: [c.id] }).expect(200);
+      await acct.api.patch(`/v1/contacts/${c.id}`).send(patch).expect(200);
+    }
+    expect((await acct.api.get(`/v1/workflows/${wf.id}/audience`).expect(200)).body).toEqual({ people: 30, actions: [{ actionId: wf.actions[0].id, people: 30 }] });
     await page.goto(`${base}/#/workflows/${wf.id}/activate`);
-    await page.getByText('Reaches up to 30 people').waitFor();
+    await page.getByText('Reaches 30 people now').waitFor();
     await page.getByRole('button', { name: 'Send now' }).click();
     const dialog = page.getByRole('alertdialog', { name: 'Confirm a large activation' });
     await dialog.waitFor();
@@ -238,6 +245,7 @@ describe('dashboard in headless Chromium', () => {
     await dialog.getByRole('button', { name: 'Yes, notify 30 people' }).click();
     await page.waitForURL(/#\/activations\//);
     await expect.poll(() => page.locator('[data-status="delivered"]').count(), { timeout: 20_000 }).toBe(30);
+    await expect.poll(() => page.locator('[data-status="skipped"]').count()).toBe(1); // the do-not-contact volunteer, recorded
     expect((await acct.api.get(`/v1/activations?workflowId=${wf.id}`).expect(200)).body.data).toHaveLength(1);
   });
 

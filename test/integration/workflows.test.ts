@@ -133,6 +133,31 @@ describe('workflows API', () => {
     expect((await a.api.get(`/v1/workflows/${wf.body.id}`).expect(200)).body.version).toBe(2);
   });
 
+  it('counts the audience as the planner reaches it: each person once, on duty unless off-duty is included, no do-not-contact', async () => {
+    const person = async (name: string, phone: string, patch: Record<string, unknown> = {}) => {
+      const c = (await a.api.post('/v1/contacts').send({ name, phone }).expect(201)).body;
+      if (Object.keys(patch).length) await a.api.patch(`/v1/contacts/${c.id}`).send(patch).expect(200);
+      return c.id as string;
+    };
+    const crew = (await a.api.post('/v1/groups').send({ name: 'Audience crew' }).expect(201)).body.id;
+    const night = (await a.api.post('/v1/groups').send({ name: 'Audience night' }).expect(201)).body.id;
+    const ana = await person('Ana', '+14155550601');
+    const ben = await person('Ben', '+14155550602', { onDuty: false });
+    const cy = await person('Cy', '+14155550603', { doNotContact: true });
+    const dee = await person('Dee', '+14155550604');
+    await a.api.post(`/v1/groups/${crew}/members`).send({ contactIds: [ana, ben, cy] }).expect(200);
+    await a.api.post(`/v1/groups/${night}/members`).send({ contactIds: [ana, ben, dee] }).expect(200);
+    const wf = (await create({ name: 'Audience', actions: [
+      { type: 'notification', groupIds: [crew, night], message: 'on duty only', channels: ['sms'] },
+      { type: 'notification', groupIds: [night], includeOffDuty: true, message: 'off duty too', channels: ['sms'] },
+      { type: 'webhook', method: 'POST', url: 'https://hooks.example.com/x', body: '{}' },
+    ] }).expect(201)).body;
+    const got = await a.api.get(`/v1/workflows/${wf.id}/audience`).expect(200);
+    // action 1: Ana, Dee (Ben off duty, Cy do-not-contact); action 2: Ana, Ben, Dee; together Ana, Ben, Dee.
+    expect(got.body).toEqual({ people: 3, actions: [{ actionId: wf.actions[0].id, people: 2 }, { actionId: wf.actions[1].id, people: 3 }] });
+    await b.api.get(`/v1/workflows/${wf.id}/audience`).expect(404);
+  });
+
   it('refuses an edit made on an old version (If-Match) with 412 and stores nothing; ETag is the version', async () => {
     const wf = await create({ name: 'Edited twice', actions: [{ ...notify('first'), id: 'n1' }] }).expect(201);
     expect(wf.headers.etag).toBe('"1"');

@@ -7,7 +7,7 @@ import { auth } from '../../auth.js';
 import { idParams, pageOf, pageQuery } from './pagination.js';
 
 export type WorkflowRoutesOpts = {
-  workflows: Pick<WorkflowsService, 'create' | 'update' | 'pause' | 'resume' | 'remove' | 'get' | 'list' | 'listVersions' | 'getVersion'>;
+  workflows: Pick<WorkflowsService, 'create' | 'update' | 'pause' | 'resume' | 'remove' | 'get' | 'list' | 'listVersions' | 'getVersion' | 'audience'>;
 };
 
 const actionOut = z.looseObject({ id: z.string(), type: z.enum(['notification', 'conference', 'pager', 'webhook']), authorizationSet: z.boolean().optional() });
@@ -79,6 +79,15 @@ without it the update is unconditional.\n\n${RULES}`,
     const wf = await workflows.update(auth(req).accountId, req.params.id, req.body, { expectedVersion });
     return reply.header('etag', etag(wf.version)).send(wf);
   });
+
+  app.get('/workflows/:id/audience', {
+    schema: {
+      tags,
+      description: 'The people an activation of the current version would reach now, counted as the planner chooses them: members of each action\'s groups who are on duty (or all, with includeOffDuty), without do-not-contact contacts; someone in several groups counts once.',
+      params: idParams,
+      response: { 200: z.object({ people: z.number(), actions: z.array(z.object({ actionId: z.string(), people: z.number() })) }) },
+    },
+  }, async (req) => workflows.audience(auth(req).accountId, req.params.id));
 
   app.delete('/workflows/:id', { schema: { tags, description: 'Soft delete: past activations keep their version.', params: idParams, response: { 204: z.null() } } }, async (req, reply) => {
     await workflows.remove(auth(req).accountId, req.params.id);

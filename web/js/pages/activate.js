@@ -10,7 +10,9 @@ const CHANNEL = { sms: 'SMS', email: 'e-mail', push: 'push', voice: 'voice call'
 
 export async function render(main, { params }, ctx) {
   main.append(spinner());
-  const [wf, groups] = await Promise.all([api.get(`/v1/workflows/${params[0]}`), getAll('/v1/groups').catch(() => [])]);
+  const [wf, groups, reach] = await Promise.all([
+    api.get(`/v1/workflows/${params[0]}`), getAll('/v1/groups').catch(() => []), api.get(`/v1/workflows/${params[0]}/audience`).catch(() => null),
+  ]);
   const groupsById = new Map(groups.map((g) => [g.id, g]));
   main.replaceChildren(pageTitle(`Activate ${wf.name}`));
   if (wf.status !== 'active') {
@@ -20,7 +22,11 @@ export async function render(main, { params }, ctx) {
   // One key per visit: pressing Send twice, or again after a network error, activates once.
   const idempotencyKey = `dashboard-${crypto.randomUUID()}`;
   const values = Object.fromEntries(wf.placeholders.map((p) => [p, '']));
-  const audience = audienceOf(wf, groupsById);
+  // Exact when the service could count it (on duty, do-not-contact, people in several groups once);
+  // otherwise an upper bound from the group sizes, and worded as one.
+  const exact = typeof reach?.people === 'number';
+  const audience = exact ? reach.people : audienceOf(wf, groupsById);
+  const reachText = exact ? `${audience} ${audience === 1 ? 'person' : 'people'}` : `up to ${audience} people`;
 
   const previews = h('div');
   const renderPreviews = () => previews.replaceChildren(...wf.actions.map((a, i) => actionPreview(a, i, values, groupsById)));
@@ -37,7 +43,8 @@ export async function render(main, { params }, ctx) {
       } }), { path: `placeholders.${p}`, required: true }))));
   }
   form.append(h('section', { class: 'card', 'aria-labelledby': 'pv-h' }, h('h2', { id: 'pv-h' }, 'Preview'),
-    h('p', {}, `Reaches up to ${audience} ${audience === 1 ? 'person' : 'people'} (group sizes; people in several groups are reached once).`), previews));
+    h('p', {}, exact ? `Reaches ${reachText} now (on duty, or everyone where an action includes off-duty people; each person once).`
+      : `Reaches ${reachText} (group sizes; people in several groups are reached once).`), previews));
 
   const sendBtn = h('button', { type: 'submit', class: 'primary' }, 'Send now');
   const confirmBox = h('div');
@@ -74,7 +81,7 @@ export async function render(main, { params }, ctx) {
       const yes = h('button', { type: 'button', class: 'primary', onclick: () => { confirmed = true; send(); } }, `Yes, notify ${audience} people`);
       confirmBox.replaceChildren(h('div', { class: 'alert warn', role: 'alertdialog', 'aria-labelledby': 'cf-h', 'aria-describedby': 'cf-d' },
         h('h2', { id: 'cf-h', class: 'flush' }, 'Confirm a large activation'),
-        h('p', { id: 'cf-d' }, `This sends to up to ${audience} people. Check the preview above before you continue.`),
+        h('p', { id: 'cf-d' }, `This sends to ${reachText}. Check the preview above before you continue.`),
         h('div', { class: 'form-actions' }, yes, h('button', { type: 'button', onclick: () => { confirmBox.replaceChildren(); sendBtn.focus(); } }, 'Go back'))));
       yes.focus();
       return;
