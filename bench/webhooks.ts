@@ -15,7 +15,8 @@
  * BENCH_RATE (2000), BENCH_RATE_CONNECTIONS (32), BENCH_BODIES (120000 signed calls),
  * BENCH_PROFILE_DIR (V8 CPU profiles of this process — the gateway — during the full-path phases).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { Session } from 'node:inspector/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,7 +30,7 @@ import { greeting } from '../ivr/activation-line.js';
 import { addTwilioLine, callSid } from '../test/helpers/carrier-fixtures.js';
 import setupTemplate from '../test/helpers/global-setup.js';
 import { startTestRuntime } from '../test/helpers/runtime.js';
-import { cpuWindow, matchingCpuMs, processCpuMs, type CpuProbe } from './proc-cpu.js';
+import { processCpuMs } from './proc-cpu.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -43,26 +44,48 @@ type Load = { reqPerSec: number; total: number; used: number; latency: Latency; 
 type AutocannonOut = { requests: { average: number; total: number }; latency: Latency; non2xx: number; errors: number; timeouts: number; total: number; used: number };
 type RateOut = { achievedRate: number; total: number; latency: Latency & { p999: number }; sendLag: Latency; non2xx: number; errors: number; timeouts: number; scheduled: number; durationSeconds: number };
 
+/**
+ * The running CPU total (ms) of processes matching `needle`, sampled by a child process
+ * (bench/cpu-sampler.ts) so that its /proc scans do not stall the gateway's event loop here.
+ */
+const cpuSampler = async (needle: string) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'cpu-sampler.ts'), needle], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  await lines.next(); // ready
+  return {
+    read: async (): Promise<number> => { child.stdin!.write('\n'); return Number((await lines.next()).value); },
+    close: () => child.stdin!.end(),
+  };
+};
+
 /** CPU (ms) each phase cost: this process (both servers live here) and the PostgreSQL backends of the bench database. */
-let cpuProbes: CpuProbe = {};
-const withCpu = async (l: Promise<Load>): Promise<Load & { cpuUsPerRequest: Record<string, number> }> => {
-  const cpu = cpuWindow(cpuProbes);
-  const r = await l;
-  const cpuMs = cpu.end();
+let cpuProbes: Record<string, () => Promise<number> | number> = {};
+let countStatements = () => 0;
+const readProbes = async () => Object.fromEntries(await Promise.all(Object.entries(cpuProbes).map(async ([k, f]) => [k, await f()] as const)));
+const withCpu = async (l: () => Promise<Load>): Promise<Load & { cpuUsPerRequest: Record<string, number>; requestsPerStatement: number }> => {
+  const start = await readProbes();
+  const stmts = countStatements();
+  const r = await l();
+  const end = await readProbes();
+  const cpuMs = Object.fromEntries(Object.entries(end).map(([k, v]) => [k, Math.max(0, v - start[k]!)]));
   // CPU per request served (µs): comparable across phases and machines
-  return { ...r, cpuUsPerRequest: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, Math.round((v * 1000) / Math.max(1, r.total))])) };
+  return {
+    ...r,
+    cpuUsPerRequest: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, Math.round((v * 1000) / Math.max(1, r.total))])),
+    requestsPerStatement: Number((r.total / Math.max(1, countStatements() - stmts)).toFixed(1)),
+  };
 };
 const node = (script: string, args: object) => run(process.execPath, ['--import', 'tsx', path.join(here, script), JSON.stringify(args)], { maxBuffer: 16 * 1024 * 1024 }).then((o) => JSON.parse(o.stdout));
 
 /** Closed loop at full speed (autocannon): max throughput. */
-const maxLoad = (url: string, bodiesFile: string, opts: { duration: number; connections: number; start: number }) => withCpu(
+const maxLoad = (url: string, bodiesFile: string, opts: { duration: number; connections: number; start: number }) => withCpu(() =>
   node('webhooks-load.ts', { url, bodiesFile, ...opts }).then((l: AutocannonOut): Load => ({
     reqPerSec: Math.round(l.requests.average), total: l.total, used: l.used, latency: l.latency, non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts,
   })),
 );
 
 /** Open loop at a constant offered rate (bench/webhooks-rate.ts): latency at that rate. */
-const rateLoad = (url: string, bodiesFile: string, opts: { duration: number; connections: number; rate: number; start: number }) => withCpu(
+const rateLoad = (url: string, bodiesFile: string, opts: { duration: number; connections: number; rate: number; start: number }) => withCpu(() =>
   node('webhooks-rate.ts', { url, bodiesFile, ...opts }).then((l: RateOut): Load => ({
     reqPerSec: l.achievedRate, total: l.total, used: l.scheduled, latency: l.latency, non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts,
     extra: { offeredRate: opts.rate, p999Ms: l.latency.p999, sendLagMs: l.sendLag, durationSeconds: l.durationSeconds },
@@ -87,9 +110,9 @@ const profiled = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
   }
 };
 
-const summary = (l: Load & { cpuUsPerRequest?: Record<string, number> }) => ({
+const summary = (l: Load & { cpuUsPerRequest?: Record<string, number>; requestsPerStatement?: number }) => ({
   reqPerSec: l.reqPerSec, total: l.total, p50Ms: l.latency.p50, p90Ms: l.latency.p90, p99Ms: l.latency.p99, maxMs: l.latency.max,
-  non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts, ...(l.extra ?? {}), cpuUsPerRequest: l.cpuUsPerRequest,
+  non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts, ...(l.extra ?? {}), cpuUsPerRequest: l.cpuUsPerRequest, requestsPerStatement: l.requestsPerStatement,
 });
 
 const main = async () => {
@@ -97,7 +120,14 @@ const main = async () => {
   const t = await startTestRuntime({ LOG_LEVEL: 'silent', DATABASE_POOL_SIZE: '20' }, { web: true, worker: false });
   const gateway = await t.rt.listen();
   const dbName = new URL(t.databaseUrl).pathname.slice(1);
-  cpuProbes = { server: () => processCpuMs(process.pid), postgres: matchingCpuMs(` ${dbName} `) };
+  // Statements the gateway sends (pool.query, counted here): requests per statement = the group insert's batch size.
+  let statements = 0;
+  const db = t.rt.infra.db as unknown as { query: (...a: unknown[]) => unknown };
+  const query = db.query.bind(db);
+  db.query = (...a: unknown[]) => { statements++; return query(...a); };
+  const pgCpu = await cpuSampler(` ${dbName} `);
+  cpuProbes = { server: () => processCpuMs(process.pid), postgres: pgCpu.read };
+  countStatements = () => statements;
   const accountId = (await t.rt.services.accounts.createAccount({ name: 'bench' })).account.id;
   const line = await addTwilioLine(t, accountId, { greeting: 'Welcome to Acme Rescue. Please enter your four character code.' });
 
@@ -117,15 +147,20 @@ const main = async () => {
   // ON CONFLICT skips. The bare route stores nothing and reuses them.
   const url = `${t.config.PUBLIC_URL}/webhooks/twilio/voice`;
   const BODIES = Number(process.env.BENCH_BODIES ?? 120_000);
-  const bodies = Array.from({ length: BODIES }, (_, i) => {
-    const params = { CallSid: callSid(1_000_000 + i), AccountSid: line.accountSid, From: `+1312555${String(i % 10_000).padStart(4, '0')}`, To: line.phone, CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01' };
-    return { body: new URLSearchParams(params).toString(), signature: twilio.getExpectedTwilioSignature(line.authToken, url, params) };
-  });
+  // Written to a file for the load processes and not kept here: 120,000 bodies in this process's
+  // heap would make every major GC of the gateway (which runs here) slower.
   const bodiesFile = path.join(os.tmpdir(), `sb-bench-webhooks-${process.pid}.json`);
-  writeFileSync(bodiesFile, JSON.stringify(bodies));
+  const first = ((): { body: string; signature: string } => {
+    const bodies = Array.from({ length: BODIES }, (_, i) => {
+      const params = { CallSid: callSid(1_000_000 + i), AccountSid: line.accountSid, From: `+1312555${String(i % 10_000).padStart(4, '0')}`, To: line.phone, CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01' };
+      return { body: new URLSearchParams(params).toString(), signature: twilio.getExpectedTwilioSignature(line.authToken, url, params) };
+    });
+    writeFileSync(bodiesFile, JSON.stringify(bodies));
+    return bodies[0]!;
+  })();
 
   // Sanity: the full path answers the greeting TwiML.
-  const probe = await fetch(`${gateway}/webhooks/twilio/voice`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': bodies[0]!.signature }, body: bodies[0]!.body });
+  const probe = await fetch(`${gateway}/webhooks/twilio/voice`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': first.signature }, body: first.body });
   if (probe.status !== 200 || !(await probe.text()).includes('<Gather')) throw new Error(`full path probe failed: HTTP ${probe.status}`);
 
   // How busy PostgreSQL is on this machine right now: SELECT 1 from 16 concurrent clients.
@@ -148,7 +183,7 @@ const main = async () => {
   const fullMax = await profiled('full-max', () => full((start) => maxLoad(target(gateway), bodiesFile, { duration: DURATION, connections: CONNECTIONS, start })));
   const bareAtRate = await rateLoad(target(bareUrl), bodiesFile, { duration: DURATION, connections: RATE_CONNECTIONS, rate: RATE, start: 0 });
   const fullAtRate = await profiled('full-rate', () => full((start) => rateLoad(target(gateway), bodiesFile, { duration: DURATION, connections: RATE_CONNECTIONS, rate: RATE, start })));
-  if (cursor > bodies.length) throw new Error(`full path sent ${cursor} calls but only ${bodies.length} distinct bodies exist: raise BENCH_BODIES`);
+  if (cursor > BODIES) throw new Error(`full path sent ${cursor} calls but only ${BODIES} distinct bodies exist: raise BENCH_BODIES`);
 
   const calls = Number((await t.rt.infra.db.query('SELECT count(*) AS n FROM calls')).rows[0].n);
   const ratio = fullMax.reqPerSec / bareMax.reqPerSec;
@@ -169,6 +204,7 @@ const main = async () => {
   writeFileSync(path.join(here, 'results', 'webhooks.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   await bare.close();
+  pgCpu.close();
   await t.close();
 };
 

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import * as ivr from '../../../ivr/activation-line.js';
 import type { InboundCallService, VoiceOutcome } from '../../../src/telephony/inbound-call-service.js';
-import { codeParams, codeQuery, parse, recordingParams, recordingQuery, toInboundCall, voiceParams } from './params.js';
+import { codeParams, codeQuery, parse, parseVoiceParams, recordingParams, recordingQuery, toInboundCall } from './params.js';
 
 export type VoiceRoutesOpts = {
   publicUrl: string;
@@ -67,7 +67,7 @@ export const voiceRoutes: FastifyPluginAsync<VoiceRoutesOpts> = async (app, opts
   const urls = ivrUrls(opts.publicUrl);
 
   app.post('/voice', { schema: { hide: true } }, async (req, reply) => {
-    const p = parse(voiceParams, req.body);
+    const p = parseVoiceParams(req.body);
     return step(req, reply, p.CallSid, async () => renderVoice(await opts.calls.answer(toInboundCall(req, p)), urls));
   });
 
