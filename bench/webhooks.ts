@@ -18,7 +18,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Session } from 'node:inspector/promises';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -205,6 +205,7 @@ const main = async () => {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   await bare.close();
   pgCpu.close();
+  rmSync(bodiesFile, { force: true });
   await t.close();
 };
 
