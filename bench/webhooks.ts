@@ -1,7 +1,7 @@
 /**
  * `npm run bench:webhooks`: signed inbound voice webhooks (`POST /webhooks/twilio/voice`)
  * through the full gateway path — signature check with the line's carrier token, line lookup,
- * the call's `calls` row stored, greeting TwiML — against a bare fastify route doing only the
+ * the call's `calls` row (written behind the answer, batched), greeting TwiML — against a bare fastify route doing only the
  * same signature check and a fixed TwiML reply, in the same run, on the same machine.
  *
  * Load comes from separate processes: max throughput with autocannon (closed loop:
@@ -185,6 +185,7 @@ const main = async () => {
   const fullAtRate = await profiled('full-rate', () => full((start) => rateLoad(target(gateway), bodiesFile, { duration: DURATION, connections: RATE_CONNECTIONS, rate: RATE, start })));
   if (cursor > BODIES) throw new Error(`full path sent ${cursor} calls but only ${BODIES} distinct bodies exist: raise BENCH_BODIES`);
 
+  await t.rt.services.telephony.calls.flush(); // rows are written behind the answer: the last few ms of them
   const calls = Number((await t.rt.infra.db.query('SELECT count(*) AS n FROM calls')).rows[0].n);
   const ratio = fullMax.reqPerSec / bareMax.reqPerSec;
   const result = {

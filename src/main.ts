@@ -121,7 +121,7 @@ export const buildServices = (infra: Infra) => {
   });
   /** Inbound calls/texts, status callbacks, carrier adapters per line (push SMS interceptors / status listeners onto it). */
   const telephony = createTelephonyServices({
-    db, redis: infra.redis, config, activations, texts: smsReplyTexts,
+    db, redis: infra.redis, config, activations, texts: smsReplyTexts, logger: infra.logger.child({ component: 'telephony' }),
     tracking: createTrackingTwimlHandler({ publicUrl: config.PUBLIC_URL, calls: tracking.calls }),
     providers: createProviderRegistry({ db, secrets, secretKey: config.SECRET_KEY, providers: createTelephonyAdapters(db, config, { onSimulatedSend: (x) => simulatedCarrier?.(x) }) }),
   });
@@ -294,6 +294,7 @@ export const createRuntime = async (
       if (stopped) return;
       stopped = true;
       if (app) await app.close();
+      await services.telephony.calls.flush(); // call history rows still queued behind answered webhooks
       await Promise.allSettled(workers.map((w) => w.close()));
       await Promise.allSettled([db.end(), redis.quit()]);
     },

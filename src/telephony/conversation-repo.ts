@@ -57,11 +57,23 @@ export const insertInboundCall = async (q: Queryable, c: NewInboundCall): Promis
   );
 };
 
-export const noteCallActivation = async (q: Queryable, providerCallId: string, activationId: string, recordingUrl: string | null): Promise<void> => {
+/**
+ * Links an inbound call to the activation it made (and its recording). An upsert: the call's
+ * history row is written behind the greeting (inbound-call-writer.ts), so a code step handled
+ * within those milliseconds — on this process or another — creates the row itself (caller's
+ * contact looked up as the writer does) and the writer's later insert then leaves it alone.
+ */
+export const noteCallActivation = async (
+  q: Queryable, call: { accountId: string; lineId: string; providerCallId: string; from: string; to: string }, activationId: string, recordingUrl: string | null,
+): Promise<void> => {
   await q.query(
-    `UPDATE calls SET meta = meta || jsonb_build_object('activationId', $2::text), recording_url = COALESCE($3, recording_url), updated_at = now()
-      WHERE provider_call_id = $1`,
-    [providerCallId, activationId, recordingUrl],
+    `INSERT INTO calls AS c (account_id, line_id, contact_id, provider_call_id, direction, from_number, to_number, source, status, answered_at, meta, recording_url)
+     VALUES ($1, $2, (SELECT k.id FROM contacts k WHERE k.account_id = $1 AND k.phone = $4 LIMIT 1), $3, 'inbound', $4, $5, 'ivr', 'in-progress', now(),
+             jsonb_build_object('activationId', $6::text), $7)
+     ON CONFLICT (provider_call_id) DO UPDATE SET meta = c.meta || jsonb_build_object('activationId', $6::text),
+       recording_url = COALESCE($7, c.recording_url), updated_at = now()
+     WHERE c.account_id = $1`,
+    [call.accountId, call.lineId, call.providerCallId, call.from, call.to, activationId, recordingUrl],
   );
 };
 

@@ -6,6 +6,7 @@
  */
 import type { ActivationService } from '../activation/activation-service.js';
 import type { Db } from '../db/db.js';
+import type { Logger } from '../logger.js';
 import { countWorkflowRecipients, findContactIdByPhone, findWorkflowByDigits } from './codes-repo.js';
 import { noteCallActivation } from './conversation-repo.js';
 import { createInboundCallWriter } from './inbound-call-writer.js';
@@ -47,6 +48,7 @@ export type InboundCallServiceDeps = {
    * activation steps always read the line afresh.
    */
   lineCacheMs?: number;
+  logger?: Pick<Logger, 'warn' | 'error'>;
 };
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -71,7 +73,7 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
     }
     return line;
   };
-  const callLog = createInboundCallWriter({ db: deps.db });
+  const callLog = createInboundCallWriter({ db: deps.db, logger: deps.logger });
 
   const lineFor = async (call: InboundCall): Promise<GatewayLine | null> => {
     const line = await findLineByNumber(deps.db, call.to);
@@ -91,12 +93,15 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
     const [recipients, name] = await Promise.all([
       countWorkflowRecipients(deps.db, line.accountId, activation.workflowId),
       deps.db.query('SELECT name FROM workflows WHERE id = $1', [activation.workflowId]).then((r) => String(r.rows[0]?.name ?? 'The workflow')),
-      noteCallActivation(deps.db, call.providerCallId, activation.id, activation.recordingUrl),
+      noteCallActivation(deps.db, { accountId: line.accountId, lineId: line.id, providerCallId: call.providerCallId, from: call.from, to: call.to }, activation.id, activation.recordingUrl),
     ]);
     return { kind: 'activated', activationId: activation.id, workflowName: name, recipients, created };
   };
 
   return {
+    /** Writes the call history rows still queued (graceful shutdown, tests). */
+    flush: () => callLog.flush(),
+
     /** First webhook of a call: which line, who may call, greeting or tracking hand-off. */
     async answer(call: InboundCall): Promise<VoiceOutcome> {
       const e164 = E164.test(call.from);
@@ -119,7 +124,8 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
         contactId = await callerContact();
         if (!contactId) return { kind: 'not-allowed' };
       }
-      await callLog.write({ accountId: line.accountId, lineId: line.id, contactId, providerCallId: call.providerCallId, from: call.from, to: call.to, source: 'ivr' });
+      // History row written behind the answer (a few ms later, batched): see inbound-call-writer.ts.
+      callLog.write({ accountId: line.accountId, lineId: line.id, contactId, providerCallId: call.providerCallId, from: call.from, to: call.to, source: 'ivr' });
       return { kind: 'greeting', greeting: line.greeting };
     },
 

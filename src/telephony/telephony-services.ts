@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { ActivationService } from '../activation/activation-service.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
+import type { Logger } from '../logger.js';
 import { createInboundCallService } from './inbound-call-service.js';
 import type { SmsInterceptor } from './inbound-port.js';
 import { createInboundSmsService, type SmsReplyTexts } from './inbound-sms-service.js';
@@ -30,6 +31,7 @@ export type TelephonyServicesDeps = {
   interceptors?: SmsInterceptor[];
   statusListeners?: StatusListener[];
   tracking?: TrackingCallHandler | null;
+  logger?: Pick<Logger, 'warn' | 'error'>;
 };
 
 export const createTelephonyServices = (deps: TelephonyServicesDeps) => {
@@ -52,7 +54,7 @@ export const createTelephonyServices = (deps: TelephonyServicesDeps) => {
     lockout,
     interceptors,
     statusListeners,
-    calls: createInboundCallService({ db, activations: deps.activations, lockout, tracking: deps.tracking ?? null }),
+    calls: createInboundCallService({ db, activations: deps.activations, lockout, tracking: deps.tracking ?? null, logger: deps.logger }),
     sms: createInboundSmsService({ db, activations: deps.activations, lockout, interceptors: () => [keywords, ...interceptors], texts: deps.texts }),
     statuses: createStatusService({ db, listeners: statusListeners }),
   };

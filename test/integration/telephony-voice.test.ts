@@ -59,7 +59,8 @@ describe('voice webhook: code activation by keypad', () => {
     expect(res.text).toBe(ivr.greeting({ greeting: 'Welcome to Acme Rescue & Co.', urls }));
     const unknown = await signedPost(t.http(), PUB, '/webhooks/twilio/voice', { CallSid: callSid(2), AccountSid: line.accountSid, From: CALLER, To: '+13129999999' }, { authToken: line.authToken }).expect(200);
     expect(unknown.text).toBe(ivr.unknownLine());
-    expect(await count(`SELECT count(*) AS n FROM calls WHERE direction = 'inbound' AND line_id = $1`, [line.id])).toBe(1);
+    // The history row is written behind the answer, within milliseconds.
+    await expect.poll(() => count(`SELECT count(*) AS n FROM calls WHERE direction = 'inbound' AND line_id = $1`, [line.id])).toBe(1);
   });
 
   it('activates the workflow whose keypad digits were entered, once per call, and says how many are reached', async () => {
@@ -148,6 +149,22 @@ describe('voice webhook: code activation by keypad', () => {
     expect(badWf.body.details[0].path).toBe('workflow');
     const huge = await call(line, '/webhooks/twilio/voice', { Junk: 'x'.repeat(70 * 1024) }).expect(413);
     expect(huge.body.error).toBe('payload_too_large');
+  });
+
+  it('stores the call row behind the greeting; a code step that beats it still links the activation to the call', async () => {
+    const sid = callSid(4321);
+    const params = { CallSid: sid, AccountSid: line.accountSid, From: CALLER, To: line.phone };
+    // The code step is handled before the greeting's row is written (here: before the greeting
+    // at all, as another web process could): the upsert creates the row with the activation.
+    const keyed = await signedPost(t.http(), PUB, '/webhooks/twilio/voice/code?attempt=1', { ...params, Digits: '7377' }, { authToken: line.authToken }).expect(200);
+    expect(keyed.text).toContain('<Say');
+    // The greeting's queued insert then finds the row and leaves it as it is.
+    await signedPost(t.http(), PUB, '/webhooks/twilio/voice', params, { authToken: line.authToken }).expect(200);
+    await t.rt.services.telephony.calls.flush();
+    const rows = await t.rt.infra.db.query(`SELECT meta->>'activationId' AS activation_id, line_id, from_number FROM calls WHERE provider_call_id = $1`, [sid]);
+    expect(rows.rows).toHaveLength(1);
+    const act = await t.rt.infra.db.query(`SELECT id FROM activations WHERE idempotency_key = $1`, [`twilio:${sid}`]);
+    expect(rows.rows[0]).toEqual({ activation_id: act.rows[0].id, line_id: line.id, from_number: CALLER });
   });
 
   it('apologises in TwiML (never a 5xx) when Redis is gone mid-call', async () => {
