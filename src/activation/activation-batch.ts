@@ -6,16 +6,20 @@ import type { ActivateInput, Activation } from './activation-types.js';
 import { toActivation } from './activations-repo.js';
 
 /** One activation to create in bulk: the subset of `activate()`'s input a machine trigger uses. */
-export type BatchActivateItem = Pick<ActivateInput, 'accountId' | 'workflowId' | 'source' | 'idempotencyKey' | 'placeholders' | 'context'> & {
+export type BatchActivateItem = Pick<ActivateInput, 'accountId' | 'workflowId' | 'source' | 'idempotencyKey' | 'placeholders' | 'context'>;
+
+export type InsertBatchOptions = {
   /**
-   * The planner job (a batch job) the caller will queue this activation in, written with its
-   * outbox row so the sweeper asks Redis about that job. Unset: the activation's own job.
+   * Planner jobs the caller will queue the created activations in (batch jobs): the n-th created
+   * activation goes to `ids[floor(n / size)]` (give at least ceil(items / size) ids). Its outbox
+   * row names that job, so the sweeper asks Redis about it. Unset: each activation's own job.
    */
-  outboxJobId?: string;
+  planJobs?: { ids: string[]; size: number };
 };
 
 export type BatchActivateOutcome =
-  | { status: 'created'; activation: Activation }
+  /** `jobId`: the planner job its outbox row names (with `planJobs`). */
+  | { status: 'created'; activation: Activation; jobId?: string }
   /** The idempotency key was used before: the first activation, nothing new queued. */
   | { status: 'existing'; activation: Activation }
   | { status: 'rejected'; code: 'not_found' | 'workflow_paused' | 'missing_placeholders'; message: string };
@@ -68,12 +72,13 @@ export const insertActivationsBatch = async (
   tx: PoolClient,
   items: BatchActivateItem[],
   locked?: Map<string, LockedWorkflow>,
+  opts: InsertBatchOptions = {},
 ): Promise<BatchActivateOutcome[]> => {
   const outcomes = new Array<BatchActivateOutcome | undefined>(items.length);
   const missingIds = items.filter((i) => !locked?.has(i.workflowId)).map((i) => i.workflowId);
   const workflows = new Map([...(locked ?? []), ...(await lockWorkflows(tx, missingIds))]);
 
-  const toInsert: number[] = [];
+  const toInsert: Array<{ i: number; wf: LockedWorkflow }> = [];
   items.forEach((item, i) => {
     const wf = workflows.get(item.workflowId);
     if (!wf || wf.accountId !== item.accountId) {
@@ -83,22 +88,39 @@ export const insertActivationsBatch = async (
     } else {
       const missing = wf.placeholders.length === 0 ? wf.placeholders : missingPlaceholders(wf.placeholders, item.placeholders ?? {});
       if (missing.length > 0) outcomes[i] = { status: 'rejected', code: 'missing_placeholders', message: `missing placeholder values: ${missing.join(', ')}` };
-      else toInsert.push(i);
+      else toInsert.push({ i, wf });
     }
   });
 
-  const created = await insertRows(tx, toInsert.map((i) => ({ item: items[i]!, wf: workflows.get(items[i]!.workflowId)! })));
-  // Keys used before (or repeated within this batch), and rejected items whose key was used
-  // before: like activate(), an existing activation is returned whatever the workflow's state.
-  const claimed = new Set<string>();
+  const inserted = await insertRows(tx, toInsert.map(({ i, wf }) => ({ item: items[i]!, wf })), opts.planJobs);
+  // By idempotency key, then account: a key repeated in the batch was inserted once, for its
+  // first item; the others, keys used before, and rejected items whose key was used before get
+  // the existing activation (like activate(), whatever the workflow's state).
+  const byKey = new Map<string, InsertedRow[]>();
+  for (const r of inserted) {
+    const list = byKey.get(r.idempotency_key);
+    if (list) list.push(r);
+    else byKey.set(r.idempotency_key, [r]);
+  }
   const recheck: number[] = [];
-  for (const i of toInsert) {
-    const k = keyOf(items[i]!.accountId, items[i]!.idempotencyKey);
-    const mine = created.get(k);
-    if (mine && !claimed.has(k)) {
-      claimed.add(k);
-      outcomes[i] = { status: 'created', activation: mine };
-    } else recheck.push(i);
+  for (const { i, wf } of toInsert) {
+    const item = items[i]!;
+    const row = byKey.get(item.idempotencyKey)?.find((r) => r.account_id === item.accountId && !r.taken);
+    if (!row) {
+      recheck.push(i);
+      continue;
+    }
+    row.taken = true;
+    outcomes[i] = {
+      status: 'created',
+      jobId: row.job_id ?? undefined,
+      activation: {
+        id: row.id, accountId: item.accountId, workflowId: wf.id, workflowVersionId: wf.versionId, workflowVersion: wf.version,
+        source: item.source, idempotencyKey: item.idempotencyKey, placeholders: item.placeholders ?? {}, inboundMessage: null,
+        recordingUrl: null, context: item.context ?? {}, status: 'queued', recipientCount: null, error: null,
+        createdAt: row.created_at, plannedAt: null, completedAt: null,
+      },
+    };
   }
   items.forEach((_, i) => outcomes[i]?.status === 'rejected' && recheck.push(i));
   const existing = await findExisting(tx, recheck.map((i) => items[i]!));
@@ -110,57 +132,47 @@ export const insertActivationsBatch = async (
   return outcomes.map((o) => o!);
 };
 
+type InsertedRow = { id: string; account_id: string; idempotency_key: string; created_at: Date; job_id: string | null; taken?: boolean };
+
 /**
  * Activations and their outbox rows in one statement (one round trip per batch). Only what
  * PostgreSQL chose comes back (id, created_at): every other column is what this batch wrote or
  * a column default (status `queued`, nothing planned yet); formatting and parsing 15 columns of
- * 1,000 rows back was a large share of the statement's cost. The outbox row carries the
- * item's `outboxJobId` (matched on the idempotency key, unique per account).
+ * 1,000 rows back was a large share of the statement's cost. The rows go as one JSON document
+ * (`json_to_recordset`): serialised natively, where nine array parameters went through the
+ * driver's per-element escaping. With `planJobs`, the n-th inserted activation's outbox row
+ * names job `ids[floor(n / size)]`, and the row comes back with it.
  */
-const insertRows = async (tx: PoolClient, rows: Array<{ item: BatchActivateItem; wf: LockedWorkflow }>): Promise<Map<string, Activation>> => {
-  if (rows.length === 0) return new Map();
+const insertRows = async (
+  tx: PoolClient,
+  rows: Array<{ item: BatchActivateItem; wf: LockedWorkflow }>,
+  planJobs: InsertBatchOptions['planJobs'],
+): Promise<InsertedRow[]> => {
+  if (rows.length === 0) return [];
   const res = await tx.query(
-    `WITH src AS (
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[])
-         AS u(account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, placeholders, context, job_id)
-     ), a AS (
+    `WITH a AS (
        INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, placeholders, context)
-       SELECT account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key, placeholders, context FROM src
+       SELECT account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key,
+              COALESCE(placeholders, '{}'), COALESCE(context, '{}')
+         FROM json_to_recordset($1::json) AS u(account_id uuid, workflow_id uuid, workflow_version_id uuid,
+              workflow_version int, source text, idempotency_key text, placeholders jsonb, context jsonb)
        ON CONFLICT (account_id, idempotency_key) DO NOTHING
        RETURNING id, account_id, idempotency_key, created_at
+     ), n AS (
+       SELECT a.*, ($2::text[])[((row_number() OVER () - 1) / $3::int + 1)::int] AS job_id FROM a
      ), o AS (
-       INSERT INTO outbox (topic, ref_id, job_id)
-       SELECT 'activation', a.id::text, src.job_id FROM a JOIN src USING (account_id, idempotency_key)
+       INSERT INTO outbox (topic, ref_id, job_id) SELECT 'activation', id::text, job_id FROM n
        ON CONFLICT DO NOTHING
      )
-     SELECT * FROM a`,
+     SELECT * FROM n`,
     [
-      rows.map((r) => r.item.accountId),
-      rows.map((r) => r.wf.id),
-      rows.map((r) => r.wf.versionId),
-      rows.map((r) => r.wf.version),
-      rows.map((r) => r.item.source),
-      rows.map((r) => r.item.idempotencyKey),
-      rows.map((r) => JSON.stringify(r.item.placeholders ?? {})),
-      rows.map((r) => JSON.stringify(r.item.context ?? {})),
-      rows.map((r) => r.item.outboxJobId ?? null),
+      JSON.stringify(rows.map((r) => ({
+        account_id: r.item.accountId, workflow_id: r.wf.id, workflow_version_id: r.wf.versionId, workflow_version: r.wf.version,
+        source: r.item.source, idempotency_key: r.item.idempotencyKey, placeholders: r.item.placeholders, context: r.item.context,
+      }))),
+      planJobs?.ids ?? null,
+      planJobs?.size ?? 1,
     ],
   );
-  const written = new Map<string, { item: BatchActivateItem; wf: LockedWorkflow }>();
-  for (const r of rows) {
-    const k = keyOf(r.item.accountId, r.item.idempotencyKey);
-    if (!written.has(k)) written.set(k, r); // a key repeated in the batch: its first item was inserted
-  }
-  const out = new Map<string, Activation>();
-  for (const r of res.rows as Array<{ id: string; account_id: string; idempotency_key: string; created_at: Date }>) {
-    const k = keyOf(r.account_id, r.idempotency_key);
-    const { item, wf } = written.get(k)!;
-    out.set(k, {
-      id: r.id, accountId: r.account_id, workflowId: wf.id, workflowVersionId: wf.versionId, workflowVersion: wf.version,
-      source: item.source, idempotencyKey: r.idempotency_key, placeholders: item.placeholders ?? {}, inboundMessage: null,
-      recordingUrl: null, context: item.context ?? {}, status: 'queued', recipientCount: null, error: null,
-      createdAt: r.created_at, plannedAt: null, completedAt: null,
-    });
-  }
-  return out;
+  return res.rows;
 };

@@ -112,18 +112,19 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
       const result: Omit<FireResult, 'committedAt'> = { claimed: rows.length, fired: [], missed: 0, skipped: 0, failed: 0 };
       if (rows.length === 0) return result;
       const work = plan(rows, now);
-      // Job ids are chosen before the insert so each outbox row names its planner job.
-      const jobIds = batchDispatch ? Array.from({ length: Math.ceil(work.fires.length / planBatchSize) }, () => `plan-${randomUUID()}`) : [];
-      const items: BatchActivateItem[] = work.fires.map((f, i) => ({
+      const items: BatchActivateItem[] = work.fires.map((f) => ({
         accountId: f.row.accountId,
         workflowId: f.row.workflowId,
         source: 'schedule',
         idempotencyKey: occurrenceKey(f.row.workflowId, f.occurrence),
         context: { scheduledFor: f.occurrence.toISOString(), timezone: f.row.effectiveTimezone },
-        outboxJobId: jobIds[Math.floor(i / planBatchSize)],
       }));
       const locked = new Map(rows.filter((r) => !r.workflowDeleted).map((r) => [r.workflowId, r.workflow]));
-      const outcomes = await insertActivationsBatch(tx, items, locked);
+      // Job ids are chosen before the insert so each outbox row names its planner job.
+      const planJobs = batchDispatch
+        ? { size: planBatchSize, ids: Array.from({ length: Math.ceil(items.length / planBatchSize) }, () => `plan-${randomUUID()}`) }
+        : undefined;
+      const outcomes = await insertActivationsBatch(tx, items, locked, { planJobs });
       outcomes.forEach((o, i) => {
         const { row, occurrence } = work.fires[i]!;
         const base = { workflowId: row.workflowId, accountId: row.accountId, occurrence };
@@ -134,7 +135,7 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
         }
         work.runs.push({ ...base, status: 'fired', activationId: o.activation.id });
         result.fired.push({ workflowId: row.workflowId, occurrence, activationId: o.activation.id });
-        if (o.status === 'created') created.push({ activation: o.activation, jobId: items[i]!.outboxJobId });
+        if (o.status === 'created') created.push({ activation: o.activation, jobId: o.jobId });
       });
       await insertRuns(tx, work.runs);
       await advanceSchedules(tx, work.advances);

@@ -97,27 +97,33 @@ export const accountTimezone = async (q: Queryable, accountId: string): Promise<
 /**
  * Claims up to `limit` schedules due at `now`, oldest first. Rows another loop holds are
  * skipped, and so are rows whose workflow is being changed right now (its change hook holds
- * the workflow row): they are picked up on a later pass, never waited on, so claims cannot
- * deadlock with workflow edits. The locks last until the caller's transaction ends.
+ * the workflow row): they are left as they are for a later pass, never waited on, so claims
+ * cannot deadlock with workflow edits. The locks last until the caller's transaction ends.
  */
 export const claimDueSchedules = async (tx: PoolClient, now: Date, limit: number): Promise<ClaimedSchedule[]> => {
   // The definition is sent only when its text has a '[[' (a placeholder needs one; jsonb text
   // never escapes '['), and then checked exactly by definitionPlaceholders: most scheduled
   // workflows have none, and shipping and parsing every definition was most of the claim's cost.
+  // The due rows are picked and locked first, through the due index (LIMIT before any join: a
+  // join first read and sorted every due row of every schedule on each claim), then joined.
   const res = await tx.query(
-    `SELECT s.workflow_id, s.account_id, s.spec::text AS spec_text, s.timezone, s.next_run_at, s.paused,
+    `WITH due AS (
+       SELECT workflow_id, account_id, spec, timezone, next_run_at, paused FROM workflow_schedules
+        WHERE next_run_at <= $1
+        ORDER BY next_run_at
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+     )
+     SELECT s.workflow_id, s.account_id, s.spec::text AS spec_text, s.timezone, s.next_run_at, s.paused,
             COALESCE(s.spec->>'timezone', a.timezone) AS effective_timezone,
             w.status AS workflow_status, w.deleted_at IS NOT NULL AS workflow_deleted,
             v.id AS version_id, v.version AS current_version,
             CASE WHEN strpos(v.definition::text, '[[') > 0 THEN v.definition END AS definition
-       FROM workflow_schedules s
+       FROM due s
        JOIN workflows w ON w.id = s.workflow_id
        JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
        JOIN accounts a ON a.id = s.account_id
-      WHERE s.next_run_at <= $1
       ORDER BY s.next_run_at
-      LIMIT $2
-      FOR UPDATE OF s SKIP LOCKED
       FOR SHARE OF w SKIP LOCKED`,
     [now, limit],
   );
@@ -143,9 +149,9 @@ export const advanceSchedules = async (tx: PoolClient, updates: Array<{ workflow
   if (updates.length === 0) return;
   await tx.query(
     `UPDATE workflow_schedules s SET next_run_at = u.next_run_at, timezone = u.timezone, updated_at = now()
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS u(workflow_id, next_run_at, timezone)
+       FROM json_to_recordset($1::json) AS u(workflow_id uuid, next_run_at timestamptz, timezone text)
       WHERE s.workflow_id = u.workflow_id`,
-    [updates.map((u) => u.workflowId), updates.map((u) => u.nextRunAt), updates.map((u) => u.timezone)],
+    [JSON.stringify(updates.map((u) => ({ workflow_id: u.workflowId, next_run_at: u.nextRunAt, timezone: u.timezone })))],
   );
 };
 
@@ -154,16 +160,12 @@ export const insertRuns = async (q: Queryable, runs: NewRun[]): Promise<void> =>
   if (runs.length === 0) return;
   await q.query(
     `INSERT INTO schedule_runs (workflow_id, account_id, occurrence, status, activation_id, error)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::uuid[], $6::text[])
+     SELECT * FROM json_to_recordset($1::json)
+       AS u(workflow_id uuid, account_id uuid, occurrence timestamptz, status text, activation_id uuid, error text)
      ON CONFLICT (workflow_id, occurrence) DO NOTHING`,
-    [
-      runs.map((r) => r.workflowId),
-      runs.map((r) => r.accountId),
-      runs.map((r) => r.occurrence),
-      runs.map((r) => r.status),
-      runs.map((r) => r.activationId ?? null),
-      runs.map((r) => r.error ?? null),
-    ],
+    [JSON.stringify(runs.map((r) => ({
+      workflow_id: r.workflowId, account_id: r.accountId, occurrence: r.occurrence, status: r.status, activation_id: r.activationId, error: r.error,
+    })))],
   );
 };
 
