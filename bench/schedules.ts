@@ -81,7 +81,6 @@ const main = async () => {
     await admin.query('UPDATE workflow_schedules SET next_run_at = $1', [dueAt]);
 
     const dbName = new URL(database.url).pathname.slice(1);
-    setTimeout(() => process.env.PROBE_T && console.error('T0', process.hrtime.bigint() / 1000n), dueAt.getTime() - Date.now());
     const cpu = cpuWindow({ bench: () => processCpuMs(process.pid), postgres: matchingCpuMs(` ${dbName} `) });
     const passes: FireResult[] = [];
     const loops = Array.from({ length: LOOPS }, () => {
@@ -94,7 +93,6 @@ const main = async () => {
     });
     const deadline = Date.now() + 60_000;
     while (passes.reduce((s, p) => s + p.fired.length, 0) < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (process.env.PROBE_T) console.error('T1', process.hrtime.bigint() / 1000n);
     const cpuMs = cpu.end(); // from seeding the due time until every occurrence committed
     await Promise.all(loops.map((l) => l.close())); // waits for the dispatches in flight
     // Exactly once on the Redis side too: every activation is in exactly one queued planner job,

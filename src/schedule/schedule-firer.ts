@@ -4,7 +4,7 @@ import type { ActivationDispatcher } from '../activation/activation-service.js';
 import type { Activation } from '../activation/activation-types.js';
 import { withTransaction, type Db } from '../db/db.js';
 import type { Clock } from './clock.js';
-import { createNextFn, occurrenceKey, planDue, type NextFn } from './schedule-plan.js';
+import { createNextFn, planDue, type NextFn } from './schedule-plan.js';
 import { scheduleSpecSchema } from './schedule-types.js';
 import {
   advanceSchedules, claimDueSchedules, deleteSchedules, insertRuns, type ClaimedSchedule, type NewRun,
@@ -112,13 +112,23 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
       const result: Omit<FireResult, 'committedAt'> = { claimed: rows.length, fired: [], missed: 0, skipped: 0, failed: 0 };
       if (rows.length === 0) return result;
       const work = plan(rows, now);
-      const items: BatchActivateItem[] = work.fires.map((f) => ({
-        accountId: f.row.accountId,
-        workflowId: f.row.workflowId,
-        source: 'schedule',
-        idempotencyKey: occurrenceKey(f.row.workflowId, f.occurrence),
-        context: { scheduledFor: f.occurrence.toISOString(), timezone: f.row.effectiveTimezone },
-      }));
+      // Most rows of a pass share one occurrence instant: format each instant once.
+      const iso = new Map<number, string>();
+      const isoOf = (d: Date) => {
+        let v = iso.get(d.getTime());
+        if (v === undefined) iso.set(d.getTime(), (v = d.toISOString()));
+        return v;
+      };
+      const items: BatchActivateItem[] = work.fires.map((f) => {
+        const at = isoOf(f.occurrence);
+        return {
+          accountId: f.row.accountId,
+          workflowId: f.row.workflowId,
+          source: 'schedule',
+          idempotencyKey: `schedule:${f.row.workflowId}:${at}`, // occurrenceKey()
+          context: { scheduledFor: at, timezone: f.row.effectiveTimezone },
+        };
+      });
       const locked = new Map(rows.filter((r) => !r.workflowDeleted).map((r) => [r.workflowId, r.workflow]));
       // Job ids are chosen before the insert so each outbox row names its planner job.
       const planJobs = batchDispatch

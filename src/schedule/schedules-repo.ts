@@ -114,7 +114,8 @@ export const claimDueSchedules = async (tx: PoolClient, now: Date, limit: number
         LIMIT $2
         FOR UPDATE SKIP LOCKED
      )
-     SELECT s.workflow_id, s.account_id, s.spec::text AS spec_text, s.timezone, s.next_run_at, s.paused,
+     SELECT s.workflow_id, s.account_id, s.spec::text AS spec_text, s.timezone,
+            floor(extract(epoch FROM s.next_run_at) * 1000)::bigint AS next_run_ms, s.paused,
             COALESCE(s.spec->>'timezone', a.timezone) AS effective_timezone,
             w.status AS workflow_status, w.deleted_at IS NOT NULL AS workflow_deleted,
             v.id AS version_id, v.version AS current_version,
@@ -132,7 +133,7 @@ export const claimDueSchedules = async (tx: PoolClient, now: Date, limit: number
     accountId: r.account_id,
     specText: r.spec_text,
     timezone: r.timezone,
-    nextRunAt: r.next_run_at,
+    nextRunAt: new Date(r.next_run_ms), // epoch ms: parsing 1,000 timestamp strings per claim showed in profiles
     paused: r.paused,
     effectiveTimezone: r.effective_timezone,
     workflowPaused: r.workflow_status === 'paused',
