@@ -115,10 +115,11 @@ const main = async () => {
       `SELECT (SELECT count(*) FROM activations WHERE source = 'schedule' AND idempotency_key LIKE 'schedule:%')::int AS activations,
               (SELECT count(DISTINCT idempotency_key) FROM activations WHERE idempotency_key LIKE 'schedule:%')::int AS distinct_keys,
               (SELECT count(*) FROM outbox)::int AS outbox,
-              (SELECT count(*) FROM schedule_runs WHERE status = 'fired')::int AS runs_fired,
+              (SELECT count(*) FROM activations WHERE source = 'schedule' AND context->>'scheduledFor' = $2)::int AS runs_fired,
+              (SELECT count(*) FROM schedule_runs)::int AS other_runs,
               (SELECT count(*) FROM workflow_schedules WHERE next_run_at <= $1)::int AS still_due,
               current_setting('server_version') AS pg`,
-      [dueAt],
+      [dueAt, dueAt.toISOString()],
     );
     const s = stats.rows[0];
     lateness.sort((a, b) => a - b);
@@ -130,7 +131,8 @@ const main = async () => {
       fired: {
         activations: s.activations, distinctKeys: s.distinct_keys, outboxRows: s.outbox, outboxNamingItsQueuedJob: outboxNamingItsJob,
         plannerJobsQueued: jobs.length, activationsInQueuedJobs: queuedActivations, distinctActivationsInQueuedJobs: jobOf.size,
-        runsFired: s.runs_fired, stillDue: s.still_due, passes: passes.length,
+        // A fired occurrence is recorded by its activation (what GET …/schedule/runs lists): each names this occurrence.
+        runsFired: s.runs_fired, otherRunsRecorded: s.other_runs, stillDue: s.still_due, passes: passes.length,
       },
       latenessMs: {
         firstCommit: firstCommit - dueAt.getTime(),
@@ -140,7 +142,7 @@ const main = async () => {
       },
       cpuMsWhileFiring: cpuMs,
       baseline: { bareInsertMs: Math.round(baselineMs), note: `one INSERT of ${N} activation rows (unnest) and its COMMIT, no outbox/runs/claim` },
-      pass: s.activations === N && s.distinct_keys === N && s.runs_fired === N && s.still_due === 0 && s.outbox === N
+      pass: s.activations === N && s.distinct_keys === N && s.runs_fired === N && s.other_runs === 0 && s.still_due === 0 && s.outbox === N
         && queuedActivations === N && jobOf.size === N && outboxNamingItsJob === N && (lateness.at(-1) ?? Infinity) < 1000,
     };
     const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');

@@ -44,7 +44,7 @@ type Work = { runs: NewRun[]; fires: Array<{ row: ClaimedSchedule; occurrence: D
 /**
  * Fires due schedule occurrences. One pass = one transaction: claim due rows (FOR UPDATE SKIP
  * LOCKED), create their activations and outbox rows in bulk, record each occurrence in
- * schedule_runs and advance next_run_at, then COMMIT. A crash before COMMIT leaves everything
+ * schedule_runs (missed, skipped, failed: a fired one is its activation) and advance next_run_at, then COMMIT. A crash before COMMIT leaves everything
  * as it was (another pass redoes it); after COMMIT everything is done; so no occurrence is lost
  * or doubled, whatever the number of processes. The idempotency key
  * `schedule:<workflow>:<occurrence>` makes even a re-fire harmless.
@@ -143,7 +143,8 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
           work.runs.push({ ...base, status, error: status === 'failed' ? o.message : null });
           return;
         }
-        work.runs.push({ ...base, status: 'fired', activationId: o.activation.id });
+        // A fired occurrence is recorded by its activation (source `schedule`, key
+        // `schedule:<workflow>:<occurrence>`, context.scheduledFor): `listRuns` reads it from there.
         result.fired.push({ workflowId: row.workflowId, occurrence, activationId: o.activation.id });
         if (o.status === 'created') created.push({ activation: o.activation, jobId: o.jobId });
       });

@@ -48,7 +48,7 @@ export type NewRun = {
   error?: string | null;
 };
 
-export type ScheduleRun = NewRun & { id: number; activationId: string | null; error: string | null; recordedAt: Date };
+export type ScheduleRun = NewRun & { activationId: string | null; error: string | null; recordedAt: Date };
 
 type Row = Record<string, any>;
 
@@ -156,7 +156,7 @@ export const advanceSchedules = async (tx: PoolClient, updates: Array<{ workflow
   );
 };
 
-/** Records what happened to occurrences; an occurrence already recorded keeps its first record. */
+/** Records what happened to occurrences that did not fire; an occurrence already recorded keeps its first record. */
 export const insertRuns = async (q: Queryable, runs: NewRun[]): Promise<void> => {
   if (runs.length === 0) return;
   await q.query(
@@ -170,15 +170,27 @@ export const insertRuns = async (q: Queryable, runs: NewRun[]): Promise<void> =>
   );
 };
 
+/**
+ * What happened to a workflow's past occurrences, newest first: fired ones are their activations
+ * (source `schedule`, `context.scheduledFor` = the occurrence; not stored twice), the others
+ * (missed, skipped while paused, failed) are `schedule_runs` rows. Rows of status `fired` stored
+ * before activations became the record are read from the activations too, never twice.
+ */
 export const listRuns = async (q: Queryable, accountId: string, workflowId: string, limit: number): Promise<ScheduleRun[]> => {
   const res = await q.query(
-    `SELECT * FROM schedule_runs WHERE account_id = $1 AND workflow_id = $2 ORDER BY occurrence DESC LIMIT $3`,
+    `SELECT * FROM (
+       (SELECT occurrence, status, activation_id, error, recorded_at FROM schedule_runs
+         WHERE account_id = $1 AND workflow_id = $2 AND status <> 'fired' ORDER BY occurrence DESC LIMIT $3)
+       UNION ALL
+       (SELECT (a.context->>'scheduledFor')::timestamptz, 'fired', a.id, NULL, a.created_at FROM activations a
+         WHERE a.account_id = $1 AND a.workflow_id = $2 AND a.source = 'schedule' AND a.context ? 'scheduledFor'
+         ORDER BY a.created_at DESC LIMIT $3)
+     ) r ORDER BY occurrence DESC LIMIT $3`,
     [accountId, workflowId, limit],
   );
   return res.rows.map((r) => ({
-    id: r.id,
-    workflowId: r.workflow_id,
-    accountId: r.account_id,
+    workflowId,
+    accountId,
     occurrence: r.occurrence,
     status: r.status,
     activationId: r.activation_id,

@@ -4,6 +4,7 @@ import type { Db } from '../../src/db/db.js';
 import { createManualClock } from '../../src/schedule/clock.js';
 import { createScheduleFirer } from '../../src/schedule/schedule-firer.js';
 import { createScheduleHook } from '../../src/schedule/schedule-hook.js';
+import { listRuns } from '../../src/schedule/schedules-repo.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { scheduledWorkflows } from './schedule-helpers.js';
 
@@ -31,9 +32,10 @@ describe('schedule firing with a controllable clock', () => {
   });
 
   const schedule = async (id: string) => (await db.query('SELECT next_run_at, paused FROM workflow_schedules WHERE workflow_id = $1', [id])).rows[0];
-  const runs = async (id: string) =>
-    (await db.query('SELECT occurrence, status, activation_id, error FROM schedule_runs WHERE workflow_id = $1 ORDER BY occurrence', [id])).rows.map((r) => ({
-      at: r.occurrence.toISOString(), status: r.status, activation: r.activation_id !== null, error: r.error,
+  /** What GET …/schedule/runs lists (fired: the activations; others: schedule_runs), oldest first. */
+  const runs = async (id: string, account = accountId) =>
+    (await listRuns(db, account, id, 500)).reverse().map((r) => ({
+      at: r.occurrence.toISOString(), status: r.status, activation: r.activationId !== null, error: r.error,
     }));
   const activations = async (id: string) =>
     (await db.query('SELECT source, idempotency_key, context, workflow_version FROM activations WHERE workflow_id = $1 ORDER BY created_at, idempotency_key', [id])).rows;
@@ -193,7 +195,7 @@ describe('schedule firing with a controllable clock', () => {
     await fire();
     expect(await activations(good)).toHaveLength(1);
     expect(await activations(bad)).toEqual([]);
-    expect((await runs(bad)).map((r) => [r.status, r.error?.startsWith('cannot compute the schedule')])).toEqual([['failed', true]]);
+    expect((await runs(bad, other.account.id)).map((r) => [r.status, r.error?.startsWith('cannot compute the schedule')])).toEqual([['failed', true]]);
     expect((await schedule(bad)).next_run_at).toBeNull();
   });
 

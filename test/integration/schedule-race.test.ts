@@ -65,8 +65,9 @@ describe('schedules across processes', () => {
         [account.id],
       );
       expect(acts.rows[0]).toEqual({ n: 1000, workflows: 1000, keys: 1000 });
-      const runs = await db.query(`SELECT status, count(*)::int AS n FROM schedule_runs WHERE account_id = $1 GROUP BY status`, [account.id]);
-      expect(runs.rows).toEqual([{ status: 'fired', n: 1000 }]);
+      // A fired occurrence is recorded by its activation alone: nothing missed, skipped or failed.
+      const runs = await db.query(`SELECT count(*)::int AS n FROM schedule_runs WHERE account_id = $1`, [account.id]);
+      expect(runs.rows[0].n).toBe(0);
       const outbox = await db.query(`SELECT count(*)::int AS n FROM outbox o JOIN activations a ON a.id::text = o.ref_id WHERE a.account_id = $1`, [account.id]);
       expect(outbox.rows[0].n).toBe(1000);
       // Both processes really took part, and between them created exactly 1,000.
