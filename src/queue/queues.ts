@@ -84,6 +84,11 @@ export const createWorker = <T>(
     connection: own,
     prefix: s.prefix,
     concurrency: s.concurrency,
+    // Never reached in practice; it is what makes a manual `queue.rateLimit(ms)` (the carrier's
+    // 429) pause EVERY worker of the queue, in every process: BullMQ only honours the shared
+    // limiter key in workers that have a limiter (without one, only the worker that saw the 429
+    // waited, and the others kept sending into it).
+    limiter: { max: 1_000_000, duration: 1_000 },
     lockDuration: s.lockMs,
     stalledInterval: Math.max(500, Math.floor(s.lockMs / 2)),
     maxStalledCount: 10,
