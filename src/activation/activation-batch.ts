@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { groupBy } from '../group-by.js';
 import { missingPlaceholders } from '../templates/templates.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import { definitionPlaceholders } from './activation-service.js';
@@ -86,7 +87,7 @@ export const insertActivationsBatch = async (
     } else if (wf.status === 'paused') {
       outcomes[i] = { status: 'rejected', code: 'workflow_paused', message: 'workflow is paused' };
     } else {
-      const missing = wf.placeholders.length === 0 ? wf.placeholders : missingPlaceholders(wf.placeholders, item.placeholders ?? {});
+      const missing = missingPlaceholders(wf.placeholders, item.placeholders ?? {});
       if (missing.length > 0) outcomes[i] = { status: 'rejected', code: 'missing_placeholders', message: `missing placeholder values: ${missing.join(', ')}` };
       else toInsert.push({ i, wf });
     }
@@ -96,12 +97,7 @@ export const insertActivationsBatch = async (
   // By idempotency key, then account: a key repeated in the batch was inserted once, for its
   // first item; the others, keys used before, and rejected items whose key was used before get
   // the existing activation (like activate(), whatever the workflow's state).
-  const byKey = new Map<string, InsertedRow[]>();
-  for (const r of inserted) {
-    const list = byKey.get(r.idempotency_key);
-    if (list) list.push(r);
-    else byKey.set(r.idempotency_key, [r]);
-  }
+  const byKey = groupBy(inserted, (r) => r.idempotency_key);
   const recheck: number[] = [];
   for (const { i, wf } of toInsert) {
     const item = items[i]!;

@@ -19,8 +19,6 @@
 import type { Queryable } from '../db/db.js';
 import { CLAIM_SQL, toDelivery, type Delivery } from './deliveries-repo.js';
 
-type Refusable = Pick<Delivery, 'id' | 'accountId' | 'contactId' | 'channel' | 'address'>;
-
 /** Why the delivery `v` (id, account_id, contact_id, channel, address) must not be sent; NULL: it may. */
 const REASON = `CASE
        WHEN v.channel = 'webhook' OR (v.contact_id IS NULL AND v.address IS NULL) THEN NULL
@@ -35,18 +33,6 @@ const REASON = `CASE
        WHEN v.channel = 'sms' AND EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.account_id = v.account_id AND o.phone = v.address)
          THEN 'opted_out_sms'
      END`;
-
-/** Why each of these deliveries must not be sent, by delivery id (absent: may be sent). One query. */
-export const refusalReasons = async (q: Queryable, rows: Refusable[]): Promise<Map<string, string>> => {
-  if (rows.length === 0) return new Map();
-  const res = await q.query({
-    name: 'sb-delivery-refusal-reasons',
-    text: `SELECT v.id, ${REASON} AS reason
-     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS v(id, account_id, contact_id, channel, address)`,
-    values: [rows.map((r) => r.id), rows.map((r) => r.accountId), rows.map((r) => r.contactId), rows.map((r) => r.channel), rows.map((r) => r.address)],
-  });
-  return new Map(res.rows.filter((r) => r.reason).map((r) => [r.id as string, r.reason as string]));
-};
 
 /**
  * The delivery worker's claim: claims the given due `pending` deliveries for `token` (see
@@ -66,15 +52,13 @@ export const claimSendable = async (q: Queryable, ids: string[], token: string):
 };
 
 /**
- * Splits claimed rows into those that may be sent and those refused; the refused ones are stored
+ * Splits claimed rows into those that may be sent and those refused (`reasons` by delivery id); the refused ones are stored
  * `skipped` with their reason (only while `token` still holds the claim; the claim's attempt is
  * given back), with a delivery event, and their conversation rows marked `skipped`.
  */
-export const refuseClaimed = async (
-  q: Queryable, token: string, rows: Delivery[], known?: Map<string, string>,
+const refuseClaimed = async (
+  q: Queryable, token: string, rows: Delivery[], reasons: Map<string, string>,
 ): Promise<{ send: Delivery[]; refused: Delivery[] }> => {
-  const reasons = known ?? await refusalReasons(q, rows);
-  if (reasons.size === 0) return { send: rows, refused: [] };
   const res = await q.query(
     `WITH v AS (SELECT * FROM unnest($2::uuid[], $3::text[]) AS v(id, reason)),
      u AS (

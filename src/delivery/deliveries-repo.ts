@@ -103,27 +103,21 @@ const DELIVERY_COLUMNS = `id, account_id, activation_id, action_id, recipient_ke
  * pure waste (bench:fanout: 10,000 payloads per fan-out).
  */
 export type DeliveryState = Pick<Delivery, 'id' | 'accountId' | 'activationId' | 'actionId' | 'recipientKey' | 'contactId' | 'channel' | 'status' | 'skipReason' | 'providerId' | 'errorCode'>;
-const STATE_COLUMNS = 'id, account_id, activation_id, action_id, recipient_key, contact_id, channel, status, skip_reason, provider_id, error_code';
+const STATE_COLUMNS_OF_D = 'd.id, d.account_id, d.activation_id, d.action_id, d.recipient_key, d.contact_id, d.channel, d.status, d.skip_reason, d.provider_id, d.error_code';
 const toDeliveryState = (r: Record<string, any>): DeliveryState => ({
   id: r.id, accountId: r.account_id, activationId: r.activation_id, actionId: r.action_id, recipientKey: r.recipient_key,
   contactId: r.contact_id, channel: r.channel, status: r.status, skipReason: r.skip_reason, providerId: r.provider_id, errorCode: r.error_code,
 });
 
-/** The UPDATE that claims the given deliveries (`$1` ids, `$2` token) and returns them whole. */
+/**
+ * The UPDATE that claims the given deliveries (`$1` ids, `$2` token) that are `pending` and due:
+ * `sending` with a fresh claim token, returned whole. Concurrent claimers never get the same row;
+ * a delivery is sent at most once per claim. The delivery worker runs it through `claimSendable`
+ * (contact-refusals.ts), which adds the do-not-contact and opt-out check to the same statement.
+ */
 export const CLAIM_SQL = `UPDATE deliveries SET status = 'sending', claim_token = $2, claimed_at = now(), attempts = attempts + 1, updated_at = now()
       WHERE id = ANY($1::uuid[]) AND status = 'pending' AND (not_before IS NULL OR not_before <= now() + interval '1 second')
       RETURNING ${DELIVERY_COLUMNS}`;
-
-/**
- * Claims the given deliveries that are `pending` and due: `sending` with a fresh claim token.
- * Concurrent claimers never get the same row; a delivery is sent at most once per claim.
- * (The delivery worker claims through `claimSendable` in contact-refusals.ts, which adds the
- * do-not-contact and opt-out check to this same statement.)
- */
-export const claim = async (q: Queryable, ids: string[], token: string): Promise<Delivery[]> => {
-  const res = await q.query({ name: 'sb-delivery-claim', text: CLAIM_SQL, values: [ids, token] });
-  return res.rows.map(toDelivery);
-};
 
 /** What became of one claimed delivery. `pending` gives it back (retry at `notBefore`). */
 export type Outcome = {
@@ -166,7 +160,7 @@ export const finish = async (q: Queryable, token: string, outcomes: Outcome[]): 
          meta = CASE WHEN v.meta IS NULL THEN d.meta ELSE d.meta || v.meta::jsonb END,
          updated_at = now()
        FROM v WHERE d.id = v.id AND d.claim_token = $1
-       RETURNING ${STATE_COLUMNS.split(',').map((c) => `d.${c.trim()}`).join(', ')}
+       RETURNING ${STATE_COLUMNS_OF_D}
      ), e AS (
        INSERT INTO delivery_events (delivery_id, account_id, status, detail)
        SELECT u.id, u.account_id, v.status, jsonb_strip_nulls(jsonb_build_object('providerId', v.provider_id, 'errorCode', v.error_code, 'error', v.error_message))

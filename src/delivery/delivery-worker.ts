@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { completeIfDone } from '../activation/engine-repo.js';
 import type { Db } from '../db/db.js';
 import { ProviderError } from '../errors.js';
+import { groupBy } from '../group-by.js';
 import type { FeedPublisher } from '../feed/feed.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryBatchJob } from '../queue/queues.js';
@@ -151,13 +152,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
 
   const publishChanges = async (stored: DeliveryState[]) => {
     if (stored.length === 0) return;
-    const byAccount = new Map<string, DeliveryState[]>();
-    for (const d of stored) {
-      const list = byAccount.get(d.accountId);
-      if (list) list.push(d);
-      else byAccount.set(d.accountId, [d]);
-    }
-    for (const [accountId, list] of byAccount) {
+    for (const [accountId, list] of groupBy(stored, (d) => d.accountId)) {
       const done = await completeIfDone(deps.db, [...new Set(list.map((d) => d.activationId))]);
       await deps.feed.publish(accountId, [...list.map(toChange), ...done]);
     }

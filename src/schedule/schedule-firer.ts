@@ -3,8 +3,9 @@ import { insertActivationsBatch, type BatchActivateItem } from '../activation/ac
 import type { ActivationDispatcher } from '../activation/activation-service.js';
 import type { Activation } from '../activation/activation-types.js';
 import { withTransaction, type Db } from '../db/db.js';
+import { groupBy } from '../group-by.js';
 import type { Clock } from './clock.js';
-import { createNextFn, planDue, type NextFn } from './schedule-plan.js';
+import { createNextFn, occurrenceKey, planDue, type NextFn } from './schedule-plan.js';
 import { scheduleSpecSchema } from './schedule-types.js';
 import {
   advanceSchedules, claimDueSchedules, deleteSchedules, insertRuns, type ClaimedSchedule, type NewRun,
@@ -125,7 +126,7 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
           accountId: f.row.accountId,
           workflowId: f.row.workflowId,
           source: 'schedule',
-          idempotencyKey: `schedule:${f.row.workflowId}:${at}`, // occurrenceKey()
+          idempotencyKey: occurrenceKey(f.row.workflowId, at),
           context: { scheduledFor: at, timezone: f.row.effectiveTimezone },
         };
       });
@@ -162,13 +163,8 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
     if (created.length > 0) {
       for (const c of created) deps.onCreated?.(c.activation);
       if (batchDispatch) {
-        const batches = new Map<string, string[]>();
-        for (const c of created) {
-          const ids = batches.get(c.jobId!);
-          if (ids) ids.push(c.activation.id);
-          else batches.set(c.jobId!, [c.activation.id]);
-        }
-        track(batchDispatch.dispatchBatches!([...batches].map(([jobId, activationIds]) => ({ jobId, activationIds }))));
+        const batches = groupBy(created, (c) => c.jobId!);
+        track(batchDispatch.dispatchBatches!([...batches].map(([jobId, cs]) => ({ jobId, activationIds: cs.map((c) => c.activation.id) }))));
       } else if (deps.dispatcher) track(deps.dispatcher.dispatch(created.map((c) => c.activation.id)));
     }
     return { ...out, committedAt };

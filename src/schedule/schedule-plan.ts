@@ -53,5 +53,9 @@ export const planDue = (input: {
   return { decisions, next: occ };
 };
 
-/** `schedule:<workflowId>:<occurrence ISO>`: one activation per occurrence, whoever fires it. */
-export const occurrenceKey = (workflowId: string, occurrence: Date): string => `schedule:${workflowId}:${occurrence.toISOString()}`;
+/**
+ * `schedule:<workflowId>:<occurrence ISO>`: one activation per occurrence, whoever fires it.
+ * `occurrence` may be given already formatted (`toISOString()`), as the firer does once per instant.
+ */
+export const occurrenceKey = (workflowId: string, occurrence: Date | string): string =>
+  `schedule:${workflowId}:${typeof occurrence === 'string' ? occurrence : occurrence.toISOString()}`;

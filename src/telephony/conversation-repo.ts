@@ -39,24 +39,6 @@ export const linkMessageActivation = async (q: Queryable, messageId: string, act
   await q.query('UPDATE messages SET activation_id = $2 WHERE id = $1 AND activation_id IS NULL', [messageId, activationId]);
 };
 
-export type NewInboundCall = { accountId: string; lineId: string; contactId: string | null; providerCallId: string; from: string; to: string; source: string };
-
-/**
- * Records an inbound call once (carrier retries of the first webhook store nothing new).
- * History only, on the hot path of every call: committed without waiting for the WAL flush
- * (synchronous_commit off for this one statement), so a crash in the next few milliseconds can
- * lose the row but never an activation (activate() commits durably in its own transaction).
- */
-export const insertInboundCall = async (q: Queryable, c: NewInboundCall): Promise<void> => {
-  await q.query(
-    `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
-     INSERT INTO calls (account_id, line_id, contact_id, provider_call_id, direction, from_number, to_number, source, status, answered_at)
-     SELECT $1, $2, $3, $4, 'inbound', $5, $6, $7, 'in-progress', now() FROM async_commit
-     ON CONFLICT (provider_call_id) DO NOTHING`,
-    [c.accountId, c.lineId, c.contactId, c.providerCallId, c.from, c.to, c.source],
-  );
-};
-
 /**
  * Links an inbound call to the activation it made (and its recording). An upsert: the call's
  * history row is written behind the greeting (inbound-call-writer.ts), so a code step handled

@@ -23,10 +23,11 @@
  */
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
-import type { NewInboundCall } from './conversation-repo.js';
 
-/** `contactId: undefined`: look the caller up by phone number in the line's account. */
-export type InboundCallRow = Omit<NewInboundCall, 'contactId'> & { contactId?: string | null };
+/** One inbound call's history row. `contactId: undefined`: look the caller up by phone number in the line's account. */
+export type InboundCallRow = {
+  accountId: string; lineId: string; contactId?: string | null; providerCallId: string; from: string; to: string; source: string;
+};
 
 export type InboundCallWriter = {
   /** Queues the call's history row; never throws, never waits for PostgreSQL. */

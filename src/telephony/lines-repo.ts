@@ -48,18 +48,6 @@ export const findLineByNumber = async (q: Queryable, phone: string): Promise<Gat
   return r.rows[0] ? toLine(r.rows[0]) : null;
 };
 
-/** The line that owns `phone`, with the caller's contact in that account (one round trip). */
-export const findLineWithCaller = async (q: Queryable, phone: string, caller: string): Promise<(GatewayLine & { callerContactId: string | null }) | null> => {
-  const r = await q.query(
-    `SELECT l.id, l.account_id, l.phone_number, l.name, l.provider, l.mode, l.greeting, l.settings, c.account_sid, c.auth_token_enc,
-            (SELECT k.id FROM contacts k WHERE k.account_id = l.account_id AND k.phone = $2) AS caller_contact_id
-       FROM lines l LEFT JOIN carrier_connections c ON c.id = l.carrier_connection_id
-      WHERE l.phone_number = $1`,
-    [phone, caller],
-  );
-  return r.rows[0] ? { ...toLine(r.rows[0]), callerContactId: r.rows[0].caller_contact_id ?? null } : null;
-};
-
 export const findLineById = async (q: Queryable, accountId: string, lineId: string): Promise<GatewayLine | null> => {
   const r = await q.query(`${SELECT} WHERE l.account_id = $1 AND l.id = $2`, [accountId, lineId]);
   return r.rows[0] ? toLine(r.rows[0]) : null;
