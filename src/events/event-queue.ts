@@ -49,13 +49,17 @@ export const createEventDispatcher = (deps: { db: Db; queue: () => Queue<EventJo
 
 /**
  * Before re-adding jobs for work that is known to be unfinished: a job with the same id that
- * BullMQ keeps as completed or failed would swallow the add, so it is removed first.
+ * BullMQ keeps as completed or failed would swallow the add, so it is removed first. Returns the
+ * ids whose job is still waiting, delayed or running: re-adding those is a no-op.
  */
-export const removeFinishedJobs = async (queue: Queue<any>, jobIds: string[]): Promise<void> => {
+export const removeFinishedJobs = async (queue: Queue<any>, jobIds: string[]): Promise<Set<string>> => {
+  const live = new Set<string>();
   for (const id of jobIds) {
     const job = await queue.getJob(id);
     if (!job) continue;
     const state = await job.getState();
     if (state === 'completed' || state === 'failed') await job.remove().catch(() => undefined);
+    else if (state !== 'unknown') live.add(id);
   }
+  return live;
 };

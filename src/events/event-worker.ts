@@ -20,7 +20,10 @@ export type EventWorkerDeps = {
   redispatchAfterMs: number;
 };
 
-/** Give up re-queueing an event whose consumers failed this many times (it stays in `outbox`). */
+/**
+ * Give up re-queueing an event whose consumers failed this many times (it stays in `outbox`).
+ * Only real queueings count: a sweep that finds the job still queued or running does not.
+ */
 const MAX_DISPATCHES = 20;
 
 /**
@@ -56,9 +59,10 @@ export const createEventProcessor = (deps: Pick<EventWorkerDeps, 'db' | 'consume
   };
 
 /**
- * Queues outbox rows of topic `event` that were never dispatched or whose job Redis lost.
- * Rows are locked with SKIP LOCKED, so many sweepers never queue one row at the same moment;
- * the job id (= event id) makes a second queueing a no-op while the job exists.
+ * Queues outbox rows of topic `event` that were never dispatched, whose job Redis lost, or whose
+ * job finished (failed) with the row still incomplete. Rows are locked with SKIP LOCKED, so many
+ * sweepers never queue one row at the same moment. A row whose job is still waiting, delayed
+ * (retry backoff) or running is only looked at again later: it is not a new dispatch attempt.
  */
 export const sweepEventOutbox = async (db: Db, queue: Queue<EventJob>, redispatchAfterMs: number, limit = 500): Promise<number> =>
   withTransaction(db, async (tx) => {
@@ -71,12 +75,18 @@ export const sweepEventOutbox = async (db: Db, queue: Queue<EventJob>, redispatc
       [redispatchAfterMs, MAX_DISPATCHES, limit],
     );
     if (due.rows.length === 0) return 0;
-    const ids = due.rows.map((r) => r.ref_id as string);
     // A job kept as completed/failed would swallow the re-add (same job id).
-    await removeFinishedJobs(queue, due.rows.filter((x) => x.dispatched_at).map((x) => x.ref_id as string));
-    await queue.addBulk(ids.map((id) => ({ name: 'event', data: { eventId: id }, opts: { ...eventJobOptions, jobId: id } })));
-    await tx.query('UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [due.rows.map((r) => r.id)]);
-    return ids.length;
+    const live = await removeFinishedJobs(queue, due.rows.filter((x) => x.dispatched_at).map((x) => x.ref_id as string));
+    const requeue = due.rows.filter((r) => !live.has(r.ref_id));
+    if (requeue.length > 0) {
+      await queue.addBulk(requeue.map((r) => ({ name: 'event', data: { eventId: r.ref_id as string }, opts: { ...eventJobOptions, jobId: r.ref_id as string } })));
+    }
+    await tx.query(
+      `UPDATE outbox SET dispatched_at = now(), attempts = attempts + CASE WHEN id = ANY($1::bigint[]) THEN 1 ELSE 0 END
+        WHERE id = ANY($2::bigint[])`,
+      [requeue.map((r) => r.id), due.rows.map((r) => r.id)],
+    );
+    return requeue.length;
   });
 
 /** Starts the event worker and its outbox sweeper; `close()` stops both, finishing in-flight jobs. */
