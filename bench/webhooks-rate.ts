@@ -46,6 +46,7 @@ const conns: Conn[] = [];
 const idle: Conn[] = [];
 const due: number[] = []; // scheduled but no idle connection yet (FIFO)
 let t0 = 0;
+let cpu0 = process.cpuUsage();
 let next = 0;
 
 const finish = (c: Conn, status: number) => {
@@ -107,6 +108,7 @@ idle.push(...conns);
 
 await new Promise<void>((resolve) => {
   t0 = performance.now();
+  cpu0 = process.cpuUsage();
   const tick = () => {
     const now = performance.now();
     while (next < total && t0 + next * interval <= now) {
@@ -144,4 +146,5 @@ process.stdout.write(JSON.stringify({
   errors,
   timeouts: total - done,
   connections: args.connections,
+  cpuMs: (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu0)),
 }));

@@ -13,11 +13,12 @@
  * Targets: full path >= 0.5x the bare route's throughput; p99 < 10 ms at 2,000 req/s.
  * Writes bench/results/webhooks.json. Options (env): BENCH_DURATION (s, 6), BENCH_CONNECTIONS (16),
  * BENCH_RATE (2000), BENCH_RATE_CONNECTIONS (32), BENCH_BODIES (120000 signed calls),
- * BENCH_PROFILE_DIR (V8 CPU profiles of this process — the gateway — during the full-path phases).
+ * BENCH_PROFILE_DIR (V8 CPU profiles of this process — where both servers run — during the full-path phases and the bare route's max phase).
  */
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,9 +41,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
 
 type Latency = { p50: number; p90: number; p99: number; max: number };
-type Load = { reqPerSec: number; total: number; used: number; latency: Latency; non2xx: number; errors: number; timeouts: number; extra?: Record<string, unknown> };
-type AutocannonOut = { requests: { average: number; total: number }; latency: Latency; non2xx: number; errors: number; timeouts: number; total: number; used: number };
-type RateOut = { achievedRate: number; total: number; latency: Latency & { p999: number }; sendLag: Latency; non2xx: number; errors: number; timeouts: number; scheduled: number; durationSeconds: number };
+type Load = { reqPerSec: number; total: number; used: number; latency: Latency; non2xx: number; errors: number; timeouts: number; loadCpuMs: number; extra?: Record<string, unknown> };
+type AutocannonOut = { requests: { average: number; total: number }; latency: Latency; non2xx: number; errors: number; timeouts: number; total: number; used: number; cpuMs: number };
+type RateOut = { cpuMs: number; achievedRate: number; total: number; latency: Latency & { p999: number }; sendLag: Latency; non2xx: number; errors: number; timeouts: number; scheduled: number; durationSeconds: number };
 
 /**
  * The running CPU total (ms) of processes matching `needle`, sampled by a child process
@@ -71,7 +72,7 @@ const withCpu = async (l: () => Promise<Load>): Promise<Load & { cpuUsPerRequest
   // CPU per request served (µs): comparable across phases and machines
   return {
     ...r,
-    cpuUsPerRequest: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, Math.round((v * 1000) / Math.max(1, r.total))])),
+    cpuUsPerRequest: Object.fromEntries(Object.entries({ ...cpuMs, loadGenerator: r.loadCpuMs }).map(([k, v]) => [k, Math.round((v * 1000) / Math.max(1, r.total))])),
     requestsPerStatement: Number((r.total / Math.max(1, countStatements() - stmts)).toFixed(1)),
   };
 };
@@ -80,14 +81,14 @@ const node = (script: string, args: object) => run(process.execPath, ['--import'
 /** Closed loop at full speed (autocannon): max throughput. */
 const maxLoad = (url: string, bodiesFile: string, opts: { duration: number; connections: number; start: number }) => withCpu(() =>
   node('webhooks-load.ts', { url, bodiesFile, ...opts }).then((l: AutocannonOut): Load => ({
-    reqPerSec: Math.round(l.requests.average), total: l.total, used: l.used, latency: l.latency, non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts,
+    reqPerSec: Math.round(l.requests.average), total: l.total, used: l.used, latency: l.latency, non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts, loadCpuMs: l.cpuMs,
   })),
 );
 
 /** Open loop at a constant offered rate (bench/webhooks-rate.ts): latency at that rate. */
 const rateLoad = (url: string, bodiesFile: string, opts: { duration: number; connections: number; rate: number; start: number }) => withCpu(() =>
   node('webhooks-rate.ts', { url, bodiesFile, ...opts }).then((l: RateOut): Load => ({
-    reqPerSec: l.achievedRate, total: l.total, used: l.scheduled, latency: l.latency, non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts,
+    reqPerSec: l.achievedRate, total: l.total, used: l.scheduled, latency: l.latency, non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts, loadCpuMs: l.cpuMs,
     extra: { offeredRate: opts.rate, p999Ms: l.latency.p999, sendLagMs: l.sendLag, durationSeconds: l.durationSeconds },
   })),
 );
@@ -126,7 +127,10 @@ const main = async () => {
   const query = db.query.bind(db);
   db.query = (...a: unknown[]) => { statements++; return query(...a); };
   const pgCpu = await cpuSampler(` ${dbName} `);
-  cpuProbes = { server: () => processCpuMs(process.pid), postgres: pgCpu.read };
+  // Garbage collection pauses of this process (part of `server`): the heap both servers share.
+  let gcMs = 0;
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; }).observe({ entryTypes: ['gc'] });
+  cpuProbes = { server: () => processCpuMs(process.pid), serverGc: () => gcMs, postgres: pgCpu.read };
   countStatements = () => statements;
   const accountId = (await t.rt.services.accounts.createAccount({ name: 'bench' })).account.id;
   const line = await addTwilioLine(t, accountId, { greeting: 'Welcome to Acme Rescue. Please enter your four character code.' });
@@ -179,7 +183,7 @@ const main = async () => {
   };
   await maxLoad(target(bareUrl), bodiesFile, { duration: 2, connections: CONNECTIONS, start: 0 });
   await full((start) => maxLoad(target(gateway), bodiesFile, { duration: 2, connections: CONNECTIONS, start }));
-  const bareMax = await maxLoad(target(bareUrl), bodiesFile, { duration: DURATION, connections: CONNECTIONS, start: 0 });
+  const bareMax = await profiled('bare-max', () => maxLoad(target(bareUrl), bodiesFile, { duration: DURATION, connections: CONNECTIONS, start: 0 }));
   const fullMax = await profiled('full-max', () => full((start) => maxLoad(target(gateway), bodiesFile, { duration: DURATION, connections: CONNECTIONS, start })));
   const bareAtRate = await rateLoad(target(bareUrl), bodiesFile, { duration: DURATION, connections: RATE_CONNECTIONS, rate: RATE, start: 0 });
   const fullAtRate = await profiled('full-rate', () => full((start) => rateLoad(target(gateway), bodiesFile, { duration: DURATION, connections: RATE_CONNECTIONS, rate: RATE, start })));

@@ -36,14 +36,17 @@ export type InboundCallWriter = {
   flush(timeoutMs?: number): Promise<void>;
 };
 
+/** The batch is one JSON parameter: serialising it is one native `JSON.stringify`, where eight text arrays cost the driver ~1.7 KB of garbage and an escape pass per value. */
 const INSERT = `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
   INSERT INTO calls (account_id, line_id, contact_id, provider_call_id, direction, from_number, to_number, source, status, answered_at)
-  SELECT v.account_id, v.line_id,
-         CASE WHEN v.lookup THEN (SELECT k.id FROM contacts k WHERE k.account_id = v.account_id AND k.phone = v.from_number LIMIT 1) ELSE v.contact_id END,
-         v.provider_call_id, 'inbound', v.from_number, v.to_number, v.source, 'in-progress', now()
-    FROM async_commit, unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[])
-         AS v(account_id, line_id, contact_id, lookup, provider_call_id, from_number, to_number, source)
+  SELECT v.a, v.l,
+         CASE WHEN v.k THEN (SELECT k.id FROM contacts k WHERE k.account_id = v.a AND k.phone = v.f LIMIT 1) ELSE v.c END,
+         v.p, 'inbound', v.f, v.t, v.s, 'in-progress', now()
+    FROM async_commit, json_to_recordset($1::json) AS v(a uuid, l uuid, c uuid, k boolean, p text, f text, t text, s text)
   ON CONFLICT (provider_call_id) DO NOTHING`;
+
+/** A row as INSERT reads it (short keys: the batch's JSON is smaller; k: look the caller up). */
+const rowJson = (r: InboundCallRow) => ({ a: r.accountId, l: r.lineId, c: r.contactId ?? null, k: r.contactId === undefined, p: r.providerCallId, f: r.from, t: r.to, s: r.source });
 
 /** PostgreSQL not reachable (vs. refusing the row): keep the rows and try again later. */
 const isUnavailable = (err: unknown): boolean => {
@@ -75,10 +78,7 @@ export const createInboundCallWriter = (deps: InboundCallWriterDeps): InboundCal
   const insert = (rows: InboundCallRow[]) => deps.db.query({
     name: 'sb-inbound-calls-insert',
     text: INSERT,
-    values: [
-      rows.map((r) => r.accountId), rows.map((r) => r.lineId), rows.map((r) => r.contactId ?? null), rows.map((r) => r.contactId === undefined),
-      rows.map((r) => r.providerCallId), rows.map((r) => r.from), rows.map((r) => r.to), rows.map((r) => r.source),
-    ],
+    values: [JSON.stringify(rows.map(rowJson))],
   });
 
   /** Writes one batch; returns rows to try again later (PostgreSQL unreachable). */

@@ -9,8 +9,8 @@ const fakeDb = (fail: (sids: string[], n: number) => unknown = () => null) => {
   return {
     statements,
     db: {
-      query: async (q: { values: unknown[][] }) => {
-        const sids = q.values[4] as string[];
+      query: async (q: { values: [string] }) => {
+        const sids = (JSON.parse(q.values[0]) as Array<{ p: string }>).map((r) => r.p);
         const err = fail(sids, n++);
         if (err) throw err;
         statements.push(sids);

@@ -70,14 +70,28 @@ export const parseVoiceParams = (body: unknown): z.infer<typeof voiceParams> => 
 const stringParams = (v: unknown): Record<string, string> =>
   Object.fromEntries(Object.entries((v ?? {}) as Record<string, unknown>).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
 
-export const toInboundCall = (req: FastifyRequest, p: z.infer<typeof voiceParams>): InboundCall => ({
-  carrierAccountSid: req.twilioAccountSid!,
-  providerCallId: p.CallSid,
-  from: p.From,
-  to: p.To,
-  // Only tracking lines read these: built when read, not on every call.
-  get carrierParams() { return stringParams(req.body); },
-});
+/**
+ * The domain's view of one voice webhook. A class, so that `carrierParams` (read only by tracking
+ * lines) is one getter on the prototype: an object literal with a getter defines a fresh accessor
+ * on every call, which cost ~2.5 µs of the hot route's CPU (bench:webhooks profile).
+ */
+class InboundCallParams implements InboundCall {
+  readonly carrierAccountSid: string;
+  readonly providerCallId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly #body: unknown;
+  constructor(req: FastifyRequest, p: z.infer<typeof voiceParams>) {
+    this.carrierAccountSid = req.twilioAccountSid!;
+    this.providerCallId = p.CallSid;
+    this.from = p.From;
+    this.to = p.To;
+    this.#body = req.body;
+  }
+  get carrierParams(): Record<string, string> { return stringParams(this.#body); }
+}
+
+export const toInboundCall = (req: FastifyRequest, p: z.infer<typeof voiceParams>): InboundCall => new InboundCallParams(req, p);
 
 export const toInboundText = (req: FastifyRequest, p: z.infer<typeof smsParams>): InboundText => ({
   carrierAccountSid: req.twilioAccountSid!,
