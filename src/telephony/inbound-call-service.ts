@@ -108,12 +108,11 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
       // Hot path: the line from the short cache, then one (group) insert that also finds the caller.
       const line = await cachedLine(call.to);
       if (!line || !ownsLine(line, call.carrierAccountSid)) return { kind: 'unknown-line' };
-      const callerContact = () => (e164 ? findContactIdByPhone(deps.db, line.accountId, call.from) : Promise.resolve(null));
       if (line.mode === 'tracking') {
         if (!deps.tracking) return { kind: 'tracking', twiml: null };
         const { twiml } = await deps.tracking.handleInboundCall({
           accountId: line.accountId, lineId: line.id, providerCallId: call.providerCallId, from: call.from, to: call.to,
-          contactId: await callerContact(), carrierParams: call.carrierParams ?? {}, at: new Date(),
+          contactId: e164 ? await findContactIdByPhone(deps.db, line.accountId, call.from) : null, carrierParams: call.carrierParams ?? {}, at: new Date(),
         });
         return { kind: 'tracking', twiml };
       }
@@ -121,7 +120,7 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
       if (!e164) return { kind: 'withheld-caller' };
       let contactId: string | null | undefined; // undefined: the insert looks the caller up
       if (line.settings.knownContactsOnly === true) {
-        contactId = await callerContact();
+        contactId = await findContactIdByPhone(deps.db, line.accountId, call.from);
         if (!contactId) return { kind: 'not-allowed' };
       }
       // History row written behind the answer (a few ms later, batched): see inbound-call-writer.ts.

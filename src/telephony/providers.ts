@@ -59,10 +59,10 @@ export const createProviderRegistry = (deps: ProviderRegistryDeps): TelephonyPro
     },
     async signingTokens(accountSid) {
       if (accountSid === SIMULATOR_ACCOUNT_SID) return [sim.authToken];
-      if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) return [];
       const now = Date.now();
-      const hit = cache.get(accountSid);
+      const hit = cache.get(accountSid); // only well-formed SIDs are ever cached
       if (hit && hit.until > now) return hit.tokens;
+      if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) return [];
       const tokens = load(accountSid);
       cache.set(accountSid, { until: now + ttl, tokens });
       tokens.then((t) => { if (t.length === 0) cache.set(accountSid, { until: now + Math.min(ttl, 2_000), tokens }); }, () => cache.delete(accountSid));
