@@ -79,7 +79,8 @@ export const runOutboundCall = async (ctx: DriverCtx, c: EmulatedCall, b: Destin
   await record('initiated');
   set('ringing');
   await record('ringing');
-  if (b.answerDelayMs) await sleep(b.answerDelayMs);
+  // Rings for answerDelayMs, or until the call is hung up (REST Status=canceled) meanwhile.
+  for (const until = Date.now() + (b.answerDelayMs ?? 0); Date.now() < until && !FINAL.has(c.status);) await sleep(Math.min(20, until - Date.now()));
   if (FINAL.has(c.status)) {
     await record('completed', { CallDuration: '0', Duration: '0' });
   } else if ((b.answer ?? 'answer') !== 'answer') {

@@ -117,7 +117,8 @@ describe('twilio provider (official SDK) against the carrier emulator over HTTP'
     expect(gw.received.map((x) => x.body.CallStatus)).toEqual(['no-answer']);
     expect(await provider.fetchCallStatus(creds, r.providerId)).toMatchObject({ status: 'no-answer' });
 
-    carrier.setBehaviour('+15551230012', { answerDelayMs: 200 });
+    // Rings long enough that the hang-up lands first even on a loaded machine (ringing ends at the hang-up).
+    carrier.setBehaviour('+15551230012', { answerDelayMs: 10_000 });
     const r2 = await provider.placeCall(creds, { from: LINE, to: '+15551230012', twimlUrl: `${gw.base}/twiml/ack` });
     await provider.hangupCall(creds, r2.providerId);
     await carrier.settled();
