@@ -125,6 +125,8 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     if (!from) return reply.status(400).send(errorJson(400, 21603, "A 'From' phone number is required."));
     if (!str(b.Body) && list(b.MediaUrl).length === 0) return reply.status(400).send(errorJson(400, 21602, defaultErrorMessage(21602)));
     if (refuse(to, reply)) return reply;
+    const acceptDelay = behaviours.get(to)?.acceptDelayMs;
+    if (acceptDelay) await new Promise((r) => setTimeout(r, acceptDelay));
     const now = new Date();
     const m: EmulatedMessage = {
       sid: fakeSid('SM'), accountSid: opts.accountSid, from, to, body: str(b.Body) ?? '', mediaUrls: list(b.MediaUrl),

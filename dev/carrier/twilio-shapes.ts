@@ -15,6 +15,8 @@ export type DestinationBehaviour = {
   /** The callee leaves a voice message when asked. */
   voicemail?: boolean;
   answerDelayMs?: number;
+  /** The carrier takes this long before it accepts (stores) a new message: a slow API. */
+  acceptDelayMs?: number;
   /** Final message status. Default `delivered`. */
   messageOutcome?: 'delivered' | 'undelivered' | 'failed';
   messageErrorCode?: number;

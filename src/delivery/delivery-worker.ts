@@ -29,6 +29,12 @@ export type DeliveryWorkerDeps = {
     maxAttempts: number; backoffMs: number; batchSize: number; defaultSmsPerSecond: number; defaultCallsPerSecond: number;
     /** Sends in flight in this process at most (across jobs): bounds sockets and memory. */
     maxInFlight: number;
+    /**
+     * SEND_IN_DOUBT_AFTER_MS: the sweeper takes over a `sending` row claimed longer ago than this.
+     * This worker refreshes the claims it holds every quarter of it, and sends a row only within
+     * half of it from its last confirmed claim, so it never sends a row the sweeper took over.
+     */
+    inDoubtAfterMs: number;
   };
   logger: Logger;
 };
@@ -59,8 +65,49 @@ export const createSemaphore = (n: number) => {
 export const backoffMs = (base: number, attempt: number): number =>
   Math.min(600_000, base * 2 ** Math.max(0, attempt - 1)) * (0.8 + Math.random() * 0.4);
 
+/**
+ * The claims this process holds (claimed, not yet finished): refreshed in one statement every
+ * `inDoubtAfterMs / 4`, so the sweeper's in-doubt takeover only ever sees the rows of a worker
+ * that died or stalled. `confirmedAt(id)`: when the row's claim was last known to be ours (local
+ * clock); undefined once the sweeper took it over.
+ */
+export const createClaimKeeper = (db: Pick<Db, 'query'>, inDoubtAfterMs: number, logger: Pick<Logger, 'warn'>) => {
+  const held = new Map<string, { token: string; confirmedAt: number }>();
+  let beating: Promise<void> | null = null;
+  const beat = async () => {
+    if (held.size === 0) return;
+    const ids = [...held.keys()];
+    const started = Date.now();
+    const res = await db.query(
+      `UPDATE deliveries d SET claimed_at = now() FROM unnest($1::uuid[], $2::uuid[]) AS h(id, token)
+        WHERE d.id = h.id AND d.claim_token = h.token AND d.status = 'sending' RETURNING d.id`,
+      [ids, ids.map((id) => held.get(id)!.token)],
+    );
+    const kept = new Set(res.rows.map((r) => r.id as string));
+    for (const id of ids) {
+      const h = held.get(id);
+      if (!h) continue; // finished meanwhile
+      if (kept.has(id)) h.confirmedAt = started;
+      else h.confirmedAt = Number.NEGATIVE_INFINITY; // taken over (or already moved on): never send it
+    }
+  };
+  const timer = setInterval(() => {
+    if (beating) return;
+    beating = beat().catch((err: unknown) => logger.warn({ err }, 'could not refresh delivery claims; sends wait for the next refresh')).finally(() => { beating = null; });
+  }, Math.max(50, Math.floor(inDoubtAfterMs / 4)));
+  timer.unref();
+  return {
+    hold(rows: Array<{ id: string }>, token: string, at: number) { for (const r of rows) held.set(r.id, { token, confirmedAt: at }); },
+    release(rows: Array<{ id: string }>) { for (const r of rows) held.delete(r.id); },
+    /** May this row be sent now? Only within half the in-doubt window of a confirmed claim. */
+    fresh(id: string): boolean { return Date.now() - (held.get(id)?.confirmedAt ?? Number.NEGATIVE_INFINITY) < inDoubtAfterMs / 2; },
+    close() { clearInterval(timer); return beating ?? Promise.resolve(); },
+  };
+};
+
 export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
   const byChannel = new Map(deps.senders.flatMap((s) => s.channels.map((c) => [c, s] as const)));
+  const claims = createClaimKeeper(deps.db, deps.settings.inDoubtAfterMs, deps.logger);
   const inFlight = createSemaphore(deps.settings.maxInFlight);
   // Jobs between claim and outcome at once: enough batches to keep `maxInFlight` sends going
   // while the next batch is claimed, no more. Rows are claimed only when they can be sent soon,
@@ -89,17 +136,22 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     return { id: row.id, status: 'failed', errorCode: code, errorMessage: message };
   };
 
+  const givenBack = (row: Delivery): Outcome => ({ id: row.id, status: 'pending', uncount: true, notBefore: new Date() });
+
   const sendOne = async (row: Delivery, at: number): Promise<Outcome & { rateLimited?: boolean }> => {
     const sender = byChannel.get(row.channel);
     if (!sender) return { id: row.id, status: 'failed', errorCode: 'channel_unavailable', errorMessage: `no ${row.channel} sender is configured` };
     const wait = at - Date.now();
     if (wait > 0) await sleep(wait);
+    // Not sent if the claim is no longer known to be ours (this process stalled, or the sweeper
+    // took the row over): given back instead (a no-op when the claim was taken over).
+    if (!claims.fresh(row.id)) return givenBack(row);
     try {
-      const res = await inFlight(() => sender.send({
+      const res = await inFlight(async () => (claims.fresh(row.id) ? sender.send({
         deliveryId: row.id, accountId: row.accountId, activationId: row.activationId, actionId: row.actionId,
         channel: row.channel, contactId: row.contactId, address: row.address, payload: row.payload, attempt: row.attempts,
-      }));
-      return outcomeOf(row, res);
+      }) : null));
+      return res ? outcomeOf(row, res) : givenBack(row);
     } catch (err) {
       if (!(err instanceof ProviderError)) deps.logger.error({ err, deliveryId: row.id }, 'channel sender threw');
       return errorOutcome(row, err);
@@ -116,9 +168,19 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
   const process = async (data: DeliveryJobData): Promise<{ sent: number; deferred: number }> => {
     const token = randomUUID();
     // Claimed with the do-not-contact and opt-out check, right before sending, whatever path planned the row.
+    const claimedAt = Date.now();
     const { send: rows, refused } = await claimSendable(deps.db, data.deliveryIds, token);
     if (rows.length === 0 && refused.length === 0) return { sent: 0, deferred: 0 };
     if (rows.length === 0) return publishChanges(refused).then(() => ({ sent: 0, deferred: 0 }));
+    claims.hold(rows, token, claimedAt);
+    try {
+      return await sendClaimed(data, token, rows, refused);
+    } finally {
+      claims.release(rows);
+    }
+  };
+
+  const sendClaimed = async (data: DeliveryJobData, token: string, rows: Delivery[], refused: DeliveryState[]): Promise<{ sent: number; deferred: number }> => {
     const paced = await paceRows(rows, { lines: deps.lines, limiter: deps.limiter, defaults: { sms: deps.settings.defaultSmsPerSecond, calls: deps.settings.defaultCallsPerSecond } }, data.reserved ?? false);
 
     const results = await Promise.all(paced.now.map(({ row, at }) => sendOne(row, at)));
@@ -158,7 +220,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     }
   };
 
-  return { process: (data: DeliveryJobData) => claimGate(() => process(data)) };
+  return { process: (data: DeliveryJobData) => claimGate(() => process(data)), close: () => claims.close() };
 };
 
 export type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;

@@ -76,7 +76,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
       settings: {
         maxAttempts: c.DELIVERY_MAX_ATTEMPTS, backoffMs: c.DELIVERY_BACKOFF_MS, batchSize: c.DELIVERY_BATCH_SIZE,
         defaultSmsPerSecond: c.DEFAULT_SMS_PER_SECOND, defaultCallsPerSecond: c.DEFAULT_CALLS_PER_SECOND,
-        maxInFlight: c.DELIVERY_MAX_IN_FLIGHT,
+        maxInFlight: c.DELIVERY_MAX_IN_FLIGHT, inDoubtAfterMs: c.SEND_IN_DOUBT_AFTER_MS,
       },
     });
     const sweeper = createDeliverySweeper({
@@ -116,6 +116,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
           stopped = true;
           if (timer) clearTimeout(timer);
           await running;
+          await delivery.close();
         },
       },
     ];

@@ -1,0 +1,55 @@
+/**
+ * A live worker's sends are never "in doubt": while a slow carrier takes longer than
+ * SEND_IN_DOUBT_AFTER_MS to accept texts, the sweeper must not take the rows over (it would find
+ * nothing at the carrier yet, queue them again, and every recipient would get the text twice).
+ * The worker keeps its claims fresh while it holds them; only a dead or stalled worker's rows age.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addTwilioLine } from '../helpers/carrier-fixtures.js';
+import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
+import { activationStatus, addCrowd, addWorkflow, eventually } from '../helpers/engine-fixtures.js';
+import { createTestAccount } from '../helpers/runtime.js';
+
+const N = 6;
+const IN_DOUBT_MS = 600;
+
+describe('action engine: slow carrier, live worker', () => {
+  let env: RuntimeWithCarrier;
+
+  beforeAll(async () => {
+    env = await startRuntimeWithCarrier({ SEND_IN_DOUBT_AFTER_MS: String(IN_DOUBT_MS), SWEEP_INTERVAL_MS: '100' }, { web: true, worker: true });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('sends each text once when the carrier takes 4x the in-doubt window to accept it', { timeout: 60_000, retry: 0 }, async () => {
+    const acct = await createTestAccount(env.t);
+    const line = await addTwilioLine(env.t, acct.account.id, env.creds);
+    const phone = (i: number) => `+1646${String(7_000_000 + i).padStart(7, '0')}`;
+    for (let i = 0; i < N; i++) env.carrier.setBehaviour(phone(i), { acceptDelayMs: IN_DOUBT_MS * 4 });
+    const group = await addCrowd(env.t, acct.account.id, N, phone);
+    const wf = await addWorkflow(env.t, acct.account.id, {
+      name: 'Slow', codeLineId: line.id, actions: [{ id: 'n', type: 'notification', groupIds: [group], includeOffDuty: false, message: 'Gas leak at depot', channels: ['sms'] }],
+    });
+
+    const res = await acct.api.post(`/v1/workflows/${wf}/activations`).send({}).expect(201);
+    await eventually(async () => (await activationStatus(env.t, res.body.id)) === 'completed', 'activation completed', 30_000);
+    // Long enough for any second copy queued by a takeover to reach the carrier as well.
+    await new Promise((r) => setTimeout(r, IN_DOUBT_MS * 6));
+
+    const texts = env.carrier.messages.filter((m) => m.direction === 'outbound-api');
+    const perNumber = new Map<string, number>();
+    for (const m of texts) perNumber.set(m.to, (perNumber.get(m.to) ?? 0) + 1);
+    expect([...perNumber.entries()].sort()).toEqual(Array.from({ length: N }, (_, i) => [phone(i), 1]).sort());
+    const rows = await env.t.rt.infra.db.query(
+      `SELECT status, provider_id, meta ? 'reconciled' AS reconciled FROM deliveries WHERE activation_id = $1`, [res.body.id],
+    );
+    expect(rows.rows).toHaveLength(N);
+    for (const r of rows.rows) {
+      expect(['queued', 'sent', 'delivered']).toContain(r.status);
+      expect(texts.map((m) => m.sid)).toContain(r.provider_id);
+      expect(r.reconciled).toBe(false); // stored by the worker that sent it, not taken over
+    }
+  });
+});
