@@ -77,13 +77,19 @@ export class ProviderError extends AppError {
   readonly providerStatus?: number;
   readonly retryable: boolean;
   readonly rateLimited: boolean;
+  /**
+   * The request may have reached the carrier and been acted on (timeout or connection lost after
+   * it was sent, carrier 5xx): a retry must first ask the carrier whether it was, or it may send twice.
+   */
+  readonly maybeSent: boolean;
 
-  constructor(message: string, opts: { providerCode?: string | number; providerStatus?: number; retryable: boolean; rateLimited?: boolean; cause?: unknown }) {
+  constructor(message: string, opts: { providerCode?: string | number; providerStatus?: number; retryable: boolean; rateLimited?: boolean; maybeSent?: boolean; cause?: unknown }) {
     super('provider_error', message, { status: 502, cause: opts.cause });
     this.providerCode = opts.providerCode === undefined ? undefined : String(opts.providerCode);
     this.providerStatus = opts.providerStatus;
     this.retryable = opts.retryable;
     this.rateLimited = opts.rateLimited ?? false;
+    this.maybeSent = opts.maybeSent ?? false;
   }
 }
 

@@ -24,6 +24,8 @@ export type TwilioProviderOptions = {
 };
 
 const NOT_FOUND_CODES = new Set([20404]);
+/** Network errors raised before a request could be written: the carrier cannot have acted on it. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
 
 /** Maps an SDK or network failure to the port's retry contract. */
 export const toProviderError = (err: unknown, what: string): ProviderError => {
@@ -33,13 +35,16 @@ export const toProviderError = (err: unknown, what: string): ProviderError => {
     const code = e.code ?? status;
     const message = `${what}: carrier refused (${status}${e.code ? `, code ${e.code}` : ''}): ${e.message ?? 'error'}`;
     if (status === 429 || e.code === 20429) return new ProviderError(message, { providerCode: code, providerStatus: status, retryable: true, rateLimited: true, cause: err });
-    if (status >= 500) return new ProviderError(message, { providerCode: code, providerStatus: status, retryable: true, cause: err });
+    if (status >= 500) return new ProviderError(message, { providerCode: code, providerStatus: status, retryable: true, maybeSent: true, cause: err });
     return new ProviderError(message, { providerCode: code, providerStatus: status, retryable: false, cause: err });
   }
-  // axios/network: ECONNREFUSED, ECONNRESET, ETIMEDOUT, ECONNABORTED (timeout)…
+  // Network: ECONNREFUSED, ECONNRESET, ETIMEDOUT, ECONNABORTED (timeout)… Only a failure to
+  // connect at all proves the carrier never saw the request.
+  const netCode = typeof e?.code === 'string' ? e.code : 'network';
   return new ProviderError(`${what}: carrier unreachable (${typeof e?.code === 'string' ? e.code : 'network error'})`, {
-    providerCode: typeof e?.code === 'string' ? e.code : 'network',
+    providerCode: netCode,
     retryable: true,
+    maybeSent: !NEVER_SENT.has(netCode),
     cause: err,
   });
 };

@@ -72,6 +72,7 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
   };
   const behaviours = new Map<string, DestinationBehaviour>();
   const failures = new Map<string, number>();
+  const drops = new Map<string, number>();
   const inflight = new Set<Promise<unknown>>();
   const messages: EmulatedMessage[] = [];
   const calls: EmulatedCall[] = [];
@@ -135,6 +136,14 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     };
     messages.push(m);
     track(runMessageCallbacks(driverCtx, m, behaviours.get(to) ?? {}));
+    const dropped = drops.get(to) ?? 0;
+    if (dropped < (behaviours.get(to)?.dropResponseTimes ?? 0)) {
+      // Accepted, but the answer never arrives: the client sees the connection reset.
+      drops.set(to, dropped + 1);
+      reply.hijack();
+      req.raw.socket.destroy();
+      return reply;
+    }
     return reply.status(201).send(messageJson(m));
   });
 
@@ -227,6 +236,7 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     reset() {
       behaviours.clear();
       failures.clear();
+      drops.clear();
       messages.length = 0;
       calls.length = 0;
       requests.length = 0;

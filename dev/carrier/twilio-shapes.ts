@@ -17,6 +17,8 @@ export type DestinationBehaviour = {
   answerDelayMs?: number;
   /** The carrier takes this long before it accepts (stores) a new message: a slow API. */
   acceptDelayMs?: number;
+  /** Accept (store) the first N new messages to this number, then drop the connection instead of answering. */
+  dropResponseTimes?: number;
   /** Final message status. Default `delivered`. */
   messageOutcome?: 'delivered' | 'undelivered' | 'failed';
   messageErrorCode?: number;

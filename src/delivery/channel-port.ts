@@ -37,5 +37,11 @@ export type ChannelResult = {
 export interface ChannelSender {
   readonly channels: readonly DeliveryChannel[];
   send(job: DeliveryJob): Promise<ChannelResult>;
+  /**
+   * Optional: did the carrier accept this delivery since `since` (an earlier attempt that failed
+   * with `maybeSent`)? Its result when it did, null when it did not. Without it, such a delivery
+   * is retried as is.
+   */
+  findSent?(job: DeliveryJob, since: Date): Promise<ChannelResult | null>;
 }
 export type { ProviderError };

@@ -10,6 +10,7 @@ import { finish, toChange, toDelivery, type Delivery, type Outcome } from './del
 import { enqueueDeliveries } from './delivery-queue.js';
 import { fromMessageStatus } from './delivery-status.js';
 import type { LineDirectory } from './line-directory.js';
+import { findSentSms } from './telephony-sender.js';
 
 export type DeliverySweeperDeps = {
   db: Db;
@@ -71,14 +72,12 @@ export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
     if (d.channel !== 'sms') {
       return { id: d.id, status: 'failed', errorCode: 'send_in_doubt', errorMessage: 'the worker stopped while sending; not repeated to avoid a duplicate' };
     }
-    const line = await deps.lines.get(String(d.payload.lineId ?? ''));
-    const provider = deps.providers[line.provider];
-    if (!provider || !d.address) return { id: d.id, status: 'failed', errorCode: 'send_in_doubt', errorMessage: 'cannot look up the carrier' };
-    const since = new Date(claimedBefore.getTime() - 60_000);
-    const found = (await provider.findMessages(line.credentials, { from: line.phoneNumber, to: d.address, since }))
-      .find((m) => m.body === d.payload.body);
+    const lineId = String(d.payload.lineId ?? '');
+    const line = lineId ? await deps.lines.get(lineId) : null;
+    if (!line || !deps.providers[line.provider] || !d.address) return { id: d.id, status: 'failed', errorCode: 'send_in_doubt', errorMessage: 'cannot look up the carrier' };
+    const found = await findSentSms(deps, { lineId, address: d.address, body: String(d.payload.body ?? '') }, new Date(claimedBefore.getTime() - 60_000));
     if (found) {
-      return { id: d.id, status: fromMessageStatus(found.status) ?? 'queued', provider: provider.name, providerId: found.providerId, meta: { reconciled: true } };
+      return { id: d.id, status: fromMessageStatus(found.carrierStatus) ?? 'queued', provider: found.provider, providerId: found.providerId, meta: { reconciled: true } };
     }
     return { id: d.id, status: 'pending', uncount: true, meta: { reconciled: true } };
   };

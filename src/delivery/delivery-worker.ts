@@ -131,7 +131,9 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     const code = pe?.providerCode ?? (pe ? 'provider_error' : 'internal_error');
     const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
     if (retryable && row.attempts < deps.settings.maxAttempts) {
-      return { id: row.id, status: 'pending', errorCode: code, errorMessage: message, notBefore: new Date(Date.now() + backoffMs(deps.settings.backoffMs, row.attempts)) };
+      // The carrier may have acted on it: the retry asks the carrier first (from the first such attempt on).
+      const maybeSent = pe?.maybeSent && row.meta.maybeSentSince === undefined ? { maybeSentSince: (row.claimedAt ?? new Date()).toISOString() } : null;
+      return { id: row.id, status: 'pending', errorCode: code, errorMessage: message, notBefore: new Date(Date.now() + backoffMs(deps.settings.backoffMs, row.attempts)), meta: maybeSent };
     }
     return { id: row.id, status: 'failed', errorCode: code, errorMessage: message };
   };
@@ -146,11 +148,18 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     // Not sent if the claim is no longer known to be ours (this process stalled, or the sweeper
     // took the row over): given back instead (a no-op when the claim was taken over).
     if (!claims.fresh(row.id)) return givenBack(row);
+    const job = {
+      deliveryId: row.id, accountId: row.accountId, activationId: row.activationId, actionId: row.actionId,
+      channel: row.channel, contactId: row.contactId, address: row.address, payload: row.payload, attempt: row.attempts,
+    };
+    // An earlier attempt may have reached the carrier (timeout, connection lost, carrier 5xx): ask it first.
+    const maybeSentSince = typeof row.meta.maybeSentSince === 'string' ? new Date(row.meta.maybeSentSince).getTime() : null;
     try {
-      const res = await inFlight(async () => (claims.fresh(row.id) ? sender.send({
-        deliveryId: row.id, accountId: row.accountId, activationId: row.activationId, actionId: row.actionId,
-        channel: row.channel, contactId: row.contactId, address: row.address, payload: row.payload, attempt: row.attempts,
-      }) : null));
+      const res = await inFlight(async () => {
+        if (!claims.fresh(row.id)) return null;
+        const earlier = maybeSentSince !== null && sender.findSent ? await sender.findSent(job, new Date(maybeSentSince - 60_000)) : null;
+        return earlier ?? (claims.fresh(row.id) ? sender.send(job) : null);
+      });
       return res ? outcomeOf(row, res) : givenBack(row);
     } catch (err) {
       if (!(err instanceof ProviderError)) deps.logger.error({ err, deliveryId: row.id }, 'channel sender threw');

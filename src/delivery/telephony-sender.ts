@@ -26,8 +26,29 @@ export const outboundTwimlUrl = (publicUrl: string, channel: string, deliveryId:
  * status callbacks on `/webhooks/twilio/status?delivery=<id>`. Errors are the provider's
  * `ProviderError`s (retry contract in telephony-port.ts).
  */
+/**
+ * The text the carrier accepted for this SMS delivery since `since` (same line, number and body),
+ * if any: how a send whose outcome was lost (worker killed, connection lost after the request) is
+ * settled without sending it twice. Null when the carrier has no such text.
+ */
+export const findSentSms = async (
+  deps: Pick<TelephonySenderDeps, 'lines' | 'providers'>, q: { lineId: string; address: string; body: string }, since: Date,
+): Promise<{ provider: string; providerId: string; carrierStatus: string } | null> => {
+  const line = await deps.lines.get(q.lineId);
+  const provider = deps.providers[line.provider];
+  if (!provider) throw new ProviderError(`no ${line.provider} provider is configured`, { providerCode: 'no_provider', retryable: false });
+  const found = (await provider.findMessages(line.credentials, { from: line.phoneNumber, to: q.address, since })).find((m) => m.body === q.body);
+  return found ? { provider: provider.name, providerId: found.providerId, carrierStatus: found.status } : null;
+};
+
 export const createTelephonySender = (deps: TelephonySenderDeps): ChannelSender => ({
   channels: ['sms', 'voice', 'conference', 'pager'],
+  async findSent(job: DeliveryJob, since: Date): Promise<ChannelResult | null> {
+    const lineId = String(job.payload.lineId ?? '');
+    if (job.channel !== 'sms' || !lineId || !job.address) return null;
+    const found = await findSentSms(deps, { lineId, address: job.address, body: String(job.payload.body ?? '') }, since);
+    return found && { status: 'sent', provider: found.provider, providerId: found.providerId, meta: { carrierStatus: found.carrierStatus, reconciled: true } };
+  },
   async send(job: DeliveryJob): Promise<ChannelResult> {
     const lineId = String(job.payload.lineId ?? '');
     if (!lineId || !job.address) throw new ProviderError('delivery has no sending line or address', { providerCode: 'no_route', retryable: false });

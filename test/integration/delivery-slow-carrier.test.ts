@@ -1,8 +1,11 @@
 /**
- * A live worker's sends are never "in doubt": while a slow carrier takes longer than
- * SEND_IN_DOUBT_AFTER_MS to accept texts, the sweeper must not take the rows over (it would find
- * nothing at the carrier yet, queue them again, and every recipient would get the text twice).
- * The worker keeps its claims fresh while it holds them; only a dead or stalled worker's rows age.
+ * Texts whose outcome the worker did not learn are never sent twice:
+ * - A live worker's sends are never "in doubt": while a slow carrier takes longer than
+ *   SEND_IN_DOUBT_AFTER_MS to accept texts, the sweeper must not take the rows over (it would find
+ *   nothing at the carrier yet, queue them again, and every recipient would get the text twice).
+ *   The worker keeps its claims fresh while it holds them; only a dead or stalled worker's rows age.
+ * - A carrier that accepted a text but whose answer was lost (connection reset) is asked before
+ *   the retry, which records the text it already has instead of sending another.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
@@ -17,7 +20,7 @@ describe('action engine: slow carrier, live worker', () => {
   let env: RuntimeWithCarrier;
 
   beforeAll(async () => {
-    env = await startRuntimeWithCarrier({ SEND_IN_DOUBT_AFTER_MS: String(IN_DOUBT_MS), SWEEP_INTERVAL_MS: '100' }, { web: true, worker: true });
+    env = await startRuntimeWithCarrier({ SEND_IN_DOUBT_AFTER_MS: String(IN_DOUBT_MS), SWEEP_INTERVAL_MS: '100', DELIVERY_BACKOFF_MS: '100' }, { web: true, worker: true });
   });
   afterAll(async () => {
     await env?.close();
@@ -51,5 +54,35 @@ describe('action engine: slow carrier, live worker', () => {
       expect(texts.map((m) => m.sid)).toContain(r.provider_id);
       expect(r.reconciled).toBe(false); // stored by the worker that sent it, not taken over
     }
+  });
+
+  it('asks the carrier before retrying a text whose answer was lost, and does not send it again', { timeout: 60_000, retry: 0 }, async () => {
+    env.carrier.reset();
+    const acct = await createTestAccount(env.t);
+    const line = await addTwilioLine(env.t, acct.account.id, env.creds);
+    const phone = (i: number) => `+1646${String(7_100_000 + i).padStart(7, '0')}`;
+    // The first two are accepted but their answers are lost; the third is answered normally.
+    env.carrier.setBehaviour(phone(0), { dropResponseTimes: 1 });
+    env.carrier.setBehaviour(phone(1), { dropResponseTimes: 1 });
+    const group = await addCrowd(env.t, acct.account.id, 3, phone);
+    const wf = await addWorkflow(env.t, acct.account.id, {
+      name: 'Lost answers', codeLineId: line.id, actions: [{ id: 'n', type: 'notification', groupIds: [group], includeOffDuty: false, message: 'Flood warning', channels: ['sms'] }],
+    });
+
+    const res = await acct.api.post(`/v1/workflows/${wf}/activations`).send({}).expect(201);
+    await eventually(async () => (await activationStatus(env.t, res.body.id)) === 'completed', 'activation completed', 30_000);
+
+    const texts = env.carrier.messages.filter((m) => m.direction === 'outbound-api');
+    expect(texts.map((m) => m.to).sort()).toEqual([phone(0), phone(1), phone(2)]);
+    const rows = await env.t.rt.infra.db.query(
+      `SELECT address, status, provider_id, attempts, error_code, meta ? 'reconciled' AS reconciled FROM deliveries WHERE activation_id = $1 ORDER BY address`, [res.body.id],
+    );
+    const sidOf = (to: string) => texts.find((m) => m.to === to)!.sid;
+    expect(rows.rows.map((r) => [r.address, r.provider_id, r.reconciled, r.attempts])).toEqual([
+      [phone(0), sidOf(phone(0)), true, 2], // attempt 1 lost its answer; attempt 2 found the text at the carrier
+      [phone(1), sidOf(phone(1)), true, 2],
+      [phone(2), sidOf(phone(2)), false, 1],
+    ]);
+    expect(rows.rows.every((r) => ['queued', 'sent', 'delivered'].includes(r.status))).toBe(true);
   });
 });
