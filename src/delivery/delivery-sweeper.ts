@@ -75,7 +75,7 @@ export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
     const lineId = String(d.payload.lineId ?? '');
     const line = lineId ? await deps.lines.get(lineId) : null;
     if (!line || !deps.providers[line.provider] || !d.address) return { id: d.id, status: 'failed', errorCode: 'send_in_doubt', errorMessage: 'cannot look up the carrier' };
-    const found = await findSentSms(deps, { lineId, address: d.address, body: String(d.payload.body ?? '') }, new Date(claimedBefore.getTime() - 60_000));
+    const found = await findSentSms(deps, { deliveryId: d.id, lineId, address: d.address, body: String(d.payload.body ?? '') }, new Date(claimedBefore.getTime() - 60_000));
     if (found) {
       return { id: d.id, status: fromMessageStatus(found.carrierStatus) ?? 'queued', provider: found.provider, providerId: found.providerId, meta: { reconciled: true } };
     }

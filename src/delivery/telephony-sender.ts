@@ -1,9 +1,12 @@
+import type { Db } from '../db/db.js';
 import { ProviderError } from '../errors.js';
 import type { TelephonyProvider } from '../telephony/telephony-port.js';
 import type { ChannelResult, ChannelSender, DeliveryJob } from './channel-port.js';
 import type { LineDirectory } from './line-directory.js';
 
 export type TelephonySenderDeps = {
+  /** Reads which carrier ids other deliveries already hold (findSentSms). */
+  db: Pick<Db, 'query'>;
   lines: LineDirectory;
   providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
   publicUrl: string;
@@ -29,15 +32,23 @@ export const outboundTwimlUrl = (publicUrl: string, channel: string, deliveryId:
 /**
  * The text the carrier accepted for this SMS delivery since `since` (same line, number and body),
  * if any: how a send whose outcome was lost (worker killed, connection lost after the request) is
- * settled without sending it twice. Null when the carrier has no such text.
+ * settled without sending it twice. A text already recorded on another delivery (another
+ * activation sending the same words to the same person) is never taken for this one: that would
+ * lose this one. Null when the carrier has no such text.
  */
 export const findSentSms = async (
-  deps: Pick<TelephonySenderDeps, 'lines' | 'providers'>, q: { lineId: string; address: string; body: string }, since: Date,
+  deps: Pick<TelephonySenderDeps, 'lines' | 'providers' | 'db'>, q: { deliveryId: string; lineId: string; address: string; body: string }, since: Date,
 ): Promise<{ provider: string; providerId: string; carrierStatus: string } | null> => {
   const line = await deps.lines.get(q.lineId);
   const provider = deps.providers[line.provider];
   if (!provider) throw new ProviderError(`no ${line.provider} provider is configured`, { providerCode: 'no_provider', retryable: false });
-  const found = (await provider.findMessages(line.credentials, { from: line.phoneNumber, to: q.address, since })).find((m) => m.body === q.body);
+  const candidates = (await provider.findMessages(line.credentials, { from: line.phoneNumber, to: q.address, since })).filter((m) => m.body === q.body);
+  if (candidates.length === 0) return null;
+  const taken = await deps.db.query(
+    'SELECT provider_id FROM deliveries WHERE provider_id = ANY($1::text[]) AND id <> $2', [candidates.map((m) => m.providerId), q.deliveryId],
+  );
+  const owned = new Set(taken.rows.map((r) => r.provider_id as string));
+  const found = candidates.find((m) => !owned.has(m.providerId));
   return found ? { provider: provider.name, providerId: found.providerId, carrierStatus: found.status } : null;
 };
 
@@ -46,7 +57,7 @@ export const createTelephonySender = (deps: TelephonySenderDeps): ChannelSender 
   async findSent(job: DeliveryJob, since: Date): Promise<ChannelResult | null> {
     const lineId = String(job.payload.lineId ?? '');
     if (job.channel !== 'sms' || !lineId || !job.address) return null;
-    const found = await findSentSms(deps, { lineId, address: job.address, body: String(job.payload.body ?? '') }, since);
+    const found = await findSentSms(deps, { deliveryId: job.deliveryId, lineId, address: job.address, body: String(job.payload.body ?? '') }, since);
     return found && { status: 'sent', provider: found.provider, providerId: found.providerId, meta: { carrierStatus: found.carrierStatus, reconciled: true } };
   },
   async send(job: DeliveryJob): Promise<ChannelResult> {

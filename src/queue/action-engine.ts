@@ -71,7 +71,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     const delivery = createDeliveryWorker({
       db: deps.db, lines, feed, queue: queues.deliveries, logger: log,
       limiter: createRateLimiter(deps.redis, prefix),
-      senders: [createTelephonySender({ lines, providers: wiring.providers, publicUrl: c.PUBLIC_URL }), ...(wiring.senders ?? [])],
+      senders: [createTelephonySender({ db: deps.db, lines, providers: wiring.providers, publicUrl: c.PUBLIC_URL }), ...(wiring.senders ?? [])],
       afterSent: status.afterSent,
       settings: {
         maxAttempts: c.DELIVERY_MAX_ATTEMPTS, backoffMs: c.DELIVERY_BACKOFF_MS, batchSize: c.DELIVERY_BATCH_SIZE,

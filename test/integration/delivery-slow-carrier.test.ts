@@ -5,7 +5,8 @@
  *   nothing at the carrier yet, queue them again, and every recipient would get the text twice).
  *   The worker keeps its claims fresh while it holds them; only a dead or stalled worker's rows age.
  * - A carrier that accepted a text but whose answer was lost (connection reset) is asked before
- *   the retry, which records the text it already has instead of sending another.
+ *   the retry, which records the text it already has instead of sending another; a text that
+ *   belongs to another delivery (same words, same person, another activation) is not taken for it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
@@ -84,5 +85,33 @@ describe('action engine: slow carrier, live worker', () => {
       [phone(2), sidOf(phone(2)), false, 1],
     ]);
     expect(rows.rows.every((r) => ['queued', 'sent', 'delivered'].includes(r.status))).toBe(true);
+  });
+
+  it('does not take another activation\'s identical text for its own when the carrier never got it', { timeout: 60_000, retry: 0 }, async () => {
+    env.carrier.reset();
+    const acct = await createTestAccount(env.t);
+    const line = await addTwilioLine(env.t, acct.account.id, env.creds);
+    const phone = '+16467200000';
+    const group = await addCrowd(env.t, acct.account.id, 1, () => phone);
+    const wf = await addWorkflow(env.t, acct.account.id, {
+      name: 'Twice', codeLineId: line.id, actions: [{ id: 'n', type: 'notification', groupIds: [group], includeOffDuty: false, message: 'Shelter in place', channels: ['sms'] }],
+    });
+    const first = await acct.api.post(`/v1/workflows/${wf}/activations`).send({}).expect(201);
+    await eventually(async () => (await activationStatus(env.t, first.body.id)) === 'completed', 'first activation completed', 30_000);
+
+    // The second activation's first attempt gets a carrier 500 (maybe sent, but it was not): its
+    // retry finds the first activation's identical text at the carrier and must not claim it.
+    env.carrier.setBehaviour(phone, { error: { status: 500, code: 20500 }, errorTimes: 1 });
+    const second = await acct.api.post(`/v1/workflows/${wf}/activations`).send({}).expect(201);
+    await eventually(async () => (await activationStatus(env.t, second.body.id)) === 'completed', 'second activation completed', 30_000);
+
+    const texts = env.carrier.messages.filter((m) => m.direction === 'outbound-api');
+    expect(texts.map((m) => [m.to, m.body])).toEqual([[phone, 'Shelter in place'], [phone, 'Shelter in place']]);
+    const rows = await env.t.rt.infra.db.query(
+      `SELECT activation_id, provider_id, attempts FROM deliveries WHERE activation_id = ANY($1::uuid[])`, [[first.body.id, second.body.id]],
+    );
+    const byActivation = new Map(rows.rows.map((r) => [r.activation_id, r]));
+    expect(byActivation.get(first.body.id)).toMatchObject({ provider_id: texts[0]!.sid, attempts: 1 });
+    expect(byActivation.get(second.body.id)).toMatchObject({ provider_id: texts[1]!.sid, attempts: 2 });
   });
 });
