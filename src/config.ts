@@ -50,6 +50,12 @@ export const configSchema = z.object({
   SEND_IN_DOUBT_AFTER_MS: z.coerce.number().int().min(100).default(300_000),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).default(2_000),
+  /**
+   * A call whose placing may have reached the carrier (timeout, lost connection, carrier 5xx) is
+   * retried no sooner than this: if the carrier did place it, its first status callback records
+   * the call meanwhile and the retry finds nothing left to send.
+   */
+  CALL_RETRY_AFTER_DOUBT_MS: z.coerce.number().int().min(10).default(15_000),
   /** Sends in flight per worker process at most (all jobs together): bounds sockets and memory. */
   DELIVERY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(100),
   CONFERENCE_RETRY_AFTER_MS: z.coerce.number().int().min(100).default(120_000),

@@ -74,7 +74,7 @@ export const runOutboundCall = async (ctx: DriverCtx, c: EmulatedCall, b: Destin
     c.dateUpdated = new Date();
   };
 
-  await sleep(ctx.delayMs);
+  await sleep(ctx.delayMs + (b.callbackLagMs ?? 0));
   set('initiated');
   await record('initiated');
   set('ringing');

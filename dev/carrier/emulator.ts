@@ -114,6 +114,16 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     return true;
   };
 
+  /** dropResponseTimes: the request was acted on, but its answer never arrives (the client sees the connection reset). */
+  const dropAnswer = (to: string, req: FastifyRequest, reply: FastifyReply): boolean => {
+    const dropped = drops.get(to) ?? 0;
+    if (dropped >= (behaviours.get(to)?.dropResponseTimes ?? 0)) return false;
+    drops.set(to, dropped + 1);
+    reply.hijack();
+    req.raw.socket.destroy();
+    return true;
+  };
+
   type P = { Params: { sid: string; id: string } };
   const base = '/2010-04-01/Accounts/:sid';
 
@@ -136,14 +146,7 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     };
     messages.push(m);
     track(runMessageCallbacks(driverCtx, m, behaviours.get(to) ?? {}));
-    const dropped = drops.get(to) ?? 0;
-    if (dropped < (behaviours.get(to)?.dropResponseTimes ?? 0)) {
-      // Accepted, but the answer never arrives: the client sees the connection reset.
-      drops.set(to, dropped + 1);
-      reply.hijack();
-      req.raw.socket.destroy();
-      return reply;
-    }
+    if (dropAnswer(to, req, reply)) return reply;
     return reply.status(201).send(messageJson(m));
   });
 
@@ -193,6 +196,7 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     };
     calls.push(c);
     track(runOutboundCall(driverCtx, c, behaviours.get(to) ?? {}));
+    if (dropAnswer(to, req, reply)) return reply;
     return reply.status(201).send(callJson(c));
   });
 

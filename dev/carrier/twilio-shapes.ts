@@ -17,7 +17,9 @@ export type DestinationBehaviour = {
   answerDelayMs?: number;
   /** The carrier takes this long before it accepts (stores) a new message: a slow API. */
   acceptDelayMs?: number;
-  /** Accept (store) the first N new messages to this number, then drop the connection instead of answering. */
+  /** A lagging carrier: the first status callback of a call to this number comes this late. */
+  callbackLagMs?: number;
+  /** Accept the first N new messages or calls to this number, then drop the connection instead of answering. */
   dropResponseTimes?: number;
   /** Final message status. Default `delivered`. */
   messageOutcome?: 'delivered' | 'undelivered' | 'failed';

@@ -35,6 +35,8 @@ export type DeliveryWorkerDeps = {
      * half of it from its last confirmed claim, so it never sends a row the sweeper took over.
      */
     inDoubtAfterMs: number;
+    /** CALL_RETRY_AFTER_DOUBT_MS: the least wait before retrying a call that may have been placed. */
+    callRetryAfterDoubtMs: number;
   };
   logger: Logger;
 };
@@ -132,8 +134,11 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
     if (retryable && row.attempts < deps.settings.maxAttempts) {
       // The carrier may have acted on it: the retry asks the carrier first (from the first such attempt on).
+      // A call cannot be looked up by its content: the retry waits long enough for the carrier's
+      // first status callback (which records a call that was placed, so the retry has nothing to send).
       const maybeSent = pe?.maybeSent && row.meta.maybeSentSince === undefined ? { maybeSentSince: (row.claimedAt ?? new Date()).toISOString() } : null;
-      return { id: row.id, status: 'pending', errorCode: code, errorMessage: message, notBefore: new Date(Date.now() + backoffMs(deps.settings.backoffMs, row.attempts)), meta: maybeSent };
+      const wait = Math.max(backoffMs(deps.settings.backoffMs, row.attempts), pe?.maybeSent && isCallChannel(row.channel) ? deps.settings.callRetryAfterDoubtMs : 0);
+      return { id: row.id, status: 'pending', errorCode: code, errorMessage: message, notBefore: new Date(Date.now() + wait), meta: maybeSent };
     }
     return { id: row.id, status: 'failed', errorCode: code, errorMessage: message };
   };

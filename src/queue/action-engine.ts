@@ -24,7 +24,7 @@ import { createRateLimiter } from './rate-limiter.js';
 export type EngineConfig = Pick<Config,
   | 'REDIS_PREFIX' | 'PUBLIC_URL' | 'WORKER_CONCURRENCY' | 'PLANNER_CONCURRENCY' | 'DELIVERY_BATCH_SIZE' | 'QUEUE_LOCK_MS'
   | 'SWEEP_INTERVAL_MS' | 'OUTBOX_REDISPATCH_AFTER_MS' | 'DELIVERY_STALE_AFTER_MS' | 'SEND_IN_DOUBT_AFTER_MS'
-  | 'DELIVERY_MAX_ATTEMPTS' | 'DELIVERY_BACKOFF_MS' | 'DELIVERY_MAX_IN_FLIGHT' | 'CONFERENCE_RETRY_AFTER_MS' | 'DEFAULT_SMS_PER_SECOND' | 'DEFAULT_CALLS_PER_SECOND'>;
+  | 'DELIVERY_MAX_ATTEMPTS' | 'DELIVERY_BACKOFF_MS' | 'CALL_RETRY_AFTER_DOUBT_MS' | 'DELIVERY_MAX_IN_FLIGHT' | 'CONFERENCE_RETRY_AFTER_MS' | 'DEFAULT_SMS_PER_SECOND' | 'DEFAULT_CALLS_PER_SECOND'>;
 
 export type ActionEngineDeps = {
   config: EngineConfig;
@@ -76,7 +76,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
       settings: {
         maxAttempts: c.DELIVERY_MAX_ATTEMPTS, backoffMs: c.DELIVERY_BACKOFF_MS, batchSize: c.DELIVERY_BATCH_SIZE,
         defaultSmsPerSecond: c.DEFAULT_SMS_PER_SECOND, defaultCallsPerSecond: c.DEFAULT_CALLS_PER_SECOND,
-        maxInFlight: c.DELIVERY_MAX_IN_FLIGHT, inDoubtAfterMs: c.SEND_IN_DOUBT_AFTER_MS,
+        maxInFlight: c.DELIVERY_MAX_IN_FLIGHT, inDoubtAfterMs: c.SEND_IN_DOUBT_AFTER_MS, callRetryAfterDoubtMs: c.CALL_RETRY_AFTER_DOUBT_MS,
       },
     });
     const sweeper = createDeliverySweeper({

@@ -7,6 +7,8 @@
  * - A carrier that accepted a text but whose answer was lost (connection reset) is asked before
  *   the retry, which records the text it already has instead of sending another; a text that
  *   belongs to another delivery (same words, same person, another activation) is not taken for it.
+ * - A call placed although the carrier's answer was lost is recorded by its first status callback
+ *   before the retry is due, so the person is not called twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
@@ -21,7 +23,7 @@ describe('action engine: slow carrier, live worker', () => {
   let env: RuntimeWithCarrier;
 
   beforeAll(async () => {
-    env = await startRuntimeWithCarrier({ SEND_IN_DOUBT_AFTER_MS: String(IN_DOUBT_MS), SWEEP_INTERVAL_MS: '100', DELIVERY_BACKOFF_MS: '100' }, { web: true, worker: true });
+    env = await startRuntimeWithCarrier({ SEND_IN_DOUBT_AFTER_MS: String(IN_DOUBT_MS), SWEEP_INTERVAL_MS: '100', DELIVERY_BACKOFF_MS: '100', CALL_RETRY_AFTER_DOUBT_MS: '1500' }, { web: true, worker: true });
   });
   afterAll(async () => {
     await env?.close();
@@ -113,5 +115,27 @@ describe('action engine: slow carrier, live worker', () => {
     const byActivation = new Map(rows.rows.map((r) => [r.activation_id, r]));
     expect(byActivation.get(first.body.id)).toMatchObject({ provider_id: texts[0]!.sid, attempts: 1 });
     expect(byActivation.get(second.body.id)).toMatchObject({ provider_id: texts[1]!.sid, attempts: 2 });
+  });
+
+  it('does not call again when the carrier placed the call but its answer was lost', { timeout: 60_000, retry: 0 }, async () => {
+    env.carrier.reset();
+    const acct = await createTestAccount(env.t);
+    const line = await addTwilioLine(env.t, acct.account.id, env.creds);
+    const phone = '+16467300000';
+    // Placed, answer lost, and the carrier's first callback lags 0.8 s: the retry (1.5 s) must wait for it.
+    env.carrier.setBehaviour(phone, { dropResponseTimes: 1, callbackLagMs: 800 });
+    const group = await addCrowd(env.t, acct.account.id, 1, () => phone);
+    const wf = await addWorkflow(env.t, acct.account.id, {
+      name: 'Call once', codeLineId: line.id, actions: [{ id: 'c', type: 'notification', groupIds: [group], includeOffDuty: false, message: 'Fire alarm in block C', channels: ['voice'] }],
+    });
+    const res = await acct.api.post(`/v1/workflows/${wf}/activations`).send({}).expect(201);
+    await eventually(async () => (await activationStatus(env.t, res.body.id)) === 'completed', 'activation completed', 30_000);
+    await new Promise((r) => setTimeout(r, 2_500)); // past the retry that a lost answer schedules (1.5 s)
+
+    const calls = env.carrier.calls.filter((c) => c.to === phone);
+    expect(calls).toHaveLength(1);
+    const rows = await env.t.rt.infra.db.query(`SELECT status, provider_id, attempts FROM deliveries WHERE activation_id = $1`, [res.body.id]);
+    expect(rows.rows).toEqual([expect.objectContaining({ provider_id: calls[0]!.sid, attempts: 1 })]);
+    expect(['answered', 'acknowledged']).toContain(rows.rows[0].status);
   });
 });
