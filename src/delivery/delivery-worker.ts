@@ -100,7 +100,8 @@ export const createClaimKeeper = (db: Pick<Db, 'query'>, inDoubtAfterMs: number,
   timer.unref();
   return {
     hold(rows: Array<{ id: string }>, token: string, at: number) { for (const r of rows) held.set(r.id, { token, confirmedAt: at }); },
-    release(rows: Array<{ id: string }>) { for (const r of rows) held.delete(r.id); },
+    /** Forgets this claim's rows (not a later claim of the same row by another job of this process). */
+    release(rows: Array<{ id: string }>, token: string) { for (const r of rows) if (held.get(r.id)?.token === token) held.delete(r.id); },
     /** May this row be sent now? Only within half the in-doubt window of a confirmed claim. */
     fresh(id: string): boolean { return Date.now() - (held.get(id)?.confirmedAt ?? Number.NEGATIVE_INFINITY) < inDoubtAfterMs / 2; },
     close() { clearInterval(timer); return beating ?? Promise.resolve(); },
@@ -190,7 +191,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     try {
       return await sendClaimed(data, token, rows, refused);
     } finally {
-      claims.release(rows);
+      claims.release(rows, token);
     }
   };
 
