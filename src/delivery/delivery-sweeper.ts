@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { completeIfDone } from '../activation/engine-repo.js';
 import type { Db } from '../db/db.js';
+import { ProviderError } from '../errors.js';
 import type { FeedPublisher } from '../feed/feed.js';
 import type { Logger } from '../logger.js';
 import { isJobPending, type DeliveryBatchJob, type TimerJob } from '../queue/queues.js';
@@ -72,10 +73,13 @@ export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
     if (d.channel !== 'sms') {
       return { id: d.id, status: 'failed', errorCode: 'send_in_doubt', errorMessage: 'the worker stopped while sending; not repeated to avoid a duplicate' };
     }
-    const lineId = String(d.payload.lineId ?? '');
-    const line = lineId ? await deps.lines.get(lineId) : null;
-    if (!line || !deps.providers[line.provider] || !d.address) return { id: d.id, status: 'failed', errorCode: 'send_in_doubt', errorMessage: 'cannot look up the carrier' };
-    const found = await findSentSms(deps, { deliveryId: d.id, lineId, address: d.address, body: String(d.payload.body ?? '') }, new Date(claimedBefore.getTime() - 60_000));
+    const found = await findSentSms(deps, { deliveryId: d.id, lineId: String(d.payload.lineId ?? ''), address: d.address, body: String(d.payload.body ?? '') }, new Date(claimedBefore.getTime() - 60_000))
+      .catch((err: unknown) => {
+        // No line, address or provider to ask: failed as in doubt (other errors: the next sweep asks again).
+        if (err instanceof ProviderError && (err.providerCode === 'no_route' || err.providerCode === 'no_provider')) return 'unroutable' as const;
+        throw err;
+      });
+    if (found === 'unroutable') return { id: d.id, status: 'failed', errorCode: 'send_in_doubt', errorMessage: 'cannot look up the carrier' };
     if (found) {
       return { id: d.id, status: fromMessageStatus(found.carrierStatus) ?? 'queued', provider: found.provider, providerId: found.providerId, meta: { reconciled: true } };
     }

@@ -70,8 +70,8 @@ export const backoffMs = (base: number, attempt: number): number =>
 /**
  * The claims this process holds (claimed, not yet finished): refreshed in one statement every
  * `inDoubtAfterMs / 4`, so the sweeper's in-doubt takeover only ever sees the rows of a worker
- * that died or stalled. `confirmedAt(id)`: when the row's claim was last known to be ours (local
- * clock); undefined once the sweeper took it over.
+ * that died or stalled. Each held row keeps when its claim was last known to be ours (local
+ * clock; never again once a refresh finds it taken over), which is what `fresh` checks.
  */
 export const createClaimKeeper = (db: Pick<Db, 'query'>, inDoubtAfterMs: number, logger: Pick<Logger, 'warn'>) => {
   const held = new Map<string, { token: string; confirmedAt: number }>();
@@ -134,9 +134,9 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     const code = pe?.providerCode ?? (pe ? 'provider_error' : 'internal_error');
     const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
     if (retryable && row.attempts < deps.settings.maxAttempts) {
-      // The carrier may have acted on it: the retry asks the carrier first (from the first such attempt on).
-      // A call cannot be looked up by its content: the retry waits long enough for the carrier's
-      // first status callback (which records a call that was placed, so the retry has nothing to send).
+      // The carrier may have acted on it (maybeSent): the retry asks the carrier first, from the
+      // first such attempt on. A call cannot be looked up by content: its retry waits long enough
+      // for the carrier's first status callback, which records a call that was placed.
       const maybeSent = pe?.maybeSent && row.meta.maybeSentSince === undefined ? { maybeSentSince: (row.claimedAt ?? new Date()).toISOString() } : null;
       const wait = Math.max(backoffMs(deps.settings.backoffMs, row.attempts), pe?.maybeSent && isCallChannel(row.channel) ? deps.settings.callRetryAfterDoubtMs : 0);
       return { id: row.id, status: 'pending', errorCode: code, errorMessage: message, notBefore: new Date(Date.now() + wait), meta: maybeSent };
@@ -151,9 +151,6 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     if (!sender) return { id: row.id, status: 'failed', errorCode: 'channel_unavailable', errorMessage: `no ${row.channel} sender is configured` };
     const wait = at - Date.now();
     if (wait > 0) await sleep(wait);
-    // Not sent if the claim is no longer known to be ours (this process stalled, or the sweeper
-    // took the row over): given back instead (a no-op when the claim was taken over).
-    if (!claims.fresh(row.id)) return givenBack(row);
     const job = {
       deliveryId: row.id, accountId: row.accountId, activationId: row.activationId, actionId: row.actionId,
       channel: row.channel, contactId: row.contactId, address: row.address, payload: row.payload, attempt: row.attempts,
@@ -161,6 +158,8 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     // An earlier attempt may have reached the carrier (timeout, connection lost, carrier 5xx): ask it first.
     const maybeSentSince = typeof row.meta.maybeSentSince === 'string' ? new Date(row.meta.maybeSentSince).getTime() : null;
     try {
+      // Not sent if the claim is no longer known to be ours (this process stalled, or the sweeper
+      // took the row over): given back instead (a no-op when the claim was taken over).
       const res = await inFlight(async () => {
         if (!claims.fresh(row.id)) return null;
         const earlier = maybeSentSince !== null && sender.findSent ? await sender.findSent(job, new Date(maybeSentSince - 60_000)) : null;

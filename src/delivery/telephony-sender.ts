@@ -23,26 +23,30 @@ export const outboundTwimlUrl = (publicUrl: string, channel: string, deliveryId:
   `${publicUrl}/webhooks/twilio/outbound/${twimlPath[channel]}?delivery=${deliveryId}`;
 
 /**
- * Sends sms, voice (text-to-voice), conference and pager deliveries through the provider of the
- * sending line named in the payload (`lineId`, chosen by the planner). Calls fetch their TwiML
- * from `/webhooks/twilio/outbound/<notify|conference|pager>?delivery=<id>`; every send asks for
- * status callbacks on `/webhooks/twilio/status?delivery=<id>`. Errors are the provider's
- * `ProviderError`s (retry contract in telephony-port.ts).
+ * The sending line named in a delivery's payload (`lineId`, chosen by the planner) and its
+ * provider. No line or no address: `no_route`; no provider configured for it: `no_provider`
+ * (both permanent).
  */
+const routeOf = async (deps: Pick<TelephonySenderDeps, 'lines' | 'providers'>, lineId: string, address: string | null) => {
+  if (!lineId || !address) throw new ProviderError('delivery has no sending line or address', { providerCode: 'no_route', retryable: false });
+  const line = await deps.lines.get(lineId);
+  const provider = deps.providers[line.provider];
+  if (!provider) throw new ProviderError(`no ${line.provider} provider is configured`, { providerCode: 'no_provider', retryable: false });
+  return { line, provider, address };
+};
+
 /**
  * The text the carrier accepted for this SMS delivery since `since` (same line, number and body),
  * if any: how a send whose outcome was lost (worker killed, connection lost after the request) is
  * settled without sending it twice. A text already recorded on another delivery (another
  * activation sending the same words to the same person) is never taken for this one: that would
- * lose this one. Null when the carrier has no such text.
+ * lose this one. Null when the carrier has no such text; `no_route` / `no_provider` as `routeOf`.
  */
 export const findSentSms = async (
-  deps: Pick<TelephonySenderDeps, 'lines' | 'providers' | 'db'>, q: { deliveryId: string; lineId: string; address: string; body: string }, since: Date,
+  deps: Pick<TelephonySenderDeps, 'lines' | 'providers' | 'db'>, q: { deliveryId: string; lineId: string; address: string | null; body: string }, since: Date,
 ): Promise<{ provider: string; providerId: string; carrierStatus: string } | null> => {
-  const line = await deps.lines.get(q.lineId);
-  const provider = deps.providers[line.provider];
-  if (!provider) throw new ProviderError(`no ${line.provider} provider is configured`, { providerCode: 'no_provider', retryable: false });
-  const candidates = (await provider.findMessages(line.credentials, { from: line.phoneNumber, to: q.address, since })).filter((m) => m.body === q.body);
+  const { line, provider, address } = await routeOf(deps, q.lineId, q.address);
+  const candidates = (await provider.findMessages(line.credentials, { from: line.phoneNumber, to: address, since })).filter((m) => m.body === q.body);
   if (candidates.length === 0) return null;
   const taken = await deps.db.query(
     'SELECT provider_id FROM deliveries WHERE provider_id = ANY($1::text[]) AND id <> $2', [candidates.map((m) => m.providerId), q.deliveryId],
@@ -52,24 +56,26 @@ export const findSentSms = async (
   return found ? { provider: provider.name, providerId: found.providerId, carrierStatus: found.status } : null;
 };
 
+/**
+ * Sends sms, voice (text-to-voice), conference and pager deliveries through the provider of the
+ * sending line named in the payload (`lineId`, chosen by the planner). Calls fetch their TwiML
+ * from `/webhooks/twilio/outbound/<notify|conference|pager>?delivery=<id>`; every send asks for
+ * status callbacks on `/webhooks/twilio/status?delivery=<id>`. Errors are the provider's
+ * `ProviderError`s (retry contract in telephony-port.ts).
+ */
 export const createTelephonySender = (deps: TelephonySenderDeps): ChannelSender => ({
   channels: ['sms', 'voice', 'conference', 'pager'],
   async findSent(job: DeliveryJob, since: Date): Promise<ChannelResult | null> {
-    const lineId = String(job.payload.lineId ?? '');
-    if (job.channel !== 'sms' || !lineId || !job.address) return null;
-    const found = await findSentSms(deps, { deliveryId: job.deliveryId, lineId, address: job.address, body: String(job.payload.body ?? '') }, since);
+    if (job.channel !== 'sms') return null;
+    const found = await findSentSms(deps, { deliveryId: job.deliveryId, lineId: String(job.payload.lineId ?? ''), address: job.address, body: String(job.payload.body ?? '') }, since);
     return found && { status: 'sent', provider: found.provider, providerId: found.providerId, meta: { carrierStatus: found.carrierStatus, reconciled: true } };
   },
   async send(job: DeliveryJob): Promise<ChannelResult> {
-    const lineId = String(job.payload.lineId ?? '');
-    if (!lineId || !job.address) throw new ProviderError('delivery has no sending line or address', { providerCode: 'no_route', retryable: false });
-    const line = await deps.lines.get(lineId);
-    const provider = deps.providers[line.provider];
-    if (!provider) throw new ProviderError(`no ${line.provider} provider is configured`, { providerCode: 'no_provider', retryable: false });
+    const { line, provider, address } = await routeOf(deps, String(job.payload.lineId ?? ''), job.address);
     if (job.channel === 'sms') {
       const r = await provider.sendSms(line.credentials, {
         from: line.phoneNumber,
-        to: job.address,
+        to: address,
         body: String(job.payload.body ?? ''),
         statusCallbackUrl: statusCallbackUrl(deps.publicUrl, job.deliveryId),
       });
@@ -77,7 +83,7 @@ export const createTelephonySender = (deps: TelephonySenderDeps): ChannelSender 
     }
     const r = await provider.placeCall(line.credentials, {
       from: line.phoneNumber,
-      to: job.address,
+      to: address,
       twimlUrl: outboundTwimlUrl(deps.publicUrl, job.channel, job.deliveryId),
       statusCallbackUrl: statusCallbackUrl(deps.publicUrl, job.deliveryId, job.channel),
       statusEvents: ['initiated', 'ringing', 'answered', 'completed'],

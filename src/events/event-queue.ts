@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/db.js';
+import { isJobPending } from '../queue/queues.js';
 import type { EventDispatcher } from './event-publisher.js';
 
 /** BullMQ queue that carries event ids to the event worker. Job name `event`, job id = event id. */
@@ -55,11 +56,8 @@ export const createEventDispatcher = (deps: { db: Db; queue: () => Queue<EventJo
 export const removeFinishedJobs = async (queue: Queue<any>, jobIds: string[]): Promise<Set<string>> => {
   const live = new Set<string>();
   for (const id of jobIds) {
-    const job = await queue.getJob(id);
-    if (!job) continue;
-    const state = await job.getState();
-    if (state === 'completed' || state === 'failed') await job.remove().catch(() => undefined);
-    else if (state !== 'unknown') live.add(id);
+    if ((await isJobPending(queue, id)) === 'pending') live.add(id);
+    else await (await queue.getJob(id))?.remove().catch(() => undefined);
   }
   return live;
 };
