@@ -94,6 +94,25 @@ export const latestOpenPollFor = async (
 };
 
 /**
+ * The most recently closed poll whose notification went to this person (same matching as
+ * `latestOpenPollFor`): a late answer is told the poll is closed rather than left to code matching.
+ */
+export const latestClosedPollFor = async (db: Queryable, accountId: string, who: { contactId: string | null; phone: string }): Promise<Poll | null> => {
+  const { rows } = await db.query(
+    `SELECT ${POLL}
+       FROM polls p
+       JOIN deliveries d ON d.activation_id = p.activation_id AND d.action_id = p.action_id
+      WHERE p.account_id = $1 AND p.closes_at <= now()
+        AND d.contact_id IS NOT NULL AND d.status <> 'skipped'
+        AND (d.contact_id = $2 OR (d.address = $3 AND d.channel IN ('sms', 'voice')))
+      ORDER BY p.closes_at DESC
+      LIMIT 1`,
+    [accountId, who.contactId, who.phone],
+  );
+  return rows[0] ? toPoll(rows[0]) : null;
+};
+
+/**
  * Logs a received answer; with a provider id (the carrier's message id) a second arrival of the
  * same message is refused. Returns the logged row's id, or the earlier option for a duplicate.
  */

@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors.js';
 import type { PollAnswerChange } from '../feed/feed.js';
 import type { InboundSms, InterceptResult } from '../telephony/inbound-port.js';
 import {
-  answersOf, findPoll, latestOpenPollFor, logVote, pollsOfActivation, saveAnswer, upsertPoll, type Poll,
+  answersOf, findPoll, latestClosedPollFor, latestOpenPollFor, logVote, pollsOfActivation, saveAnswer, upsertPoll, type Poll,
 } from './polls-repo.js';
 
 /** Published (feed) after an answer is stored. */
@@ -35,6 +35,7 @@ export type PollResult = {
 
 const OPTION_REPLY = /^\s*#?\s*(\d{1,2})\s*[.)]?\s*$/;
 const short = (s: string, n = 60) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const closedReply = (poll: Poll) => `The poll "${short(poll.question)}" is closed.`;
 
 /**
  * Notification polls: a question with 2–9 numbered options, open for its duration. Answers come
@@ -77,14 +78,20 @@ export const createPollsService = (deps: PollsServiceDeps) => {
 
   /**
    * An inbound SMS that is just an option number ("2", "2.", "#2") answers the latest open poll
-   * sent to the sender. Anything else, or nobody polled: null (not ours). A carrier retry of the
+   * sent to the sender; when every poll sent to them has closed, the reply says the latest one is
+   * closed (nothing stored). Anything else, or nobody polled: null (not ours). A carrier retry of the
    * same message (same providerId) changes nothing and gets the same confirmation.
    */
   const answerBySms = async (msg: InboundSms): Promise<InterceptResult | null> => {
     const m = OPTION_REPLY.exec(msg.body);
     if (!m) return null;
-    const poll = await latestOpenPollFor(deps.db, msg.accountId, { contactId: msg.contactId, phone: msg.from });
-    if (!poll) return null;
+    const who = { contactId: msg.contactId, phone: msg.from };
+    const poll = await latestOpenPollFor(deps.db, msg.accountId, who);
+    if (!poll) {
+      // A late answer to a poll that has closed: say so (it is not a code to be "not recognised").
+      const closed = await latestClosedPollFor(deps.db, msg.accountId, who);
+      return closed ? { handled: true, reply: closedReply(closed) } : null;
+    }
     const option = Number(m[1]);
     const n = poll.options.length;
     if (option < 1 || option > n) {
@@ -103,7 +110,7 @@ export const createPollsService = (deps: PollsServiceDeps) => {
       throw err;
     });
     const [stored, shownOption] = result instanceof DuplicateVote ? [result.accepted, result.option] : [result, option];
-    if (!stored) return { handled: true, reply: `The poll "${short(poll.question)}" is closed.` };
+    if (!stored) return { handled: true, reply: closedReply(poll) };
     if (!(result instanceof DuplicateVote)) await publish(poll, poll.contactId, option, 'sms');
     return { handled: true, reply: `Answer recorded: ${shownOption} (${short(poll.options[shownOption - 1] ?? '', 40)}). Reply another number to change it.` };
   };
