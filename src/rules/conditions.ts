@@ -5,7 +5,7 @@ import type { Condition, FieldType, Operator } from './rule-types.js';
 
 /** Which operators fit which field type. Anything else is a typed 400 (`operator_not_allowed`). */
 export const operatorsByType: Record<FieldType, readonly Operator[]> = {
-  text: ['equals', 'not_equals', 'starts_with', 'contains', 'in', 'is_blank', 'is_not_blank', 'is_numeric'],
+  text: ['equals', 'not_equals', 'between', 'starts_with', 'contains', 'in', 'is_blank', 'is_not_blank', 'is_numeric'],
   number: ['equals', 'not_equals', 'greater_than', 'less_than', 'between', 'in', 'is_blank', 'is_not_blank'],
   date: ['equals', 'not_equals', 'greater_than', 'less_than', 'between', 'within', 'is_blank', 'is_not_blank'],
   boolean: ['equals', 'not_equals', 'is_blank', 'is_not_blank'],
@@ -31,6 +31,8 @@ export const toDate = (v: unknown): Date | null => {
 };
 
 const toNumber = (v: unknown): number | null => (isNumericText(v) ? Number(v) : null);
+/** Text as conditions compare it: trimmed, lower-case. */
+const text = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v)).trim().toLowerCase();
 
 const checkValue = (type: FieldType, op: Operator, value: unknown): string | null => {
   if (noValue.has(op)) return value === undefined || value === null ? null : `${op} takes no value`;
@@ -43,7 +45,8 @@ const checkValue = (type: FieldType, op: Operator, value: unknown): string | nul
   switch (op) {
     case 'between': {
       if (!Array.isArray(value) || value.length !== 2 || !value.every(scalarOk)) return `must be [low, high], each ${scalarName}`;
-      const [lo, hi] = type === 'date' ? value.map((x) => toDate(x)!.getTime()) : (value as number[]);
+      // Text compares as it matches: trimmed, case-insensitive, lexical (code point) order.
+      const [lo, hi] = type === 'date' ? value.map((x) => toDate(x)!.getTime()) : type === 'text' ? value.map(text) : (value as number[]);
       return lo! <= hi! ? null : 'low must not be greater than high';
     }
     case 'in':
@@ -100,7 +103,6 @@ export const conditionType = (c: Condition, eventType: string | null): FieldType
 
 const isBlank = (v: unknown): boolean =>
   v === undefined || v === null || (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && v.length === 0);
-const text = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v)).trim().toLowerCase();
 const toBool = (v: unknown): boolean | null =>
   typeof v === 'boolean' ? v : v === 'true' || v === 1 || v === '1' ? true : v === 'false' || v === 0 || v === '0' ? false : null;
 
@@ -109,7 +111,8 @@ export type EvalContext = { now: Date; timezone: string };
 /**
  * Pure: does `actual` satisfy the condition? Text compares case-insensitively and trimmed;
  * a value that cannot be read as the field's type matches nothing but not_equals and is_blank.
- * `between` is inclusive; date `equals` means the same calendar day in the account's zone.
+ * `between` is inclusive (on text: lexical order, so "cat" is between "b" and "d" and "10" is
+ * between "1" and "9"); date `equals` means the same calendar day in the account's zone.
  */
 export const matchCondition = (c: Condition, type: FieldType, actual: unknown, ctx: EvalContext): boolean => {
   const op = c.operator;
@@ -125,6 +128,10 @@ export const matchCondition = (c: Condition, type: FieldType, actual: unknown, c
       if (op === 'in') return (c.value as unknown[]).some((v) => text(v) === a);
       if (op === 'starts_with') return a.startsWith(text(c.value));
       if (op === 'contains') return a.includes(text(c.value));
+      if (op === 'between') {
+        const [lo, hi] = (c.value as unknown[]).map(text);
+        return a >= lo! && a <= hi!;
+      }
       return false;
     }
     case 'number': {

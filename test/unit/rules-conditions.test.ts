@@ -101,7 +101,7 @@ describe('rule conditions: every operator on its field types, with edge values',
     const cases: Array<[string, Condition['operator'], string | null]> = [
       ['event.callCount', 'contains', 'call.ended'],
       ['event.callCount', 'is_numeric', 'call.ended'],
-      ['event.disposition', 'between', 'call.ended'],
+      ['event.disposition', 'greater_than', 'call.ended'],
       ['event.disposition', 'within', 'call.ended'],
       ['contact.createdAt', 'starts_with', null],
       ['contact.onDuty', 'greater_than', null],
@@ -113,7 +113,7 @@ describe('rule conditions: every operator on its field types, with edge values',
     }
     // Every listed operator is accepted for its type with a valid value.
     const sample: Record<FieldType, Record<string, unknown>> = {
-      text: { equals: 'a', not_equals: 'a', starts_with: 'a', contains: 'a', in: ['a'] },
+      text: { equals: 'a', not_equals: 'a', between: ['a', 'b'], starts_with: 'a', contains: 'a', in: ['a'] },
       number: { equals: 1, not_equals: 1, greater_than: 1, less_than: 1, between: [1, 2], in: [1] },
       date: { equals: '2025-01-01', not_equals: '2025-01-01', greater_than: '2025-01-01', less_than: '2025-01-01', between: ['2025-01-01', '2025-02-01'], within: { amount: 1, unit: 'days' } },
       boolean: { equals: true, not_equals: false },
