@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { apology } from '../../../ivr/activation-line.js';
+import { messagingResponse, SMS_TEXT } from '../../../ivr/sms-replies.js';
 import type { InboundCallService } from '../../../src/telephony/inbound-call-service.js';
 import type { InboundSmsService } from '../../../src/telephony/inbound-sms-service.js';
 import type { StatusService } from '../../../src/telephony/status-service.js';
@@ -27,6 +28,8 @@ export const twilioWebhooks: FastifyPluginAsync<TwilioWebhooksOpts> = async (app
     onLookupError(req, reply, err) {
       req.log.error({ err }, 'webhook signature check could not load the carrier token');
       if (req.url.includes('/voice')) return sendTwiml(reply, apology());
+      // The carrier does not retry a failed text webhook: the texter hears an apology, not nothing.
+      if (req.url.split('?')[0]!.endsWith('/sms')) return sendTwiml(reply, messagingResponse(SMS_TEXT.apology));
       return reply.status(503).send({ error: 'unavailable', message: 'try again later', details: null, requestId: req.id });
     },
   }));

@@ -18,7 +18,7 @@ export type SignatureHookOptions = {
   publicUrl: string;
   /** Tokens that may sign for this carrier account SID (empty: unknown account). */
   signingTokens(accountSid: string): Promise<string[]>;
-  /** Token lookup failed (database down): voice routes answer TwiML instead of a 5xx. */
+  /** Token lookup failed (database down): voice and sms routes answer TwiML (an apology) instead of a 5xx. */
   onLookupError?(req: FastifyRequest, reply: FastifyReply, err: unknown): Promise<unknown> | unknown;
 };
 
