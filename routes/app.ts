@@ -19,14 +19,22 @@ export type AppDeps = {
   modules: RouteModule[];
   /** Passed to fastify; a bounded body keeps one request from eating the process. */
   bodyLimit?: number;
+  /**
+   * TRUST_PROXY: which proxies' X-Forwarded-For sets `req.ip` (hop count or proxy addresses).
+   * Default off: the socket's address, so a client cannot choose its own and dodge per-address limits.
+   */
+  trustProxy?: false | number | string[];
 };
 
 /** Builds the HTTP app: no state between requests, so any number of these may run. */
 export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
+  const hops = deps.trustProxy;
+  // A hop count as fastify would treat it (its types only admit a function): trust the n nearest hops.
+  const trustProxy = typeof hops === 'number' ? (_addr: string, hop: number) => hop < hops : (hops ?? false);
   const app = Fastify({
     logger: deps.logLevel === 'silent' ? false : loggerOptions(deps.logLevel),
     genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && /^[\w-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID()),
-    trustProxy: true,
+    trustProxy,
     bodyLimit: deps.bodyLimit ?? 5 * 1024 * 1024,
     forceCloseConnections: 'idle',
     return503OnClosing: true,

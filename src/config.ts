@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z
@@ -7,6 +8,31 @@ const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 const url = z.url();
+
+const TRUST_PROXY_HELP = 'must be a hop count (0 = off) or comma-separated proxy IPs / CIDRs (or loopback, linklocal, uniquelocal)';
+const proxyEntry = (e: string): boolean => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(e)) return true;
+  const [ip, bits, extra] = e.split('/');
+  const family = isIP(ip ?? '');
+  if (!family || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
+/**
+ * Which proxies may set X-Forwarded-For: off (`false`), a hop count, or the proxies' addresses.
+ * Never "trust everyone": then any client could pick its own address and dodge per-address limits.
+ */
+const trustProxy = z
+  .string()
+  .default('0')
+  .transform((v, ctx): false | number | string[] => {
+    const t = v.trim();
+    if (/^\d{1,2}$/.test(t)) return Number(t) === 0 ? false : Number(t);
+    const entries = t.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = entries.filter((e) => !proxyEntry(e));
+    if (entries.length > 0 && bad.length === 0) return entries;
+    ctx.addIssue({ code: 'custom', message: `${TRUST_PROXY_HELP}; got "${bad[0] ?? t}"` });
+    return z.NEVER;
+  });
 
 /** Every setting Switchboard reads, with defaults. `.env.example` documents each key. */
 export const configSchema = z.object({
@@ -73,8 +99,14 @@ export const configSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().min(0.1).max(24 * 90).default(12),
   /** Worker role: how often expired dashboard sessions are deleted; 0 = never. */
   SESSION_PURGE_INTERVAL_MINUTES: z.coerce.number().min(0).max(24 * 60).default(60),
-  /** Sign-in attempts allowed per client IP per minute. */
+  /** Sign-in attempts allowed per client IP per minute (the address is the socket's unless TRUST_PROXY says otherwise). */
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Proxies whose X-Forwarded-For is believed: hop count or IPs/CIDRs; off by default. */
+  TRUST_PROXY: trustProxy,
+  /** Failed sign-ins for one e-mail (from any address) within the window that lock it for LOGIN_LOCKOUT_SECONDS. */
+  LOGIN_LOCKOUT_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000).default(10),
+  LOGIN_LOCKOUT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /** The simulator provider plays the carrier's final status callbacks (texts delivered, calls answered). */
   SIMULATOR_CALLBACKS: bool.default(true),
   /** Events pipeline and rule engine (README "Rules and events"). */

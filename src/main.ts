@@ -23,6 +23,7 @@ import { dashboardAuthenticator, dashboardModules } from '../routes/dashboard/in
 import { startSessionPurge } from './users/session-purge.js';
 import { createSessionsService } from './users/sessions-service.js';
 import { createUsersService } from './users/users-service.js';
+import { createLoginLockout } from './users/login-lockout.js';
 import { createAccountsService } from './accounts/accounts-service.js';
 import { createCarriersService } from './carriers/carriers-service.js';
 import { createContactsService } from './contacts/contacts-service.js';
@@ -99,6 +100,10 @@ export const buildServices = (infra: Infra) => {
   const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets });
   const activations = createActivationService({ db, dispatcher: engine.dispatcher });
   const users = createUsersService({ db });
+  const logins = createLoginLockout({
+    redis: infra.redis, redisPrefix: config.REDIS_PREFIX, users, maxFailures: config.LOGIN_LOCKOUT_MAX_FAILURES,
+    windowSeconds: config.LOGIN_LOCKOUT_WINDOW_SECONDS, lockSeconds: config.LOGIN_LOCKOUT_SECONDS,
+  });
   const sessions = createSessionsService({ db, ttlSeconds: Math.round(config.SESSION_TTL_HOURS * 3600) });
   const softphone = createSoftphoneLines({ db, secrets, secretKey: config.SECRET_KEY, publicUrl: config.PUBLIC_URL });
   const conversations = createConversationsService({ db });
@@ -144,7 +149,7 @@ export const buildServices = (infra: Infra) => {
   telephony.interceptors.unshift(rulesEngine.smsInterceptor); // raises message.received, never handles: first, so every text is seen
   telephony.statusListeners.push(rulesEngine.statusListener);
   telephony.statusListeners.unshift(tracking.calls.statusListener); // first: ends tracked calls before call.ended is raised generically
-  return { secrets, accounts, activations, users, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, rulesEngine, engine, tracking };
+  return { secrets, accounts, activations, users, logins, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, rulesEngine, engine, tracking };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -277,7 +282,7 @@ export const createRuntime = async (
   };
 
   const app = roles.web
-    ? await buildApp({ logLevel: config.LOG_LEVEL, publicUrl: config.PUBLIC_URL, readiness, modules: topModules(services, infra, authenticators) })
+    ? await buildApp({ logLevel: config.LOG_LEVEL, publicUrl: config.PUBLIC_URL, trustProxy: config.TRUST_PROXY, readiness, modules: topModules(services, infra, authenticators) })
     : null;
   const workers = roles.worker ? await startWorkers(services, infra) : [];
 

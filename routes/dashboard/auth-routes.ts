@@ -4,12 +4,14 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { AccountsService } from '../../src/accounts/accounts-service.js';
 import { UnauthorizedError } from '../../src/errors.js';
+import type { LoginLockout } from '../../src/users/login-lockout.js';
 import type { SessionsService } from '../../src/users/sessions-service.js';
-import { PASSWORD_MAX, type UsersService } from '../../src/users/users-service.js';
+import { PASSWORD_MAX } from '../../src/users/users-service.js';
 import { CSRF_HEADER, csrfError, readSessionToken, serializeSessionCookie as serialize, type CookieSettings } from './session-auth.js';
 
 export type AuthRoutesOpts = {
-  users: Pick<UsersService, 'verifyLogin'>;
+  /** Password check behind the per-e-mail lockout (README "Dashboard sign-in"). */
+  logins: Pick<LoginLockout, 'verifyLogin'>;
   sessions: Pick<SessionsService, 'create' | 'resolve' | 'destroy' | 'checkCsrf'>;
   accounts: Pick<AccountsService, 'getAccount'>;
   cookie: CookieSettings;
@@ -54,7 +56,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOpts> = async (app, o) 
       response: { 200: sessionOut },
     },
   }, async (req, reply) => {
-    const user = await o.users.verifyLogin(req.body.email, req.body.password);
+    const user = await o.logins.verifyLogin(req.body.email, req.body.password);
     const session = await o.sessions.create(user);
     const account = await o.accounts.getAccount(user.accountId);
     req.log.info({ userId: user.id, accountId: user.accountId }, 'dashboard sign-in');

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { AccountsService } from '../../src/accounts/accounts-service.js';
 import type { Config } from '../../src/config.js';
+import type { LoginLockout } from '../../src/users/login-lockout.js';
 import type { SessionsService } from '../../src/users/sessions-service.js';
-import type { UsersService } from '../../src/users/users-service.js';
 import type { RouteModule } from '../app.js';
 import type { Authenticator } from '../auth.js';
 import { authRoutes } from './auth-routes.js';
@@ -21,13 +21,13 @@ export const dashboardAuthenticator = (config: DashboardConfig, sessions: Pick<S
 /** Top-level modules: `/auth/*` (sign-in), the softphone's recordings and the single-page app at `/`. */
 export const dashboardModules = (
   config: DashboardConfig,
-  s: { users: UsersService; sessions: SessionsService; accounts: AccountsService },
+  s: { logins: LoginLockout; sessions: SessionsService; accounts: AccountsService },
   redis: Redis,
 ): RouteModule[] => [
   {
     plugin: authRoutes,
     opts: {
-      users: s.users, sessions: s.sessions, accounts: s.accounts, cookie: cookieFor(config), redis,
+      logins: s.logins, sessions: s.sessions, accounts: s.accounts, cookie: cookieFor(config), redis,
       redisPrefix: config.REDIS_PREFIX, loginRateLimit: config.LOGIN_RATE_LIMIT,
     },
   },

@@ -11,7 +11,8 @@ const PASSWORD = 'correct horse battery';
 describe('dashboard users and sessions', () => {
   let t: TestRuntime & { databaseUrl: string };
   beforeAll(async () => {
-    t = await startTestRuntime({ LOGIN_RATE_LIMIT: '6' }, { web: true, worker: false });
+    // The tests stand behind a trusted local proxy, so each sign-in can come from its own client address.
+    t = await startTestRuntime({ LOGIN_RATE_LIMIT: '6', TRUST_PROXY: 'loopback' }, { web: true, worker: false });
   });
   afterAll(async () => t?.close());
 
