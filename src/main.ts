@@ -80,6 +80,7 @@ import { createSequences } from './sequences/sequences-module.js';
 import { dncRoutes } from '../routes/api/v1/dnc-routes.js';
 import { eventRoutes } from '../routes/api/v1/events-routes.js';
 import { ruleLogRoutes } from '../routes/api/v1/rule-logs-routes.js';
+import { revenueRoutes } from '../routes/api/v1/revenue-routes.js';
 import { ruleRoutes } from '../routes/api/v1/rules-routes.js';
 import { buildEventsAndRules, startEventsAndRulesWorkers } from './rules/rules-module.js';
 import { trackingRoutes } from '../routes/api/v1/tracking-routes.js';
@@ -202,6 +203,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: eventRoutes, opts: { events: s.rulesEngine.events } },
   { plugin: ruleRoutes, opts: { rules: s.rulesEngine.rules, ruleLogs: s.rulesEngine.ruleLogs, lists: s.rulesEngine.lists } },
   { plugin: ruleLogRoutes, opts: { ruleLogs: s.rulesEngine.ruleLogs } },
+  { plugin: revenueRoutes, opts: { revenue: s.rulesEngine.revenue } },
   { plugin: dncRoutes, opts: { dnc: s.rulesEngine.dnc } },
   { plugin: trackingRoutes, opts: { workflows: s.tracking.workflows, logs: s.tracking.logs } },
 ];

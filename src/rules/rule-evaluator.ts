@@ -81,7 +81,10 @@ export const createRuleEvaluator = (deps: RuleEvaluatorDeps): EventConsumer & { 
       // Loop protection: the rule's own action raised this event, or the chain is too deep.
       if (event.causedByRule === rule.id || event.chainDepth >= limits.maxChainDepth) {
         const loop = await countLoop(tx, rule.id, limits.loopDisableAfter);
-        await log('loop_cut', { causedByRule: event.causedByRule, chainDepth: event.chainDepth, loopCount: loop.loopCount, disabled: loop.disabled });
+        await log('loop_cut', {
+          causedByRule: event.causedByRule, chainDepth: event.chainDepth, loopCount: loop.loopCount, disabled: loop.disabled,
+          ...(loop.counted ? {} : { counted: false }), // the rule was disabled while this evaluation ran
+        });
         if (loop.disabled) await cancelPendingForRule(tx, rule.accountId, rule.id, 'rule_disabled', { at: now });
         return { scheduled: [], ...(loop.disabled ? { disabled: { loopCount: loop.loopCount } } : {}) };
       }

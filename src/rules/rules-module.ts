@@ -21,6 +21,7 @@ import { createRuleActionRunner } from './rule-action-runner.js';
 import { dispatchDueActions, RULE_ACTION_QUEUE, startRuleActionWorker, type RuleActionJob } from './rule-action-worker.js';
 import { createRuleEvaluator, type RuleLimits } from './rule-evaluator.js';
 import { createRuleLogsService } from './rule-logs-service.js';
+import { createRevenueService } from './revenue-service.js';
 import { createRuleDeliverySender } from './rule-delivery-sender.js';
 import { createRulesService } from './rules-service.js';
 
@@ -88,6 +89,7 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     events: createEventsService({ db, publisher }),
     rules: createRulesService({ db, secrets: deps.secrets }),
     ruleLogs: createRuleLogsService({ db }),
+    revenue: createRevenueService({ db }),
     lists: createListsService({ db }),
     dnc: createDncService({ db, onContactChanged }),
     statusListener: createEventStatusListener(telephonyDeps),

@@ -82,19 +82,30 @@ export const deleteRule = async (q: Queryable, accountId: string, id: string): P
   return res.rows[0] ? toRule(res.rows[0]) : null;
 };
 
-/** Counts one loop iteration; returns the new count and whether this call disabled the rule. */
-export const countLoop = async (q: Queryable, ruleId: string, disableAt: number): Promise<{ loopCount: number; disabled: boolean }> => {
+/**
+ * Counts one loop iteration, atomically: one conditional UPDATE increments only while the rule is
+ * enabled and under `disableAt`, and disables it on reaching it. Concurrent evaluations queue on
+ * the row lock and re-check the condition, so the count stops at exactly `disableAt`.
+ * `counted: false` (the rule was already disabled, by another evaluation or by hand) changes
+ * nothing; `loopCount` is then the stored count.
+ */
+export const countLoop = async (q: Queryable, ruleId: string, disableAt: number): Promise<{ loopCount: number; disabled: boolean; counted: boolean }> => {
   const res = await q.query(
-    `UPDATE rules SET loop_count = loop_count + 1,
-            enabled = CASE WHEN loop_count + 1 >= $2 THEN false ELSE enabled END,
-            disabled_reason = CASE WHEN loop_count + 1 >= $2 AND enabled THEN 'loop_detected' ELSE disabled_reason END,
-            disabled_at = CASE WHEN loop_count + 1 >= $2 AND enabled THEN now() ELSE disabled_at END
-      WHERE id = $1
-      RETURNING loop_count, (disabled_reason = 'loop_detected' AND disabled_at = now()) AS just_disabled`,
+    `WITH counted AS (
+       UPDATE rules SET loop_count = loop_count + 1,
+              enabled = loop_count + 1 < $2,
+              disabled_reason = CASE WHEN loop_count + 1 >= $2 THEN 'loop_detected' ELSE disabled_reason END,
+              disabled_at = CASE WHEN loop_count + 1 >= $2 THEN now() ELSE disabled_at END
+        WHERE id = $1 AND enabled AND loop_count < $2
+        RETURNING loop_count, NOT enabled AS just_disabled
+     )
+     SELECT loop_count, just_disabled, true AS counted FROM counted
+     UNION ALL
+     SELECT loop_count, false, false FROM rules WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM counted)`,
     [ruleId, disableAt],
   );
   const r = res.rows[0];
-  return { loopCount: r?.loop_count ?? 0, disabled: !!r?.just_disabled };
+  return { loopCount: r?.loop_count ?? 0, disabled: !!r?.just_disabled, counted: !!r?.counted };
 };
 
 export const actionById = (rule: Rule, actionId: string): RuleAction | undefined => rule.actions.find((a) => a.id === actionId);
