@@ -143,6 +143,7 @@ export const buildServices = (infra: Infra) => {
     onContactChanged: (tx, change) => rulesEngine.onContactChanged(tx, change),
   });
   telephony.interceptors.push(sequences.signals.interceptor);
+  telephony.optOutListeners.push(sequences.optOutListener); // STOP ends the contact's enrollments at once
   /** Events pipeline + rule engine: `publisher` / `onContactChanged` for other features; consumers run in the event worker. */
   const rulesEngine = buildEventsAndRules({
     db, redis: infra.redis, config, logger: infra.logger.child({ component: 'rules' }), secrets, activations, clock, emailEnabled: !!config.SMTP_URL,

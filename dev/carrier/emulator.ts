@@ -135,6 +135,8 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     if (!to) return reply.status(400).send(errorJson(400, 21604, "A 'To' phone number is required."));
     if (!from) return reply.status(400).send(errorJson(400, 21603, "A 'From' phone number is required."));
     if (!str(b.Body) && list(b.MediaUrl).length === 0) return reply.status(400).send(errorJson(400, 21602, defaultErrorMessage(21602)));
+    // Twilio: a Body over 1,600 characters (UTF-16 units: an emoji counts 2) is refused, nothing sent.
+    if ((str(b.Body) ?? '').length > 1600) return reply.status(400).send(errorJson(400, 21617, defaultErrorMessage(21617)));
     if (refuse(to, reply)) return reply;
     const acceptDelay = behaviours.get(to)?.acceptDelayMs;
     if (acceptDelay) await new Promise((r) => setTimeout(r, acceptDelay));

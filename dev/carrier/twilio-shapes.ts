@@ -140,4 +140,5 @@ export const defaultErrorMessage = (code: number): string =>
     20003: 'Authenticate',
     21201: 'No called number is specified',
     21602: 'Message body is required.',
+    21617: 'The concatenated message body exceeds the 1600 character limit.',
   })[code] ?? 'Error';

@@ -1,5 +1,6 @@
 import { withTransaction, type Db } from '../db/db.js';
-import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, UnprocessableError, ValidationError, type FieldIssue } from '../errors.js';
+import { fixedSmsLength, SMS_MAX_CHARS } from '../templates/sms-text.js';
 import { findPlaceholders, missingPlaceholders } from '../templates/templates.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { ActivateInput, ActivateResult, Activation } from './activation-types.js';
@@ -26,6 +27,8 @@ export type ActivationServiceDeps = {
   dispatcher?: ActivationDispatcher;
   /** Called once per newly created activation, after commit (feed, metrics). */
   onCreated?: (a: Activation) => void;
+  /** Length of an attachment's short URL (appended to texts): counted against the SMS limit. */
+  attachmentLinkLength?: number;
 };
 
 /** Every `[[placeholder]]` a definition's messages use. */
@@ -44,6 +47,32 @@ export const definitionPlaceholders = (def: Pick<WorkflowDefinition, 'actions'>)
       }
     }),
   );
+
+/**
+ * Placeholder values that make a texted notification longer than the carrier accepts: one issue
+ * per `[[placeholder]]` of each such message (`placeholders.<name>`), counting the workflow's own
+ * words, the attachment link and the poll (contact fields and the inbound message count as empty).
+ */
+export const placeholderLengthIssues = (
+  def: Pick<WorkflowDefinition, 'name' | 'actions'>, placeholders: Record<string, string>, attachmentLinkLength: number,
+): FieldIssue[] => {
+  const issues = new Map<string, FieldIssue>();
+  def.actions.forEach((a, i) => {
+    if (a.type !== 'notification' || !(a.channels.includes('sms') || a.channels.includes('push'))) return;
+    const names = findPlaceholders(a.message);
+    if (names.length === 0) return;
+    const len = fixedSmsLength(a, { placeholders, fields: { workflow_name: def.name }, attachmentLinkLength });
+    if (len <= SMS_MAX_CHARS) return;
+    for (const name of names) {
+      if (issues.has(name)) continue;
+      issues.set(name, {
+        path: `placeholders.${name}`,
+        message: `makes the text of actions.${i} ${len} characters; the carrier accepts at most ${SMS_MAX_CHARS}: shorten it by ${len - SMS_MAX_CHARS}`,
+      });
+    }
+  });
+  return [...issues.values()];
+};
 
 export const createActivationService = (deps: ActivationServiceDeps) => {
   /**
@@ -80,6 +109,10 @@ export const createActivationService = (deps: ActivationServiceDeps) => {
           missing.map((name) => ({ path: `placeholders.${name}`, message: 'is required' })),
           'missing_placeholders',
         );
+      }
+      const tooLong = placeholderLengthIssues(row.definition as WorkflowDefinition, placeholders, deps.attachmentLinkLength ?? 0);
+      if (tooLong.length > 0) {
+        throw new ValidationError(tooLong.map((i) => `${i.path}: ${i.message}`).join('; '), tooLong, 'text_too_long');
       }
 
       const inserted = await insertActivation(tx, {

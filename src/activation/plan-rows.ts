@@ -5,6 +5,7 @@
 import type { PlannedDelivery } from '../delivery/deliveries-repo.js';
 import type { ConferencePayload, EmailPayload, PagerPayload, PushPayload, SmsPayload, VoicePayload, WebhookPayload } from '../delivery/delivery-payloads.js';
 import type { PushCapability } from '../delivery/notification-extras-port.js';
+import { composeNotification, fitValue, pollText } from '../templates/sms-text.js';
 import { render } from '../templates/templates.js';
 import type { ConferenceAction, NotificationAction, PagerAction, StoredAction, StoredWebhookAction } from '../workflows/workflow-types.js';
 
@@ -60,9 +61,38 @@ export const fieldsFor = (scope: PlanScope, extras: ActionExtras, contact?: Plan
 
 const conferenceName = (activationId: string, actionId: string) => `switchboard-${activationId}-${actionId}`;
 
-/** The poll as text, for SMS and e-mail: answers come back by SMS reply with the option number. */
-export const pollText = (poll: NonNullable<NotificationAction['poll']>): string =>
-  `${poll.question}\n${poll.options.map((o, i) => `${i + 1}) ${o}`).join('\n')}\nReply with the number of your answer.`;
+export { pollText };
+
+/**
+ * A notification's text message, within the carrier's limit (SMS_MAX_CHARS): when too long, what
+ * the texter wrote (`{{inbound_message}}`) is shortened with '…', then the prompt's output; the
+ * workflow's own words, the attachment link and the poll are kept whole (their length is checked
+ * when the workflow is saved and activated). `shortened` names what was cut. Anything still too
+ * long (long contact fields) is refused by the sender (`text_too_long`), never sent.
+ */
+export const smsText = (
+  a: NotificationAction, scope: PlanScope, fields: Record<string, string | null>, extras: ActionExtras,
+): { body: string; shortened: string[] } => {
+  const prompt = a.prompt?.appendToMessage !== false ? extras.promptOutput : null;
+  const build = (inbound: string | null, promptOutput: string | null) => composeNotification({
+    text: render(a.message, scope.placeholders, { ...fields, inbound_message: inbound }),
+    promptOutput, attachmentUrl: extras.attachmentUrl, poll: a.poll,
+  });
+  const shortened: string[] = [];
+  let inbound = scope.inboundMessage;
+  if (inbound) {
+    const fit = fitValue((v) => build(v, null), inbound); // the texter's words before the prompt's
+    if (fit !== inbound) shortened.push('inbound_message');
+    inbound = fit;
+  }
+  let promptOut = prompt;
+  if (promptOut) {
+    const fit = fitValue((v) => build(inbound, v || null), promptOut);
+    if (fit !== promptOut) shortened.push('prompt_output');
+    promptOut = fit || null;
+  }
+  return { body: build(inbound, promptOut), shortened };
+};
 
 type Skip = string | null;
 const skipFor = (c: PlanContact, channel: string, address: string | null, missing: string): Skip => {
@@ -91,15 +121,20 @@ export const planNotification = (
   const notes = extras.promptError ? { promptError: extras.promptError } : {};
   for (const c of contacts) {
     const fields = fieldsFor(scope, extras, c);
-    let text = render(a.message, scope.placeholders, fields);
-    if (a.prompt?.appendToMessage !== false && extras.promptOutput) text += `\n\n${extras.promptOutput}`;
-    if (extras.attachmentUrl) text += `\n${extras.attachmentUrl}`;
-    const withPoll = a.poll ? `${text}\n\n${pollText(a.poll)}` : text;
+    const parts = {
+      text: render(a.message, scope.placeholders, fields),
+      promptOutput: a.prompt?.appendToMessage !== false ? extras.promptOutput : null,
+      attachmentUrl: extras.attachmentUrl,
+    };
+    const text = composeNotification(parts);
+    const withPoll = composeNotification({ ...parts, poll: a.poll });
     const subject = render(a.subject ?? scope.workflowName, scope.placeholders, fields);
     const sms = (meta: Record<string, unknown>) => {
       const skip = skipFor(c, 'sms', c.phone, 'no_phone') ?? (line ? null : 'no_sending_line');
-      const payload: SmsPayload = { body: withPoll, lineId: line?.id ?? '', from: line?.phoneNumber ?? '' };
-      add(row(a.id, c, 'sms', c.phone, skip, payload, { ...notes, ...meta }));
+      const fitted = skip ? null : smsText(a, scope, fields, extras);
+      const payload: SmsPayload = { body: fitted?.body ?? withPoll, lineId: line?.id ?? '', from: line?.phoneNumber ?? '' };
+      const cut = fitted?.shortened.length ? { shortened: fitted.shortened } : {};
+      add(row(a.id, c, 'sms', c.phone, skip, payload, { ...notes, ...cut, ...meta }));
     };
     for (const channel of a.channels) {
       if (channel === 'sms') sms({});

@@ -28,6 +28,9 @@ export const newShortCode = (): string => {
 };
 export const shortCodePattern = /^[A-Za-z0-9]{6,16}$/;
 
+/** Characters of an attachment's short URL (`PUBLIC_URL/a/<code>`): what it adds to a text. */
+export const shortUrlLength = (publicUrl: string): number => `${publicUrl}/a/`.length + 10;
+
 /** Keeps a display name: no path, no control characters, at most 200 characters. */
 export const cleanFilename = (name: string | undefined): string => {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';

@@ -1,6 +1,7 @@
 import type { Db } from '../db/db.js';
 import { ProviderError } from '../errors.js';
 import type { TelephonyProvider } from '../telephony/telephony-port.js';
+import { SMS_MAX_CHARS, smsLength } from '../templates/sms-text.js';
 import type { ChannelResult, ChannelSender, DeliveryJob } from './channel-port.js';
 import type { LineDirectory } from './line-directory.js';
 
@@ -61,7 +62,8 @@ export const findSentSms = async (
  * sending line named in the payload (`lineId`, chosen by the planner). Calls fetch their TwiML
  * from `/webhooks/twilio/outbound/<notify|conference|pager>?delivery=<id>`; every send asks for
  * status callbacks on `/webhooks/twilio/status?delivery=<id>`. Errors are the provider's
- * `ProviderError`s (retry contract in telephony-port.ts).
+ * `ProviderError`s (retry contract in telephony-port.ts). A text over SMS_MAX_CHARS fails at once
+ * (`text_too_long`, permanent) without reaching the carrier.
  */
 export const createTelephonySender = (deps: TelephonySenderDeps): ChannelSender => ({
   channels: ['sms', 'voice', 'conference', 'pager'],
@@ -73,10 +75,17 @@ export const createTelephonySender = (deps: TelephonySenderDeps): ChannelSender 
   async send(job: DeliveryJob): Promise<ChannelResult> {
     const { line, provider, address } = await routeOf(deps, String(job.payload.lineId ?? ''), job.address);
     if (job.channel === 'sms') {
+      const body = String(job.payload.body ?? '');
+      // The carrier would refuse it (Twilio 21617): fail with the reason, never hand it over.
+      if (smsLength(body) > SMS_MAX_CHARS) {
+        throw new ProviderError(`text is ${smsLength(body)} characters; the carrier accepts at most ${SMS_MAX_CHARS}: not sent`, {
+          providerCode: 'text_too_long', retryable: false,
+        });
+      }
       const r = await provider.sendSms(line.credentials, {
         from: line.phoneNumber,
         to: address,
-        body: String(job.payload.body ?? ''),
+        body,
         statusCallbackUrl: statusCallbackUrl(deps.publicUrl, job.deliveryId),
       });
       return { status: 'sent', provider: provider.name, providerId: r.providerId, meta: { carrierStatus: r.status } };

@@ -106,3 +106,20 @@ export const findEnrollment = async (q: Queryable, accountId: string, id: string
   const res = await q.query(`SELECT * FROM sequence_enrollments WHERE account_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`, [accountId, id]);
   return res.rows[0] ? toEnrollment(res.rows[0]) : null;
 };
+
+/**
+ * Ends, now, every active enrollment of the account's contacts with this phone number (an
+ * opt-out): status `exited` with `reason`. Rows the runner holds are waited for, then re-checked,
+ * so an enrollment the runner just completed stays completed. Returns the enrollments ended.
+ */
+export const exitActiveForPhone = async (q: Queryable, accountId: string, phone: string, reason: string, now: Date): Promise<Enrollment[]> => {
+  const res = await q.query(
+    `UPDATE sequence_enrollments e SET status = 'exited', waiting = 'none', next_run_at = NULL, wait_until = NULL,
+            exit_reason = $3, ended_at = $4, updated_at = $4
+      WHERE e.account_id = $1 AND e.status = 'active'
+        AND e.contact_id IN (SELECT c.id FROM contacts c WHERE c.account_id = $1 AND c.phone = $2)
+      RETURNING e.*`,
+    [accountId, phone, reason, now],
+  );
+  return res.rows.map(toEnrollment);
+};

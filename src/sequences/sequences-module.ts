@@ -8,6 +8,7 @@ import { createEnrollmentService } from './enrollment-service.js';
 import { createSequenceRunner } from './sequence-runner.js';
 import { createSequenceSender, type DeliveryDispatch } from './sequence-sender.js';
 import { createSequenceService } from './sequence-service.js';
+import { createSequenceOptOutListener } from './sequence-opt-outs.js';
 import { createSequenceSignals } from './sequence-signals.js';
 import { createSequenceStatusService } from './sequence-status-service.js';
 import { findTemplate, sequenceTemplates } from './sequence-templates.js';
@@ -23,6 +24,8 @@ export type SequencesDeps = {
   /** The contacts change hook: `update_contact` steps raise contact.status_changed / field_changed. */
   onContactChanged?: ContactChangeHook;
   batchSize?: number;
+  /** WEBHOOK_ALLOWED_HOSTS: hosts webhook steps may name although they are private (default: none). */
+  allowedWebhookHosts?: readonly string[];
 };
 
 /**
@@ -31,11 +34,12 @@ export type SequencesDeps = {
  * - `enrollments` (API, trigger, `enrollByRule` for the rule engine, unenroll);
  * - `status` (per contact, per sequence counts, history read and purge);
  * - `signals.consumer` (register with the event worker) and `signals.interceptor` (inbound SMS);
+ * - `optOutListener` (telephony's opt-out listeners): STOP ends the contact's enrollments at once;
  * - `runner` (the worker loop: `start(intervalMs)`; `drain()` for tests and benchmarks).
  */
 export const createSequences = (deps: SequencesDeps) => {
   const clock = deps.clock ?? systemClock;
-  const sequences = createSequenceService({ db: deps.db, secrets: deps.secrets });
+  const sequences = createSequenceService({ db: deps.db, secrets: deps.secrets, allowedWebhookHosts: deps.allowedWebhookHosts });
   const enrollments = createEnrollmentService({ db: deps.db, clock });
   const status = createSequenceStatusService({ db: deps.db });
   const signals = createSequenceSignals({ db: deps.db, clock });
@@ -54,6 +58,8 @@ export const createSequences = (deps: SequencesDeps) => {
     },
   };
 
-  return { clock, sequences, enrollments, status, signals, runner, templates };
+  const optOutListener = createSequenceOptOutListener({ clock });
+
+  return { clock, sequences, enrollments, status, signals, runner, templates, optOutListener };
 };
 export type Sequences = ReturnType<typeof createSequences>;

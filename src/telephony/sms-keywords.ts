@@ -9,7 +9,8 @@
  * `sms_opt_outs` is refused by the delivery worker right before sending
  * (src/delivery/contact-refusals.ts), whatever planned it.
  */
-import type { Queryable } from '../db/db.js';
+import type { PoolClient } from 'pg';
+import { withTransaction, type Db, type Queryable } from '../db/db.js';
 import type { InboundSms, SmsInterceptor } from './inbound-port.js';
 
 export const STOP_WORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'] as const;
@@ -17,6 +18,16 @@ export const START_WORDS = ['START', 'UNSTOP'] as const;
 export const HELP_WORDS = ['HELP', 'INFO'] as const;
 
 export type KeywordReplies = { optedOut: string; optedIn: string };
+
+/** A number that just texted an opt-out keyword (STOP_WORDS), in one account. */
+export type OptOut = { accountId: string; phone: string; keyword: string; lineId: string | null };
+
+/**
+ * Port: a feature that must act the moment a number opts out (sequences end its contacts'
+ * enrollments). Called inside the opt-out's transaction, before the opt-out rows are written:
+ * a failure rolls the whole opt-out back (the carrier retries the webhook). Must be idempotent.
+ */
+export type OptOutListener = { name: string; onOptOut(tx: PoolClient, o: OptOut): Promise<void> };
 
 /** The keyword a whole message is (trimmed, any case), or null. */
 export const keywordOf = (body: string): { kind: 'stop' | 'start' | 'help'; word: string } | null => {
@@ -54,14 +65,28 @@ export const optInSms = async (q: Queryable, accountId: string, phone: string): 
   );
 };
 
-/** The keyword step as an interceptor (idempotent: opting out twice is one opt-out). */
-export const createKeywordInterceptor = (deps: { db: Queryable; replies: KeywordReplies }): SmsInterceptor => ({
+/**
+ * The keyword step as an interceptor (idempotent: opting out twice is one opt-out). An opt-out
+ * and what every `OptOutListener` does about it commit together, or not at all.
+ */
+export const createKeywordInterceptor = (deps: {
+  db: Db;
+  replies: KeywordReplies;
+  /** Read for every opt-out, so a feature built later may add itself. */
+  optOutListeners?: () => readonly OptOutListener[];
+}): SmsInterceptor => ({
   name: 'sms-keywords',
   async intercept(msg: InboundSms) {
     const k = keywordOf(msg.body);
     if (!k) return null;
     if (k.kind === 'stop') {
-      await optOutSms(deps.db, msg.accountId, msg.from, k.word, msg.lineId);
+      const o: OptOut = { accountId: msg.accountId, phone: msg.from, keyword: k.word, lineId: msg.lineId };
+      await withTransaction(deps.db, async (tx) => {
+        // Listeners first: they lock what they change (enrollments) before the contact row, the
+        // order the sequence runner locks them in.
+        for (const l of deps.optOutListeners?.() ?? []) await l.onOptOut(tx, o);
+        await optOutSms(tx, msg.accountId, msg.from, k.word, msg.lineId);
+      });
       return { handled: true, reply: deps.replies.optedOut };
     }
     if (k.kind === 'start') {

@@ -3,8 +3,9 @@
  * adapters' registry, the reply texts (ivr/) and the feature lists:
  * - `interceptors`: SMS interceptors run after the built-in STOP/START/HELP keywords, in order;
  * - `statusListeners`: told of every verified status callback;
+ * - `optOutListeners`: told of every STOP-type keyword, inside the opt-out's transaction;
  * - `tracking`: the call-tracking handler for lines in `tracking` mode (optional).
- * The two arrays are used by reference: a feature built later may push itself onto them.
+ * The arrays are used by reference: a feature built later may push itself onto them.
  */
 import type { Redis } from 'ioredis';
 import type { ActivationService } from '../activation/activation-service.js';
@@ -16,7 +17,7 @@ import type { SmsInterceptor } from './inbound-port.js';
 import { createInboundSmsService, type SmsReplyTexts } from './inbound-sms-service.js';
 import { createLockout } from './lockout.js';
 import type { TelephonyProviders } from './providers.js';
-import { createKeywordInterceptor, type KeywordReplies } from './sms-keywords.js';
+import { createKeywordInterceptor, type KeywordReplies, type OptOutListener } from './sms-keywords.js';
 import type { StatusListener } from './status-port.js';
 import { createStatusService } from './status-service.js';
 import type { TrackingCallHandler } from './tracking-port.js';
@@ -30,6 +31,7 @@ export type TelephonyServicesDeps = {
   texts: SmsReplyTexts & KeywordReplies;
   interceptors?: SmsInterceptor[];
   statusListeners?: StatusListener[];
+  optOutListeners?: OptOutListener[];
   tracking?: TrackingCallHandler | null;
   logger?: Pick<Logger, 'warn' | 'error'>;
 };
@@ -38,6 +40,7 @@ export const createTelephonyServices = (deps: TelephonyServicesDeps) => {
   const { db, config } = deps;
   const interceptors = deps.interceptors ?? [];
   const statusListeners = deps.statusListeners ?? [];
+  const optOutListeners = deps.optOutListeners ?? [];
   const lockout = createLockout({
     redis: deps.redis,
     prefix: config.REDIS_PREFIX,
@@ -48,12 +51,13 @@ export const createTelephonyServices = (deps: TelephonyServicesDeps) => {
       lockSeconds: config.LOCKOUT_SECONDS,
     },
   });
-  const keywords = createKeywordInterceptor({ db, replies: deps.texts });
+  const keywords = createKeywordInterceptor({ db, replies: deps.texts, optOutListeners: () => optOutListeners });
   return {
     providers: deps.providers,
     lockout,
     interceptors,
     statusListeners,
+    optOutListeners,
     calls: createInboundCallService({ db, activations: deps.activations, lockout, tracking: deps.tracking ?? null, logger: deps.logger }),
     sms: createInboundSmsService({ db, activations: deps.activations, lockout, interceptors: () => [keywords, ...interceptors], texts: deps.texts }),
     statuses: createStatusService({ db, listeners: statusListeners }),

@@ -8,6 +8,7 @@ import { toPublicDefinition, toStoredDefinition, type PublicDefinition } from '.
 import { workflowAudience, type WorkflowAudience } from './workflow-audience.js';
 import type { WorkflowChangeHook } from './workflow-hooks.js';
 import { checkDefinitionRules, checkReferences } from './workflow-rules.js';
+import { checkTextLengths } from './workflow-text-limits.js';
 import { workflowInputSchema, type WorkflowDefinition, type WorkflowInput } from './workflow-types.js';
 
 export type WorkflowStatus = 'active' | 'paused';
@@ -21,6 +22,8 @@ export type WorkflowsServiceDeps = {
   secrets: Pick<SecretBox, 'seal'>;
   /** Told of every create/update/pause/resume/delete inside its transaction; a throw aborts it. */
   onChange?: WorkflowChangeHook[];
+  /** Length of an attachment's short URL (appended to texts): counted against the SMS limit. */
+  attachmentLinkLength?: number;
 };
 
 type Row = { id: string; status: WorkflowStatus; current_version: number; definition: WorkflowDefinition; created_at: Date; updated_at: Date };
@@ -52,7 +55,7 @@ export const createWorkflowsService = (deps: WorkflowsServiceDeps) => {
   const parse = (raw: unknown): WorkflowInput => {
     const parsed = workflowInputSchema.safeParse(raw);
     if (!parsed.success) throw fromZod(parsed.error);
-    const issues = checkDefinitionRules(parsed.data);
+    const issues = [...checkDefinitionRules(parsed.data), ...checkTextLengths(parsed.data, deps.attachmentLinkLength ?? 0)];
     if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
     return parsed.data;
   };
