@@ -52,7 +52,7 @@ import { actionTestRoutes } from '../routes/api/v1/action-test-routes.js';
 import { attachmentsRoutes } from '../routes/api/v1/attachments-routes.js';
 import { pollsRoutes } from '../routes/api/v1/polls-routes.js';
 import { publicAttachmentRoutes } from '../routes/public/attachment-routes.js';
-import { createAttachmentsService } from './attachments/attachments-service.js';
+import { createAttachmentsService, shortUrlLength } from './attachments/attachments-service.js';
 import { createDeliveryDispatch } from './delivery/direct-sends.js';
 import type { NotificationExtras } from './delivery/notification-extras-port.js';
 import { createFeedPublisher } from './feed/feed.js';
@@ -99,7 +99,7 @@ export const buildServices = (infra: Infra) => {
   const accounts = createAccountsService({ db });
   /** Action engine: outbox relay, planner, delivery workers, status listener, live feed (README "Action engine"). */
   const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets });
-  const activations = createActivationService({ db, dispatcher: engine.dispatcher });
+  const activations = createActivationService({ db, dispatcher: engine.dispatcher, attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });
   const users = createUsersService({ db });
   const logins = createLoginLockout({
     redis: infra.redis, redisPrefix: config.REDIS_PREFIX, users, maxFailures: config.LOGIN_LOCKOUT_MAX_FAILURES,
@@ -118,7 +118,7 @@ export const buildServices = (infra: Infra) => {
     db, onChange: (tx, change) => rulesEngine.onContactChanged(tx, change), onChanges: (tx, changes) => rulesEngine.onContactsChanged(tx, changes),
   });
   const groups = createGroupsService({ db });
-  const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook] });
+  const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook], attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });
   // The simulator "carrier" reports delivered/answered through the status service built just below.
   let simulatedCarrier: ((s: SimulatedSendNotice) => void) | null = null;
   /** Call tracking (README "Call tracking"): tracking-line calls, post-call workflows, logs. */
