@@ -118,7 +118,7 @@ export const buildServices = (infra: Infra) => {
     db, onChange: (tx, change) => rulesEngine.onContactChanged(tx, change), onChanges: (tx, changes) => rulesEngine.onContactsChanged(tx, changes),
   });
   const groups = createGroupsService({ db });
-  const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook], attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });
+  const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook], attachmentLinkLength: shortUrlLength(config.PUBLIC_URL), allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS });
   // The simulator "carrier" reports delivered/answered through the status service built just below.
   let simulatedCarrier: ((s: SimulatedSendNotice) => void) | null = null;
   /** Call tracking (README "Call tracking"): tracking-line calls, post-call workflows, logs. */
@@ -148,6 +148,7 @@ export const buildServices = (infra: Infra) => {
   const rulesEngine = buildEventsAndRules({
     db, redis: infra.redis, config, logger: infra.logger.child({ component: 'rules' }), secrets, activations, clock, emailEnabled: !!config.SMTP_URL,
   });
+    allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS,
   telephony.interceptors.unshift(rulesEngine.smsInterceptor); // raises message.received, never handles: first, so every text is seen
   telephony.statusListeners.push(rulesEngine.statusListener);
   telephony.statusListeners.unshift(tracking.calls.statusListener); // first: ends tracked calls before call.ended is raised generically

@@ -28,7 +28,7 @@ import { createRulesService } from './rules-service.js';
 export type RulesConfig = Pick<Config,
   'REDIS_URL' | 'REDIS_PREFIX' | 'WORKER_CONCURRENCY' | 'EVENTS_SWEEP_INTERVAL_MS' | 'EVENTS_REDISPATCH_AFTER_MS' |
   'RULES_POLL_INTERVAL_MS' | 'RULES_STALE_AFTER_MS' | 'RULES_RATE_LIMIT_COUNT' | 'RULES_RATE_LIMIT_WINDOW_SECONDS' |
-  'RULES_LOOP_DISABLE_AFTER' | 'RULES_MAX_CHAIN_DEPTH' | 'RULES_MAX_ATTEMPTS' | 'DELIVERY_BATCH_SIZE'>;
+  'RULES_LOOP_DISABLE_AFTER' | 'RULES_MAX_CHAIN_DEPTH' | 'RULES_MAX_ATTEMPTS' | 'DELIVERY_BATCH_SIZE' | 'WEBHOOK_ALLOWED_HOSTS'>;
 
 export type EventsAndRulesDeps = {
   db: Db;
@@ -87,7 +87,7 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     /** Bulk form of onContactChanged (contact import): one batched insert of every change's events. */
     onContactsChanged: createContactChangesHook(publisher),
     events: createEventsService({ db, publisher }),
-    rules: createRulesService({ db, secrets: deps.secrets }),
+    rules: createRulesService({ db, secrets: deps.secrets, allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS }),
     ruleLogs: createRuleLogsService({ db }),
     revenue: createRevenueService({ db }),
     lists: createListsService({ db }),

@@ -1,13 +1,19 @@
 import type { SecretBox } from '../crypto.js';
 import { withTransaction, type Db, type Queryable } from '../db/db.js';
 import { fromZod, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
 import { checkConditions, type ConditionIssue } from './conditions.js';
 import { contactFields, describeField } from './fields.js';
 import { cancelPendingForRule } from './pending-repo.js';
 import { deleteRule, findRule, insertRule, listRules, updateRule, type RuleRow } from './rules-repo.js';
 import { ruleInputSchema, type Rule, type RuleAction, type RuleActionInput, type RuleInput, type RulePatch } from './rule-types.js';
 
-export type RulesServiceDeps = { db: Db; secrets: Pick<SecretBox, 'seal'> };
+export type RulesServiceDeps = {
+  db: Db;
+  secrets: Pick<SecretBox, 'seal'>;
+  /** WEBHOOK_ALLOWED_HOSTS: hosts an http action may name although they are private (default: none). */
+  allowedWebhookHosts?: readonly string[];
+};
 
 /** A rule as the API shows it: sealed secrets become `authorizationSet`. */
 export type RuleView = Omit<Rule, 'actions'> & { actions: Array<Omit<RuleAction, 'authorizationSealed'> & { authorizationSet?: boolean }> };
@@ -83,6 +89,9 @@ export const createRulesService = (deps: RulesServiceDeps) => {
       ...checkConditions(input.conditions, input.eventType, 'conditions'),
       ...(input.stopIf ? checkConditions(input.stopIf.conditions, null, 'stopIf.conditions', { contactOnly: true }) : []),
       ...checkActions(input.actions),
+      // A URL the stored rule already has is not judged again: disabling an older rule must still work.
+      ...webhookUrlIssues(input.actions.flatMap((a, i) => (a.type === 'http' && !previous?.actions.some((p) => p.type === 'http' && p.url === a.url)
+        ? [[`actions.${i}.url`, a.url] as [string, string]] : [])), deps.allowedWebhookHosts),
     ];
     if (input.scope.type !== 'account') {
       const missing = await missingIds(q, scopeTables[input.scope.type], accountId, input.scope.ids);

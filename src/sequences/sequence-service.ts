@@ -1,13 +1,19 @@
 import { mapPgError, withTransaction, type Db, type Queryable } from '../db/db.js';
 import type { SecretBox } from '../crypto.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
 import { findSequence, findVersion, insertSequence, insertVersion, listVersions, toSequence, updateSequenceRow, type Sequence, type SequenceVersion } from './sequences-repo.js';
 import { normalizeDefinition, stepSchema, type SequenceDefinition, type SequenceInput, type Step } from './sequence-types.js';
 
 /** A sequence as the API shows it: its current version's steps and exits, secrets masked. */
 export type SequenceView = Sequence & { lineId: string | null; steps: Array<Record<string, unknown>>; exits: SequenceDefinition['exits'] };
 
-export type SequenceServiceDeps = { db: Db; secrets: Pick<SecretBox, 'seal'> };
+export type SequenceServiceDeps = {
+  db: Db;
+  secrets: Pick<SecretBox, 'seal'>;
+  /** WEBHOOK_ALLOWED_HOSTS: hosts a webhook step may name although they are private (default: none). */
+  allowedWebhookHosts?: readonly string[];
+};
 
 const nameTaken = { sequences_name_uniq: 'a sequence with this name exists' };
 
@@ -35,6 +41,18 @@ export const publicSteps = (def: SequenceDefinition): Array<Record<string, unkno
 const view = (s: Sequence, v: SequenceVersion): SequenceView => ({
   ...s, lineId: v.definition.lineId ?? null, steps: publicSteps(v.definition), exits: v.definition.exits,
 });
+
+/**
+ * Webhook steps must name URLs the sender may reach (literal addresses public, no user info). URLs
+ * the previous version already had are not judged again, so editing another step of an older sequence works.
+ */
+const checkWebhookUrls = (def: SequenceDefinition, allowedHosts: readonly string[] | undefined, previous?: SequenceDefinition): void => {
+  const urls = (d: SequenceDefinition | undefined) => (d?.steps ?? []).flatMap((s, i) =>
+    (s.type === 'send' && s.send.channel === 'webhook' ? [[`steps.${i}.send.url`, s.send.url] as [string, string]] : []));
+  const known = new Set(urls(previous).map(([, u]) => u));
+  const issues = webhookUrlIssues(urls(def).filter(([, u]) => !known.has(u)), allowedHosts);
+  if (issues.length) throw new ValidationError(issues.map((x) => `${x.path}: ${x.message}`).join('; '), issues);
+};
 
 /** Lines named by the definition must be this account's. */
 const checkLines = async (q: Queryable, accountId: string, def: SequenceDefinition): Promise<void> => {
@@ -65,6 +83,7 @@ export const createSequenceService = (deps: SequenceServiceDeps) => {
   const create = async (accountId: string, input: SequenceInput, templateKey: string | null = null): Promise<SequenceView> => {
     const def = sealSecrets(normalizeDefinition(input), deps.secrets);
     return withTransaction(db, async (tx) => {
+      checkWebhookUrls(def, deps.allowedWebhookHosts);
       await checkLines(tx, accountId, def);
       const s = await insertSequence(tx, { accountId, name: input.name, description: input.description, allowReenrollment: input.allowReenrollment, templateKey })
         .catch((e) => mapPgError(e, nameTaken));
@@ -99,6 +118,7 @@ export const createSequenceService = (deps: SequenceServiceDeps) => {
     withTransaction(db, async (tx) => {
       const { s, v } = await load(tx, accountId, id, true);
       const def = sealSecrets(normalizeDefinition(edit(v.definition)), deps.secrets, v.definition);
+      checkWebhookUrls(def, deps.allowedWebhookHosts, v.definition);
       await checkLines(tx, accountId, def);
       const nv = await insertVersion(tx, { sequenceId: s.id, accountId, version: s.currentVersion + 1, definition: def });
       const updated = await updateSequenceRow(tx, accountId, id, { ...meta, currentVersion: nv.version }).catch((e) => mapPgError(e, nameTaken));

@@ -22,7 +22,7 @@ import { createTrackingWorkflowsService } from './tracking-workflows-service.js'
 export type TrackingDeps = {
   db: Db;
   redis: Redis;
-  config: Pick<Config, 'REDIS_PREFIX' | 'DELIVERY_BATCH_SIZE'>;
+  config: Pick<Config, 'REDIS_PREFIX' | 'DELIVERY_BATCH_SIZE' | 'WEBHOOK_ALLOWED_HOSTS'>;
   logger: Logger;
   secrets: Pick<SecretBox, 'seal'>;
   activations: Pick<ActivationService, 'activate'>;
@@ -44,7 +44,7 @@ export const buildTracking = (deps: TrackingDeps) => {
   return {
     calls,
     consumer: evaluator.consumer,
-    workflows: createTrackingWorkflowsService({ db, secrets: deps.secrets }),
+    workflows: createTrackingWorkflowsService({ db, secrets: deps.secrets, allowedWebhookHosts: deps.config.WEBHOOK_ALLOWED_HOSTS }),
     logs: createTrackingLogsService({ db }),
     deliveries,
   };

@@ -6,6 +6,7 @@
 import type { SecretBox } from '../crypto.js';
 import { mapPgError, type Db, type Queryable } from '../db/db.js';
 import { NotFoundError, ValidationError, fromZod, type FieldIssue } from '../errors.js';
+import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
 import {
   trackingWorkflowInputSchema, type StoredTrackingAction, type TrackingWorkflow, type TrackingWorkflowInput,
 } from './tracking-types.js';
@@ -35,7 +36,12 @@ export const toPublic = (w: TrackingWorkflow): PublicTrackingWorkflow => {
 
 const NAME_TAKEN = { tracking_workflows_name_uniq: 'name: a tracking workflow with this name already exists' };
 
-export type TrackingWorkflowsDeps = { db: Db; secrets: Pick<SecretBox, 'seal'> };
+export type TrackingWorkflowsDeps = {
+  db: Db;
+  secrets: Pick<SecretBox, 'seal'>;
+  /** WEBHOOK_ALLOWED_HOSTS: hosts a webhook action may name although they are private (default: none). */
+  allowedWebhookHosts?: readonly string[];
+};
 
 export const createTrackingWorkflowsService = (deps: TrackingWorkflowsDeps) => {
   const { db } = deps;
@@ -67,6 +73,10 @@ export const createTrackingWorkflowsService = (deps: TrackingWorkflowsDeps) => {
       if (a.id && seen.has(a.id)) issues.push({ path: `actions.${i}.id`, message: 'repeats another action id' });
       if (a.id) seen.add(a.id);
     });
+    issues.push(...webhookUrlIssues(
+      input.actions.flatMap((a, i) => (a.type === 'webhook' ? [[`actions.${i}.url`, a.url] as [string, string]] : [])),
+      deps.allowedWebhookHosts,
+    ));
     if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
   };
 

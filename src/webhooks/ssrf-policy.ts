@@ -123,3 +123,35 @@ export const classifyAddress = (address: string): AddressVerdict => {
   }
   return refuse('invalid', 'not a valid IP address', address);
 };
+
+/**
+ * Save-time check of a webhook URL, the same policy the adapter applies when sending (so a bad
+ * URL is a 400 naming the field, not a delivery that fails later): no user name or password in
+ * the URL, and a literal IP host (however spelled: the URL parser has already turned `2130706433`,
+ * `0x7f.1` or `[::ffff:7f00:1]` into a canonical address) must be public. Names are resolved only
+ * at send time. Hosts in `allowedHosts` (WEBHOOK_ALLOWED_HOSTS) skip the address check, as at send
+ * time. Returns the problem, or null when the URL may be saved; an unparsable URL is left to the schema.
+ */
+export const webhookUrlProblem = (url: string, allowedHosts: readonly string[] = []): string | null => {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (u.username || u.password) return 'may not contain a user name or password (put credentials in the Authorization header)';
+  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (allowedHosts.some((h) => h.trim().toLowerCase() === host) || !isIP(host)) return null;
+  const verdict = classifyAddress(host);
+  return verdict.allowed ? null : `must point at a public address: ${verdict.reason}`;
+};
+
+/** {@link webhookUrlProblem} for each `[path, url]`: one issue per refused URL, naming its field. */
+export const webhookUrlIssues = (
+  urls: Array<[path: string, url: string]>,
+  allowedHosts: readonly string[] = [],
+): Array<{ path: string; message: string }> =>
+  urls.flatMap(([path, url]) => {
+    const message = webhookUrlProblem(url, allowedHosts);
+    return message ? [{ path, message }] : [];
+  });

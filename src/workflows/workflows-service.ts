@@ -7,6 +7,7 @@ import { toKeypadDigits } from './keypad.js';
 import { toPublicDefinition, toStoredDefinition, type PublicDefinition } from './workflow-definitions.js';
 import { workflowAudience, type WorkflowAudience } from './workflow-audience.js';
 import type { WorkflowChangeHook } from './workflow-hooks.js';
+import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
 import { checkDefinitionRules, checkReferences } from './workflow-rules.js';
 import { checkTextLengths } from './workflow-text-limits.js';
 import { workflowInputSchema, type WorkflowDefinition, type WorkflowInput } from './workflow-types.js';
@@ -24,6 +25,8 @@ export type WorkflowsServiceDeps = {
   onChange?: WorkflowChangeHook[];
   /** Length of an attachment's short URL (appended to texts): counted against the SMS limit. */
   attachmentLinkLength?: number;
+  /** WEBHOOK_ALLOWED_HOSTS: hosts a webhook action may name although they are private (default: none). */
+  allowedWebhookHosts?: readonly string[];
 };
 
 type Row = { id: string; status: WorkflowStatus; current_version: number; definition: WorkflowDefinition; created_at: Date; updated_at: Date };
@@ -55,7 +58,13 @@ export const createWorkflowsService = (deps: WorkflowsServiceDeps) => {
   const parse = (raw: unknown): WorkflowInput => {
     const parsed = workflowInputSchema.safeParse(raw);
     if (!parsed.success) throw fromZod(parsed.error);
-    const issues = [...checkDefinitionRules(parsed.data), ...checkTextLengths(parsed.data, deps.attachmentLinkLength ?? 0)];
+    const issues = [
+      ...checkDefinitionRules(parsed.data), ...checkTextLengths(parsed.data, deps.attachmentLinkLength ?? 0),
+      ...webhookUrlIssues(
+        parsed.data.actions.flatMap((a, i) => (a.type === 'webhook' ? [[`actions.${i}.url`, a.url] as [string, string]] : [])),
+        deps.allowedWebhookHosts,
+      ),
+    ];
     if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
     return parsed.data;
   };

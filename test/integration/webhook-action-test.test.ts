@@ -57,10 +57,20 @@ describe('POST /v1/workflows/:id/actions/:actionId/test', () => {
     expect(res.body).toMatchObject({ ok: false, status: 503, refused: false, responseExcerpt: 'maintenance' });
   });
 
+  // Such URLs are refused when saved (webhook-url-save.test.ts); one stored before that check
+  // existed still meets the send-time guard.
+  const storedWithUrl = async (api: Awaited<ReturnType<typeof createTestAccount>>['api'], name: string, url: string) => {
+    const id = await createWorkflow(api, name, 'https://hooks.example.com/placeholder');
+    await t.rt.infra.db.query(
+      `UPDATE workflow_versions SET definition = jsonb_set(definition, '{actions,0,url}', to_jsonb($2::text)) WHERE workflow_id = $1`, [id, url],
+    );
+    return id;
+  };
+
   it('reports the SSRF refusal reason for a private address, and sends nothing', async () => {
     const a = await createTestAccount(t);
-    const id = await createWorkflow(a.api, 'Metadata grab', 'https://169.254.169.254/latest/meta-data/');
-    const id2 = await createWorkflow(a.api, 'Loopback by IP', `https://127.0.0.1:${server.port}/internal`);
+    const id = await storedWithUrl(a.api, 'Metadata grab', 'https://169.254.169.254/latest/meta-data/');
+    const id2 = await storedWithUrl(a.api, 'Loopback by IP', `https://127.0.0.1:${server.port}/internal`);
     const before = server.requests.length;
     const r1 = await a.api.post(`/v1/workflows/${id}/actions/hook/test`).expect(200);
     expect(r1.body).toMatchObject({ ok: false, status: null, refused: true, error: { kind: 'refused', reason: 'refused: 169.254.169.254 is a cloud metadata address' } });
