@@ -2,7 +2,8 @@
 # The two quick-start commands:
 #   npm start  ->  scripts/quickstart.sh run   install what is missing, bootstrap, run `switchboard all`
 #   npm test   ->  scripts/quickstart.sh test  the same bootstrap, then every test
-# Needs only Node 20+ and (for missing PostgreSQL/Redis/Chromium) root or sudo on Debian/Ubuntu.
+#   scripts/quickstart.sh settings              the bootstrap alone; prints the settings file
+# Needs only Node 20.19+/22.12+/24+ and (for missing PostgreSQL/Redis/Chromium) root or sudo on Debian/Ubuntu.
 # With DATABASE_URL / REDIS_URL set, those servers are used and nothing is started.
 set -euo pipefail
 SB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,18 +14,19 @@ shift || true
 # shellcheck source=scripts/stack.sh
 source "$SB_ROOT/scripts/stack.sh"
 
-node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
-if [ "$node_major" -lt 20 ]; then sb_log "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))"; exit 1; fi
+# package.json "engines": Node 20.19+, 22.12+ or 24+ (every dependency supports exactly these).
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a >= 24 ? 0 : 1)' 2>/dev/null; then
+  sb_log "Node.js 20.19+, 22.12+ or 24+ is required (found: $(node --version 2>/dev/null || echo none))"; exit 1
+fi
 
 # npm dependencies: installed once, again only when package-lock.json changes.
 stamp="node_modules/.switchboard-lock-hash"
 lock_hash="$(sha256sum package-lock.json | cut -c1-16)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
-  sb_log "installing npm dependencies"
-  # npm ci needs every optional platform package in the lock; where the registry lacks one
-  # (msgpackr-extract's, for other platforms), npm install with the same lock does the job.
-  npm ci --no-audit --no-fund --loglevel=error >&2 2>/dev/null \
-    || npm install --no-audit --no-fund --loglevel=error >&2
+if [ "${SB_SKIP_INSTALL:-}" != "1" ] && { [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; }; then
+  sb_log "installing npm dependencies (npm ci: exactly package-lock.json)"
+  # No fallback to `npm install`: a lock file out of sync with package.json must fail here, as it
+  # fails the Docker build (test/unit/engines.test.ts checks that `npm ci` accepts the lock).
+  npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$lock_hash" > "$stamp"
 fi
 
@@ -41,14 +43,29 @@ if [ -z "${SECRET_KEY:-}" ]; then
 fi
 export PORT="${PORT:-3000}"
 export PUBLIC_URL="${PUBLIC_URL:-http://localhost:$PORT}"
+# E-mail: with no SMTP server given, the built-in mail catcher keeps every e-mail (dashboard:
+# Outbox page; GET /v1/simulator/emails), so the demo's e-mail actions work out of the box.
+qs_smtp_url="${SMTP_URL:-catcher}"
+
+# The settings this install runs with, for `npx switchboard …` in another shell
+# (bin/switchboard.js reads them when DATABASE_URL / REDIS_URL / SECRET_KEY are not exported).
+# SECRET_KEY stays in .data/secret-key (or wherever it came from); this file holds no secret
+# unless DATABASE_URL / REDIS_URL carry a password, hence mode 600.
+(
+  umask 077
+  printf '%s\n' "# written by scripts/quickstart.sh; read by bin/switchboard.js when the environment lacks them" \
+    "DATABASE_URL=$DATABASE_URL" "REDIS_URL=$REDIS_URL" "PORT=$PORT" "PUBLIC_URL=$PUBLIC_URL" \
+    "SMTP_URL=$qs_smtp_url" > "$SB_DATA/switchboard.env"
+)
 
 case "$mode" in
   run)
+    export SMTP_URL="$qs_smtp_url"
     sb_log "building"
     npm run --silent build >&2
     node dist/src/cli.js migrate
     node dist/src/cli.js demo
-    sb_log "starting switchboard all on $PUBLIC_URL"
+    sb_log "starting switchboard all on $PUBLIC_URL (other shell: npx switchboard --help)"
     exec node dist/src/cli.js all
     ;;
   test)
@@ -58,6 +75,11 @@ case "$mode" in
     sb_log "running tests"
     exec npx vitest run "$@"
     ;;
+  settings)
+    # Bootstrap only (servers, secret key, settings file) and say where the settings are; the
+    # tests use it (with SB_DATA, DATABASE_URL, REDIS_URL and SB_SKIP_INSTALL=1).
+    echo "$SB_DATA/switchboard.env"
+    ;;
   *)
-    echo "usage: scripts/quickstart.sh run|test" >&2; exit 2 ;;
+    echo "usage: scripts/quickstart.sh run|test|settings" >&2; exit 2 ;;
 esac

@@ -145,10 +145,10 @@ export const demoReport = (r: DemoSeedResult, publicUrl: string): string => {
     r.accountCreated ? `Demo account created: ${r.accountId}` : `Demo account exists: ${r.accountId} (nothing to do${r.created.length ? `; added ${r.created.join(', ')}` : ''})`,
     r.apiKey
       ? `  API key (shown once, keep it): ${r.apiKey}`
-      : `  API key: issued on the first run and not shown again; make another with\n    switchboard accounts keys create --account ${r.accountId}`,
+      : `  API key: issued on the first run and not shown again; make another with\n    npx switchboard accounts keys create --account ${r.accountId}`,
     r.adminPassword
       ? `  Dashboard sign-in: ${r.adminEmail} / ${r.adminPassword}   (shown once)`
-      : `  Dashboard sign-in: ${r.adminEmail} (password shown on the first run; new one: switchboard demo --reset-password)`,
+      : `  Dashboard sign-in: ${r.adminEmail} (password shown on the first run; new one: npx switchboard demo --reset-password)`,
     `  Demo line (simulator): ${DEMO_LINE}. Code RESQ (keypad 7377) texts the Responders group.`,
     '',
     `  API:       ${publicUrl}/v1   (Authorization: Bearer <API key>)`,
