@@ -72,6 +72,7 @@ import { createTelephonyServices } from './telephony/telephony-services.js';
 import { scheduleRoutes } from '../routes/api/v1/schedule-routes.js';
 import { systemClock } from './schedule/clock.js';
 import { createScheduleFirer } from './schedule/schedule-firer.js';
+import { createAccountZoneHook } from './schedule/schedule-account-zone.js';
 import { createScheduleHook } from './schedule/schedule-hook.js';
 import { startScheduleLoop } from './schedule/schedule-loop.js';
 import { createScheduleService } from './schedule/schedule-service.js';
@@ -99,7 +100,8 @@ export type Infra = { config: Config; logger: Logger; db: Db; redis: Redis; cloc
 export const buildServices = (infra: Infra) => {
   const { db, config } = infra;
   const secrets = createSecretBox(config.SECRET_KEY);
-  const accounts = createAccountsService({ db });
+  // A new account zone recomputes, in the same transaction, the schedules that follow it.
+  const accounts = createAccountsService({ db, onTimezoneChange: [createAccountZoneHook({ clock: infra.clock ?? systemClock })] });
   /** Action engine: outbox relay, planner, delivery workers, status listener, live feed (README "Action engine"). */
   const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets });
   const activations = createActivationService({ db, dispatcher: engine.dispatcher, attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });

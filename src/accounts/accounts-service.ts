@@ -1,4 +1,5 @@
 import { sha256Hex, randomToken } from '../crypto.js';
+import type { PoolClient } from 'pg';
 import { withTransaction, type Db, type Queryable } from '../db/db.js';
 import { NotFoundError, UnauthorizedError } from '../errors.js';
 import { isValidTimeZone } from '../schedule/schedule-types.js';
@@ -40,7 +41,14 @@ export const insertApiKey = async (q: Queryable, accountId: string, name: string
   return { apiKey: toKey(res.rows[0]), key: k.key };
 };
 
-export type AccountsServiceDeps = { db: Db };
+export type AccountsServiceDeps = {
+  db: Db;
+  /**
+   * Told, in the same transaction, when an account's time zone changes (schedules that follow
+   * it recompute their next occurrence). A hook that throws rolls the whole update back.
+   */
+  onTimezoneChange?: ReadonlyArray<(tx: PoolClient, change: { accountId: string; timezone: string }) => Promise<void>>;
+};
 
 export const createAccountsService = (deps: AccountsServiceDeps) => {
   /** Creates an account and its first API key; the key is returned once and never again. */
@@ -63,17 +71,28 @@ export const createAccountsService = (deps: AccountsServiceDeps) => {
     return toAccount(res.rows[0]);
   };
 
+  /**
+   * Updates the account in one transaction; a new time zone is passed to every
+   * `onTimezoneChange` hook inside it, so the zone and what follows it change together or not at all.
+   */
   const updateAccount = async (accountId: string, patch: { name?: string; timezone?: string; helpText?: string; ownerEmails?: string[]; settings?: Record<string, unknown> }) => {
     if (patch.timezone && !isValidTimeZone(patch.timezone)) throw ValidationError.field('timezone', 'must be an IANA time zone');
-    const res = await deps.db.query(
-      `UPDATE accounts SET name = COALESCE($2, name), timezone = COALESCE($3, timezone), help_text = COALESCE($4, help_text),
-              owner_emails = COALESCE($5, owner_emails), settings = COALESCE($6, settings)
-        WHERE id = $1 RETURNING *`,
-      [accountId, patch.name ?? null, patch.timezone ?? null, patch.helpText ?? null, patch.ownerEmails ?? null,
-        patch.settings ? JSON.stringify(patch.settings) : null],
-    );
-    if (!res.rows[0]) throw new NotFoundError('account');
-    return toAccount(res.rows[0]);
+    return withTransaction(deps.db, async (tx) => {
+      const prev = await tx.query('SELECT timezone FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);
+      if (!prev.rows[0]) throw new NotFoundError('account');
+      const res = await tx.query(
+        `UPDATE accounts SET name = COALESCE($2, name), timezone = COALESCE($3, timezone), help_text = COALESCE($4, help_text),
+                owner_emails = COALESCE($5, owner_emails), settings = COALESCE($6, settings)
+          WHERE id = $1 RETURNING *`,
+        [accountId, patch.name ?? null, patch.timezone ?? null, patch.helpText ?? null, patch.ownerEmails ?? null,
+          patch.settings ? JSON.stringify(patch.settings) : null],
+      );
+      const account = toAccount(res.rows[0]);
+      if (account.timezone !== prev.rows[0].timezone) {
+        for (const hook of deps.onTimezoneChange ?? []) await hook(tx, { accountId, timezone: account.timezone });
+      }
+      return account;
+    });
   };
 
   /** Resolves a bearer key to its account; revoked or unknown keys are refused alike. */

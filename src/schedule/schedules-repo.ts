@@ -204,3 +204,16 @@ export const earliestDue = async (q: Queryable): Promise<Date | null> => {
   const res = await q.query('SELECT min(next_run_at) AS at FROM workflow_schedules');
   return res.rows[0]?.at ?? null;
 };
+
+/**
+ * The account's schedules that name no zone of their own (they follow the account's), locked
+ * for the caller's transaction: a firing pass holding one is waited for, never interleaved.
+ */
+export const lockSchedulesFollowingAccount = async (tx: PoolClient, accountId: string): Promise<ScheduleRow[]> => {
+  const res = await tx.query(
+    `SELECT * FROM workflow_schedules WHERE account_id = $1 AND spec->>'timezone' IS NULL
+      ORDER BY workflow_id FOR UPDATE`,
+    [accountId],
+  );
+  return res.rows.map(toSchedule);
+};
