@@ -1,5 +1,6 @@
 import { decodeCursor, type Page } from '../db/pagination.js';
 import type { Db } from '../db/db.js';
+import { describeFailure } from '../delivery/failure-reasons.js';
 import { NotFoundError } from '../errors.js';
 import type { Activation, ActivationSource } from './activation-types.js';
 import { toActivation } from './activations-repo.js';
@@ -13,6 +14,9 @@ export type RecipientDelivery = {
   skipReason: string | null;
   errorCode: string | null;
   errorMessage: string | null;
+  /** Why it was skipped or failed, in words, and the code beside them (`describeFailure`): as the live feed says it. */
+  failureReason: string | null;
+  failureCode: string | null;
   attempts: number;
   notes: Record<string, unknown>;
   updatedAt: Date;
@@ -52,6 +56,7 @@ export const createActivationQueries = (deps: { db: Db }) => {
       rec.deliveries.push({
         deliveryId: r.id, actionId: r.action_id, channel: r.channel, status: r.status, skipReason: r.skip_reason,
         errorCode: r.error_code, errorMessage: r.error_message, attempts: r.attempts, updatedAt: r.updated_at,
+        ...describeFailure({ status: r.status, skipReason: r.skip_reason, errorCode: r.error_code }),
         notes: Object.fromEntries(Object.entries({ promptError, fallbackFrom, round, reconciled }).filter(([, v]) => v !== undefined)),
       });
       recipients.set(key, rec);

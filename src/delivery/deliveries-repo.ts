@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import type { DeliveryChange } from '../feed/feed.js';
+import { describeFailure } from './failure-reasons.js';
 import type { DeliveryChannel } from './channel-port.js';
 import { statusesBefore, type DeliveryStatus } from './delivery-status.js';
 
@@ -38,7 +39,8 @@ export const toDelivery = (r: Record<string, any>): Delivery => ({
 
 export const toChange = (d: Pick<Delivery, 'id' | 'activationId' | 'actionId' | 'recipientKey' | 'contactId' | 'channel' | 'status' | 'skipReason' | 'errorCode'>): DeliveryChange => ({
   type: 'delivery', activationId: d.activationId, deliveryId: d.id, actionId: d.actionId, recipientKey: d.recipientKey,
-  contactId: d.contactId, channel: d.channel, status: d.status, skipReason: d.skipReason, errorCode: d.errorCode, at: new Date().toISOString(),
+  contactId: d.contactId, channel: d.channel, status: d.status, skipReason: d.skipReason, errorCode: d.errorCode,
+  ...describeFailure(d), at: new Date().toISOString(),
 });
 
 /** A delivery the planner wants to exist. */

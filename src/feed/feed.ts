@@ -12,6 +12,9 @@ export type DeliveryChange = {
   status: string;
   skipReason: string | null;
   errorCode: string | null;
+  /** Why it was skipped or failed, in words (`describeFailure`), with the code it comes from. */
+  failureReason: string | null;
+  failureCode: string | null;
   at: string;
 };
 

@@ -144,7 +144,7 @@ export function showFieldErrors(root, details) {
 }
 
 // The deepest field whose path is the error path or a prefix of it (`actions.0.poll.options.2` -> the options field).
-function findField(root, path) {
+export function findField(root, path) {
   const parts = String(path ?? '').split('.');
   for (let n = parts.length; n > 0; n--) {
     const p = parts.slice(0, n).join('.');

@@ -18,6 +18,25 @@ export function scheduleSummary(s) {
   return s.type;
 }
 
+/**
+ * An instant as a reader says it in the schedule's zone: "Mon 7 Dec 2026, 09:00 (Europe/London)".
+ * English names (the dashboard is in English) in a fixed order, 24-hour clock, zone named.
+ */
+export function formatInZone(instant, timeZone) {
+  const d = new Date(instant);
+  if (Number.isNaN(d.getTime())) return String(instant);
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat('en-GB', {
+      timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    }).formatToParts(d);
+  } catch {
+    return d.toLocaleString();
+  }
+  const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
+  return `${p.weekday} ${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute} (${timeZone})`;
+}
+
 const PLACEHOLDER = /\[\[\s*([A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}?)\s*\]\]/g;
 
 export function fillPlaceholders(text, values) {

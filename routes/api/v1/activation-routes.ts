@@ -37,7 +37,10 @@ const deliveryOut = z.object({
   status: z.string().describe('pending, sending, queued, sent, delivered, failed, answered, no-answer, busy, acknowledged, skipped'),
   skipReason: z.string().nullable().describe('do_not_contact, opted_out_<channel>, no_phone, no_email, no_pager_number, no_sending_line'),
   errorCode: z.string().nullable().describe("the carrier's error code when failed"),
-  errorMessage: z.string().nullable(), attempts: z.number(), notes: z.record(z.string(), z.unknown()), updatedAt: z.date(),
+  errorMessage: z.string().nullable(),
+  failureReason: z.string().nullable().describe('why it was skipped or failed, in words, e.g. "Unreachable destination handset"; the live feed sends the same'),
+  failureCode: z.string().nullable().describe('the code those words describe: the carrier\'s error code (e.g. 30003), an engine code, or the skip reason'),
+  attempts: z.number(), notes: z.record(z.string(), z.unknown()), updatedAt: z.date(),
 });
 
 const detailOut = activationOut.extend({

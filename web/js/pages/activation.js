@@ -65,7 +65,7 @@ export async function render(main, { params }) {
     for (const e of events) {
       if (e.type === 'delivery') {
         const d = byId.get(e.deliveryId);
-        if (d) Object.assign(d, { status: e.status, skipReason: e.skipReason, errorCode: e.errorCode });
+        if (d) Object.assign(d, { status: e.status, skipReason: e.skipReason, errorCode: e.errorCode, failureReason: e.failureReason, failureCode: e.failureCode });
         else unknown = true;
       } else if (e.type === 'activation') {
         const before = activation.status;
@@ -122,7 +122,7 @@ function actionTables(deliveries, wf) {
     for (const d of list) rows.set(d.recipientKey, { ...(rows.get(d.recipientKey) ?? {}), [d.channel]: d });
     const label = action?.name || TYPE[action?.type] || 'Action';
     const caption = `${index >= 0 ? `Action ${index + 1}: ` : ''}${label} (${rows.size} recipient${rows.size === 1 ? '' : 's'})`;
-    out.push(h('section', { class: 'card' }, h('div', { class: 'table-wrap' }, h('table', {},
+    out.push(h('section', { class: 'card' }, h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Recipient'), channels.map((c) => h('th', { scope: 'col' }, CHANNEL[c] ?? c)))),
       h('tbody', {}, [...rows.entries()].map(([key, cells]) => {
@@ -130,16 +130,23 @@ function actionTables(deliveries, wf) {
         const who = any.contactName ?? any.address ?? key;
         return h('tr', { 'data-recipient': who },
           h('th', { scope: 'row' }, who, any.contactId ? h('div', {}, h('a', { href: `#/contacts/${any.contactId}`, class: 'hint' }, 'history')) : null),
-          channels.map((c) => h('td', { 'data-channel': c }, cells[c] ? cell(cells[c]) : '—')));
+          channels.map((c) => h('td', { 'data-channel': c, 'data-label': CHANNEL[c] ?? c }, cells[c] ? cell(cells[c]) : '—')));
       }))))));
   }
   return out;
 }
 
 function cell(d) {
-  const reason = d.status === 'skipped' ? d.skipReason : d.status === 'failed' || d.status === 'no-answer' || d.status === 'busy' ? d.errorMessage ?? d.errorCode : null;
-  return h('span', { 'data-status': d.status }, badge(d.status), reason ? h('div', { class: 'hint' }, String(reason)) : null);
+  const reason = failureText(d);
+  return h('span', { 'data-status': d.status }, badge(d.status), reason ? h('div', { class: 'hint' }, reason) : null);
 }
+
+/**
+ * "Unreachable destination handset (30003)": the server's words with the code beside them. The
+ * REST detail and the websocket's delivery events carry the same two fields, so the first render
+ * and every live update read alike.
+ */
+export const failureText = (d) => (d.failureReason ? `${d.failureReason}${d.failureCode ? ` (${d.failureCode})` : ''}` : null);
 
 function pollSection(results) {
   if (!results?.length) return [];

@@ -1,6 +1,8 @@
 import { api, ApiError, getAll } from '../api.js';
-import { alertBox, announce, badge, formatTime, h, pageTitle, showFieldErrors, spinner } from '../dom.js';
-import { scheduleSummary } from '../schedule-text.js';
+import { alertBox, announce, append, badge, formatTime, h, pageTitle, showFieldErrors, spinner } from '../dom.js';
+import { errorLinks } from '../error-summary.js';
+import { confirmPause } from '../pause-dialog.js';
+import { formatInZone, scheduleSummary } from '../schedule-text.js';
 import { toInput, toModel, workflowForm } from '../workflow-form.js';
 
 export async function render(main, { params }, ctx) {
@@ -17,7 +19,7 @@ export async function render(main, { params }, ctx) {
   main.append(pageTitle(title,
     wf ? badge(wf.status) : null,
     wf?.status === 'active' ? h('a', { class: 'button primary', href: `#/workflows/${wf.id}/activate` }, 'Activate') : null,
-    wf && ctx.isAdmin ? h('button', { type: 'button', onclick: () => setStatus(wf, ctx) }, wf.status === 'paused' ? 'Resume' : 'Pause') : null));
+    wf && ctx.isAdmin ? h('button', { type: 'button', onclick: (e) => setStatus(wf, ctx, e.currentTarget) }, wf.status === 'paused' ? 'Resume' : 'Pause') : null));
 
   const model = toModel(wf);
   const summary = h('div', { class: 'error-summary', tabindex: '-1' });
@@ -43,7 +45,7 @@ export async function render(main, { params }, ctx) {
         const current = err.body?.details?.currentVersion;
         summary.replaceChildren(alertBox(`Someone saved version ${current ?? 'a newer version'} of this workflow while you were editing, so your changes were not saved. Reload the page to see their version, then make your edit again.`));
         summary.focus();
-      } else showErrors(form, summary, err);
+      } else showErrors(form, summary, err, model);
     } finally {
       saveBtn.disabled = false;
     }
@@ -55,25 +57,31 @@ export async function render(main, { params }, ctx) {
     main.append(alertBox(flash, 'info'));
   }
   main.append(form);
-  if (wf) main.append(await versions(wf), await schedulePreview(wf));
+  if (wf) append(main, [await versions(wf), await schedulePreview(wf)]);
 }
 
-/** Puts each `details[].path` message next to its field; the rest (and the count) go in a summary at the top. */
-export function showErrors(form, summary, err) {
+/**
+ * Puts each `details[].path` message next to its field, and lists them all at the top as the page
+ * labels them ("Action 1 (SMS notification) — Message: may not be empty"), each linking to its field.
+ */
+export function showErrors(form, summary, err, model) {
   if (!(err instanceof ApiError)) {
     summary.replaceChildren(alertBox(err.message));
     summary.focus();
     return;
   }
-  const unmatched = showFieldErrors(form, err.details);
+  showFieldErrors(form, err.details);
   const n = err.details.length;
-  const box = alertBox(n ? `${n} field${n === 1 ? ' needs' : 's need'} attention: ${err.message}` : err.message);
-  if (unmatched.length) box.append(h('ul', {}, unmatched.map((d) => h('li', {}, `${d.path}: ${d.message}`))));
+  // The API's message repeats the internal paths: with details, the list below says it better.
+  const box = alertBox(n ? `${n} field${n === 1 ? ' needs' : 's need'} attention:` : err.message);
+  if (n) box.append(h('ul', {}, errorLinks(form, model, err.details)));
   summary.replaceChildren(box);
-  if (!n || unmatched.length === n) summary.focus();
+  summary.focus();
 }
 
-async function setStatus(wf, ctx) {
+async function setStatus(wf, ctx, button) {
+  // Pausing silently turns off code activation and schedules: never on a single click.
+  if (wf.status !== 'paused' && !(await confirmPause(wf, button))) return;
   await api.post(`/v1/workflows/${wf.id}/${wf.status === 'paused' ? 'resume' : 'pause'}`);
   ctx.navigate(`#/workflows/${wf.id}`);
 }
@@ -99,8 +107,9 @@ async function schedulePreview(wf) {
   const sec = h('section', { class: 'card', 'aria-labelledby': 'sec-next' }, h('h2', { id: 'sec-next' }, 'Next scheduled runs'));
   try {
     const p = await api.get(`/v1/workflows/${wf.id}/schedule/preview?count=5`);
-    sec.append(p.paused ? alertBox('Paused: scheduled runs are skipped.', 'warn') : null,
-      h('ul', {}, p.occurrences.map((o) => h('li', {}, `${o.weekday} ${o.local}`))));
+    // dom's append skips null (Element.append would print "null" when not paused).
+    append(sec, [p.paused ? alertBox('Paused: scheduled runs are skipped.', 'warn') : null,
+      h('ul', {}, p.occurrences.map((o) => h('li', {}, h('time', { datetime: o.utc }, formatInZone(o.utc, p.timezone)))))]);
   } catch {
     sec.append(h('p', { class: 'muted' }, scheduleSummary(wf.schedule)));
   }
