@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Switchboard: one image, every role. `docker run IMAGE` runs `switchboard all`;
-# pass another command for one role: serve | work | migrate | demo | accounts create --name X.
+# pass another command for one role: serve | work | migrate | demo | accounts create --name X |
+# users create --account <id> --email <e> (the first dashboard admin).
 
 # --- build: compile TypeScript -------------------------------------------------------------
 FROM node:24-bookworm-slim AS build

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, launchChromium } from '../helpers/browser.js';
 import { eventually } from '../helpers/engine-fixtures.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { createTestDatabase } from '../helpers/test-db.js';
@@ -38,6 +39,8 @@ describe('quick start settings (.data) and the mail catcher', () => {
   let dataDir: string;
   let settings: Record<string, string>;
   let t: TestRuntime;
+  let base: string;
+  let demoPassword: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -68,6 +71,7 @@ describe('quick start settings (.data) and the mail catcher', () => {
     const demo = await npx(dataDir, ['demo']);
     expect(demo.code).toBe(0);
     expect(demo.stdout).toMatch(/Demo account created/);
+    demoPassword = /demo@switchboard\.local \/ (\S+)/.exec(demo.stdout)![1]!;
 
     const acme = await npx(dataDir, ['accounts', 'create', '--name', 'Acme', '--owner-email', 'ops@acme.test']);
     expect(acme.code).toBe(0);
@@ -78,14 +82,17 @@ describe('quick start settings (.data) and the mail catcher', () => {
     const password = /password \(shown once\): (\S+)/.exec(admin.stdout)?.[1];
     expect(admin.stdout).toContain('sign in at http://localhost:3000/');
 
-    // The same settings run the gateway: the key and the dashboard password work there.
+    // The same settings run the gateway (on a free port): the key and the dashboard password work there.
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
     t = await startTestRuntime(
-      { REDIS_URL: settings.REDIS_URL!, SMTP_URL: settings.SMTP_URL!, SECRET_KEY: readFileSync(path.join(dataDir, 'secret-key'), 'utf8').trim() },
+      { REDIS_URL: settings.REDIS_URL!, SMTP_URL: settings.SMTP_URL!, SECRET_KEY: readFileSync(path.join(dataDir, 'secret-key'), 'utf8').trim(), PORT: String(port), PUBLIC_URL: base },
       { web: true, worker: true },
       { databaseUrl: settings.DATABASE_URL! },
     );
     expect((await t.http().get('/v1/account').set('authorization', `Bearer ${key}`).expect(200)).body).toMatchObject({ name: 'Acme' });
     expect((await t.rt.services.users.verifyLogin('ops@acme.test', password!)).role).toBe('admin');
+    await t.rt.listen();
   }, 120_000);
 
   it('activating the demo workflow "Site alert" e-mails its recipients through the mail catcher, shown by the API', async () => {
@@ -115,5 +122,31 @@ describe('quick start settings (.data) and the mail catcher', () => {
     expect(sam).toHaveLength(1);
     // Another account sees none of them.
     expect((await t.http().get('/v1/simulator/emails').set('authorization', `Bearer ${(await t.rt.services.accounts.createAccount({ name: 'other' })).key}`).expect(200)).body.data).toEqual([]);
+  }, 60_000);
+
+  it('the dashboard Outbox page shows the caught e-mails (phone width)', async () => {
+    const chrome = await launchChromium({ viewport: { width: 390, height: 844 } });
+    const errors: string[] = [];
+    try {
+      const page = await chrome.context.newPage();
+      page.on('pageerror', (e) => errors.push(e.message));
+      // The 401 of /auth/me before signing in is expected; any other console error is not.
+      page.on('console', (m) => { if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(m.text()); });
+      await page.goto(`${base}/#/outbox`);
+      await page.getByLabel('E-mail').fill('demo@switchboard.local');
+      await page.getByLabel('Password').fill(demoPassword);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Outbox', level: 1 }).waitFor();
+      const mails = page.getByRole('article');
+      await mails.first().waitFor();
+      expect(await mails.count()).toBe(3);
+      await page.getByRole('article', { name: 'E-mail to sam@demo.switchboard.local: Alert at Depot 4' }).getByText('Alert at Depot 4: Gas leak — évacuez').waitFor();
+      await page.getByRole('heading', { name: 'Texts and calls', level: 2 }).waitFor();
+      expect(await page.getByRole('cell', { name: 'Alert at Depot 4: Gas leak — évacuez' }).count()).toBe(3);
+      if (process.env.OUTBOX_SHOT) await page.screenshot({ path: process.env.OUTBOX_SHOT, fullPage: true });
+    } finally {
+      await chrome.close();
+    }
+    expect(errors).toEqual([]);
   }, 60_000);
 });

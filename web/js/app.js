@@ -15,6 +15,7 @@ const routes = [
   [/^#\/contacts\/?$/, 'contacts'],
   [/^#\/contacts\/([\w-]+)$/, 'contact'],
   [/^#\/softphone\/?$/, 'softphone'],
+  [/^#\/outbox\/?$/, 'outbox'],
   [/^#\/users\/?$/, 'users'],
 ];
 
