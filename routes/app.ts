@@ -19,6 +19,8 @@ export type AppDeps = {
   modules: RouteModule[];
   /** Passed to fastify; a bounded body keeps one request from eating the process. */
   bodyLimit?: number;
+  /** Called once per answered request with its route pattern (metrics); unmatched URLs are not reported. */
+  observeRequest?: (o: { method: string; route: string; statusCode: number; seconds: number }) => void;
   /**
    * TRUST_PROXY: which proxies' X-Forwarded-For sets `req.ip` (hop count or proxy addresses).
    * Default off: the socket's address, so a client cannot choose its own and dodge per-address limits.
@@ -44,6 +46,13 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
   registerTextGuard(app);
+  const observe = deps.observeRequest;
+  if (observe) {
+    app.addHook('onResponse', async (req, reply) => {
+      const route = req.routeOptions.url;
+      if (route) observe({ method: req.method, route, statusCode: reply.statusCode, seconds: reply.elapsedTime / 1000 });
+    });
+  }
   await app.register(formbody, { bodyLimit: 64 * 1024 });
 
   await app.register(swagger, {

@@ -49,8 +49,7 @@ export const configSchema = z.object({
     .string({ error: 'is required (32+ random characters; used to encrypt stored secrets)' })
     .min(32, 'must be at least 32 characters'),
   TWILIO_API_URL: url.optional(),
-  /** `smtp(s)://…`, or `catcher`: a built-in SMTP server keeps every e-mail for the dashboard, sends none (the quick start's default). */
-  SMTP_URL: z.string().regex(/^(smtps?:\/\/|catcher$)/, 'must be an smtp:// or smtps:// URL, or "catcher"').optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   SMTP_FROM: z.string().default('Switchboard <switchboard@localhost>'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Hosts a webhook action may reach although they resolve to private addresses (local testing only). */
@@ -123,7 +122,18 @@ export const configSchema = z.object({
   /** Sequences worker: pause between polls for due enrollments when idle (0 = no loop; tests drive it), and the claim batch size. */
   SEQUENCE_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   SEQUENCE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
-  METRICS: bool.default(true),
+  /**
+   * Prometheus metrics (docs/METRICS.md): `GET /metrics` on PORT (`serve`, `all`) or on
+   * METRICS_PORT (`work`), for `Authorization: Bearer <METRICS_TOKEN>` only. Off by default;
+   * on without a token is a configuration error (never served unauthenticated).
+   */
+  METRICS: bool.default(false),
+  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+}).superRefine((c, ctx) => {
+  if (c.METRICS && !c.METRICS_TOKEN) {
+    ctx.addIssue({ code: 'custom', path: ['METRICS_TOKEN'], message: 'is required when METRICS=true (scrapers send it as "Authorization: Bearer <token>"; e.g. `openssl rand -hex 32`)' });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

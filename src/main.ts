@@ -42,9 +42,6 @@ import { createLogger, type Logger } from './logger.js';
 import { createRedis } from './redis.js';
 import { readFileSync } from 'node:fs';
 import { createSmtpEmailSender } from '../adapters/email/smtp-email-sender.js';
-import { createMailCatcherSender } from '../adapters/email/mail-catcher.js';
-import { createMailCatcherStore } from './delivery/mail-catcher-store.js';
-import { mailCatcherRoutes } from '../routes/api/v1/mail-catcher-routes.js';
 import { createOpenAiPromptRunner } from '../adapters/prompt/openai-prompt-runner.js';
 import { createNoopPushProvider } from '../adapters/push/noop-push-provider.js';
 import { createPushSender } from '../adapters/push/push-sender.js';
@@ -72,7 +69,6 @@ import { createTelephonyServices } from './telephony/telephony-services.js';
 import { scheduleRoutes } from '../routes/api/v1/schedule-routes.js';
 import { systemClock } from './schedule/clock.js';
 import { createScheduleFirer } from './schedule/schedule-firer.js';
-import { createAccountZoneHook } from './schedule/schedule-account-zone.js';
 import { createScheduleHook } from './schedule/schedule-hook.js';
 import { startScheduleLoop } from './schedule/schedule-loop.js';
 import { createScheduleService } from './schedule/schedule-service.js';
@@ -90,21 +86,25 @@ import { buildEventsAndRules, startEventsAndRulesWorkers } from './rules/rules-m
 import { trackingRoutes } from '../routes/api/v1/tracking-routes.js';
 import { createTrackingTwimlHandler, trackingWebhookRoutes } from '../routes/webhooks/twilio/tracking-routes.js';
 import { buildTracking } from './tracking/tracking-module.js';
+import { buildMetricsApp, metricsRoutes } from '../routes/metrics-routes.js';
+import { EVENT_QUEUE } from './events/event-queue.js';
+import { buildMetrics, type Metrics } from './metrics/init-metrics.js';
+import { queueNames } from './queue/queues.js';
+import { RULE_ACTION_QUEUE } from './rules/rule-action-worker.js';
 
 export type Roles = { web: boolean; worker: boolean };
 
 /** `clock`: the time every scheduler reads (schedules, sequences); tests inject a manual one. */
-export type Infra = { config: Config; logger: Logger; db: Db; redis: Redis; clock?: Clock };
+export type Infra = { config: Config; logger: Logger; db: Db; redis: Redis; clock?: Clock; metrics?: Metrics | null };
 
 /** Builds every service from the infrastructure; no I/O happens here. */
 export const buildServices = (infra: Infra) => {
   const { db, config } = infra;
   const secrets = createSecretBox(config.SECRET_KEY);
-  // A new account zone recomputes, in the same transaction, the schedules that follow it.
-  const accounts = createAccountsService({ db, onTimezoneChange: [createAccountZoneHook({ clock: infra.clock ?? systemClock })] });
+  const accounts = createAccountsService({ db });
   /** Action engine: outbox relay, planner, delivery workers, status listener, live feed (README "Action engine"). */
-  const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets });
-  const activations = createActivationService({ db, dispatcher: engine.dispatcher, attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });
+  const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets, metrics: infra.metrics?.delivery });
+  const activations = createActivationService({ db, dispatcher: engine.dispatcher, onCreated: activationCounter(infra), attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });
   const users = createUsersService({ db });
   const logins = createLoginLockout({
     redis: infra.redis, redisPrefix: config.REDIS_PREFIX, users, maxFailures: config.LOGIN_LOCKOUT_MAX_FAILURES,
@@ -161,6 +161,13 @@ export const buildServices = (infra: Infra) => {
 };
 export type Services = ReturnType<typeof buildServices>;
 
+/** Metrics (docs/METRICS.md): every process counts what it does itself; `work` serves them on METRICS_PORT. */
+const activationCounter = (infra: Infra) => (infra.metrics ? (a: { source: string }) => infra.metrics!.activation.activationCreated(a.source) : undefined);
+const scheduleLag = (infra: Infra) => (r: { committedAt: Date; fired: Array<{ occurrence: Date }> }) =>
+  infra.metrics?.activation.scheduleFired(r.fired.map((f) => (r.committedAt.getTime() - f.occurrence.getTime()) / 1000));
+const metricsModules = (infra: Infra): RouteModule[] =>
+  infra.metrics ? [{ plugin: metricsRoutes, opts: { token: infra.config.METRICS_TOKEN!, render: infra.metrics.render } }] : [];
+
 /**
  * Channels and notification extras: e-mail, webhook and push senders (for the delivery worker),
  * the prompt runner, attachments, polls (for the planner and call flows) and the webhook test.
@@ -172,11 +179,7 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
     ca: config.WEBHOOK_CA_FILE ? readFileSync(config.WEBHOOK_CA_FILE) : undefined,
   });
   const push = config.PUSH_PROVIDER === 'simulator' ? createSimulatorPushProvider(db) : createNoopPushProvider();
-  const messageIdDomain = new URL(config.PUBLIC_URL).hostname;
-  const caughtMail = config.SMTP_URL === 'catcher' ? createMailCatcherStore({ redis: infra.redis, prefix: config.REDIS_PREFIX }) : null;
-  const email = caughtMail
-    ? createMailCatcherSender({ store: caughtMail, from: config.SMTP_FROM, messageIdDomain })
-    : createSmtpEmailSender({ smtpUrl: config.SMTP_URL, from: config.SMTP_FROM, messageIdDomain });
+  const email = createSmtpEmailSender({ smtpUrl: config.SMTP_URL, from: config.SMTP_FROM, messageIdDomain: new URL(config.PUBLIC_URL).hostname });
   const attachments = createAttachmentsService({ db, publicUrl: config.PUBLIC_URL, maxBytes: config.ATTACHMENT_MAX_BYTES });
   // Poll answers go to the activation's live feed next to its deliveries.
   const feed = createFeedPublisher(infra.redis, config.REDIS_PREFIX);
@@ -184,7 +187,7 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
   const prompts = createOpenAiPromptRunner({ apiUrl: config.PROMPT_API_URL, apiKey: config.PROMPT_API_KEY, model: config.PROMPT_MODEL, timeoutMs: config.PROMPT_TIMEOUT_MS });
   const extras: NotificationExtras = { prompts, attachments, polls, push };
   return {
-    attachments, polls, prompts, push, email, caughtMail, extras,
+    attachments, polls, prompts, push, email, extras,
     senders: [email, createWebhookSender({ client: webhookClient, secrets }), createPushSender(push)],
     webhookTests: createWebhookTestService({ db, client: webhookClient, secrets }),
     pollInterceptor: createPollSmsInterceptor(polls),
@@ -205,7 +208,6 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: scheduleRoutes, opts: { schedules: s.schedules } },
   { plugin: activationRoutes, opts: { activations: s.activations, queries: s.engine.queries } },
   { plugin: simulatorRoutes, opts: { outbox: s.simulatorOutbox } },
-  { plugin: mailCatcherRoutes, opts: { store: s.channels.caughtMail } },
   { plugin: attachmentsRoutes, opts: { attachments: s.channels.attachments } },
   { plugin: pollsRoutes, opts: { polls: s.channels.polls } },
   { plugin: actionTestRoutes, opts: { webhookTests: s.channels.webhookTests } },
@@ -262,7 +264,8 @@ const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => 
     db: infra.db,
     clock: s.clock,
     logger: infra.logger.child({ component: 'schedules' }),
-    firer: createScheduleFirer({ db: infra.db, clock: s.clock, graceMinutes: infra.config.SCHEDULE_GRACE_MINUTES, dispatcher: s.engine.dispatcher }),
+    onPass: scheduleLag(infra),
+    firer: createScheduleFirer({ db: infra.db, clock: s.clock, graceMinutes: infra.config.SCHEDULE_GRACE_MINUTES, dispatcher: s.engine.dispatcher, onCreated: activationCounter(infra) }),
   }),
 ];
 
@@ -271,6 +274,8 @@ export type Runtime = {
   services: Services;
   app: FastifyInstance | null;
   listen(): Promise<string>;
+  /** `work` with METRICS=true: serves `/metrics` on METRICS_PORT (web roles serve it on PORT). */
+  listenMetrics(): Promise<string | null>;
   /** Graceful: stop taking requests and jobs, finish in-flight ones, close connections. */
   stop(): Promise<void>;
 };
@@ -280,7 +285,9 @@ export const createRuntime = async (
 ): Promise<Runtime> => {
   const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const redis = createRedis(config.REDIS_URL);
-  const infra: Infra = { config, logger, db, redis, clock: extras.clock };
+  const queues = [...Object.values(queueNames), EVENT_QUEUE, RULE_ACTION_QUEUE];
+  const metrics = config.METRICS ? buildMetrics({ config, db, redis, queueNames: queues }) : null;
+  const infra: Infra = { config, logger, db, redis, clock: extras.clock, metrics };
   const services = buildServices(infra);
   const authenticators: Authenticator[] = [
     bearerAuthenticator(services.accounts.authenticateKey),
@@ -296,9 +303,10 @@ export const createRuntime = async (
   };
 
   const app = roles.web
-    ? await buildApp({ logLevel: config.LOG_LEVEL, publicUrl: config.PUBLIC_URL, trustProxy: config.TRUST_PROXY, readiness, modules: topModules(services, infra, authenticators) })
+    ? await buildApp({ logLevel: config.LOG_LEVEL, publicUrl: config.PUBLIC_URL, trustProxy: config.TRUST_PROXY, readiness, observeRequest: metrics?.observeRequest, modules: [...metricsModules(infra), ...topModules(services, infra, authenticators)] })
     : null;
   const workers = roles.worker ? await startWorkers(services, infra) : [];
+  const metricsApp = metrics && !roles.web ? await buildMetricsApp({ logLevel: config.LOG_LEVEL, token: config.METRICS_TOKEN!, render: metrics.render }) : null;
 
   let stopped = false;
   return {
@@ -309,12 +317,17 @@ export const createRuntime = async (
       if (!app) throw new Error('this runtime has no web role');
       return app.listen({ host: config.HOST, port: config.PORT });
     },
+    async listenMetrics() {
+      return metricsApp ? metricsApp.listen({ host: config.HOST, port: config.METRICS_PORT }) : null;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       if (app) await app.close();
+      if (metricsApp) await metricsApp.close();
       await services.telephony.calls.flush(); // call history rows still queued behind answered webhooks
       await Promise.allSettled(workers.map((w) => w.close()));
+      await metrics?.close();
       await Promise.allSettled([db.end(), redis.quit()]);
     },
   };

@@ -4,6 +4,7 @@ import { insertPlanned, toChange } from '../delivery/deliveries-repo.js';
 import { enqueueDeliveries } from '../delivery/delivery-queue.js';
 import type { FeedPublisher } from '../feed/feed.js';
 import type { Logger } from '../logger.js';
+import type { DeliveryMetrics } from '../metrics/metrics-port.js';
 import type { DeliveryBatchJob, TimerJob } from '../queue/queues.js';
 import { accountLines, completeIfDone, groupContacts, loadPlanInput } from './engine-repo.js';
 import { planConference } from './plan-rows.js';
@@ -13,6 +14,7 @@ export type ConferenceRetryDeps = {
   db: Db;
   queues: { deliveries: Queue<DeliveryBatchJob> };
   feed: FeedPublisher;
+  metrics?: Pick<DeliveryMetrics, 'reached'>;
   settings: { batchSize: number };
   logger: Logger;
 };
@@ -53,6 +55,7 @@ export const createConferenceRetry = (deps: ConferenceRetryDeps) => {
       return { outcome: result, created, accountId: input?.activation.accountId ?? null };
     });
     if (outcome.accountId) {
+      deps.metrics?.reached(outcome.created);
       await deps.feed.publish(outcome.accountId, outcome.created.map(toChange));
       const ids = outcome.created.filter((d) => d.status === 'pending').map((d) => d.id);
       await enqueueDeliveries(deps.queues.deliveries, ids, deps.settings.batchSize, { tag: 'cr' });

@@ -5,6 +5,7 @@ import { enqueueDeliveries } from '../delivery/delivery-queue.js';
 import type { NotificationExtras } from '../delivery/notification-extras-port.js';
 import type { FeedEvent, FeedPublisher } from '../feed/feed.js';
 import type { Logger } from '../logger.js';
+import type { DeliveryMetrics } from '../metrics/metrics-port.js';
 import type { DeliveryBatchJob, TimerJob } from '../queue/queues.js';
 import { render } from '../templates/templates.js';
 import type { Action, NotificationAction, WebhookAction } from '../workflows/workflow-types.js';
@@ -21,6 +22,8 @@ export type PlannerDeps = {
   db: Db;
   queues: { deliveries: Queue<DeliveryBatchJob>; timers: Queue<TimerJob> };
   feed: FeedPublisher;
+  /** Counts deliveries skipped at planning (final at once). */
+  metrics?: Pick<DeliveryMetrics, 'reached'>;
   extras: NotificationExtras;
   settings: { batchSize: number; conferenceRetryMs: number };
   logger: Logger;
@@ -127,6 +130,7 @@ export const createPlanner = (deps: PlannerDeps) => {
       return { created, recipients, running };
     });
     // Skips are final at once: show them live; pending rows appear as they are sent (GET lists all).
+    deps.metrics?.reached(created);
     await publish(a.accountId, [running, ...created.filter((d) => d.status === 'skipped').map(toChange)]);
 
     const ids = await pendingIds(db, a.id);

@@ -5,6 +5,7 @@ import type { Db } from '../db/db.js';
 import { ProviderError } from '../errors.js';
 import type { FeedPublisher } from '../feed/feed.js';
 import type { Logger } from '../logger.js';
+import type { DeliveryMetrics } from '../metrics/metrics-port.js';
 import { isJobPending, type DeliveryBatchJob, type TimerJob } from '../queue/queues.js';
 import type { TelephonyProvider } from '../telephony/telephony-port.js';
 import { finish, toChange, toDelivery, type Delivery, type Outcome } from './deliveries-repo.js';
@@ -19,6 +20,7 @@ export type DeliverySweeperDeps = {
   lines: LineDirectory;
   providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
   feed: FeedPublisher;
+  metrics?: Pick<DeliveryMetrics, 'reached'>;
   settings: { staleAfterMs: number; inDoubtAfterMs: number; batchSize: number };
   logger: Logger;
 };
@@ -105,6 +107,8 @@ export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
     const stored = await finish(deps.db, token, outcomes);
     const again = outcomes.filter((o) => o.status === 'pending').map((o) => o.id);
     await enqueueDeliveries(deps.queues.deliveries, again, deps.settings.batchSize, { tag: `rc${Date.now()}` });
+    const intended = new Map(outcomes.map((o) => [o.id, o.status]));
+    deps.metrics?.reached(stored.filter((d) => intended.get(d.id) === d.status));
     for (const d of stored) await deps.feed.publish(d.accountId, [toChange(d)]);
     const done = await completeIfDone(deps.db, [...new Set(stored.map((d) => d.activationId))]);
     for (const c of done) await deps.feed.publish(c.accountId, [c]);

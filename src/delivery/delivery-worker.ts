@@ -6,6 +6,7 @@ import { ProviderError } from '../errors.js';
 import { groupBy } from '../group-by.js';
 import type { FeedPublisher } from '../feed/feed.js';
 import type { Logger } from '../logger.js';
+import type { DeliveryMetrics } from '../metrics/metrics-port.js';
 import type { DeliveryBatchJob } from '../queue/queues.js';
 import type { RateLimiter } from '../queue/rate-limiter.js';
 import type { ChannelResult, ChannelSender } from './channel-port.js';
@@ -25,6 +26,8 @@ export type DeliveryWorkerDeps = {
   queue: Queue<DeliveryBatchJob>;
   /** Applies carrier callbacks that arrived before the provider id was stored. */
   afterSent?: (accountId: string, providerIds: string[]) => Promise<void>;
+  /** Outcomes, carrier errors and 429 pauses, as they happen. */
+  metrics?: DeliveryMetrics;
   settings: {
     maxAttempts: number; backoffMs: number; batchSize: number; defaultSmsPerSecond: number; defaultCallsPerSecond: number;
     /** Sends in flight in this process at most (across jobs): bounds sockets and memory. */
@@ -165,9 +168,11 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
         const earlier = maybeSentSince !== null && sender.findSent ? await sender.findSent(job, new Date(maybeSentSince - 60_000)) : null;
         return earlier ?? (claims.fresh(row.id) ? sender.send(job) : null);
       });
+      if (res?.status === 'failed') deps.metrics?.carrierError(row.channel, res.errorCode ?? 'provider_error', 'send');
       return res ? outcomeOf(row, res) : givenBack(row);
     } catch (err) {
       if (!(err instanceof ProviderError)) deps.logger.error({ err, deliveryId: row.id }, 'channel sender threw');
+      else deps.metrics?.carrierError(row.channel, err.providerCode ?? 'provider_error', 'send');
       return errorOutcome(row, err);
     }
   };
@@ -185,7 +190,10 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     const claimedAt = Date.now();
     const { send: rows, refused } = await claimSendable(deps.db, data.deliveryIds, token);
     if (rows.length === 0 && refused.length === 0) return { sent: 0, deferred: 0 };
-    if (rows.length === 0) return publishChanges(refused).then(() => ({ sent: 0, deferred: 0 }));
+    if (rows.length === 0) {
+      deps.metrics?.reached(refused);
+      return publishChanges(refused).then(() => ({ sent: 0, deferred: 0 }));
+    }
     claims.hold(rows, token, claimedAt);
     try {
       return await sendClaimed(data, token, rows, refused);
@@ -204,6 +212,9 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
       ...paced.broken.map(({ row, error }) => ({ id: row.id, status: 'failed' as const, errorCode: 'line_not_found', errorMessage: error })),
     ];
     const stored = await finish(deps.db, token, outcomes.map(({ rateLimited: _r, ...o }) => o));
+    // A row a status callback already moved on keeps (and already counted) its own status.
+    const intended = new Map(outcomes.map((o) => [o.id, o.status]));
+    deps.metrics?.reached([...refused, ...stored.filter((d) => intended.get(d.id) === d.status)]);
 
     for (const b of laterBatches(paced.later, deps.settings.batchSize)) {
       await deps.queue.add('send', { deliveryIds: b.ids, reserved: true } as DeliveryJobData, { jobId: `p-${b.ids[0]}-${b.at}`, delay: Math.max(0, b.at - Date.now()) });
@@ -221,6 +232,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     if (outcomes.some((o) => o.rateLimited)) {
       deps.logger.warn({ deliveries: outcomes.filter((o) => o.rateLimited).length }, 'carrier rate limit: slowing the delivery queue');
       await deps.queue.rateLimit(1000);
+      deps.metrics?.rateLimitPause();
       throw Worker.RateLimitError();
     }
     return { sent: results.filter((r) => r.status !== 'pending' && r.status !== 'failed').length, deferred: paced.later.length };

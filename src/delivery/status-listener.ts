@@ -2,11 +2,12 @@ import type { Redis } from 'ioredis';
 import { completeIfDone } from '../activation/engine-repo.js';
 import { isUuid, type Db } from '../db/db.js';
 import type { FeedPublisher } from '../feed/feed.js';
+import type { DeliveryMetrics } from '../metrics/metrics-port.js';
 import type { CallStatusEvent, MessageStatusEvent, StatusListener } from '../telephony/status-port.js';
 import { findByProviderId, toChange, transition, type Delivery, type Transition } from './deliveries-repo.js';
 import { fromCallStatus, fromMessageStatus } from './delivery-status.js';
 
-export type DeliveryStatusDeps = { db: Db; redis: Redis; prefix: string; feed: FeedPublisher };
+export type DeliveryStatusDeps = { db: Db; redis: Redis; prefix: string; feed: FeedPublisher; metrics?: DeliveryMetrics };
 
 /** Callbacks for a message id not stored yet are kept this long, then applied when it is. */
 const EARLY_TTL_SECONDS = 900;
@@ -23,6 +24,8 @@ export const createDeliveryStatus = (deps: DeliveryStatusDeps) => {
 
   const moved = async (d: Delivery | null) => {
     if (!d) return;
+    deps.metrics?.reached([d]); // `transition` returns a row only when it really moved
+    if (d.status === 'failed' && d.errorCode) deps.metrics?.carrierError(d.channel, d.errorCode, 'callback');
     const done = await completeIfDone(deps.db, [d.activationId]);
     await deps.feed.publish(d.accountId, [toChange(d), ...done]);
   };

@@ -17,6 +17,7 @@ import { createDeliveryStatus } from '../delivery/status-listener.js';
 import { createTelephonySender } from '../delivery/telephony-sender.js';
 import { createFeedPublisher, createFeedSubscriber } from '../feed/feed.js';
 import type { Logger } from '../logger.js';
+import type { DeliveryMetrics } from '../metrics/metrics-port.js';
 import type { TelephonyProvider } from '../telephony/telephony-port.js';
 import { createEngineQueues, createWorker, type PlanJob, type TimerJob } from './queues.js';
 import { createRateLimiter } from './rate-limiter.js';
@@ -32,6 +33,8 @@ export type ActionEngineDeps = {
   redis: Redis;
   logger: Logger;
   secrets: Pick<SecretBox, 'open'>;
+  /** Delivery outcomes, carrier errors and 429 pauses (docs/METRICS.md); none when metrics are off. */
+  metrics?: DeliveryMetrics;
 };
 
 /** What the workers send with, known once the telephony and channel features are built. */
@@ -57,19 +60,19 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
   const feed = createFeedPublisher(deps.redis, prefix);
   const lines = createLineDirectory({ db: deps.db, secrets: deps.secrets });
   const relay = createOutboxRelay({ db: deps.db, queue: queues.activations, settings: { redispatchAfterMs: c.OUTBOX_REDISPATCH_AFTER_MS }, logger: deps.logger });
-  const status = createDeliveryStatus({ db: deps.db, redis: deps.redis, prefix, feed });
+  const status = createDeliveryStatus({ db: deps.db, redis: deps.redis, prefix, feed, metrics: deps.metrics });
 
   const start = (wiring: EngineWiring): Closeable[] => {
     const log = deps.logger.child({ component: 'engine' });
     const extras = wiring.extras ?? {};
     const planner = createPlanner({
-      db: deps.db, queues, feed, extras, logger: log,
+      db: deps.db, queues, feed, extras, logger: log, metrics: deps.metrics,
       settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },
     });
     const planJob = createPlanJobProcessor({ planner, queue: queues.activations, logger: log });
-    const retry = createConferenceRetry({ db: deps.db, queues, feed, settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log });
+    const retry = createConferenceRetry({ db: deps.db, queues, feed, metrics: deps.metrics, settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log });
     const delivery = createDeliveryWorker({
-      db: deps.db, lines, feed, queue: queues.deliveries, logger: log,
+      db: deps.db, lines, feed, queue: queues.deliveries, logger: log, metrics: deps.metrics,
       limiter: createRateLimiter(deps.redis, prefix),
       senders: [createTelephonySender({ db: deps.db, lines, providers: wiring.providers, publicUrl: c.PUBLIC_URL }), ...(wiring.senders ?? [])],
       afterSent: status.afterSent,
@@ -80,7 +83,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
       },
     });
     const sweeper = createDeliverySweeper({
-      db: deps.db, queues, lines, providers: wiring.providers, feed, logger: log,
+      db: deps.db, queues, lines, providers: wiring.providers, feed, logger: log, metrics: deps.metrics,
       settings: { staleAfterMs: c.DELIVERY_STALE_AFTER_MS, inDoubtAfterMs: c.SEND_IN_DOUBT_AFTER_MS, batchSize: c.DELIVERY_BATCH_SIZE },
     });
     const settings = { prefix, lockMs: c.QUEUE_LOCK_MS };
