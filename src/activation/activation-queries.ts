@@ -14,6 +14,8 @@ export type RecipientDelivery = {
   skipReason: string | null;
   errorCode: string | null;
   errorMessage: string | null;
+  /** The carrier's id of the send (message SID `SM…`, call SID `CA…`, e-mail Message-ID); null until handed over. */
+  providerMessageId: string | null;
   /** Why it was skipped or failed, in words, and the code beside them (`describeFailure`): as the live feed says it. */
   failureReason: string | null;
   failureCode: string | null;
@@ -25,7 +27,13 @@ export type RecipientDelivery = {
 /** A person (or a webhook) reached by the activation, with one entry per action and channel. */
 export type Recipient = { recipientKey: string; contactId: string | null; name: string | null; deliveries: RecipientDelivery[] };
 
-export type ActivationDetail = Activation & { workflowName: string; counts: Record<string, number>; recipients: Recipient[] };
+/** Deliveries per status (`{ queued: 4, delivered: 2 }`; statuses with none are left out). */
+export type DeliveryCounts = Record<string, number>;
+
+export type ActivationDetail = Activation & { workflowName: string; counts: DeliveryCounts; recipients: Recipient[] };
+
+/** An activation as listed: with its workflow's name and its deliveries per status. */
+export type ActivationListItem = Activation & { workflowName: string; counts: DeliveryCounts };
 
 export type ActivationFilters = { workflowId?: string; source?: ActivationSource; from?: Date; to?: Date };
 
@@ -41,7 +49,7 @@ export const createActivationQueries = (deps: { db: Db }) => {
     if (!a.rows[0]) throw new NotFoundError('activation');
     const d = await deps.db.query(
       `SELECT d.id, d.action_id, d.recipient_key, d.contact_id, d.channel, d.status, d.skip_reason, d.error_code, d.error_message,
-              d.attempts, d.meta, d.updated_at, c.name AS contact_name
+              d.attempts, d.meta, d.updated_at, d.provider_id, c.name AS contact_name
          FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
         WHERE d.activation_id = $1 AND d.account_id = $2
         ORDER BY c.name NULLS LAST, d.recipient_key, d.action_id, d.channel`,
@@ -55,7 +63,7 @@ export const createActivationQueries = (deps: { db: Db }) => {
       const { promptError, fallbackFrom, round, reconciled } = (r.meta ?? {}) as Record<string, unknown>;
       rec.deliveries.push({
         deliveryId: r.id, actionId: r.action_id, channel: r.channel, status: r.status, skipReason: r.skip_reason,
-        errorCode: r.error_code, errorMessage: r.error_message, attempts: r.attempts, updatedAt: r.updated_at,
+        errorCode: r.error_code, errorMessage: r.error_message, providerMessageId: r.provider_id ?? null, attempts: r.attempts, updatedAt: r.updated_at,
         ...describeFailure({ status: r.status, skipReason: r.skip_reason, errorCode: r.error_code }),
         notes: Object.fromEntries(Object.entries({ promptError, fallbackFrom, round, reconciled }).filter(([, v]) => v !== undefined)),
       });
@@ -65,8 +73,20 @@ export const createActivationQueries = (deps: { db: Db }) => {
     return { ...toActivation(a.rows[0]), workflowName: a.rows[0].workflow_name, counts, recipients: [...recipients.values()] };
   };
 
-  /** Newest first; keyset pagination on (created_at, id). */
-  const list = async (accountId: string, f: ActivationFilters, page: { limit: number; cursor?: string | null }): Promise<Page<Activation & { workflowName: string }>> => {
+  /** Deliveries per status of each activation (one query for a page). */
+  const countsOf = async (ids: string[]): Promise<Map<string, DeliveryCounts>> => {
+    const out = new Map<string, DeliveryCounts>(ids.map((id) => [id, {}]));
+    if (ids.length === 0) return out;
+    const res = await deps.db.query(
+      'SELECT activation_id, status, count(*)::int AS n FROM deliveries WHERE activation_id = ANY($1::uuid[]) GROUP BY activation_id, status',
+      [ids],
+    );
+    for (const r of res.rows) out.get(r.activation_id)![r.status] = r.n;
+    return out;
+  };
+
+  /** Newest first; keyset pagination on (created_at, id); each with its deliveries per status. */
+  const list = async (accountId: string, f: ActivationFilters, page: { limit: number; cursor?: string | null }): Promise<Page<ActivationListItem>> => {
     const params: unknown[] = [accountId];
     let where = 'a.account_id = $1';
     if (f.workflowId) where += ` AND a.workflow_id = $${params.push(f.workflowId)}`;
@@ -87,8 +107,9 @@ export const createActivationQueries = (deps: { db: Db }) => {
     const more = res.rows.length > page.limit;
     const rows = more ? res.rows.slice(0, page.limit) : res.rows;
     const last = rows[rows.length - 1];
+    const counts = await countsOf(rows.map((r) => r.id as string));
     return {
-      data: rows.map((r) => ({ ...toActivation(r), workflowName: r.workflow_name })),
+      data: rows.map((r) => ({ ...toActivation(r), workflowName: r.workflow_name, counts: counts.get(r.id) ?? {} })),
       nextCursor: more && last ? cursorOf(last._cursor_t, last.id) : null,
     };
   };

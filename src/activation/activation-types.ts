@@ -3,7 +3,11 @@ export const activationSources = [
 ] as const;
 export type ActivationSource = (typeof activationSources)[number];
 
-export type ActivationStatus = 'queued' | 'planning' | 'running' | 'completed' | 'failed';
+/**
+ * queued -> planning -> running (sending) -> dispatched (every send handed to the carrier) -> completed
+ * (every delivery final: delivered, answered, failed, skipped...); failed: could not be planned.
+ */
+export type ActivationStatus = 'queued' | 'planning' | 'running' | 'dispatched' | 'completed' | 'failed';
 
 export type Activation = {
   id: string;

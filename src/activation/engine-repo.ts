@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { awaitingCarrierSql } from '../delivery/delivery-status.js';
 import type { ActivationChange } from '../feed/feed.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { Activation } from './activation-types.js';
@@ -59,7 +60,7 @@ export const setActivationStatus = async (
   const res = await q.query(
     `UPDATE activations SET status = $2, recipient_count = COALESCE($3, recipient_count), error = COALESCE($4, error),
             planned_at = CASE WHEN $2 = 'running' THEN COALESCE(planned_at, now()) ELSE planned_at END
-      WHERE id = $1 AND status NOT IN ('completed', 'failed') RETURNING id, status, recipient_count`,
+      WHERE id = $1 AND status NOT IN ('dispatched', 'completed', 'failed') RETURNING id, status, recipient_count`,
     [id, status, extra.recipientCount ?? null, extra.error ?? null],
   );
   const r = res.rows[0];
@@ -76,17 +77,27 @@ export const countRecipients = async (q: Queryable, activationId: string): Promi
 };
 
 /**
- * Completes running activations with no open delivery and no open timer. Safe to call any
- * number of times from any process; returns the activations that just completed.
+ * Moves running activations on once every send is handed over: with no open delivery (pending,
+ * sending) and no open timer, `dispatched` while some delivery still awaits the carrier's word
+ * (`awaitingCarrierSql`), `completed` once every delivery is final (then `completed_at`). A
+ * dispatched activation is completed by the call after its last delivery became final (status
+ * callbacks call this). Safe to call any number of times from any process; returns the
+ * activations whose status just changed.
  */
 export const completeIfDone = async (q: Queryable, ids: string[]): Promise<Array<ActivationChange & { accountId: string }>> => {
   if (ids.length === 0) return [];
   const res = await q.query({
-    name: 'sb-activation-complete-if-done', // prepared once per connection: runs after every delivery batch
-    text: `UPDATE activations a SET status = 'completed', completed_at = now()
-      WHERE a.id = ANY($1::uuid[]) AND a.status = 'running'
-        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activation_id = a.id AND d.status IN ('pending', 'sending'))
-        AND NOT EXISTS (SELECT 1 FROM engine_timers t WHERE t.activation_id = a.id AND t.done_at IS NULL)
+    name: 'sb-activation-complete-if-done-v2', // prepared once per connection: runs after every delivery batch
+    text: `WITH c AS (
+        SELECT a.id, CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.activation_id = a.id AND (${awaitingCarrierSql}))
+                          THEN 'dispatched' ELSE 'completed' END AS next
+          FROM activations a
+         WHERE a.id = ANY($1::uuid[]) AND a.status IN ('running', 'dispatched')
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activation_id = a.id AND d.status IN ('pending', 'sending'))
+           AND NOT EXISTS (SELECT 1 FROM engine_timers t WHERE t.activation_id = a.id AND t.done_at IS NULL)
+      )
+      UPDATE activations a SET status = c.next, completed_at = CASE WHEN c.next = 'completed' THEN now() END
+        FROM c WHERE a.id = c.id AND a.status IN ('running', 'dispatched') AND a.status <> c.next
       RETURNING a.id, a.account_id, a.status, a.recipient_count`,
     values: [ids],
   });

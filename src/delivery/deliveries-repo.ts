@@ -57,21 +57,42 @@ export type PlannedDelivery = {
 };
 
 /**
+ * The conversation-history row (`messages`, linked by delivery id) of each new pending sms, voice,
+ * e-mail and push delivery, written by the same statement as the delivery (so exactly once: a
+ * delivery that already existed is not returned by the INSERT). Its status then mirrors the
+ * delivery's (`MIRROR_TO_MESSAGES`). Conference, pager and webhook sends are not messages.
+ */
+const HISTORY_OF_INSERTED = `INSERT INTO messages (account_id, contact_id, line_id, direction, channel, from_address, to_address, body, status,
+                             activation_id, delivery_id, meta)
+       SELECT i.account_id, i.contact_id, (i.payload->>'lineId')::uuid, 'outbound', i.channel, i.payload->>'from', i.address,
+              CASE i.channel WHEN 'voice' THEN COALESCE(i.payload->>'text', '')
+                             WHEN 'email' THEN concat_ws(E'\\n\\n', i.payload->>'subject', i.payload->>'text')
+                             WHEN 'push' THEN concat_ws(E'\\n\\n', NULLIF(i.payload->>'title', ''), i.payload->>'body')
+                             ELSE COALESCE(i.payload->>'body', '') END,
+              'queued', i.activation_id, i.id, i.meta
+         FROM i WHERE i.status = 'pending' AND i.channel IN ('sms', 'voice', 'email', 'push')
+       ON CONFLICT (delivery_id) WHERE delivery_id IS NOT NULL DO NOTHING`;
+
+/**
  * Inserts planned deliveries; an existing (activation, action, recipient, channel) is left as it
- * is, so planning twice is harmless. Returns the new rows (identity and status only).
+ * is, so planning twice is harmless. Returns the new rows (identity and status only). Writes the
+ * conversation-history row of each new text, call, e-mail and push in the same statement.
  */
 export const insertPlanned = async (q: Queryable, accountId: string, activationId: string, rows: PlannedDelivery[]): Promise<Delivery[]> => {
   const inserted: Delivery[] = [];
   for (let i = 0; i < rows.length; i += 2000) {
     const chunk = rows.slice(i, i + 2000);
     const res = await q.query(
-      `INSERT INTO deliveries (account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta, final_at)
+      `WITH i AS (
+       INSERT INTO deliveries (account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta, final_at)
        SELECT $1, $2, v.action_id, v.recipient_key, v.contact_id, v.channel, v.address, v.status, v.skip_reason, v.payload::jsonb, v.meta::jsonb,
               CASE WHEN v.status = 'skipped' THEN now() END
          FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
               AS v(action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta)
        ON CONFLICT (activation_id, action_id, recipient_key, channel) DO NOTHING
-       RETURNING id, account_id, activation_id, action_id, recipient_key, contact_id, channel, status, skip_reason`,
+       RETURNING id, account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta
+     ), m AS (${HISTORY_OF_INSERTED})
+     SELECT id, account_id, activation_id, action_id, recipient_key, contact_id, channel, status, skip_reason FROM i`,
       [
         accountId, activationId,
         chunk.map((r) => r.actionId), chunk.map((r) => r.recipientKey), chunk.map((r) => r.contactId), chunk.map((r) => r.channel),
@@ -136,9 +157,19 @@ export type Outcome = {
 };
 
 /**
+ * A CTE body over `u` (updated deliveries, with id, status and error_code): the delivery's
+ * conversation-history row takes its status (and carrier error code) once it is handed over.
+ * Deliveries only move forward and each statement holds the delivery's row lock while it writes
+ * the message, so the message follows the delivery's order.
+ */
+const MIRROR_TO_MESSAGES = `UPDATE messages m SET status = u.status, error_code = COALESCE(u.error_code, m.error_code)
+       FROM u WHERE m.delivery_id = u.id AND u.status NOT IN ('pending', 'sending') AND m.status IS DISTINCT FROM u.status`;
+
+/**
  * Stores the outcomes of claimed deliveries in one statement, only where the claim token still
  * matches (a reconciler may have taken the row over). A status callback that already moved the
- * row on keeps its status; the provider id is stored either way. Writes one delivery event each.
+ * row on keeps its status; the provider id is stored either way. Writes one delivery event each,
+ * and the status on the delivery's conversation-history row.
  */
 export const finish = async (q: Queryable, token: string, outcomes: Outcome[]): Promise<DeliveryState[]> => {
   if (outcomes.length === 0) return [];
@@ -167,7 +198,7 @@ export const finish = async (q: Queryable, token: string, outcomes: Outcome[]): 
        INSERT INTO delivery_events (delivery_id, account_id, status, detail)
        SELECT u.id, u.account_id, v.status, jsonb_strip_nulls(jsonb_build_object('providerId', v.provider_id, 'errorCode', v.error_code, 'error', v.error_message))
          FROM u JOIN v ON v.id = u.id
-     )
+     ), m AS (${MIRROR_TO_MESSAGES})
      SELECT * FROM u`,
     values: [
       token, outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.provider ?? null),
@@ -190,9 +221,11 @@ export type Transition = {
 
 /**
  * Moves a delivery forward to `to` (found by id, else by provider id, within the account): only
- * from a lower-ranked status, so repeated and out-of-order callbacks are harmless. A call whose
- * placing was in doubt (`failed` / `send_in_doubt`) is revived by any callback. Returns the row if
- * it moved, null otherwise.
+ * from a lower-ranked status, and, when both the stored row and `sequence` have a carrier
+ * SequenceNumber (calls), only for a higher one, so repeated and out-of-order callbacks are
+ * harmless. A call whose placing was in doubt (`failed` / `send_in_doubt`) is revived by any
+ * callback. The delivery's conversation-history row takes the new status in the same statement.
+ * Returns the row if it moved, null otherwise.
  */
 export const transition = async (q: Queryable, t: Transition): Promise<Delivery | null> => {
   const res = await q.query(
@@ -201,11 +234,12 @@ export const transition = async (q: Queryable, t: Transition): Promise<Delivery 
               last_sequence = GREATEST(last_sequence, $6::int), final_at = COALESCE(final_at, now()), updated_at = now()
         WHERE account_id = $1 AND (CASE WHEN $2::uuid IS NOT NULL THEN id = $2::uuid ELSE provider_id = $4 END)
           AND (status = ANY($7::text[]) OR (status = 'failed' AND error_code = 'send_in_doubt' AND $3 <> 'failed'))
+          AND ($6::int IS NULL OR last_sequence IS NULL OR last_sequence < $6::int)
         RETURNING *
      ), e AS (
        INSERT INTO delivery_events (delivery_id, account_id, status, detail)
        SELECT id, account_id, $3, $8::jsonb FROM u
-     )
+     ), m AS (${MIRROR_TO_MESSAGES})
      SELECT * FROM u`,
     [t.accountId, t.deliveryId ?? null, t.to, t.providerId ?? null, t.errorCode ?? null, t.sequence ?? null, statusesBefore(t.to),
       JSON.stringify({ ...(t.detail ?? {}), ...(t.errorCode ? { errorCode: t.errorCode } : {}) })],

@@ -1,6 +1,7 @@
 /**
  * The life of a delivery. A delivery only moves forward (higher rank), so carrier callbacks that
- * arrive twice or out of order cannot move it back:
+ * arrive twice or out of order cannot move it back (and a call callback with a lower carrier
+ * SequenceNumber than the last one applied is ignored):
  *
  *   pending -> sending -> queued -> sent -> delivered | failed            (sms)
  *   pending -> sending -> queued -> answered -> acknowledged              (voice, conference, pager)
@@ -22,8 +23,17 @@ const rank: Record<DeliveryStatus, number> = {
 export const statusesBefore = (to: DeliveryStatus): DeliveryStatus[] =>
   deliveryStatuses.filter((s) => rank[s] < rank[to] && s !== 'skipped');
 
-/** Not final: the activation is not completed while any delivery is in one of these. */
+/** Not handed to the carrier yet: the activation is not `dispatched` while any delivery is in one of these. */
 export const openStatuses: readonly DeliveryStatus[] = ['pending', 'sending'];
+
+/**
+ * Handed to the carrier but not final: `queued` (any channel: a text or call awaiting the
+ * carrier's callback) and an SMS `sent` (awaiting delivered / undelivered). E-mail, push and
+ * webhook `sent` is final: nothing reports on them later. The activation is `completed` only when
+ * none of its deliveries matches. SQL over `deliveries` aliased `d`: the predicate of the partial
+ * index deliveries_awaiting_activation_idx (keep them the same).
+ */
+export const awaitingCarrierSql = "d.status = 'queued' OR (d.status = 'sent' AND d.channel = 'sms')";
 
 /** Carrier message status -> delivery status (null: ignore). */
 export const fromMessageStatus = (s: string): DeliveryStatus | null => {

@@ -21,7 +21,9 @@ const activationOut = z.object({
   workflowId: z.string(),
   workflowVersion: z.number(),
   source: z.string(),
-  status: z.enum(['queued', 'planning', 'running', 'completed', 'failed']),
+  status: z.enum(['queued', 'planning', 'running', 'dispatched', 'completed', 'failed']).describe(
+    'queued, planning, running (sending), dispatched (every send handed to the carrier, some not final yet), '
+    + 'completed (every delivery final: delivered, answered, acknowledged, failed, no-answer, busy, skipped), failed (not planned)'),
   recipientCount: z.number().nullable(),
   placeholders: z.record(z.string(), z.string()),
   inboundMessage: z.string().nullable(),
@@ -37,15 +39,20 @@ const deliveryOut = z.object({
   status: z.string().describe('pending, sending, queued, sent, delivered, failed, answered, no-answer, busy, acknowledged, skipped'),
   skipReason: z.string().nullable().describe('do_not_contact, opted_out_<channel>, no_phone, no_email, no_pager_number, no_sending_line'),
   errorCode: z.string().nullable().describe("the carrier's error code when failed"),
+  providerMessageId: z.string().nullable().describe("the carrier's id of the send: message SID (SM…) for a text, call SID (CA…) for a call, "
+    + "Message-ID for an e-mail; null until handed over. Matches the carrier's own logs"),
   errorMessage: z.string().nullable(),
   failureReason: z.string().nullable().describe('why it was skipped or failed, in words, e.g. "Unreachable destination handset"; the live feed sends the same'),
   failureCode: z.string().nullable().describe('the code those words describe: the carrier\'s error code (e.g. 30003), an engine code, or the skip reason'),
   attempts: z.number(), notes: z.record(z.string(), z.unknown()), updatedAt: z.date(),
 });
 
+const countsOut = z.record(z.string(), z.number())
+  .describe('deliveries per status, e.g. { "queued": 4, "delivered": 2, "failed": 1 }; statuses with none are left out');
+
 const detailOut = activationOut.extend({
   workflowName: z.string(),
-  counts: z.record(z.string(), z.number()).describe('deliveries per status'),
+  counts: countsOut,
   recipients: z.array(z.object({ recipientKey: z.string(), contactId: z.string().nullable(), name: z.string().nullable(), deliveries: z.array(deliveryOut) })),
 });
 
@@ -104,7 +111,7 @@ export const activationRoutes: FastifyPluginAsyncZod<ActivationRoutesOpts> = asy
         from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
         to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
       }),
-      response: { 200: pageOf(activationOut.extend({ workflowName: z.string() })) },
+      response: { 200: pageOf(activationOut.extend({ workflowName: z.string(), counts: countsOut })) },
     },
   }, async (req) => {
     const q = req.query;
