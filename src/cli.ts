@@ -83,12 +83,18 @@ accounts
 export const registerCommand = (fn: (p: Command, ctx: { config: () => Config; logger: typeof createLogger }) => void) =>
   fn(program, { config, logger: createLogger });
 
-const isMain = process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1]);
-if (isMain) {
+/**
+ * Runs the CLI on `argv` (process.argv's shape). bin/switchboard.js calls it; so does running
+ * this file directly (`tsx src/cli.ts`, `node dist/src/cli.js`). An error stops with exit code 1.
+ */
+export const main = async (argv: string[] = process.argv): Promise<void> => {
   const extras = await import('./cli-extras.js');
   extras.register(program, config);
-  program.parseAsync(process.argv).catch((err: unknown) => {
+  await program.parseAsync(argv).catch((err: unknown) => {
     process.stderr.write(`switchboard: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });
-}
+};
+
+const isMain = process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1]);
+if (isMain) await main();
