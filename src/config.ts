@@ -49,7 +49,8 @@ export const configSchema = z.object({
     .string({ error: 'is required (32+ random characters; used to encrypt stored secrets)' })
     .min(32, 'must be at least 32 characters'),
   TWILIO_API_URL: url.optional(),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  /** `smtp(s)://…`, or `catcher`: a built-in SMTP server keeps every e-mail for the dashboard, sends none (the quick start's default). */
+  SMTP_URL: z.string().regex(/^(smtps?:\/\/|catcher$)/, 'must be an smtp:// or smtps:// URL, or "catcher"').optional(),
   SMTP_FROM: z.string().default('Switchboard <switchboard@localhost>'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Hosts a webhook action may reach although they resolve to private addresses (local testing only). */

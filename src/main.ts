@@ -42,6 +42,9 @@ import { createLogger, type Logger } from './logger.js';
 import { createRedis } from './redis.js';
 import { readFileSync } from 'node:fs';
 import { createSmtpEmailSender } from '../adapters/email/smtp-email-sender.js';
+import { createMailCatcherSender } from '../adapters/email/mail-catcher.js';
+import { createMailCatcherStore } from './delivery/mail-catcher-store.js';
+import { mailCatcherRoutes } from '../routes/api/v1/mail-catcher-routes.js';
 import { createOpenAiPromptRunner } from '../adapters/prompt/openai-prompt-runner.js';
 import { createNoopPushProvider } from '../adapters/push/noop-push-provider.js';
 import { createPushSender } from '../adapters/push/push-sender.js';
@@ -179,7 +182,11 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
     ca: config.WEBHOOK_CA_FILE ? readFileSync(config.WEBHOOK_CA_FILE) : undefined,
   });
   const push = config.PUSH_PROVIDER === 'simulator' ? createSimulatorPushProvider(db) : createNoopPushProvider();
-  const email = createSmtpEmailSender({ smtpUrl: config.SMTP_URL, from: config.SMTP_FROM, messageIdDomain: new URL(config.PUBLIC_URL).hostname });
+  const messageIdDomain = new URL(config.PUBLIC_URL).hostname;
+  const caughtMail = config.SMTP_URL === 'catcher' ? createMailCatcherStore({ redis: infra.redis, prefix: config.REDIS_PREFIX }) : null;
+  const email = caughtMail
+    ? createMailCatcherSender({ store: caughtMail, from: config.SMTP_FROM, messageIdDomain })
+    : createSmtpEmailSender({ smtpUrl: config.SMTP_URL, from: config.SMTP_FROM, messageIdDomain });
   const attachments = createAttachmentsService({ db, publicUrl: config.PUBLIC_URL, maxBytes: config.ATTACHMENT_MAX_BYTES });
   // Poll answers go to the activation's live feed next to its deliveries.
   const feed = createFeedPublisher(infra.redis, config.REDIS_PREFIX);
@@ -187,7 +194,7 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
   const prompts = createOpenAiPromptRunner({ apiUrl: config.PROMPT_API_URL, apiKey: config.PROMPT_API_KEY, model: config.PROMPT_MODEL, timeoutMs: config.PROMPT_TIMEOUT_MS });
   const extras: NotificationExtras = { prompts, attachments, polls, push };
   return {
-    attachments, polls, prompts, push, email, extras,
+    attachments, polls, prompts, push, email, caughtMail, extras,
     senders: [email, createWebhookSender({ client: webhookClient, secrets }), createPushSender(push)],
     webhookTests: createWebhookTestService({ db, client: webhookClient, secrets }),
     pollInterceptor: createPollSmsInterceptor(polls),
@@ -208,6 +215,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: scheduleRoutes, opts: { schedules: s.schedules } },
   { plugin: activationRoutes, opts: { activations: s.activations, queries: s.engine.queries } },
   { plugin: simulatorRoutes, opts: { outbox: s.simulatorOutbox } },
+  { plugin: mailCatcherRoutes, opts: { store: s.channels.caughtMail } },
   { plugin: attachmentsRoutes, opts: { attachments: s.channels.attachments } },
   { plugin: pollsRoutes, opts: { polls: s.channels.polls } },
   { plugin: actionTestRoutes, opts: { webhookTests: s.channels.webhookTests } },
