@@ -15,6 +15,10 @@ export const SMS_TEXT = {
 export const activatedText = (workflowName: string, recipients: number): string =>
   `${workflowName} activated. Reaching ${recipients === 1 ? '1 person' : `${recipients} people`}.`;
 
+/** Sent after the confirmation when every message of the texted activation failed (src/delivery/sender-reports.ts). */
+export const notSentText = (workflowName: string): string =>
+  `${workflowName}: sending failed, nobody was reached. Please get help another way.`;
+
 /** `<Response><Message>…</Message></Response>`, or an empty `<Response/>` when there is no reply. */
 export const messagingResponse = (reply: string | null): string => {
   const r = create({ version: '1.0', encoding: 'UTF-8' }).ele('Response');

@@ -63,7 +63,7 @@ import { createPollSmsInterceptor } from './polls/poll-sms-interceptor.js';
 import { createPollsService } from './polls/polls-service.js';
 import { createWebhookTestService } from './webhooks/webhook-test-service.js';
 import { createTelephonyAdapters } from '../adapters/telephony/index.js';
-import { smsReplyTexts } from '../ivr/sms-replies.js';
+import { notSentText, smsReplyTexts } from '../ivr/sms-replies.js';
 import { simulatorRoutes } from '../routes/api/v1/simulator-routes.js';
 import { twilioWebhooks } from '../routes/webhooks/twilio/index.js';
 import { createProviderRegistry } from './telephony/providers.js';
@@ -106,7 +106,7 @@ export const buildServices = (infra: Infra) => {
   const secrets = createSecretBox(config.SECRET_KEY);
   const accounts = createAccountsService({ db });
   /** Action engine: outbox relay, planner, delivery workers, status listener, live feed (README "Action engine"). */
-  const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets, metrics: infra.metrics?.delivery });
+  const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets, metrics: infra.metrics?.delivery, senderReportText: notSentText });
   const activations = createActivationService({ db, dispatcher: engine.dispatcher, onCreated: activationCounter(infra), attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });
   const users = createUsersService({ db });
   const logins = createLoginLockout({

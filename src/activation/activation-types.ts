@@ -1,5 +1,5 @@
 export const activationSources = [
-  'ivr', 'sms', 'api', 'dashboard', 'agent', 'schedule', 'rule', 'sequence', 'call_tracking',
+  'ivr', 'sms', 'api', 'dashboard', 'agent', 'schedule', 'rule', 'sequence', 'call_tracking', 'sender_report',
 ] as const;
 export type ActivationSource = (typeof activationSources)[number];
 

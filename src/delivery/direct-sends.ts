@@ -27,11 +27,14 @@ import { enqueueDeliveries } from './delivery-queue.js';
 export type DeliveryDispatch = { dispatch(deliveryIds: string[]): Promise<void> };
 
 /** Who sends directly: the activation's `source` and its system workflow. */
-export type DirectSendKind = { source: 'rule' | 'sequence' | 'call_tracking'; workflowName: string; description: string };
+export type DirectSendKind = { source: 'rule' | 'sequence' | 'call_tracking' | 'sender_report'; workflowName: string; description: string };
 
 export const ruleSends: DirectSendKind = { source: 'rule', workflowName: 'Rule sends', description: 'System workflow: one activation per rule send' };
 export const sequenceSends: DirectSendKind = { source: 'sequence', workflowName: 'Sequence sends', description: 'System workflow: one activation per sequence send step' };
 export const trackingSends: DirectSendKind = { source: 'call_tracking', workflowName: 'Call tracking sends', description: 'System workflow: one activation per post-call workflow run' };
+export const senderReportSends: DirectSendKind = {
+  source: 'sender_report', workflowName: 'Sender reports', description: 'System workflow: tells a texter their activation reached nobody',
+};
 
 /** One delivery row of a direct send, already rendered. */
 export type DirectDelivery = {

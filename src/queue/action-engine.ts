@@ -10,9 +10,11 @@ import type { Db } from '../db/db.js';
 import type { ChannelSender } from '../delivery/channel-port.js';
 import { createDeliverySweeper } from '../delivery/delivery-sweeper.js';
 import { createDeliveryWorker, type DeliveryJobData } from '../delivery/delivery-worker.js';
+import { enqueueDeliveries } from '../delivery/delivery-queue.js';
 import { createLineDirectory } from '../delivery/line-directory.js';
 import type { NotificationExtras } from '../delivery/notification-extras-port.js';
 import { createOutboundCalls } from '../delivery/outbound-calls.js';
+import { createSenderReports, withSenderReports } from '../delivery/sender-reports.js';
 import { createDeliveryStatus } from '../delivery/status-listener.js';
 import { createTelephonySender } from '../delivery/telephony-sender.js';
 import { createFeedPublisher, createFeedSubscriber } from '../feed/feed.js';
@@ -33,6 +35,8 @@ export type ActionEngineDeps = {
   redis: Redis;
   logger: Logger;
   secrets: Pick<SecretBox, 'open'>;
+  /** Words of the text telling a texter their activation reached nobody (src/delivery/sender-reports.ts); none: no such text. */
+  senderReportText?: (workflowName: string) => string;
   /** Delivery outcomes, carrier errors and 429 pauses (docs/METRICS.md); none when metrics are off. */
   metrics?: DeliveryMetrics;
 };
@@ -57,7 +61,11 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
   const c = deps.config;
   const prefix = c.REDIS_PREFIX;
   const queues = createEngineQueues(deps.redis, { prefix, lockMs: c.QUEUE_LOCK_MS });
-  const feed = createFeedPublisher(deps.redis, prefix);
+  const reports = deps.senderReportText && createSenderReports({
+    db: deps.db, text: deps.senderReportText, logger: deps.logger,
+    dispatch: { dispatch: async (ids) => { await enqueueDeliveries(queues.deliveries, ids, c.DELIVERY_BATCH_SIZE, { tag: 'srep' }); } },
+  });
+  const feed = reports ? withSenderReports(createFeedPublisher(deps.redis, prefix), reports, deps.logger) : createFeedPublisher(deps.redis, prefix);
   const lines = createLineDirectory({ db: deps.db, secrets: deps.secrets });
   const relay = createOutboxRelay({ db: deps.db, queue: queues.activations, settings: { redispatchAfterMs: c.OUTBOX_REDISPATCH_AFTER_MS }, logger: deps.logger });
   const status = createDeliveryStatus({ db: deps.db, redis: deps.redis, prefix, feed, metrics: deps.metrics });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTwilioLine, signedPost, messageSid, type LineFixture, uniqueNumber } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf, eventually } from '../helpers/engine-fixtures.js';
+import { notSentText } from '../../ivr/sms-replies.js';
 import { createTestAccount } from '../helpers/runtime.js';
 
 const PUB = 'http://switchboard.test';
@@ -111,6 +112,36 @@ describe('texts within the carrier limit', () => {
       expect(m!.body.startsWith(`URGENT from the gate line. Caller says: ${words.slice(0, 1400)}`)).toBe(true);
       expect(m!.body.endsWith('… (reply to coordinate)')).toBe(true);
     }
+  });
+
+  it('tells the texter when every message of their activation failed at once; says nothing more when people were reached', async () => {
+    const refused = [uniqueNumber(), uniqueNumber()];
+    for (const n of refused) env.carrier.setBehaviour(n, { error: { status: 400, code: 21211 } });
+    const g = await addGroupOf(env.t, acct.account.id, 'Unreachable', await addPeople(env.t, acct.account.id, refused.map((phone, i) => ({ name: `U${i}`, phone }))));
+    await acct.api.post('/v1/workflows').send({
+      name: 'Bridge Alarm', codeActivation: { lineId: line.id, code: 'BRDG' }, actions: [{ type: 'notification', groupIds: [g], message: 'Bridge: {{inbound_message}}', channels: ['sms'] }],
+    }).expect(201);
+    const texter = '+13125550122';
+    const sid = messageSid(7002);
+    const res = await signedPost(env.t.http(), PUB, '/webhooks/twilio/sms', { MessageSid: sid, AccountSid: line.accountSid, From: texter, To: line.phone, Body: 'BRDG fire on deck 2' }, { authToken: line.authToken }).expect(200);
+    expect(res.text).toContain('Bridge Alarm activated. Reaching 2 people.');
+    const act = (await env.t.rt.infra.db.query('SELECT id FROM activations WHERE idempotency_key = $1', [`twilio:${sid}`])).rows[0];
+    await eventually(async () => (await activationStatus(env.t, act.id)) === 'completed', 'activation completed');
+    expect((await deliveriesOf(env.t, act.id)).map((d) => [d.status, d.error_code])).toEqual([['failed', '21211'], ['failed', '21211']]);
+    const report = await eventually(async () => sms(texter)[0], 'report to the texter');
+    expect({ from: report.from, body: report.body }).toEqual({ from: line.phone, body: notSentText('Bridge Alarm') });
+    expect(report.body).toBe('Bridge Alarm: sending failed, nobody was reached. Please get help another way.');
+    const reports = (await env.t.rt.infra.db.query(`SELECT id, status, context FROM activations WHERE source = 'sender_report'`)).rows;
+    expect(reports).toHaveLength(1);
+    expect(reports[0].context).toMatchObject({ reportFor: act.id, caller: texter });
+    await eventually(async () => (await activationStatus(env.t, reports[0].id)) === 'completed', 'report completed');
+    // Told once: the report itself completing, or the activation's completion published again, sends nothing more.
+    await env.t.rt.services.engine.feed.publish(acct.account.id, [{ type: 'activation', activationId: act.id, status: 'completed', recipientCount: 2, at: new Date().toISOString() }]);
+    const sent = await env.t.rt.infra.db.query(`SELECT d.status FROM deliveries d JOIN activations a ON a.id = d.activation_id WHERE a.source = 'sender_report'`);
+    expect(sent.rows).toHaveLength(1);
+    expect(sms(texter)).toHaveLength(1);
+    // The long texted activation above reached everyone: its texter got no such text.
+    expect(sms('+13125550111')).toEqual([]);
   });
 
   it('never hands the carrier a text over 1,600 characters: the delivery fails as text_too_long, nothing is sent', async () => {
