@@ -72,6 +72,7 @@ import { createTelephonyServices } from './telephony/telephony-services.js';
 import { scheduleRoutes } from '../routes/api/v1/schedule-routes.js';
 import { systemClock } from './schedule/clock.js';
 import { createScheduleFirer } from './schedule/schedule-firer.js';
+import { createAccountZoneHook } from './schedule/schedule-account-zone.js';
 import { createScheduleHook } from './schedule/schedule-hook.js';
 import { startScheduleLoop } from './schedule/schedule-loop.js';
 import { createScheduleService } from './schedule/schedule-service.js';
@@ -104,7 +105,8 @@ export type Infra = { config: Config; logger: Logger; db: Db; redis: Redis; cloc
 export const buildServices = (infra: Infra) => {
   const { db, config } = infra;
   const secrets = createSecretBox(config.SECRET_KEY);
-  const accounts = createAccountsService({ db });
+  // A new account zone recomputes, in the same transaction, the schedules that follow it.
+  const accounts = createAccountsService({ db, onTimezoneChange: [createAccountZoneHook({ clock: infra.clock ?? systemClock })] });
   /** Action engine: outbox relay, planner, delivery workers, status listener, live feed (README "Action engine"). */
   const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets, metrics: infra.metrics?.delivery, senderReportText: notSentText });
   const activations = createActivationService({ db, dispatcher: engine.dispatcher, onCreated: activationCounter(infra), attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });
@@ -148,6 +150,7 @@ export const buildServices = (infra: Infra) => {
   const sequenceDispatch = createDeliveryDispatch(() => infra.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE, 'seq');
   const sequences = createSequences({
     db, secrets, clock, logger: infra.logger.child({ component: 'sequences' }), dispatch: sequenceDispatch, batchSize: config.SEQUENCE_BATCH_SIZE,
+    allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS,
     onContactChanged: (tx, change) => rulesEngine.onContactChanged(tx, change),
   });
   telephony.interceptors.push(sequences.signals.interceptor);
@@ -156,7 +159,6 @@ export const buildServices = (infra: Infra) => {
   const rulesEngine = buildEventsAndRules({
     db, redis: infra.redis, config, logger: infra.logger.child({ component: 'rules' }), secrets, activations, clock, emailEnabled: !!config.SMTP_URL,
   });
-    allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS,
   telephony.interceptors.unshift(rulesEngine.smsInterceptor); // raises message.received, never handles: first, so every text is seen
   telephony.statusListeners.push(rulesEngine.statusListener);
   telephony.statusListeners.unshift(tracking.calls.statusListener); // first: ends tracked calls before call.ended is raised generically
