@@ -37,10 +37,12 @@ export const toDelivery = (r: Record<string, any>): Delivery => ({
   updatedAt: r.updated_at,
 });
 
-export const toChange = (d: Pick<Delivery, 'id' | 'activationId' | 'actionId' | 'recipientKey' | 'contactId' | 'channel' | 'status' | 'skipReason' | 'errorCode'>): DeliveryChange => ({
+export const toChange = (
+  d: Pick<Delivery, 'id' | 'activationId' | 'actionId' | 'recipientKey' | 'contactId' | 'channel' | 'status' | 'skipReason' | 'errorCode'> & { providerId?: string | null },
+): DeliveryChange => ({
   type: 'delivery', activationId: d.activationId, deliveryId: d.id, actionId: d.actionId, recipientKey: d.recipientKey,
   contactId: d.contactId, channel: d.channel, status: d.status, skipReason: d.skipReason, errorCode: d.errorCode,
-  ...describeFailure(d), at: new Date().toISOString(),
+  ...describeFailure(d), providerMessageId: d.providerId ?? null, at: new Date().toISOString(),
 });
 
 /** A delivery the planner wants to exist. */

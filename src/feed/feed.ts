@@ -15,6 +15,8 @@ export type DeliveryChange = {
   /** Why it was skipped or failed, in words (`describeFailure`), with the code it comes from. */
   failureReason: string | null;
   failureCode: string | null;
+  /** The carrier's id of the send (message or call SID) once handed over, else null. */
+  providerMessageId: string | null;
   at: string;
 };
 

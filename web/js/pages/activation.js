@@ -6,6 +6,9 @@ const CHANNEL = { sms: 'SMS', email: 'E-mail', push: 'Push', voice: 'Voice', con
 const TYPE = { notification: 'Notification', conference: 'Conference call', pager: 'Pager', webhook: 'Webhook' };
 const FINAL = new Set(['delivered', 'answered', 'acknowledged', 'failed', 'no-answer', 'busy', 'skipped']);
 const GOOD = new Set(['delivered', 'answered', 'acknowledged']);
+/** Final as the engine counts it: e-mail, push and webhook `sent` is never reported on later. */
+const isFinal = (d) => FINAL.has(d.status) || (d.status === 'sent' && d.channel !== 'sms');
+const isGood = (d) => GOOD.has(d.status) || (d.status === 'sent' && d.channel !== 'sms');
 
 /** Live progress: one row per recipient, one cell per channel, updated from the websocket feed. */
 export async function render(main, { params }) {
@@ -38,10 +41,12 @@ export async function render(main, { params }) {
     const all = [...byId.values()];
     const counts = {};
     for (const d of all) counts[d.status] = (counts[d.status] ?? 0) + 1;
-    const done = all.filter((d) => FINAL.has(d.status)).length;
-    const ok = all.filter((d) => GOOD.has(d.status)).length;
+    const done = all.filter(isFinal).length;
+    const ok = all.filter(isGood).length;
+    const waiting = all.filter((d) => (d.status === 'queued' || d.status === 'sent') && !isFinal(d)).length;
     summary.replaceChildren(
       stat('Recipients × channels', all.length), stat('Reached', ok), stat('Finished', `${done}/${all.length}`),
+      stat('Awaiting the carrier', waiting),
       ...Object.entries(counts).map(([s, n]) => h('div', { class: 'stat' }, h('strong', {}, n), badge(s))));
     tables.replaceChildren(...actionTables(all, wf));
   };
@@ -65,7 +70,8 @@ export async function render(main, { params }) {
     for (const e of events) {
       if (e.type === 'delivery') {
         const d = byId.get(e.deliveryId);
-        if (d) Object.assign(d, { status: e.status, skipReason: e.skipReason, errorCode: e.errorCode, failureReason: e.failureReason, failureCode: e.failureCode });
+        if (d) Object.assign(d, { status: e.status, skipReason: e.skipReason, errorCode: e.errorCode, failureReason: e.failureReason, failureCode: e.failureCode,
+          providerMessageId: e.providerMessageId ?? d.providerMessageId });
         else unknown = true;
       } else if (e.type === 'activation') {
         const before = activation.status;
@@ -138,7 +144,11 @@ function actionTables(deliveries, wf) {
 
 function cell(d) {
   const reason = failureText(d);
-  return h('span', { 'data-status': d.status }, badge(d.status), reason ? h('div', { class: 'hint' }, reason) : null);
+  // The carrier's message / call SID: what to look for in the carrier's own logs.
+  const sid = d.providerMessageId
+    ? h('div', { class: 'hint sid', title: `The carrier's id of this ${CHANNEL[d.channel] ?? d.channel} send` }, h('span', { class: 'sr-only' }, 'Carrier id: '), d.providerMessageId)
+    : null;
+  return h('span', { 'data-status': d.status }, badge(d.status), reason ? h('div', { class: 'hint' }, reason) : null, sid);
 }
 
 /**

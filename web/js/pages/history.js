@@ -75,7 +75,7 @@ function ruleLog() {
 
 const table = () => h('div', { class: 'table-wrap' }, h('table', {},
   h('caption', { class: 'sr-only' }, 'Activations'),
-  h('thead', {}, h('tr', {}, ['When', 'Workflow', 'Source', 'Status', 'Recipients', ''].map((c) => h('th', { scope: 'col' }, c)))),
+  h('thead', {}, h('tr', {}, ['When', 'Workflow', 'Source', 'Status', 'Recipients', 'Deliveries', ''].map((c) => h('th', { scope: 'col' }, c)))),
   h('tbody')));
 
 const row = (a, names) => h('tr', {},
@@ -84,4 +84,13 @@ const row = (a, names) => h('tr', {},
   h('td', {}, a.source.replace('_', ' ')),
   h('td', {}, badge(a.status)),
   h('td', {}, a.recipientCount ?? '—'),
+  h('td', {}, deliveryCounts(a.counts)),
   h('td', {}, h('a', { href: `#/activations/${a.id}` }, 'Details')));
+
+/** Deliveries per status, most telling first: "delivered · 4", "failed · 1", "queued · 2"… */
+const ORDER = ['delivered', 'answered', 'acknowledged', 'sent', 'queued', 'sending', 'pending', 'failed', 'no-answer', 'busy', 'skipped'];
+export const deliveryCounts = (counts) => {
+  const entries = Object.entries(counts ?? {}).filter(([, n]) => n > 0)
+    .sort(([a], [b]) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99));
+  return entries.length ? h('span', { class: 'counts' }, entries.map(([s, n], i) => [i ? ' ' : '', badge(s, String(n))])) : '—';
+};

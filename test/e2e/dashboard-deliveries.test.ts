@@ -1,0 +1,108 @@
+/**
+ * Delivery records on the dashboard (issue 19), in headless Chromium against a full runtime whose
+ * Twilio is the local carrier emulator: the activation page shows each send's carrier SID (live
+ * and after a reload) and how many deliveries await the carrier; the history page shows each
+ * activation's deliveries per status. Screenshots go to docs/screenshots/ only with
+ * UPDATE_SCREENSHOTS=1.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, launchChromium } from '../helpers/browser.js';
+import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
+import { addTwilioLine } from '../helpers/carrier-fixtures.js';
+import { activationStatus, eventually } from '../helpers/engine-fixtures.js';
+import { createTestAccount } from '../helpers/runtime.js';
+
+const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
+const PASSWORD = 'tide-desk-2026';
+const ANA = { name: 'Ana Ortiz', phone: '+14155550111' };
+const BEN = { name: 'Ben Okafor', phone: '+14155550112' }; // accepted, then undelivered: 30003
+
+describe('dashboard: carrier SIDs and delivery counts (issue 19)', () => {
+  let env: RuntimeWithCarrier;
+  let base: string;
+  let chrome: Awaited<ReturnType<typeof launchChromium>>;
+  let page: Page;
+  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let wf: { id: string };
+  const pageErrors: string[] = [];
+  const shot = (name: string) => page.screenshot(UPDATE ? { path: path.join(SHOTS, `${name}.png`) } : { path: `/tmp/sb-deliveries-${name}.png` });
+
+  beforeAll(async () => {
+    if (UPDATE) mkdirSync(SHOTS, { recursive: true });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    env = await startRuntimeWithCarrier({ PORT: String(port), PUBLIC_URL: base }, { web: true, worker: true });
+    chrome = await launchChromium({ viewport: { width: 1200, height: 820 } });
+    page = await chrome.context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
+    });
+
+    acct = await createTestAccount(env.t, 'Tide Watch');
+    await acct.api.post('/v1/users').send({ email: 'desk@tide.test', name: 'Dana Dispatch', password: PASSWORD, role: 'admin' }).expect(201);
+    await addTwilioLine(env.t, acct.account.id, { ...env.creds, phone: '+14155550198' });
+    env.carrier.setBehaviour(BEN.phone, { messageOutcome: 'undelivered', messageErrorCode: 30003 });
+    const group = (await acct.api.post('/v1/groups').send({ name: 'Crew' }).expect(201)).body;
+    const ids: string[] = [];
+    for (const p of [ANA, BEN]) ids.push((await acct.api.post('/v1/contacts').send(p).expect(201)).body.id);
+    await acct.api.post(`/v1/groups/${group.id}/members`).send({ contactIds: ids }).expect(200);
+    wf = (await acct.api.post('/v1/workflows').send({
+      name: 'High tide', actions: [{ type: 'notification', groupIds: [group.id], message: 'High tide: move the boats.', channels: ['sms'] }],
+    }).expect(201)).body;
+
+    await page.goto(base);
+    await page.getByLabel('E-mail').fill('desk@tide.test');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+  }, 60_000);
+
+  afterAll(async () => {
+    await chrome?.close();
+    await env?.close();
+  });
+
+  const sidOf = (to: string) => env.carrier.messages.find((m) => m.to === to && m.direction === 'outbound-api')?.sid;
+  const cellOf = (who: string) => page.locator(`tr[data-recipient="${who}"] td[data-channel="sms"]`);
+
+  it("shows each text's carrier SID in its delivery cell, live and after a reload", async () => {
+    const id = (await acct.api.post(`/v1/workflows/${wf.id}/activations`).send({}).expect(201)).body.id as string;
+    await page.goto(`${base}/#/activations/${id}`);
+    await cellOf(ANA.name).waitFor();
+    await eventually(async () => (await activationStatus(env.t, id)) === 'completed', 'activation completed');
+    const [ana, ben] = [sidOf(ANA.phone)!, sidOf(BEN.phone)!];
+    expect(ana).toMatch(/^SM[0-9a-f]{32}$/);
+    // Live (the websocket's delivery events carry the SID): no reload needed.
+    await cellOf(ANA.name).getByText(ana).waitFor({ timeout: 10_000 });
+    await cellOf(BEN.name).getByText(ben).waitFor({ timeout: 10_000 });
+    await page.reload();
+    await cellOf(ANA.name).getByText(ana).waitFor();
+    expect(await cellOf(ANA.name).locator('.sid').textContent()).toBe(`Carrier id: ${ana}`);
+    expect(await cellOf(BEN.name).textContent()).toContain('failed');
+    const summary = page.locator('.progress-summary');
+    expect(await summary.textContent()).toContain('0Awaiting the carrier');
+    await shot('activation-carrier-sid');
+    await page.setViewportSize({ width: 390, height: 780 });
+    await shot('activation-carrier-sid-phone');
+    await page.setViewportSize({ width: 1200, height: 820 });
+  });
+
+  it('shows each activation\'s deliveries per status in the history', async () => {
+    await page.goto(`${base}/#/history`);
+    await page.getByRole('heading', { name: 'History', level: 1 }).waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'High tide' }).first();
+    await row.waitFor();
+    const header = await page.getByRole('columnheader').allTextContents();
+    const cells = await row.getByRole('cell').allTextContents();
+    const col = (name: string) => cells[header.indexOf(name)];
+    expect(col('Status')).toBe('completed');
+    expect(col('Deliveries')).toBe('delivered · 1 failed · 1');
+    await shot('history-counts');
+    expect(pageErrors).toEqual([]);
+  });
+});
