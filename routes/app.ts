@@ -2,7 +2,9 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { loggerOptions } from '../src/logger.js';
 import { registerErrorHandler } from './error-handler.js';
@@ -63,6 +65,8 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // Emits schemas registered with an id (z.globalRegistry) as components, so their $refs resolve.
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

@@ -51,6 +51,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOpts> = async (app, o) 
   app.post('/auth/login', {
     config: { rateLimit: { max: o.loginRateLimit, timeWindow: 60_000 } },
     schema: {
+      operationId: 'signIn', summary: 'Sign in to the dashboard (sets the session cookie)',
       tags: ['dashboard'],
       body: z.object({ email: z.string().trim().min(1, 'enter your e-mail').max(320), password: z.string().min(1, 'enter your password').max(PASSWORD_MAX) }).strict(),
       response: { 200: sessionOut },
@@ -70,7 +71,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOpts> = async (app, o) 
     };
   });
 
-  app.get('/auth/me', { schema: { tags: ['dashboard'], response: { 200: sessionOut } } }, async (req, reply) => {
+  app.get('/auth/me', { schema: { operationId: 'getSession', summary: 'Who is signed in', tags: ['dashboard'], response: { 200: sessionOut } } }, async (req, reply) => {
     const token = readSessionToken(req, o.cookie.name);
     const s = token ? await o.sessions.resolve(token) : null;
     if (!token || !s) throw new UnauthorizedError('not signed in');
@@ -85,7 +86,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOpts> = async (app, o) 
     };
   });
 
-  app.post('/auth/logout', { schema: { tags: ['dashboard'], response: { 204: z.null() } } }, async (req, reply) => {
+  app.post('/auth/logout', { schema: { operationId: 'signOut', summary: 'Sign out of the dashboard', tags: ['dashboard'], response: { 204: z.null() } } }, async (req, reply) => {
     const token = readSessionToken(req, o.cookie.name);
     const s = token ? await o.sessions.resolve(token) : null;
     if (s && !o.sessions.checkCsrf(s, req.headers[CSRF_HEADER] as string | undefined)) throw csrfError();

@@ -12,8 +12,16 @@ const pagerNumber = z
 
 /** Keys usable as `{{field}}` in messages. */
 const customFieldKey = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'custom field names are 1–64 letters, digits or _');
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/**
+ * Any JSON value, as `z.json()`, but registered under an id: a recursive schema must be an OpenAPI
+ * component its own `$ref`s can point at (inline, `/docs/json` referred to a component that did not exist).
+ */
+const jsonValue: z.ZodType<JsonValue> = z
+  .lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]))
+  .register(z.globalRegistry, { id: 'JsonValue', description: 'Any JSON value' });
 const customFields = z
-  .record(customFieldKey, z.json())
+  .record(customFieldKey, jsonValue)
   .refine((v) => Object.keys(v).length <= 100, 'at most 100 custom fields')
   .refine((v) => JSON.stringify(v).length <= 16_384, 'custom fields may total at most 16 KB');
 

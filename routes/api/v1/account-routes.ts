@@ -15,11 +15,12 @@ const accountOut = z.object({
 
 /** The caller's own account and its API keys. Keys are shown once, at creation. */
 export const accountRoutes: FastifyPluginAsyncZod<AccountRoutesOpts> = async (app, { accounts }) => {
-  app.get('/account', { schema: { tags: ['account'], response: { 200: accountOut } } }, async (req) => accounts.getAccount(auth(req).accountId));
+  app.get('/account', { schema: { operationId: 'getAccount', summary: 'Get the account', tags: ['account'], response: { 200: accountOut } } }, async (req) => accounts.getAccount(auth(req).accountId));
 
   app.patch('/account', {
     preHandler: requireAdmin,
     schema: {
+      operationId: 'updateAccount', summary: 'Change the account',
       tags: ['account'],
       body: z.object({
         name: z.string().trim().min(1).max(200).optional(),
@@ -32,13 +33,13 @@ export const accountRoutes: FastifyPluginAsyncZod<AccountRoutesOpts> = async (ap
     },
   }, async (req) => accounts.updateAccount(auth(req).accountId, req.body));
 
-  app.get('/api-keys', { schema: { tags: ['account'], response: { 200: z.object({ data: z.array(apiKeyOut) }) } } }, async (req) => ({
+  app.get('/api-keys', { schema: { operationId: 'listApiKeys', summary: 'List the account\'s API keys', tags: ['account'], response: { 200: z.object({ data: z.array(apiKeyOut) }) } } }, async (req) => ({
     data: await accounts.listKeys(auth(req).accountId),
   }));
 
   app.post('/api-keys', {
     preHandler: requireAdmin,
-    schema: { tags: ['account'], body: z.object({ name: z.string().trim().min(1).max(100) }).strict(), response: { 201: apiKeyOut.extend({ key: z.string() }) } },
+    schema: { operationId: 'createApiKey', summary: 'Create an API key (shown once)', tags: ['account'], body: z.object({ name: z.string().trim().min(1).max(100) }).strict(), response: { 201: apiKeyOut.extend({ key: z.string() }) } },
   }, async (req, reply) => {
     const { apiKey, key } = await accounts.createKey(auth(req).accountId, req.body.name);
     return reply.status(201).send({ ...apiKey, key });
@@ -46,6 +47,6 @@ export const accountRoutes: FastifyPluginAsyncZod<AccountRoutesOpts> = async (ap
 
   app.delete('/api-keys/:id', {
     preHandler: requireAdmin,
-    schema: { tags: ['account'], params: z.object({ id: z.uuid() }), response: { 200: apiKeyOut } },
+    schema: { operationId: 'revokeApiKey', summary: 'Revoke an API key', tags: ['account'], params: z.object({ id: z.uuid() }), response: { 200: apiKeyOut } },
   }, async (req) => accounts.revokeKey(auth(req).accountId, req.params.id));
 };

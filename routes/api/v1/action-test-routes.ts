@@ -24,6 +24,7 @@ const reportOut = z.object({
 export const actionTestRoutes: FastifyPluginAsyncZod<ActionTestRoutesOpts> = async (app, { webhookTests }) => {
   app.post('/workflows/:id/actions/:actionId/test', {
     schema: {
+      operationId: 'testWorkflowAction',
       tags: ['workflows'],
       summary: 'Send a test request for a webhook action',
       params: z.object({ id: z.uuid(), actionId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'is not an action id') }),

@@ -73,6 +73,7 @@ const toOut = <T extends z.infer<typeof activationOut>>(a: T) => a;
 export const activationRoutes: FastifyPluginAsyncZod<ActivationRoutesOpts> = async (app, { activations, queries }) => {
   app.post('/workflows/:id/activations', {
     schema: {
+      operationId: 'activateWorkflow', summary: 'Activate a workflow',
       tags, description: IDEMPOTENCY, params: idParams, body: activateBody,
       headers: z.object({ 'idempotency-key': z.string().optional() }).loose(),
       response: { 200: activationOut, 201: activationOut },
@@ -98,11 +99,12 @@ export const activationRoutes: FastifyPluginAsyncZod<ActivationRoutesOpts> = asy
   });
 
   app.get('/activations/:id', {
-    schema: { tags, description: 'Status, counts, and each recipient\'s state per action and channel.', params: idParams, response: { 200: detailOut } },
+    schema: { operationId: 'getActivation', summary: 'Get an activation and each recipient\'s progress', tags, description: 'Status, counts, and each recipient\'s state per action and channel.', params: idParams, response: { 200: detailOut } },
   }, async (req) => queries.detail(auth(req).accountId, req.params.id));
 
   app.get('/activations', {
     schema: {
+      operationId: 'listActivations', summary: 'List activations',
       tags,
       description: 'Newest first. Filters: `workflowId`, `source`, `from` / `to` (ISO 8601, created at >= from and < to).',
       querystring: pageQuery.extend({

@@ -27,7 +27,7 @@ export const attachmentsRoutes: FastifyPluginAsyncZod<AttachmentsRoutesOpts> = a
   await app.register(multipart, { limits: { fileSize: attachments.maxBytes, files: 1, fields: 10, parts: 12, fieldSize: 1024 } });
 
   app.post('/attachments', {
-    schema: { tags: ['attachments'], summary: 'Upload a file (multipart/form-data, one file part)', consumes: ['multipart/form-data'], response: { 201: attachmentOut } },
+    schema: { operationId: 'uploadAttachment', tags: ['attachments'], summary: 'Upload a file (multipart/form-data, one file part)', consumes: ['multipart/form-data'], response: { 201: attachmentOut } },
   }, async (req, reply) => {
     if (!req.isMultipart()) throw new AppError('unsupported_media_type', 'send the file as multipart/form-data with one file part named "file"', { status: 415, details: [{ path: 'file', message: 'is required' }] });
     let file;
@@ -57,6 +57,7 @@ export const attachmentsRoutes: FastifyPluginAsyncZod<AttachmentsRoutesOpts> = a
 
   app.get('/attachments', {
     schema: {
+      operationId: 'listAttachments', summary: 'List attachments',
       tags: ['attachments'],
       querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(200).optional() }),
       response: { 200: z.object({ data: z.array(attachmentOut), nextCursor: z.string().nullable() }) },
@@ -67,10 +68,10 @@ export const attachmentsRoutes: FastifyPluginAsyncZod<AttachmentsRoutesOpts> = a
   });
 
   app.get('/attachments/:id', {
-    schema: { tags: ['attachments'], params: z.object({ id: z.uuid() }), response: { 200: attachmentOut } },
+    schema: { operationId: 'getAttachment', summary: 'Get an attachment', tags: ['attachments'], params: z.object({ id: z.uuid() }), response: { 200: attachmentOut } },
   }, async (req) => strip(await attachments.get(auth(req).accountId, req.params.id)));
 
   app.delete('/attachments/:id', {
-    schema: { tags: ['attachments'], params: z.object({ id: z.uuid() }), response: { 200: attachmentOut } },
+    schema: { operationId: 'deleteAttachment', summary: 'Delete an attachment', tags: ['attachments'], params: z.object({ id: z.uuid() }), response: { 200: attachmentOut } },
   }, async (req) => strip(await attachments.remove(auth(req).accountId, req.params.id)));
 };

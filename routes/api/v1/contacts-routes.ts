@@ -76,18 +76,20 @@ export const contactRoutes: FastifyPluginAsyncZod<ContactRoutesOpts> = async (ap
 
   app.get('/contacts', {
     schema: {
+      operationId: 'listContacts', summary: 'List or search contacts',
       tags,
       querystring: pageQuery.extend({ q: z.string().trim().min(1).max(200).optional(), groupId: z.uuid().optional() }),
       response: { 200: pageOf(contactOut) },
     },
   }, async (req) => contacts.list(auth(req).accountId, req.query));
 
-  app.post('/contacts', { schema: { tags, body: contactInputSchema, response: { 201: contactOut } } }, async (req, reply) =>
+  app.post('/contacts', { schema: { operationId: 'createContact', summary: 'Create a contact', tags, body: contactInputSchema, response: { 201: contactOut } } }, async (req, reply) =>
     reply.status(201).send(await contacts.create(auth(req).accountId, req.body)));
 
   app.post('/contacts/import', {
     bodyLimit: IMPORT_LIMIT,
     schema: {
+      operationId: 'importContacts', summary: 'Import contacts from CSV',
       tags,
       description: IMPORT_DOC,
       querystring: z.object({
@@ -101,13 +103,13 @@ export const contactRoutes: FastifyPluginAsyncZod<ContactRoutesOpts> = async (ap
     return contacts.importContacts(auth(req).accountId, parsed, { partial: req.query.partial, events: req.query.events });
   });
 
-  app.get('/contacts/:id', { schema: { tags, params: idParams, response: { 200: contactOut } } }, async (req) => contacts.get(auth(req).accountId, req.params.id));
+  app.get('/contacts/:id', { schema: { operationId: 'getContact', summary: 'Get a contact', tags, params: idParams, response: { 200: contactOut } } }, async (req) => contacts.get(auth(req).accountId, req.params.id));
 
   app.patch('/contacts/:id', {
-    schema: { tags, description: 'Changes the given fields; null clears an optional one; customFields replaces the stored object.', params: idParams, body: contactPatchSchema, response: { 200: contactOut } },
+    schema: { operationId: 'updateContact', summary: 'Change a contact', tags, description: 'Changes the given fields; null clears an optional one; customFields replaces the stored object.', params: idParams, body: contactPatchSchema, response: { 200: contactOut } },
   }, async (req) => contacts.update(auth(req).accountId, req.params.id, req.body));
 
-  app.delete('/contacts/:id', { schema: { tags, params: idParams, response: { 204: z.null() } } }, async (req, reply) => {
+  app.delete('/contacts/:id', { schema: { operationId: 'deleteContact', summary: 'Delete a contact', tags, params: idParams, response: { 204: z.null() } } }, async (req, reply) => {
     await contacts.remove(auth(req).accountId, req.params.id);
     return reply.status(204).send(null);
   });

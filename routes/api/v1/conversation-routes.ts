@@ -15,6 +15,6 @@ const messageOut = z.object({
 /** `GET /v1/contacts/:id/messages`: the contact's conversation history, newest first. */
 export const conversationRoutes: FastifyPluginAsyncZod<ConversationRoutesOpts> = async (app, { conversations }) => {
   app.get('/contacts/:id/messages', {
-    schema: { tags: ['contacts'], description: 'Every inbound and outbound message with the contact, newest first.', params: idParams, querystring: pageQuery, response: { 200: pageOf(messageOut) } },
+    schema: { operationId: 'listContactMessages', summary: 'List messages with a contact', tags: ['contacts'], description: 'Every inbound and outbound message with the contact, newest first.', params: idParams, querystring: pageQuery, response: { 200: pageOf(messageOut) } },
   }, async (req) => conversations.forContact(auth(req).accountId, req.params.id, req.query));
 };

@@ -13,6 +13,7 @@ const tags = ['do-not-contact'];
 export const dncRoutes: FastifyPluginAsyncZod<DncRoutesOpts> = async (app, { dnc }) => {
   app.get('/dnc', {
     schema: {
+      operationId: 'listDoNotContact', summary: 'List do-not-contact numbers',
       tags,
       querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), cursor: z.string().max(40).optional() }),
       response: { 200: z.object({ data: z.array(entryOut), nextCursor: z.string().nullable() }) },
@@ -24,13 +25,13 @@ export const dncRoutes: FastifyPluginAsyncZod<DncRoutesOpts> = async (app, { dnc
   });
 
   app.post('/dnc', {
-    schema: { tags, body: z.object({ phone: e164Phone() }).strict(), response: { 200: entryOut, 201: entryOut } },
+    schema: { operationId: 'addDoNotContact', summary: 'Add a number to the do-not-contact list', tags, body: z.object({ phone: e164Phone() }).strict(), response: { 200: entryOut, 201: entryOut } },
   }, async (req, reply) => {
     const { entry, created } = await dnc.add(auth(req).accountId, req.body.phone);
     return reply.status(created ? 201 : 200).send(entry);
   });
 
   app.delete('/dnc/:phone', {
-    schema: { tags, params: z.object({ phone: e164Phone() }), response: { 200: entryOut } },
+    schema: { operationId: 'removeDoNotContact', summary: 'Remove a number from the do-not-contact list', tags, params: z.object({ phone: e164Phone() }), response: { 200: entryOut } },
   }, async (req) => dnc.remove(auth(req).accountId, req.params.phone));
 };

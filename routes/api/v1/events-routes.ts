@@ -34,6 +34,7 @@ const postBody = z.object({
 export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOpts> = async (app, { events }) => {
   app.post('/events', {
     schema: {
+      operationId: 'recordEvent',
       tags,
       summary: 'Record an event about a contact; rules and sequences react to it',
       description: 'Idempotent on the `Idempotency-Key` header (or `idempotencyKey` field): a repeat returns the first event with 200; '
@@ -56,6 +57,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOpts> = async (app, {
 
   app.get('/events', {
     schema: {
+      operationId: 'listEvents', summary: 'List events',
       tags,
       querystring: z.object({
         type: z.string().max(100).optional(), contactId: z.uuid().optional(), from: z.coerce.date().optional(), to: z.coerce.date().optional(),
@@ -70,5 +72,5 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOpts> = async (app, {
     return { data, nextCursor: rows.length > q.limit ? data[data.length - 1]!.id : null };
   });
 
-  app.get('/events/:id', { schema: { tags, params: idParams, response: { 200: eventOut } } }, async (req) => events.get(auth(req).accountId, req.params.id));
+  app.get('/events/:id', { schema: { operationId: 'getEvent', summary: 'Get an event', tags, params: idParams, response: { 200: eventOut } } }, async (req) => events.get(auth(req).accountId, req.params.id));
 };

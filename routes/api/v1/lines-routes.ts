@@ -25,16 +25,17 @@ const tags = ['lines'];
 
 /** Phone lines. A Twilio line needs a carrier connection of the same account. */
 export const lineRoutes: FastifyPluginAsyncZod<LineRoutesOpts> = async (app, { lines }) => {
-  app.get('/lines', { schema: { tags, querystring: pageQuery, response: { 200: pageOf(lineOut) } } }, async (req) => lines.list(auth(req).accountId, req.query));
+  app.get('/lines', { schema: { operationId: 'listLines', summary: 'List phone lines', tags, querystring: pageQuery, response: { 200: pageOf(lineOut) } } }, async (req) => lines.list(auth(req).accountId, req.query));
 
-  app.post('/lines', { preHandler: requireAdmin, schema: { tags, body: z.object(lineFields).strict(), response: { 201: lineOut } } }, async (req, reply) =>
+  app.post('/lines', { preHandler: requireAdmin, schema: { operationId: 'createLine', summary: 'Add a phone line', tags, body: z.object(lineFields).strict(), response: { 201: lineOut } } }, async (req, reply) =>
     reply.status(201).send(await lines.create(auth(req).accountId, req.body)));
 
-  app.get('/lines/:id', { schema: { tags, params: idParams, response: { 200: lineOut } } }, async (req) => lines.get(auth(req).accountId, req.params.id));
+  app.get('/lines/:id', { schema: { operationId: 'getLine', summary: 'Get a phone line', tags, params: idParams, response: { 200: lineOut } } }, async (req) => lines.get(auth(req).accountId, req.params.id));
 
   app.patch('/lines/:id', {
     preHandler: requireAdmin,
     schema: {
+      operationId: 'updateLine', summary: 'Change a phone line',
       tags,
       description: 'Changes the given fields. `settings` keys are merged into the stored settings (`tracking` is replaced as a whole).',
       params: idParams,
@@ -45,7 +46,7 @@ export const lineRoutes: FastifyPluginAsyncZod<LineRoutesOpts> = async (app, { l
 
   app.delete('/lines/:id', {
     preHandler: requireAdmin,
-    schema: { tags, description: 'Refused (409 line_in_use) while workflows use the line.', params: idParams, response: { 204: z.null() } },
+    schema: { operationId: 'deleteLine', summary: 'Delete a phone line', tags, description: 'Refused (409 line_in_use) while workflows use the line.', params: idParams, response: { 204: z.null() } },
   }, async (req, reply) => {
     await lines.remove(auth(req).accountId, req.params.id);
     return reply.status(204).send(null);
@@ -53,6 +54,7 @@ export const lineRoutes: FastifyPluginAsyncZod<LineRoutesOpts> = async (app, { l
 
   app.get('/lines/:id/workflows', {
     schema: {
+      operationId: 'listLineWorkflows', summary: 'List the workflows that use a line',
       tags,
       description: 'Workflows whose current version uses the line: for code activation, a conference, or a pager.',
       params: idParams,

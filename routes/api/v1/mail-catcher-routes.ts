@@ -20,6 +20,7 @@ const mail = z.object({
 export const mailCatcherRoutes: FastifyPluginAsyncZod<MailCatcherRoutesOpts> = async (app, { store }) => {
   app.get('/simulator/emails', {
     schema: {
+      operationId: 'listSimulatorEmails', summary: 'List e-mails the mail catcher kept',
       tags: ['simulator'],
       querystring: z.object({
         to: z.string().max(320).optional(),

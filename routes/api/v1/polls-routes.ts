@@ -30,10 +30,10 @@ const pollOut = z.object({
 /** Poll results: per option counts and each person's answer (the last one they gave while it was open). */
 export const pollsRoutes: FastifyPluginAsyncZod<PollsRoutesOpts> = async (app, { polls }) => {
   app.get('/activations/:id/polls', {
-    schema: { tags: ['activations'], summary: 'Poll results of an activation', params: z.object({ id: z.uuid() }), response: { 200: z.object({ data: z.array(pollOut) }) } },
+    schema: { operationId: 'listActivationPolls', tags: ['activations'], summary: 'Poll results of an activation', params: z.object({ id: z.uuid() }), response: { 200: z.object({ data: z.array(pollOut) }) } },
   }, async (req) => ({ data: await polls.resultsForActivation(auth(req).accountId, req.params.id) }));
 
   app.get('/polls/:id', {
-    schema: { tags: ['activations'], summary: 'One poll with its results', params: z.object({ id: z.uuid() }), response: { 200: pollOut } },
+    schema: { operationId: 'getPoll', tags: ['activations'], summary: 'One poll with its results', params: z.object({ id: z.uuid() }), response: { 200: pollOut } },
   }, async (req) => polls.result(auth(req).accountId, req.params.id));
 };

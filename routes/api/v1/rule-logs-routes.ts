@@ -20,6 +20,7 @@ const tags = ['rules'];
 export const ruleLogRoutes: FastifyPluginAsyncZod<RuleLogRoutesOpts> = async (app, { ruleLogs }) => {
   app.get('/rule-logs', {
     schema: {
+      operationId: 'listRuleLogs', summary: 'List rule evaluations',
       tags,
       querystring: z.object({
         from: z.coerce.date().optional(), to: z.coerce.date().optional(), contactId: z.uuid().optional(), listId: z.uuid().optional(),
@@ -37,6 +38,7 @@ export const ruleLogRoutes: FastifyPluginAsyncZod<RuleLogRoutesOpts> = async (ap
 
   app.get('/contacts/:id/rule-history', {
     schema: {
+      operationId: 'listContactRuleHistory', summary: 'List the rules that ran for a contact',
       tags: ['rules', 'contacts'],
       params: idParams,
       querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor }),
@@ -50,6 +52,7 @@ export const ruleLogRoutes: FastifyPluginAsyncZod<RuleLogRoutesOpts> = async (ap
 
   app.get('/account/notifications', {
     schema: {
+      operationId: 'listAccountNotifications', summary: 'List notifications for the account\'s owners',
       tags: ['account'],
       response: { 200: z.object({ data: z.array(z.object({
         id: z.string(), kind: z.string(), title: z.string(), body: z.string(), data: z.unknown(), emailedAt: z.date().nullable(), readAt: z.date().nullable(), createdAt: z.date(),

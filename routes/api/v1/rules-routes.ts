@@ -30,32 +30,34 @@ const tags = ['rules'];
 /** Rules (event + conditions + actions), their pending actions, and contact lists. */
 export const ruleRoutes: FastifyPluginAsyncZod<RuleRoutesOpts> = async (app, { rules, ruleLogs, lists }) => {
   app.get('/rules', {
-    schema: { tags, querystring: z.object({ eventType: z.string().max(100).optional(), enabled: z.enum(['true', 'false']).optional() }), response: { 200: z.object({ data: z.array(ruleOut) }) } },
+    schema: { operationId: 'listRules', summary: 'List rules', tags, querystring: z.object({ eventType: z.string().max(100).optional(), enabled: z.enum(['true', 'false']).optional() }), response: { 200: z.object({ data: z.array(ruleOut) }) } },
   }, async (req) => ({
     data: await rules.list(auth(req).accountId, { eventType: req.query.eventType, enabled: req.query.enabled === undefined ? undefined : req.query.enabled === 'true' }),
   }));
 
   app.post('/rules', {
     schema: {
+      operationId: 'createRule', summary: 'Create a rule',
       tags,
       description: 'Conditions must all match (OR = separate rules). An operator that does not fit its field is a 400 `operator_not_allowed` naming `conditions.N.operator`.',
       body: ruleInputSchema, response: { 201: ruleOut },
     },
   }, async (req, reply) => reply.status(201).send(await rules.create(auth(req).accountId, req.body)));
 
-  app.get('/rules/:id', { schema: { tags, params: idParams, response: { 200: ruleOut } } }, async (req) => rules.get(auth(req).accountId, req.params.id));
+  app.get('/rules/:id', { schema: { operationId: 'getRule', summary: 'Get a rule', tags, params: idParams, response: { 200: ruleOut } } }, async (req) => rules.get(auth(req).accountId, req.params.id));
 
-  app.patch('/rules/:id', { schema: { tags, params: idParams, body: rulePatchSchema, response: { 200: ruleOut } } }, async (req) =>
+  app.patch('/rules/:id', { schema: { operationId: 'updateRule', summary: 'Change a rule', tags, params: idParams, body: rulePatchSchema, response: { 200: ruleOut } } }, async (req) =>
     rules.update(auth(req).accountId, req.params.id, req.body));
 
-  app.delete('/rules/:id', { schema: { tags, params: idParams, response: { 200: ruleOut } } }, async (req) => rules.remove(auth(req).accountId, req.params.id));
+  app.delete('/rules/:id', { schema: { operationId: 'deleteRule', summary: 'Delete a rule', tags, params: idParams, response: { 200: ruleOut } } }, async (req) => rules.remove(auth(req).accountId, req.params.id));
 
   app.post('/rules/:id/flush', {
-    schema: { tags, summary: 'Cancel every waiting action of the rule', params: idParams, body: z.object({ contactId: z.uuid().optional() }).strict().optional(), response: { 200: z.object({ cancelled: z.number() }) } },
+    schema: { operationId: 'flushRule', tags, summary: 'Cancel every waiting action of the rule', params: idParams, body: z.object({ contactId: z.uuid().optional() }).strict().optional(), response: { 200: z.object({ cancelled: z.number() }) } },
   }, async (req) => ruleLogs.flushRule(auth(req).accountId, req.params.id, req.body?.contactId));
 
   app.get('/rule-pending-actions', {
     schema: {
+      operationId: 'listRulePendingActions', summary: 'List rule actions waiting to run',
       tags,
       querystring: z.object({
         ruleId: z.uuid().optional(), contactId: z.uuid().optional(),
@@ -71,24 +73,24 @@ export const ruleRoutes: FastifyPluginAsyncZod<RuleRoutesOpts> = async (app, { r
     return { data, nextCursor: rows.length > q.limit ? data[data.length - 1]!.id : null };
   });
 
-  app.delete('/rule-pending-actions/:id', { schema: { tags, summary: 'Cancel one waiting action', params: idParams, response: { 200: pendingOut } } }, async (req) =>
+  app.delete('/rule-pending-actions/:id', { schema: { operationId: 'cancelRulePendingAction', tags, summary: 'Cancel one waiting action', params: idParams, response: { 200: pendingOut } } }, async (req) =>
     strip(await ruleLogs.cancelOne(auth(req).accountId, req.params.id)));
 
   const listTags = ['lists'];
-  app.get('/lists', { schema: { tags: listTags, response: { 200: z.object({ data: z.array(listOut) }) } } }, async (req) => ({ data: await lists.list(auth(req).accountId) }));
+  app.get('/lists', { schema: { operationId: 'listContactLists', summary: 'List contact lists', tags: listTags, response: { 200: z.object({ data: z.array(listOut) }) } } }, async (req) => ({ data: await lists.list(auth(req).accountId) }));
   app.post('/lists', {
-    schema: { tags: listTags, body: z.object({ name: z.string().trim().min(1).max(200), description: z.string().max(2000).optional() }).strict(), response: { 201: listOut } },
+    schema: { operationId: 'createContactList', summary: 'Create a contact list', tags: listTags, body: z.object({ name: z.string().trim().min(1).max(200), description: z.string().max(2000).optional() }).strict(), response: { 201: listOut } },
   }, async (req, reply) => reply.status(201).send(await lists.create(auth(req).accountId, req.body)));
-  app.get('/lists/:id', { schema: { tags: listTags, params: idParams, response: { 200: listOut } } }, async (req) => lists.get(auth(req).accountId, req.params.id));
-  app.delete('/lists/:id', { schema: { tags: listTags, params: idParams, response: { 200: listOut } } }, async (req) => lists.remove(auth(req).accountId, req.params.id));
+  app.get('/lists/:id', { schema: { operationId: 'getContactList', summary: 'Get a contact list', tags: listTags, params: idParams, response: { 200: listOut } } }, async (req) => lists.get(auth(req).accountId, req.params.id));
+  app.delete('/lists/:id', { schema: { operationId: 'deleteContactList', summary: 'Delete a contact list', tags: listTags, params: idParams, response: { 200: listOut } } }, async (req) => lists.remove(auth(req).accountId, req.params.id));
   app.get('/lists/:id/members', {
-    schema: { tags: listTags, params: idParams, response: { 200: z.object({ data: z.array(z.object({ contactId: z.string(), addedAt: z.date() })) }) } },
+    schema: { operationId: 'listContactListMembers', summary: 'List a contact list\'s members', tags: listTags, params: idParams, response: { 200: z.object({ data: z.array(z.object({ contactId: z.string(), addedAt: z.date() })) }) } },
   }, async (req) => ({ data: await lists.members(auth(req).accountId, req.params.id) }));
   app.post('/lists/:id/members', {
-    schema: { tags: listTags, params: idParams, body: z.object({ contactIds: z.array(z.uuid()).min(1).max(1000) }).strict(), response: { 200: z.object({ added: z.number() }) } },
+    schema: { operationId: 'addContactListMembers', summary: 'Add contacts to a contact list', tags: listTags, params: idParams, body: z.object({ contactIds: z.array(z.uuid()).min(1).max(1000) }).strict(), response: { 200: z.object({ added: z.number() }) } },
   }, async (req) => lists.addMembers(auth(req).accountId, req.params.id, req.body.contactIds));
   app.delete('/lists/:id/members/:contactId', {
-    schema: { tags: listTags, params: z.object({ id: z.uuid(), contactId: z.uuid() }), response: { 204: z.null() } },
+    schema: { operationId: 'removeContactListMember', summary: 'Remove a contact from a contact list', tags: listTags, params: z.object({ id: z.uuid(), contactId: z.uuid() }), response: { 204: z.null() } },
   }, async (req, reply) => {
     await lists.removeMember(auth(req).accountId, req.params.id, req.params.contactId);
     return reply.status(204).send(null);

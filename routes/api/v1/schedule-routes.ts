@@ -32,6 +32,7 @@ const runOut = z.object({
 export const scheduleRoutes: FastifyPluginAsyncZod<ScheduleRoutesOpts> = async (app, { schedules }) => {
   app.get('/workflows/:id/schedule/preview', {
     schema: {
+      operationId: 'previewWorkflowSchedule',
       tags: ['schedules'],
       summary: 'Next occurrences of a workflow schedule, in local time and UTC',
       params: z.object({ id: z.string() }),
@@ -42,6 +43,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<ScheduleRoutesOpts> = async (
 
   app.get('/workflows/:id/schedule/runs', {
     schema: {
+      operationId: 'listWorkflowScheduleRuns',
       tags: ['schedules'],
       summary: 'Recorded occurrences of a workflow schedule, newest first',
       params: z.object({ id: z.string() }),

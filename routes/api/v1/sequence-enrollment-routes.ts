@@ -35,6 +35,7 @@ const tags = ['sequences'];
 export const sequenceEnrollmentRoutes: FastifyPluginAsyncZod<SequenceEnrollmentRoutesOpts> = async (app, { enrollments, status }) => {
   app.post('/sequences/:id/enrollments', {
     schema: {
+      operationId: 'enrollInSequence',
       tags, summary: 'Enroll one or many contacts', params: idParams,
       body: z.object({
         contactId: z.uuid({ error: 'must be a UUID' }).optional(),
@@ -60,6 +61,7 @@ export const sequenceEnrollmentRoutes: FastifyPluginAsyncZod<SequenceEnrollmentR
 
   app.post('/sequences/:id/trigger', {
     schema: {
+      operationId: 'triggerSequence',
       tags, summary: 'API trigger: enroll a contact found by id, phone or e-mail (Idempotency-Key header)', params: idParams,
       headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
       body: z.object({ contactId: z.uuid().optional(), phone: z.string().max(32).optional(), email: z.string().max(320).optional(), placeholders, context })
@@ -78,6 +80,7 @@ export const sequenceEnrollmentRoutes: FastifyPluginAsyncZod<SequenceEnrollmentR
 
   app.get('/sequences/:id/enrollments', {
     schema: {
+      operationId: 'listSequenceEnrollments', summary: 'List a sequence\'s enrollments',
       tags, params: idParams,
       querystring: z.object({
         status: z.enum(statuses).optional(), stepId: z.string().max(40).optional(), contactId: z.uuid().optional(),
@@ -88,13 +91,13 @@ export const sequenceEnrollmentRoutes: FastifyPluginAsyncZod<SequenceEnrollmentR
   }, async (req) => status.listEnrollments(auth(req).accountId, req.params.id, req.query));
 
   const enrollmentParams = idParams.extend({ enrollmentId: z.uuid({ error: 'must be a UUID' }) });
-  app.get('/sequences/:id/enrollments/:enrollmentId', { schema: { tags, params: enrollmentParams, response: { 200: enrollmentOut } } },
+  app.get('/sequences/:id/enrollments/:enrollmentId', { schema: { operationId: 'getSequenceEnrollment', summary: 'Get an enrollment', tags, params: enrollmentParams, response: { 200: enrollmentOut } } },
     async (req) => status.getEnrollment(auth(req).accountId, req.params.id, req.params.enrollmentId));
 
-  app.delete('/sequences/:id/enrollments/:enrollmentId', { schema: { tags, summary: 'Unenroll', params: enrollmentParams, response: { 200: enrollmentOut } } },
+  app.delete('/sequences/:id/enrollments/:enrollmentId', { schema: { operationId: 'unenrollFromSequence', tags, summary: 'Unenroll', params: enrollmentParams, response: { 200: enrollmentOut } } },
     async (req) => enrollments.unenroll(auth(req).accountId, req.params.id, req.params.enrollmentId));
 
   app.get('/contacts/:id/sequences', {
-    schema: { tags, summary: 'Where the contact is in every sequence: step, next run time, history', params: idParams, response: { 200: z.object({ data: z.array(enrollmentOut) }) } },
+    schema: { operationId: 'listContactSequences', tags, summary: 'Where the contact is in every sequence: step, next run time, history', params: idParams, response: { 200: z.object({ data: z.array(enrollmentOut) }) } },
   }, async (req) => ({ data: await status.contactStatus(auth(req).accountId, req.params.id) }));
 };

@@ -14,6 +14,7 @@ const item = z.object({
 export const simulatorRoutes: FastifyPluginAsyncZod<SimulatorRoutesOpts> = async (app, { outbox }) => {
   app.get('/simulator/outbox', {
     schema: {
+      operationId: 'listSimulatorOutbox', summary: 'List what the simulator carrier kept',
       tags: ['simulator'],
       querystring: z.object({
         to: z.string().max(32).optional(),

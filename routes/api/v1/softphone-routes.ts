@@ -64,7 +64,7 @@ export const softphoneRoutes: FastifyPluginAsyncZod<SoftphoneRoutesOpts> = async
 
   app.post('/softphone/calls', {
     config: { memberAllowed: true },
-    schema: { tags: ['softphone'], body: z.object({ lineId: z.uuid({ error: 'must be a UUID' }), from: e164 }).strict(), response: { 200: stepOut } },
+    schema: { operationId: 'startSoftphoneCall', summary: 'Start a softphone call', tags: ['softphone'], body: z.object({ lineId: z.uuid({ error: 'must be a UUID' }), from: e164 }).strict(), response: { 200: stepOut } },
   }, async (req) => {
     const a = auth(req);
     const s = await o.lineSigning(a.accountId, req.body.lineId);
@@ -76,6 +76,7 @@ export const softphoneRoutes: FastifyPluginAsyncZod<SoftphoneRoutesOpts> = async
   app.post('/softphone/calls/:callSid/input', {
     config: { memberAllowed: true },
     schema: {
+      operationId: 'sendSoftphoneInput', summary: 'Send key presses or speech to a softphone call',
       tags: ['softphone'],
       params: z.object({ callSid: z.string().regex(/^CA[0-9a-f]{32}$/, 'is not a softphone call') }),
       body: z.object({
@@ -106,6 +107,7 @@ export const softphoneRoutes: FastifyPluginAsyncZod<SoftphoneRoutesOpts> = async
   app.post('/softphone/sms', {
     config: { memberAllowed: true },
     schema: {
+      operationId: 'sendSoftphoneSms', summary: 'Send a text from the softphone',
       tags: ['softphone'],
       body: z.object({ lineId: z.uuid({ error: 'must be a UUID' }), from: e164, body: z.string().min(1, 'type a message').max(1600) }).strict(),
       response: { 200: z.object({ messageSid: z.string(), status: z.number(), replies: z.array(z.string()) }) },

@@ -42,12 +42,13 @@ const filters = {
 const tags = ['call tracking'];
 
 export const trackingRoutes: FastifyPluginAsyncZod<TrackingRoutesOpts> = async (app, { workflows, logs }) => {
-  app.get('/tracking-workflows', { schema: { tags, response: { 200: z.object({ data: z.array(workflowOut) }) } } },
+  app.get('/tracking-workflows', { schema: { operationId: 'listTrackingWorkflows', summary: 'List post-call workflows', tags, response: { 200: z.object({ data: z.array(workflowOut) }) } } },
     async (req) => ({ data: await workflows.list(auth(req).accountId) }));
 
   app.post('/tracking-workflows', {
     preHandler: requireAdmin,
     schema: {
+      operationId: 'createTrackingWorkflow', summary: 'Create a post-call workflow',
       tags,
       description: 'A post-call workflow: trigger (answered | missed), conditions that must ALL match, actions (README "Call tracking").',
       body: trackingWorkflowInputSchema,
@@ -55,24 +56,26 @@ export const trackingRoutes: FastifyPluginAsyncZod<TrackingRoutesOpts> = async (
     },
   }, async (req, reply) => reply.status(201).send(await workflows.create(auth(req).accountId, req.body)));
 
-  app.get('/tracking-workflows/:id', { schema: { tags, params: idParams, response: { 200: workflowOut } } },
+  app.get('/tracking-workflows/:id', { schema: { operationId: 'getTrackingWorkflow', summary: 'Get a post-call workflow', tags, params: idParams, response: { 200: workflowOut } } },
     async (req) => workflows.get(auth(req).accountId, req.params.id));
 
   app.put('/tracking-workflows/:id', {
     preHandler: requireAdmin,
     schema: {
+      operationId: 'replaceTrackingWorkflow', summary: 'Replace a post-call workflow',
       tags, params: idParams, body: trackingWorkflowInputSchema, response: { 200: workflowOut },
       description: 'Replaces the definition. A webhook action left without `authorization` keeps the stored one of the same action id; null clears it.',
     },
   }, async (req) => workflows.replace(auth(req).accountId, req.params.id, req.body));
 
-  app.delete('/tracking-workflows/:id', { preHandler: requireAdmin, schema: { tags, params: idParams, response: { 204: z.null() } } }, async (req, reply) => {
+  app.delete('/tracking-workflows/:id', { preHandler: requireAdmin, schema: { operationId: 'deleteTrackingWorkflow', summary: 'Delete a post-call workflow', tags, params: idParams, response: { 204: z.null() } } }, async (req, reply) => {
     await workflows.remove(auth(req).accountId, req.params.id);
     return reply.status(204).send(null);
   });
 
   app.get('/calls', {
     schema: {
+      operationId: 'listTrackedCalls', summary: 'List tracked calls',
       tags, description: 'Tracked calls, newest first.',
       querystring: z.object({ ...filters, outcome: z.enum(['answered', 'missed'], { error: 'must be answered or missed' }).optional() }),
       response: { 200: z.object({ data: z.array(callOut), nextCursor: z.string().nullable() }) },
@@ -80,11 +83,12 @@ export const trackingRoutes: FastifyPluginAsyncZod<TrackingRoutesOpts> = async (
   }, async (req) => logs.listCalls(auth(req).accountId, req.query));
 
   app.get('/calls/:id', {
-    schema: { tags, params: idParams, response: { 200: callOut.extend({ logs: z.array(logOut) }) } },
+    schema: { operationId: 'getTrackedCall', summary: 'Get a tracked call', tags, params: idParams, response: { 200: callOut.extend({ logs: z.array(logOut) }) } },
   }, async (req) => logs.getCall(auth(req).accountId, req.params.id));
 
   app.get('/tracking-logs', {
     schema: {
+      operationId: 'listTrackingLogs', summary: 'List post-call workflow evaluations',
       tags, description: 'Every post-call workflow evaluation, newest first: each condition\'s result, each action\'s result with its deliveries.',
       querystring: z.object({
         ...filters,

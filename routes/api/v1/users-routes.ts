@@ -15,15 +15,16 @@ const password = z.string().min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} 
 export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOpts> = async (app, { users }) => {
   app.addHook('preHandler', requireAdmin);
 
-  app.get('/users', { schema: { tags: ['users'], response: { 200: z.object({ data: z.array(userOut) }) } } }, async (req) => ({
+  app.get('/users', { schema: { operationId: 'listUsers', summary: 'List dashboard users', tags: ['users'], response: { 200: z.object({ data: z.array(userOut) }) } } }, async (req) => ({
     data: await users.listUsers(auth(req).accountId),
   }));
 
-  app.get('/users/:id', { schema: { tags: ['users'], params: z.object({ id: z.uuid() }), response: { 200: userOut } } }, async (req) =>
+  app.get('/users/:id', { schema: { operationId: 'getUser', summary: 'Get a dashboard user', tags: ['users'], params: z.object({ id: z.uuid() }), response: { 200: userOut } } }, async (req) =>
     users.getUser(auth(req).accountId, req.params.id));
 
   app.post('/users', {
     schema: {
+      operationId: 'createUser', summary: 'Create a dashboard user',
       tags: ['users'],
       body: z.object({
         email: z.email({ error: 'must be an e-mail address' }).max(320),
@@ -37,6 +38,7 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersRoutesOpts> = async (app, {
 
   app.patch('/users/:id', {
     schema: {
+      operationId: 'updateUser', summary: 'Change, disable or enable a dashboard user',
       tags: ['users'],
       params: z.object({ id: z.uuid() }),
       body: z.object({

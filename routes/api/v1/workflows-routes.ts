@@ -51,16 +51,16 @@ actions without one get a new id.`;
 /** Workflows: each update makes a new immutable version; activations pin the version they ran. */
 export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRoutesOpts> = async (app, { workflows }) => {
   app.get('/workflows', {
-    schema: { tags, querystring: pageQuery.extend({ status: z.enum(['active', 'paused']).optional() }), response: { 200: pageOf(workflowOut) } },
+    schema: { operationId: 'listWorkflows', summary: 'List workflows', tags, querystring: pageQuery.extend({ status: z.enum(['active', 'paused']).optional() }), response: { 200: pageOf(workflowOut) } },
   }, async (req) => workflows.list(auth(req).accountId, req.query));
 
-  app.post('/workflows', { schema: { tags, description: RULES, body: workflowInputSchema, response: { 201: workflowOut } } }, async (req, reply) => {
+  app.post('/workflows', { schema: { operationId: 'createWorkflow', summary: 'Create a workflow', tags, description: RULES, body: workflowInputSchema, response: { 201: workflowOut } } }, async (req, reply) => {
     const wf = await workflows.create(auth(req).accountId, req.body);
     return reply.status(201).header('etag', etag(wf.version)).send(wf);
   });
 
   app.get('/workflows/:id', {
-    schema: { tags, description: 'The `ETag` header is the current version: send it back as `If-Match` when you save an edit.', params: idParams, response: { 200: workflowOut } },
+    schema: { operationId: 'getWorkflow', summary: 'Get a workflow (current version)', tags, description: 'The `ETag` header is the current version: send it back as `If-Match` when you save an edit.', params: idParams, response: { 200: workflowOut } },
   }, async (req, reply) => {
     const wf = await workflows.get(auth(req).accountId, req.params.id);
     return reply.header('etag', etag(wf.version)).send(wf);
@@ -68,6 +68,7 @@ export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRoutesOpts> = async (
 
   app.put('/workflows/:id', {
     schema: {
+      operationId: 'replaceWorkflow', summary: 'Replace a workflow\'s definition (new version)',
       tags,
       description: `Replaces the definition and makes a new version (status is kept). With \`If-Match: "<version>"\` (the ETag of the
 version the edit started from) the update is refused with 412 \`version_mismatch\` when someone saved another version meanwhile;
@@ -82,6 +83,7 @@ without it the update is unconditional.\n\n${RULES}`,
 
   app.get('/workflows/:id/audience', {
     schema: {
+      operationId: 'getWorkflowAudience', summary: 'Count who an activation would reach now',
       tags,
       description: 'The people an activation of the current version would reach now, counted as the planner chooses them: members of each action\'s groups who are on duty (or all, with includeOffDuty), without do-not-contact contacts; someone in several groups counts once.',
       params: idParams,
@@ -89,21 +91,21 @@ without it the update is unconditional.\n\n${RULES}`,
     },
   }, async (req) => workflows.audience(auth(req).accountId, req.params.id));
 
-  app.delete('/workflows/:id', { schema: { tags, description: 'Soft delete: past activations keep their version.', params: idParams, response: { 204: z.null() } } }, async (req, reply) => {
+  app.delete('/workflows/:id', { schema: { operationId: 'deleteWorkflow', summary: 'Delete a workflow', tags, description: 'Soft delete: past activations keep their version.', params: idParams, response: { 204: z.null() } } }, async (req, reply) => {
     await workflows.remove(auth(req).accountId, req.params.id);
     return reply.status(204).send(null);
   });
 
-  app.post('/workflows/:id/pause', { schema: { tags, description: 'A paused workflow refuses activations.', params: idParams, response: { 200: workflowOut } } }, async (req) =>
+  app.post('/workflows/:id/pause', { schema: { operationId: 'pauseWorkflow', summary: 'Pause a workflow', tags, description: 'A paused workflow refuses activations.', params: idParams, response: { 200: workflowOut } } }, async (req) =>
     workflows.pause(auth(req).accountId, req.params.id));
 
-  app.post('/workflows/:id/resume', { schema: { tags, params: idParams, response: { 200: workflowOut } } }, async (req) =>
+  app.post('/workflows/:id/resume', { schema: { operationId: 'resumeWorkflow', summary: 'Resume a paused workflow', tags, params: idParams, response: { 200: workflowOut } } }, async (req) =>
     workflows.resume(auth(req).accountId, req.params.id));
 
-  app.get('/workflows/:id/versions', { schema: { tags, params: idParams, querystring: pageQuery, response: { 200: pageOf(versionOut) } } }, async (req) =>
+  app.get('/workflows/:id/versions', { schema: { operationId: 'listWorkflowVersions', summary: 'List a workflow\'s versions', tags, params: idParams, querystring: pageQuery, response: { 200: pageOf(versionOut) } } }, async (req) =>
     workflows.listVersions(auth(req).accountId, req.params.id, req.query));
 
   app.get('/workflows/:id/versions/:version', {
-    schema: { tags, params: idParams.extend({ version: z.coerce.number().int().min(1) }), response: { 200: versionOut } },
+    schema: { operationId: 'getWorkflowVersion', summary: 'Get one version of a workflow', tags, params: idParams.extend({ version: z.coerce.number().int().min(1) }), response: { 200: versionOut } },
   }, async (req) => workflows.getVersion(auth(req).accountId, req.params.id, req.params.version));
 };
