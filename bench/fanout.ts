@@ -2,7 +2,7 @@
  * `npm run bench:fanout`: one activation to 10,000 contacts by SMS, through the planner, the
  * delivery workers and the `twilio` adapter (official SDK) against the local carrier emulator
  * (own process, dev/carrier/standalone.ts), run by a `switchboard work` child process from the
- * compiled build (dist/, built first if stale) as in production. Reports end-to-end time (activate() -> the activation is completed, every text
+ * compiled build (dist/, built first if stale) as in production. Reports end-to-end time (activate() -> the activation is dispatched, every text
  * accepted by the carrier), sends/s, the worker process's peak RSS (VmHWM), and raw BullMQ no-op
  * throughput (one job per item, same Redis, concurrency 50) and the adapter alone (the same
  * texts straight through the twilio provider to the emulator, no engine), all in the same run.
@@ -162,7 +162,8 @@ const main = async () => {
     });
     for (;;) {
       const s = await db.query('SELECT status FROM activations WHERE id = $1', [activation.id]);
-      if (s.rows[0].status === 'completed' || s.rows[0].status === 'failed') break;
+      // `dispatched`: every text handed to the carrier (its delivered callbacks are held back here).
+      if (['dispatched', 'completed', 'failed'].includes(s.rows[0].status)) break;
       if (performance.now() - t0 > 300_000) throw new Error('fan-out did not complete in 300 s');
       await new Promise((r) => setTimeout(r, 20));
     }
