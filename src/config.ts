@@ -100,7 +100,7 @@ export const configSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().min(0.1).max(24 * 90).default(12),
   /** Worker role: how often expired dashboard sessions are deleted; 0 = never. */
   SESSION_PURGE_INTERVAL_MINUTES: z.coerce.number().min(0).max(24 * 60).default(60),
-  /** Sign-in attempts allowed per client IP per minute (the address is the socket's unless TRUST_PROXY says otherwise). */
+  /** Sign-in attempts allowed per client IP per minute (the socket's address unless TRUST_PROXY names proxies). */
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
   /** Proxies whose X-Forwarded-For is believed: hop count or IPs/CIDRs; off by default. */
   TRUST_PROXY: trustProxy,
