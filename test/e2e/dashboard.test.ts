@@ -92,7 +92,8 @@ describe('dashboard in headless Chromium', () => {
 
     // The API's own details[] land next to their fields.
     const msgErr = page.locator('[data-field="actions.0.message"] > .field-error');
-    await expect(msgErr.textContent({ timeout: 5000 })).resolves.toBe('may not be empty');
+    // The error span exists (empty) before the API answers: wait for its text, not for the element.
+    await expect.poll(() => msgErr.textContent(), { timeout: 5000 }).toBe('may not be empty');
     await expect(page.locator('[data-field="actions.0.groupIds"] > .field-error').textContent()).resolves.toBe('choose at least one group');
     expect(await page.getByLabel('Message').getAttribute('aria-invalid')).toBe('true');
     await shot('workflow-validation');
