@@ -17,6 +17,7 @@ import { eventually } from '../helpers/engine-fixtures.js';
 import { runCli } from '../helpers/run-cli.js';
 import { createTestAccount } from '../helpers/runtime.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { scheduledWorkflows } from './schedule-helpers.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -60,7 +61,7 @@ describe('metrics on a web+worker process (switchboard all)', () => {
     return parseExposition(res.text);
   };
 
-  it('a texted code: +1 sms activation, +3 sms delivered, one webhook observation per carrier request, backlogs back to 0', async () => {
+  it('a texted code (sent twice by the carrier): +1 sms activation, +3 sms delivered, one webhook observation per carrier request, backlogs back to 0', async () => {
     const acct = await createTestAccount(env.t);
     const line = await addTwilioLine(env.t, acct.account.id, env.creds);
     const people = await addContacts(env.t, acct.account.id, [
@@ -71,15 +72,19 @@ describe('metrics on a web+worker process (switchboard all)', () => {
     env.carrier.reset();
     const before = await scrape();
 
-    const inbound = await env.carrier.sendInboundSms({ from: uniqueNumber(), to: line.phone, body: 'resq Help at gate 4' });
+    const from = uniqueNumber();
+    const inbound = await env.carrier.sendInboundSms({ from, to: line.phone, body: 'resq Help at gate 4' });
     expect(inbound.status).toBe(200);
+    // The carrier delivers the same text twice (same MessageSid): one activation, two webhook answers.
+    const again = await env.carrier.sendInboundSms({ from, to: line.phone, body: 'resq Help at gate 4', messageSid: inbound.messageSid });
+    expect(again.status).toBe(200);
     const db = env.t.rt.infra.db;
     await eventually(async () => {
       const r = await db.query(`SELECT d.status FROM deliveries d JOIN activations a ON a.id = d.activation_id WHERE a.account_id = $1`, [acct.account.id]);
       return r.rows.length === 3 && r.rows.every((x) => x.status === 'delivered');
     }, 'three texts delivered');
     await env.carrier.settled();
-    const byRoute = new Map<string, number>([['/webhooks/twilio/sms', 1]]);
+    const byRoute = new Map<string, number>([['/webhooks/twilio/sms', 2]]);
     for (const c of env.carrier.callbacks) {
       const p = new URL(c.url).pathname;
       byRoute.set(p, (byRoute.get(p) ?? 0) + 1);
@@ -159,6 +164,29 @@ describe('metrics on a web+worker process (switchboard all)', () => {
       await db.query(`DELETE FROM outbox WHERE topic = 'metrics-test'`);
     }
     expect(sum(await scrape(), 'switchboard_outbox_backlog', { topic: 'metrics-test' })).toBe(0);
+  });
+
+  it('a schedule occurrence fired late: +1 schedule activation, its lag in the histogram', async () => {
+    const acct = await createTestAccount(env.t);
+    const db = env.t.rt.infra.db;
+    const id = await scheduledWorkflows(db, env.t.rt.services.scheduleHook).create(acct.account.id, { type: 'weekly', days: ['mon'], time: '09:00' });
+    await db.query(`UPDATE workflow_versions SET definition = jsonb_set(definition, '{actions}', '[]') WHERE workflow_id = $1`, [id]);
+    const before = await scrape();
+    // Due 5 s ago (within the grace window): the loop fires it at once, about 5 s late.
+    await db.query(`UPDATE workflow_schedules SET next_run_at = date_trunc('second', now()) - interval '5 seconds' WHERE workflow_id = $1`, [id]);
+    await eventually(async () => (await db.query(`SELECT 1 FROM activations WHERE workflow_id = $1`, [id])).rowCount === 1, 'occurrence fired');
+    const after = await eventually(async () => {
+      const s = await scrape();
+      return sum(s, 'switchboard_schedule_fire_lag_seconds_count') > sum(before, 'switchboard_schedule_fire_lag_seconds_count') ? s : null;
+    }, 'lag observed');
+    const delta = (name: string, labels: Record<string, string> = {}) => sum(after, name, labels) - sum(before, name, labels);
+    expect(delta('switchboard_schedule_fire_lag_seconds_count')).toBe(1);
+    expect(delta('switchboard_schedule_fire_lag_seconds_sum')).toBeGreaterThanOrEqual(5);
+    expect(delta('switchboard_schedule_fire_lag_seconds_sum')).toBeLessThan(30);
+    expect(delta('switchboard_schedule_fire_lag_seconds_bucket', { le: '2' })).toBe(0);
+    expect(delta('switchboard_schedule_fire_lag_seconds_bucket', { le: '30' })).toBe(1);
+    expect(delta('switchboard_activations_total', { source: 'schedule' })).toBe(1);
+    expect(delta('switchboard_activations_total')).toBe(1);
   });
 
   it('no token, a wrong token or another scheme: 401, and /metrics is not in the OpenAPI document', async () => {
