@@ -3,7 +3,8 @@
  * workers) whose Twilio is the local carrier emulator, so failures carry real carrier codes:
  * readable schedule times, failure reasons in words (REST and websocket alike), an error summary
  * that names fields as the page labels them, a confirmation before pausing, and the activation
- * page at phone width. Screenshots go to docs/screenshots/ only with UPDATE_SCREENSHOTS=1.
+ * page at phone width, each with an axe-core scan. Screenshots go to docs/screenshots/ only with
+ * UPDATE_SCREENSHOTS=1.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROMPTS } from '../../ivr/activation-line.js';
 import { SMS_TEXT } from '../../ivr/sms-replies.js';
+import { seriousA11yViolations } from '../helpers/axe.js';
 import { freePort, launchChromium } from '../helpers/browser.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
@@ -106,6 +108,7 @@ describe('dashboard fixes (issue 19) in headless Chromium', () => {
     expect(await visibleText(page)).not.toMatch(/\bnull\b|\d{4}-\d\d-\d\dT/);
     await card.scrollIntoViewIfNeeded();
     await shot('workflow-schedule');
+    expect(await seriousA11yViolations(page)).toEqual([]);
 
     await page.goto(`${base}/#/workflows/${plain.id}`);
     await page.getByRole('region', { name: 'Version history' }).waitFor();
@@ -130,6 +133,7 @@ describe('dashboard fixes (issue 19) in headless Chromium', () => {
     await cellOf(BEN.name, 'sms').getByText('Unreachable destination handset (30003)').waitFor();
     await cellOf(CHEN.name, 'sms').getByText('Invalid phone number (21211)').waitFor();
     expect(await page.locator('main').textContent()).not.toMatch(/(^|[^(\d])(30003|21211)(?!\))/);
+    expect(await seriousA11yViolations(page)).toEqual([]);
 
     const detail = (await acct.api.get(`/v1/activations/${activationId}`).expect(200)).body;
     const sms = (name: string) => detail.recipients.find((r: { name: string }) => r.name === name).deliveries.find((d: { channel: string }) => d.channel === 'sms');
@@ -150,6 +154,7 @@ describe('dashboard fixes (issue 19) in headless Chromium', () => {
     await link.waitFor();
     await summary.getByRole('link', { name: /^Name: / }).waitFor();
     await shot('workflow-error-summary');
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await link.click();
     expect(await page.evaluate(() => document.activeElement?.closest('[data-field]')?.getAttribute('data-field'))).toBe('actions.0.message');
     expect(page.url()).toMatch(/#\/workflows\/new$/); // the link did not navigate away
@@ -168,6 +173,7 @@ describe('dashboard fixes (issue 19) in headless Chromium', () => {
     expect(said).toContain('Scheduled runs are skipped');
     expect(said).toContain('Activations already under way carry on.');
     await shot('workflow-pause-confirm');
+    expect(await seriousA11yViolations(page)).toEqual([]);
     // Focus starts on the safe choice; Escape and "Keep it active" both leave it active.
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Keep it active');
     await page.keyboard.press('Escape');
@@ -191,6 +197,7 @@ describe('dashboard fixes (issue 19) in headless Chromium', () => {
     await page.goto(`${base}/#/activations/${activationId}`);
     await page.locator(`tr[data-recipient="${CHEN.name}"] td[data-channel="sms"]`).getByText('Invalid phone number (21211)').waitFor();
     await shot('activation-phone');
+    expect(await seriousA11yViolations(page)).toEqual([]);
     const out = await page.evaluate(() => Array.from(document.querySelectorAll('main th, main td'))
       .map((c) => ({ text: c.textContent, r: c.getBoundingClientRect() }))
       .filter(({ r }) => r.left < 0 || r.right > window.innerWidth)
