@@ -2,13 +2,14 @@
  * Delivery records on the dashboard (issue 19), in headless Chromium against a full runtime whose
  * Twilio is the local carrier emulator: the activation page shows each send's carrier SID (live
  * and after a reload) and how many deliveries await the carrier; the history page shows each
- * activation's deliveries per status. Screenshots go to docs/screenshots/ only with
- * UPDATE_SCREENSHOTS=1.
+ * activation's deliveries per status. Each page gets an axe-core scan. Screenshots go to
+ * docs/screenshots/ only with UPDATE_SCREENSHOTS=1.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousA11yViolations } from '../helpers/axe.js';
 import { freePort, launchChromium } from '../helpers/browser.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
@@ -87,6 +88,7 @@ describe('dashboard: carrier SIDs and delivery counts (issue 19)', () => {
     const summary = page.locator('.progress-summary');
     expect(await summary.textContent()).toContain('0Awaiting the carrier');
     await shot('activation-carrier-sid');
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await page.setViewportSize({ width: 390, height: 780 });
     await shot('activation-carrier-sid-phone');
     await page.setViewportSize({ width: 1200, height: 820 });
@@ -103,6 +105,7 @@ describe('dashboard: carrier SIDs and delivery counts (issue 19)', () => {
     expect(col('Status')).toBe('completed');
     expect(col('Deliveries')).toBe('delivered · 1 failed · 1');
     await shot('history-counts');
+    expect(await seriousA11yViolations(page)).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
