@@ -17,6 +17,8 @@ export const SECRET_KEY = 'chaos-secret-key-0123456789abcdefghijklmnop';
 /** Engine timings: short enough for a bounded run, long enough that a live send is never taken for a dead one. */
 export const ENGINE_ENV = {
   QUEUE_LOCK_MS: '5000', SWEEP_INTERVAL_MS: '1000', DELIVERY_STALE_AFTER_MS: '10000', SEND_IN_DOUBT_AFTER_MS: '30000',
+  // A dead worker's texts are looked up after max(30 s, 15 s + 30 s / 2) = 30 s, as before.
+  SMS_LOOKUP_AFTER_DOUBT_MS: '15000',
   OUTBOX_REDISPATCH_AFTER_MS: '5000', EVENTS_SWEEP_INTERVAL_MS: '1000',
 };
 

@@ -83,6 +83,21 @@ export const configSchema = z.object({
    * the call meanwhile and the retry finds nothing left to send.
    */
   CALL_RETRY_AFTER_DOUBT_MS: z.coerce.number().int().min(10).default(15_000),
+  /**
+   * A text whose send may have reached the carrier is looked up there (and sent again only if it
+   * is not found) no sooner than this after the lost attempt started: a slow carrier may still be
+   * storing it after the connection was lost. Independent of DELIVERY_BACKOFF_MS. Also the least
+   * age of a dead worker's send before the sweeper looks it up.
+   */
+  SMS_LOOKUP_AFTER_DOUBT_MS: z.coerce.number().int().min(1_000, 'must be at least 1000 (ms)').max(3_600_000).default(60_000),
+  /**
+   * A text or call still not final at the carrier's last word (queued, sent) with no status
+   * callback for this long is fetched from the carrier by its id (callbacks lost while the web
+   * side was down are not sent again); 0 = never.
+   */
+  DELIVERY_RECONCILE_AFTER_MS: z.coerce.number().int().refine((n) => n === 0 || n >= 1_000, 'must be 0 (off) or at least 1000 (ms)').default(60_000),
+  /** Deliveries fetched from the carrier per sweep at most (DELIVERY_RECONCILE_AFTER_MS). */
+  DELIVERY_RECONCILE_BATCH: z.coerce.number().int().min(1).max(1_000).default(100),
   /** Sends in flight per worker process at most (all jobs together): bounds sockets and memory. */
   DELIVERY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(100),
   CONFERENCE_RETRY_AFTER_MS: z.coerce.number().int().min(100).default(120_000),

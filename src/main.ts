@@ -259,7 +259,7 @@ const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]):
 type Closeable = { close(): Promise<void> };
 const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => [
   { close: async () => s.channels.email.close() }, // pooled SMTP connections
-  ...s.engine.start({ providers: s.telephony.providers.all, senders: s.channels.senders, extras: s.channels.extras }),
+  ...s.engine.start({ providers: s.telephony.providers.all, senders: s.channels.senders, extras: s.channels.extras, recordStatus: s.telephony.statuses.record }),
   ...(infra.config.SEQUENCE_POLL_MS > 0 ? [s.sequences.runner.start(infra.config.SEQUENCE_POLL_MS)] : []),
   ...(infra.config.SESSION_PURGE_INTERVAL_MINUTES > 0
     ? [startSessionPurge({ sessions: s.sessions, intervalMs: infra.config.SESSION_PURGE_INTERVAL_MINUTES * 60_000, logger: infra.logger.child({ component: 'sessions' }) })]
@@ -333,10 +333,13 @@ export const createRuntime = async (
     async stop() {
       if (stopped) return;
       stopped = true;
+      // Workers first: they stop sending (paced rows are given back), finish and record their
+      // in-flight sends while the web side still takes the carrier's callbacks for them. Closing
+      // the web side first let `all` keep sending into callbacks nobody received.
+      await Promise.allSettled(workers.map((w) => w.close()));
       if (app) await app.close();
       if (metricsApp) await metricsApp.close();
       await services.telephony.calls.flush(); // call history rows still queued behind answered webhooks
-      await Promise.allSettled(workers.map((w) => w.close()));
       await metrics?.close();
       await Promise.allSettled([db.end(), redis.quit()]);
     },

@@ -23,6 +23,12 @@ export type TwilioProviderOptions = {
   maxSockets?: number;
 };
 
+/**
+ * An in-doubt look-up reads at most LOOKUP_PAGES x LOOKUP_PAGE_SIZE of the newest messages between
+ * one line and one number (one request almost always): bounded work per look-up.
+ */
+const LOOKUP_PAGE_SIZE = 200;
+const LOOKUP_PAGES = 5;
 const NOT_FOUND_CODES = new Set([20404]);
 /** Network errors raised before a request could be written: the carrier cannot have acted on it. */
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
@@ -133,9 +139,23 @@ export const createTwilioProvider = (opts: TwilioProviderOptions = {}): Telephon
       }
     },
     async findMessages(creds, q): Promise<ProviderMessage[]> {
+      // Never filtered on DateSent: a text Twilio accepted but still holds queued (paced line,
+      // long queue) has no date_sent yet and would not be listed. Twilio filters only by To, From
+      // and DateSent, so list the pair's messages (newest first, LOOKUP_PAGES pages at most) and
+      // keep those the carrier created since `q.since`.
       const c = client(creds);
-      const list = await call('list messages', () => c.messages.list({ from: q.from, to: q.to, dateSentAfter: q.since, limit: 100 }));
-      return list.map((m) => ({ providerId: m.sid, from: m.from, to: m.to, body: m.body, status: m.status, sentAt: m.dateSent ?? null }));
+      const found: ProviderMessage[] = [];
+      type ListPage = { instances: Array<{ sid: string; from: string; to: string; body: string; status: string; dateCreated: Date; dateSent: Date }>; nextPageUrl?: string; nextPage(): Promise<ListPage> | undefined };
+      let page: ListPage = await call('list messages', () => c.messages.page({ from: q.from, to: q.to, pageSize: LOOKUP_PAGE_SIZE }));
+      for (let n = 1; ; n++) {
+        for (const m of page.instances) {
+          if (m.dateCreated && m.dateCreated.getTime() < q.since.getTime()) continue;
+          found.push({ providerId: m.sid, from: m.from, to: m.to, body: m.body, status: m.status, sentAt: m.dateSent ?? null });
+        }
+        if (n >= LOOKUP_PAGES || !page.nextPageUrl) return found;
+        const current = page;
+        page = await call('list messages', async () => (await current.nextPage())!);
+      }
     },
     async hangupCall(creds, providerId): Promise<void> {
       const c = client(creds);

@@ -10,6 +10,8 @@ export type DriverCtx = {
   transport: PlayerTransport;
   sendCallback(url: string, params: Record<string, string>): Promise<void>;
   delayMs: number;
+  /** Waits `ms`, or less if the emulator releases held messages (reset, close, releaseQueued). */
+  hold(ms: number): Promise<void>;
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,8 +46,11 @@ export const runMessageCallbacks = async (ctx: DriverCtx, m: EmulatedMessage, b:
   const out = emitter(ctx, m.statusCallback, Boolean(b.reverseCallbacks));
   for (const status of steps) {
     await sleep(ctx.delayMs);
+    if (status === steps[1] && b.queuedForMs) await ctx.hold(b.queuedForMs);
     m.status = status;
     m.dateUpdated = new Date();
+    // Twilio's date_sent: set when the carrier sends the text on, never while it is queued.
+    if (status === 'sent') m.dateSent = m.dateUpdated;
     if (status !== 'queued' && status !== 'sent' && status !== 'delivered') m.errorCode = b.messageErrorCode ?? 30003;
     const p: Record<string, string> = {
       MessageSid: m.sid, SmsSid: m.sid, MessageStatus: status, SmsStatus: status,

@@ -12,7 +12,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { fakeSid, messageReplies, playCall, postSigned, type CallScript, type CallTranscript, type PlayerTransport } from './call-player.js';
 import { runOutboundCall, runMessageCallbacks } from './carrier-driver.js';
 import {
-  callJson, defaultErrorMessage, errorJson, messageJson,
+  callJson, dateSentFilter, defaultErrorMessage, errorJson, listPage, messageJson,
   type DestinationBehaviour, type EmulatedCall, type EmulatedMessage,
 } from './twilio-shapes.js';
 
@@ -54,6 +54,8 @@ export type CarrierEmulator = {
   reset(): void;
   placeInboundCall(input: InboundCallInput): Promise<CallTranscript & { callSid: string }>;
   sendInboundSms(input: InboundSmsInput): Promise<InboundSmsResult>;
+  /** Ends every `queuedForMs` hold now: those messages go on to sent and delivered. */
+  releaseQueued(): void;
   /** Resolves when no callback or call is in flight. */
   settled(): Promise<void>;
   waitFor<T>(fn: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
@@ -88,7 +90,15 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     const res = await postSigned(transport, url, params).catch(() => ({ status: 0, body: '' }));
     callbacks.push({ url, params, status: res.status });
   };
-  const driverCtx = { transport, sendCallback, delayMs: opts.callbackDelayMs ?? 5 };
+  // Messages held `queued` (queuedForMs): released early by reset, close or releaseQueued.
+  const holds = new Set<() => void>();
+  const hold = (ms: number) => new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(timer); holds.delete(done); resolve(); };
+    const timer = setTimeout(done, ms);
+    holds.add(done);
+  });
+  const releaseQueued = () => { for (const done of [...holds]) done(); };
+  const driverCtx = { transport, sendCallback, delayMs: opts.callbackDelayMs ?? 5, hold };
 
   const app = Fastify({ logger: false });
   await app.register(formbody);
@@ -138,17 +148,18 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     // Twilio: a Body over 1,600 characters (UTF-16 units: an emoji counts 2) is refused, nothing sent.
     if ((str(b.Body) ?? '').length > 1600) return reply.status(400).send(errorJson(400, 21617, defaultErrorMessage(21617)));
     if (refuse(to, reply)) return reply;
+    const droppedEarly = behaviours.get(to)?.dropBeforeAccept === true && dropAnswer(to, req, reply);
     const acceptDelay = behaviours.get(to)?.acceptDelayMs;
     if (acceptDelay) await new Promise((r) => setTimeout(r, acceptDelay));
     const now = new Date();
     const m: EmulatedMessage = {
       sid: fakeSid('SM'), accountSid: opts.accountSid, from, to, body: str(b.Body) ?? '', mediaUrls: list(b.MediaUrl),
       status: 'queued', direction: 'outbound-api', statusCallback: str(b.StatusCallback) ?? null, errorCode: null,
-      dateCreated: now, dateSent: now, dateUpdated: now,
+      dateCreated: now, dateSent: null, dateUpdated: now,
     };
     messages.push(m);
     track(runMessageCallbacks(driverCtx, m, behaviours.get(to) ?? {}));
-    if (dropAnswer(to, req, reply)) return reply;
+    if (droppedEarly || dropAnswer(to, req, reply)) return reply;
     return reply.status(201).send(messageJson(m));
   });
 
@@ -162,21 +173,12 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
   app.get<P>(`${base}/Messages.json`, async (req, reply) => {
     if (!authorise(req, reply)) return reply;
     const q = req.query as Record<string, string>;
-    const after = q['DateSent>'] ? new Date(q['DateSent>']) : null;
-    const before = q['DateSent<'] ? new Date(q['DateSent<']) : null;
-    const day = q.DateSent ?? null;
-    const found = messages.filter((m) =>
-      (!q.To || m.to === q.To) && (!q.From || m.from === q.From)
-      && (!after || (m.dateSent !== null && m.dateSent >= after))
-      && (!before || (m.dateSent !== null && m.dateSent <= before))
-      && (!day || (m.dateSent !== null && m.dateSent.toISOString().slice(0, 10) === day)));
-    const pageSize = Number(q.PageSize ?? 50);
-    const uri = req.url;
-    return {
-      messages: found.slice().reverse().slice(0, Math.max(1, pageSize)).map(messageJson),
-      end: Math.min(found.length, pageSize) - 1, first_page_uri: uri, next_page_uri: null,
-      page: 0, page_size: pageSize, previous_page_uri: null, start: 0, uri,
-    };
+    const dateFilter = dateSentFilter(q);
+    if (typeof dateFilter === 'string') return reply.status(400).send(errorJson(400, 20001, `Invalid ${dateFilter}`));
+    // Twilio filters only by To, From and DateSent; a message not yet sent on has no date_sent
+    // and matches no DateSent filter. Newest first.
+    const found = messages.filter((m) => (!q.To || m.to === q.To) && (!q.From || m.from === q.From) && dateFilter(m.dateSent)).reverse();
+    return listPage(req.url, q, found.map(messageJson), 'messages');
   });
 
   app.post<P>(`${base}/Calls.json`, async (req, reply) => {
@@ -239,7 +241,9 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
       gatewayUrl = g.replace(/\/+$/, '');
       publicUrl = (p ?? publicUrl ?? g).replace(/\/+$/, '');
     },
+    releaseQueued,
     reset() {
+      releaseQueued();
       behaviours.clear();
       failures.clear();
       drops.clear();
@@ -289,6 +293,7 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
       }
     },
     async close() {
+      releaseQueued();
       await emulator.settled().catch(() => undefined);
       await app.close();
     },

@@ -17,6 +17,16 @@ export type DestinationBehaviour = {
   answerDelayMs?: number;
   /** The carrier takes this long before it accepts (stores) a new message: a slow API. */
   acceptDelayMs?: number;
+  /**
+   * The carrier keeps each new message to this number `queued` this long (a paced line, a long
+   * queue): `date_sent` stays null and no callback follows `queued` until then (or `releaseQueued()`).
+   */
+  queuedForMs?: number;
+  /**
+   * With `dropResponseTimes`: the connection is lost at once, before the carrier has stored the
+   * message or call, which it still does `acceptDelayMs` later (a proxy gave up on a slow carrier).
+   */
+  dropBeforeAccept?: boolean;
   /** A lagging carrier: the first status callback of a call to this number comes this late. */
   callbackLagMs?: number;
   /** Accept the first N new messages or calls to this number, then drop the connection instead of answering. */
@@ -40,6 +50,7 @@ export type EmulatedMessage = {
   statusCallback: string | null;
   errorCode: number | null;
   dateCreated: Date;
+  /** When the carrier sent it on: null while it is accepted or queued (as Twilio's `date_sent`). */
   dateSent: Date | null;
   dateUpdated: Date;
 };
@@ -142,3 +153,44 @@ export const defaultErrorMessage = (code: number): string =>
     21602: 'Message body is required.',
     21617: 'The concatenated message body exceeds the 1600 character limit.',
   })[code] ?? 'Error';
+
+/**
+ * Twilio's DateSent / DateSent< / DateSent> (GMT): a `YYYY-MM-DD` date compares whole days (on,
+ * on or before, on or after); a date-time (what the SDK sends) compares instants, inclusive. Only
+ * a message with a `date_sent` matches. Returns the bad parameter's name if one does not parse.
+ */
+export const dateSentFilter = (q: Record<string, string>): ((d: Date | null) => boolean) | string => {
+  const tests: Array<(d: Date) => boolean> = [];
+  for (const [key, cmp] of [['DateSent', 0], ['DateSent<', -1], ['DateSent>', 1]] as const) {
+    const v = q[key];
+    if (v === undefined) continue;
+    const dayOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
+    const at = new Date(dayOnly ? `${v}T00:00:00Z` : v);
+    if (Number.isNaN(at.getTime())) return key;
+    const from = at.getTime();
+    const to = dayOnly ? from + 86_400_000 - 1 : from;
+    tests.push((d) => (cmp === 0 ? d.getTime() >= from && d.getTime() <= to : cmp < 0 ? d.getTime() <= to : d.getTime() >= from));
+  }
+  return (d) => tests.length === 0 || (d !== null && tests.every((t) => t(d)));
+};
+
+/** One page of a Twilio list (PageSize default 50, max 1000; Page from 0), with next_page_uri. */
+export const listPage = (url: string, q: Record<string, string>, all: unknown[], key: string) => {
+  const pageSize = Math.min(1000, Math.max(1, Number(q.PageSize ?? 50) || 50));
+  const page = Math.max(0, Number(q.Page ?? 0) || 0);
+  const items = all.slice(page * pageSize, (page + 1) * pageSize);
+  const [path] = url.split('?');
+  const uriOf = (n: number) => {
+    const p = new URLSearchParams(q);
+    p.set('PageSize', String(pageSize));
+    p.set('Page', String(n));
+    if (n > 0) p.set('PageToken', `PA${n}`);
+    else p.delete('PageToken');
+    return `${path}?${p.toString()}`;
+  };
+  return {
+    [key]: items, end: page * pageSize + Math.max(0, items.length - 1), first_page_uri: uriOf(0),
+    next_page_uri: (page + 1) * pageSize < all.length ? uriOf(page + 1) : null,
+    page, page_size: pageSize, previous_page_uri: page > 0 ? uriOf(page - 1) : null, start: page * pageSize, uri: url,
+  };
+};

@@ -21,7 +21,11 @@ export type DeliverySweeperDeps = {
   providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
   feed: FeedPublisher;
   metrics?: Pick<DeliveryMetrics, 'reached'>;
-  settings: { staleAfterMs: number; inDoubtAfterMs: number; batchSize: number };
+  /**
+   * `smsLookupAfterDoubtMs` (SMS_LOOKUP_AFTER_DOUBT_MS): a dead worker's send is looked up only
+   * once the carrier could have finished it (see `takeInDoubt`).
+   */
+  settings: { staleAfterMs: number; inDoubtAfterMs: number; batchSize: number; smsLookupAfterDoubtMs?: number };
   logger: Logger;
 };
 
@@ -59,10 +63,15 @@ export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
    * returns each with the time it was claimed before, from which the carrier is searched.
    */
   const takeInDoubt = async (token: string): Promise<Array<{ d: Delivery; claimedBefore: Date }>> => {
+    // A worker sends only within half the in-doubt window of its last confirmed claim, so a send
+    // began at most inDoubt/2 after `claimed_at`: waiting lookup + inDoubt/2 from it lets the
+    // carrier finish even a slow request before it is looked up (and maybe sent again).
+    const { inDoubtAfterMs, smsLookupAfterDoubtMs = 0 } = deps.settings;
+    const takeOverAfterMs = Math.max(inDoubtAfterMs, smsLookupAfterDoubtMs + inDoubtAfterMs / 2);
     const res = await deps.db.query(
       `WITH c AS (
          SELECT id, claimed_at AS old_claimed_at FROM deliveries
-          WHERE status = 'sending' AND provider_id IS NULL AND claimed_at < now() - ${ms(deps.settings.inDoubtAfterMs)}
+          WHERE status = 'sending' AND provider_id IS NULL AND claimed_at < now() - ${ms(takeOverAfterMs)}
           ORDER BY claimed_at LIMIT 100 FOR UPDATE SKIP LOCKED)
        UPDATE deliveries d SET claim_token = $1, claimed_at = now(), updated_at = now() FROM c WHERE d.id = c.id
        RETURNING d.*, c.old_claimed_at`,

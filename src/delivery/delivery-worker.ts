@@ -40,6 +40,11 @@ export type DeliveryWorkerDeps = {
     inDoubtAfterMs: number;
     /** CALL_RETRY_AFTER_DOUBT_MS: the least wait before retrying a call that may have been placed. */
     callRetryAfterDoubtMs: number;
+    /**
+     * SMS_LOOKUP_AFTER_DOUBT_MS: a text that may have reached the carrier is looked up (then sent
+     * again if not found) no sooner than this after that attempt started, whatever the backoff.
+     */
+    smsLookupAfterDoubtMs: number;
   };
   logger: Logger;
 };
@@ -47,7 +52,7 @@ export type DeliveryWorkerDeps = {
 /** The job data, plus `reserved`: its rows already hold send slots (see delivery-pacing.ts). */
 export type DeliveryJobData = DeliveryBatchJob & { reserved?: boolean };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 /** A counting semaphore: at most `n` holders at once, first come first served. */
 export const createSemaphore = (n: number) => {
@@ -130,7 +135,15 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     };
   };
 
-  const errorOutcome = (row: Delivery, err: unknown): Outcome & { rateLimited?: boolean } => {
+  /**
+   * When a text in doubt may be looked up: the carrier may still be storing a request whose
+   * answer was lost (a slow carrier, a proxy that gave up), so not before `smsLookupAfterDoubtMs`
+   * from the start of the latest attempt that may have reached it.
+   */
+  const lookupDueAt = (row: Delivery): number =>
+    typeof row.meta.lastDoubtAt === 'string' ? new Date(row.meta.lastDoubtAt).getTime() + deps.settings.smsLookupAfterDoubtMs : 0;
+
+  const errorOutcome = (row: Delivery, err: unknown, started: number): Outcome & { rateLimited?: boolean } => {
     const pe = err instanceof ProviderError ? err : null;
     if (pe?.rateLimited) return { id: row.id, status: 'pending', uncount: true, rateLimited: true };
     const retryable = pe ? pe.retryable : true;
@@ -140,12 +153,22 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
       // The carrier may have acted on it (maybeSent): the retry asks the carrier first, from the
       // first such attempt on. A call cannot be looked up by content: its retry waits long enough
       // for the carrier's first status callback, which records a call that was placed.
-      const maybeSent = pe?.maybeSent && row.meta.maybeSentSince === undefined ? { maybeSentSince: (row.claimedAt ?? new Date()).toISOString() } : null;
+      // A text's look-up waits until the carrier could have finished the lost request.
+      const maybeSent = pe?.maybeSent
+        ? { ...(row.meta.maybeSentSince === undefined ? { maybeSentSince: (row.claimedAt ?? new Date(started)).toISOString() } : {}), lastDoubtAt: new Date(started).toISOString() }
+        : null;
       const wait = Math.max(backoffMs(deps.settings.backoffMs, row.attempts), pe?.maybeSent && isCallChannel(row.channel) ? deps.settings.callRetryAfterDoubtMs : 0);
-      return { id: row.id, status: 'pending', errorCode: code, errorMessage: message, notBefore: new Date(Date.now() + wait), meta: maybeSent };
+      const notBefore = Math.max(Date.now() + wait, pe?.maybeSent && !isCallChannel(row.channel) ? started + deps.settings.smsLookupAfterDoubtMs : 0);
+      return { id: row.id, status: 'pending', errorCode: code, errorMessage: message, notBefore: new Date(notBefore), meta: maybeSent };
     }
     return { id: row.id, status: 'failed', errorCode: code, errorMessage: message };
   };
+
+  // Graceful stop: rows not yet handed to the carrier are given back (a paced row waiting for its
+  // slot too); sends already at the carrier finish and are recorded.
+  let stopping = false;
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((r) => { stop = r; });
 
   const givenBack = (row: Delivery): Outcome => ({ id: row.id, status: 'pending', uncount: true, notBefore: new Date() });
 
@@ -153,27 +176,34 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     const sender = byChannel.get(row.channel);
     if (!sender) return { id: row.id, status: 'failed', errorCode: 'channel_unavailable', errorMessage: `no ${row.channel} sender is configured` };
     const wait = at - Date.now();
-    if (wait > 0) await sleep(wait);
+    if (wait > 0) await Promise.race([sleep(wait), stopped]);
     const job = {
       deliveryId: row.id, accountId: row.accountId, activationId: row.activationId, actionId: row.actionId,
       channel: row.channel, contactId: row.contactId, address: row.address, payload: row.payload, attempt: row.attempts,
     };
     // An earlier attempt may have reached the carrier (timeout, connection lost, carrier 5xx): ask it first.
     const maybeSentSince = typeof row.meta.maybeSentSince === 'string' ? new Date(row.meta.maybeSentSince).getTime() : null;
+    // Claimed early (a sweep re-queued it, a job ran twice): the carrier may still be storing the lost text.
+    if (maybeSentSince !== null && lookupDueAt(row) > Date.now()) return { ...givenBack(row), notBefore: new Date(lookupDueAt(row)) };
+    if (stopping) return givenBack(row);
+    let started = Date.now();
     try {
       // Not sent if the claim is no longer known to be ours (this process stalled, or the sweeper
       // took the row over): given back instead (a no-op when the claim was taken over).
       const res = await inFlight(async () => {
-        if (!claims.fresh(row.id)) return null;
+        if (!claims.fresh(row.id) || stopping) return null;
         const earlier = maybeSentSince !== null && sender.findSent ? await sender.findSent(job, new Date(maybeSentSince - 60_000)) : null;
-        return earlier ?? (claims.fresh(row.id) ? sender.send(job) : null);
+        if (earlier) return earlier;
+        if (!claims.fresh(row.id) || stopping) return null;
+        started = Date.now();
+        return sender.send(job);
       });
       if (res?.status === 'failed') deps.metrics?.carrierError(row.channel, res.errorCode ?? 'provider_error', 'send');
       return res ? outcomeOf(row, res) : givenBack(row);
     } catch (err) {
       if (!(err instanceof ProviderError)) deps.logger.error({ err, deliveryId: row.id }, 'channel sender threw');
       else deps.metrics?.carrierError(row.channel, err.providerCode ?? 'provider_error', 'send');
-      return errorOutcome(row, err);
+      return errorOutcome(row, err, started);
     }
   };
 
@@ -246,7 +276,12 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     }
   };
 
-  return { process: (data: DeliveryJobData) => claimGate(() => process(data)), close: () => claims.close() };
+  return {
+    process: (data: DeliveryJobData) => claimGate(() => process(data)),
+    /** Sends nothing more from now on (call before closing the queue worker); in-flight sends finish. */
+    stopSending() { stopping = true; stop(); },
+    close: () => claims.close(),
+  };
 };
 
 export type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;

@@ -16,6 +16,7 @@ import type { NotificationExtras } from '../delivery/notification-extras-port.js
 import { createOutboundCalls } from '../delivery/outbound-calls.js';
 import { createSenderReports, withSenderReports } from '../delivery/sender-reports.js';
 import { createDeliveryStatus } from '../delivery/status-listener.js';
+import { createStatusReconciler, type CarrierStatusReport } from '../delivery/status-reconciler.js';
 import { createTelephonySender } from '../delivery/telephony-sender.js';
 import { createFeedPublisher, createFeedSubscriber } from '../feed/feed.js';
 import type { Logger } from '../logger.js';
@@ -27,7 +28,8 @@ import { createRateLimiter } from './rate-limiter.js';
 export type EngineConfig = Pick<Config,
   | 'REDIS_PREFIX' | 'PUBLIC_URL' | 'WORKER_CONCURRENCY' | 'PLANNER_CONCURRENCY' | 'DELIVERY_BATCH_SIZE' | 'QUEUE_LOCK_MS'
   | 'SWEEP_INTERVAL_MS' | 'OUTBOX_REDISPATCH_AFTER_MS' | 'DELIVERY_STALE_AFTER_MS' | 'SEND_IN_DOUBT_AFTER_MS'
-  | 'DELIVERY_MAX_ATTEMPTS' | 'DELIVERY_BACKOFF_MS' | 'CALL_RETRY_AFTER_DOUBT_MS' | 'DELIVERY_MAX_IN_FLIGHT' | 'CONFERENCE_RETRY_AFTER_MS' | 'DEFAULT_SMS_PER_SECOND' | 'DEFAULT_CALLS_PER_SECOND'>;
+  | 'DELIVERY_MAX_ATTEMPTS' | 'DELIVERY_BACKOFF_MS' | 'CALL_RETRY_AFTER_DOUBT_MS' | 'SMS_LOOKUP_AFTER_DOUBT_MS'
+  | 'DELIVERY_RECONCILE_AFTER_MS' | 'DELIVERY_RECONCILE_BATCH' | 'DELIVERY_MAX_IN_FLIGHT' | 'CONFERENCE_RETRY_AFTER_MS' | 'DEFAULT_SMS_PER_SECOND' | 'DEFAULT_CALLS_PER_SECOND'>;
 
 export type ActionEngineDeps = {
   config: EngineConfig;
@@ -48,7 +50,21 @@ export type EngineWiring = {
   /** Senders for the other channels (email, push, webhook) from the channels feature. */
   senders?: ChannelSender[];
   extras?: NotificationExtras;
+  /**
+   * The status callbacks' path (telephony `statuses.record`): deliveries whose callbacks were lost
+   * are fetched from the carrier and applied through it (DELIVERY_RECONCILE_AFTER_MS). Without
+   * it, nothing is reconciled.
+   */
+  recordStatus?: (r: CarrierStatusReport) => Promise<unknown>;
 };
+
+/**
+ * The delivery queue worker, closed gracefully: first nothing more is sent (rows waiting for a
+ * pacing slot are given back, in-flight sends finish and are recorded), then BullMQ stops taking
+ * jobs and waits for the active ones, which end quickly.
+ */
+const stopsSending = <W extends Closeable>(w: W, delivery: { stopSending(): void }): W =>
+  Object.assign(w, { close: ((close) => async () => { delivery.stopSending(); await close(); })(w.close.bind(w)) });
 
 type Closeable = { close(): Promise<void> };
 
@@ -88,16 +104,21 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
         maxAttempts: c.DELIVERY_MAX_ATTEMPTS, backoffMs: c.DELIVERY_BACKOFF_MS, batchSize: c.DELIVERY_BATCH_SIZE,
         defaultSmsPerSecond: c.DEFAULT_SMS_PER_SECOND, defaultCallsPerSecond: c.DEFAULT_CALLS_PER_SECOND,
         maxInFlight: c.DELIVERY_MAX_IN_FLIGHT, inDoubtAfterMs: c.SEND_IN_DOUBT_AFTER_MS, callRetryAfterDoubtMs: c.CALL_RETRY_AFTER_DOUBT_MS,
+        smsLookupAfterDoubtMs: c.SMS_LOOKUP_AFTER_DOUBT_MS,
       },
     });
     const sweeper = createDeliverySweeper({
       db: deps.db, queues, lines, providers: wiring.providers, feed, logger: log, metrics: deps.metrics,
-      settings: { staleAfterMs: c.DELIVERY_STALE_AFTER_MS, inDoubtAfterMs: c.SEND_IN_DOUBT_AFTER_MS, batchSize: c.DELIVERY_BATCH_SIZE },
+      settings: { staleAfterMs: c.DELIVERY_STALE_AFTER_MS, inDoubtAfterMs: c.SEND_IN_DOUBT_AFTER_MS, batchSize: c.DELIVERY_BATCH_SIZE, smsLookupAfterDoubtMs: c.SMS_LOOKUP_AFTER_DOUBT_MS },
+    });
+    const statuses = wiring.recordStatus && createStatusReconciler({
+      db: deps.db, lines, providers: wiring.providers, record: wiring.recordStatus, logger: log,
+      settings: { afterMs: c.DELIVERY_RECONCILE_AFTER_MS, batch: c.DELIVERY_RECONCILE_BATCH },
     });
     const settings = { prefix, lockMs: c.QUEUE_LOCK_MS };
     const workers = [
       createWorker<PlanJob>('activations', async (job) => planJob(job.data), deps.redis, { ...settings, concurrency: c.PLANNER_CONCURRENCY }),
-      createWorker<DeliveryJobData>('deliveries', async (job) => delivery.process(job.data), deps.redis, { ...settings, concurrency: c.WORKER_CONCURRENCY }),
+      stopsSending(createWorker<DeliveryJobData>('deliveries', async (job) => delivery.process(job.data), deps.redis, { ...settings, concurrency: c.WORKER_CONCURRENCY }), delivery),
       createWorker<TimerJob>('engine-timers', async (job) => retry.run(job.data), deps.redis, { ...settings, concurrency: 2 }),
     ];
     for (const w of workers) {
@@ -112,6 +133,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
         try {
           await relay.sweep();
           await sweeper.sweep();
+          if (statuses) await statuses.reconcile();
         } catch (err) {
           log.warn({ err }, 'engine sweep failed; next sweep retries');
         }

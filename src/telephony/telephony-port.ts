@@ -48,7 +48,11 @@ export interface TelephonyProvider {
   /** Null when the carrier does not know the id. */
   fetchMessageStatus(creds: CarrierCredentials | null, providerId: string): Promise<ProviderStatus | null>;
   fetchCallStatus(creds: CarrierCredentials | null, providerId: string): Promise<ProviderStatus | null>;
-  /** Messages sent from `from` to `to` since `since`: reconciles a send left in doubt by a crash. */
+  /**
+   * Messages from `from` to `to` the carrier accepted (created) since `since`, whether already
+   * sent on or still queued (never filtered on the carrier's sent date, which a queued text lacks):
+   * reconciles a send left in doubt. Bounded: the newest messages of the pair only.
+   */
   findMessages(creds: CarrierCredentials | null, q: { from: string; to: string; since: Date }): Promise<ProviderMessage[]>;
   hangupCall(creds: CarrierCredentials | null, providerId: string): Promise<void>;
 }

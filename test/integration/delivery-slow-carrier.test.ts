@@ -23,7 +23,7 @@ describe('action engine: slow carrier, live worker', () => {
   let env: RuntimeWithCarrier;
 
   beforeAll(async () => {
-    env = await startRuntimeWithCarrier({ SEND_IN_DOUBT_AFTER_MS: String(IN_DOUBT_MS), SWEEP_INTERVAL_MS: '100', DELIVERY_BACKOFF_MS: '100', CALL_RETRY_AFTER_DOUBT_MS: '1500' }, { web: true, worker: true });
+    env = await startRuntimeWithCarrier({ SEND_IN_DOUBT_AFTER_MS: String(IN_DOUBT_MS), SWEEP_INTERVAL_MS: '100', DELIVERY_BACKOFF_MS: '100', CALL_RETRY_AFTER_DOUBT_MS: '1500', SMS_LOOKUP_AFTER_DOUBT_MS: '1000' }, { web: true, worker: true });
   });
   afterAll(async () => {
     await env?.close();

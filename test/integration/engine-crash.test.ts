@@ -20,7 +20,7 @@ describe('action engine: worker killed mid-fan-out', () => {
   const children: ChildProcess[] = [];
 
   const engineEnv = {
-    QUEUE_LOCK_MS: '2000', SEND_IN_DOUBT_AFTER_MS: '1500', SWEEP_INTERVAL_MS: '300', DELIVERY_STALE_AFTER_MS: '3000', OUTBOX_REDISPATCH_AFTER_MS: '3000',
+    QUEUE_LOCK_MS: '2000', SEND_IN_DOUBT_AFTER_MS: '1500', SMS_LOOKUP_AFTER_DOUBT_MS: '1000', SWEEP_INTERVAL_MS: '300', DELIVERY_STALE_AFTER_MS: '3000', OUTBOX_REDISPATCH_AFTER_MS: '3000',
   };
 
   /** `switchboard work` in its own process, on the same database, Redis prefix and carrier. */
