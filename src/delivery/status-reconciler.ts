@@ -55,12 +55,15 @@ export const createStatusReconciler = (deps: StatusReconcilerDeps) => {
     };
   };
 
-  /** One round: at most `batch` deliveries, a few carrier requests at a time. Returns how many moved on. */
-  const reconcile = async (): Promise<number> => {
+  /**
+   * One round: at most `batch` deliveries, a few carrier requests at a time; `stopping` ends it
+   * early (the rows left are asked about in a later round). Returns how many moved on.
+   */
+  const reconcile = async (stopping: () => boolean = () => false): Promise<number> => {
     if (deps.settings.afterMs <= 0) return 0;
     const due = await claimCarrierChecks(deps.db, deps.settings.afterMs, deps.settings.batch);
     let applied = 0;
-    for (let i = 0; i < due.length; i += 10) {
+    for (let i = 0; i < due.length && !stopping(); i += 10) {
       await Promise.all(due.slice(i, i + 10).map(async (c) => {
         try {
           const report = await reportOf(c);

@@ -128,12 +128,17 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     let stopped = false;
     let timer: NodeJS.Timeout | null = null;
     let running: Promise<void> = Promise.resolve();
+    let reconciling: Promise<void> | null = null;
     const tick = () => {
       running = (async () => {
         try {
           await relay.sweep();
           await sweeper.sweep();
-          if (statuses) await statuses.reconcile();
+          // Carrier look-ups run beside the sweeps: a slow or unreachable carrier never holds up the outbox relay.
+          if (statuses && !reconciling) {
+            reconciling = statuses.reconcile(() => stopped).catch((err: unknown) => log.warn({ err }, 'status reconciliation failed; next sweep retries'))
+              .then(() => undefined).finally(() => { reconciling = null; });
+          }
         } catch (err) {
           log.warn({ err }, 'engine sweep failed; next sweep retries');
         }
@@ -149,6 +154,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
           stopped = true;
           if (timer) clearTimeout(timer);
           await running;
+          await reconciling;
           await delivery.close();
         },
       },
