@@ -29,6 +29,7 @@ describe('dashboard: carrier SIDs and delivery counts (issue 19)', () => {
   let page: Page;
   let acct: Awaited<ReturnType<typeof createTestAccount>>;
   let wf: { id: string };
+  let anaId: string;
   const pageErrors: string[] = [];
   const shot = (name: string) => page.screenshot(UPDATE ? { path: path.join(SHOTS, `${name}.png`) } : { path: `/tmp/sb-deliveries-${name}.png` });
 
@@ -52,6 +53,7 @@ describe('dashboard: carrier SIDs and delivery counts (issue 19)', () => {
     const ids: string[] = [];
     for (const p of [ANA, BEN]) ids.push((await acct.api.post('/v1/contacts').send(p).expect(201)).body.id);
     await acct.api.post(`/v1/groups/${group.id}/members`).send({ contactIds: ids }).expect(200);
+    anaId = ids[0]!;
     wf = (await acct.api.post('/v1/workflows').send({
       name: 'High tide', actions: [{ type: 'notification', groupIds: [group.id], message: 'High tide: move the boats.', channels: ['sms'] }],
     }).expect(201)).body;
@@ -106,6 +108,16 @@ describe('dashboard: carrier SIDs and delivery counts (issue 19)', () => {
     expect(col('Deliveries')).toBe('delivered · 1 failed · 1');
     await shot('history-counts');
     expect(await seriousA11yViolations(page)).toEqual([]);
+  });
+
+  it("lists the workflow's text in the contact's conversation history with its carrier status", async () => {
+    await page.goto(`${base}/#/contacts/${anaId}`);
+    const transcript = page.getByRole('list', { name: `Messages with ${ANA.name}` });
+    await transcript.waitFor();
+    const items = await transcript.getByRole('listitem').allTextContents();
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatch(new RegExp(`^To ${ANA.name} · sms · .+ · delivered(High tide: move the boats\\.)$`));
+    expect(await page.getByText('No messages yet.').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });
