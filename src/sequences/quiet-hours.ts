@@ -11,6 +11,9 @@ import type { Duration } from './sequence-types.js';
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
 export const quietHoursSchema = z.object({ start: hhmm, end: hhmm });
 export type QuietHours = z.infer<typeof quietHoursSchema>;
+/** The account setting as PATCH /v1/account accepts it: both times, different from each other (null clears it). */
+export const quietHoursSettingSchema = z.object({ start: hhmm, end: hhmm }, { error: 'must be { start: "HH:MM", end: "HH:MM" } or null' }).strict()
+  .refine((q) => q.start !== q.end, { message: 'must differ from start', path: ['end'] }).nullable();
 
 /** The account's quiet hours, or null when unset or malformed (a bad setting never blocks sends). */
 export const quietHoursFromSettings = (settings: Record<string, unknown> | null | undefined): QuietHours | null => {

@@ -105,12 +105,14 @@ export const createSequenceStatusService = (deps: SequenceStatusServiceDeps) => 
     };
   };
 
-  const history = async (accountId: string, sequenceId: string, q: { enrollmentId?: string; contactId?: string; limit: number; afterId?: number }): Promise<{ data: HistoryEntry[]; nextAfterId: number | null }> => {
+  const history = async (accountId: string, sequenceId: string, q: { enrollmentId?: string; contactId?: string; kind?: string; stepId?: string; limit: number; afterId?: number }): Promise<{ data: HistoryEntry[]; nextAfterId: number | null }> => {
     await mustExist(accountId, sequenceId);
     const params: unknown[] = [accountId, sequenceId];
     let where = 'account_id = $1 AND sequence_id = $2';
     if (q.enrollmentId) { params.push(q.enrollmentId); where += ` AND enrollment_id = $${params.length}`; }
     if (q.contactId) { params.push(q.contactId); where += ` AND contact_id = $${params.length}`; }
+    if (q.kind) { params.push(q.kind); where += ` AND kind = $${params.length}`; }
+    if (q.stepId) { params.push(q.stepId); where += ` AND step_id = $${params.length}`; }
     if (q.afterId) { params.push(q.afterId); where += ` AND id > $${params.length}`; }
     params.push(q.limit + 1);
     const res = await db.query(`SELECT * FROM sequence_history WHERE ${where} ORDER BY id LIMIT $${params.length}`, params);

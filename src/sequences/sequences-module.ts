@@ -1,18 +1,17 @@
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
-import { NotFoundError } from '../errors.js';
 import type { ContactChangeHook } from '../events/contact-events.js';
 import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from './clock.js';
 import { createEnrollmentService } from './enrollment-service.js';
+import { createEnrollmentTargets } from './enrollment-targets.js';
 import { createSequenceRunner } from './sequence-runner.js';
 import { createSequenceSender, type DeliveryDispatch } from './sequence-sender.js';
 import { createSequenceService } from './sequence-service.js';
 import { createSequenceOptOutListener } from './sequence-opt-outs.js';
 import { createSequenceSignals } from './sequence-signals.js';
 import { createSequenceStatusService } from './sequence-status-service.js';
-import { findTemplate, sequenceTemplates } from './sequence-templates.js';
-import { sequenceInputSchema } from './sequence-types.js';
+import { createSequenceTemplateService } from './sequence-template-service.js';
 
 export type SequencesDeps = {
   db: Db;
@@ -30,8 +29,8 @@ export type SequencesDeps = {
 
 /**
  * Everything sequences offer, wired once by the composition root:
- * - `sequences` CRUD, versions, steps, pause; `templates` list and copy;
- * - `enrollments` (API, trigger, `enrollByRule` for the rule engine, unenroll);
+ * - `sequences` CRUD, versions, steps, pause; `templates` (built-in and the account's own) list, CRUD and copy;
+ * - `enrollments` (API, trigger, `enrollByRule` for the rule engine, unenroll; `enrollTarget`: a group, list or CSV);
  * - `status` (per contact, per sequence counts, history read and purge);
  * - `signals.consumer` (register with the event worker) and `signals.interceptor` (inbound SMS);
  * - `optOutListener` (telephony's opt-out listeners): STOP ends the contact's enrollments at once;
@@ -40,23 +39,16 @@ export type SequencesDeps = {
 export const createSequences = (deps: SequencesDeps) => {
   const clock = deps.clock ?? systemClock;
   const sequences = createSequenceService({ db: deps.db, secrets: deps.secrets, allowedWebhookHosts: deps.allowedWebhookHosts });
-  const enrollments = createEnrollmentService({ db: deps.db, clock });
+  const baseEnrollments = createEnrollmentService({ db: deps.db, clock });
+  // One object for routes: by id (enroll, trigger…) and by group, list or CSV (enrollTarget).
+  const enrollments = { ...baseEnrollments, ...createEnrollmentTargets({ db: deps.db, enrollments: baseEnrollments }) };
   const status = createSequenceStatusService({ db: deps.db });
   const signals = createSequenceSignals({ db: deps.db, clock });
   const runner = createSequenceRunner({
     db: deps.db, clock, sender: createSequenceSender(), dispatch: deps.dispatch, onContactChanged: deps.onContactChanged, logger: deps.logger, batchSize: deps.batchSize ?? 500,
   });
 
-  const templates = {
-    list: () => sequenceTemplates.map((t) => ({ key: t.key, name: t.name, description: t.description, placeholders: t.placeholders, definition: t.definition })),
-    /** Creates an editable sequence from a template (name and default line may be changed). */
-    copy: async (accountId: string, key: string, opts: { name?: string; lineId?: string } = {}) => {
-      const t = findTemplate(key);
-      if (!t) throw new NotFoundError('template');
-      const input = sequenceInputSchema.parse({ ...t.definition, name: opts.name ?? t.definition.name, lineId: opts.lineId ?? t.definition.lineId });
-      return sequences.create(accountId, input, t.key);
-    },
-  };
+  const templates = createSequenceTemplateService({ db: deps.db, sequences });
 
   const optOutListener = createSequenceOptOutListener({ clock });
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AccountsService } from '../../../src/accounts/accounts-service.js';
+import { quietHoursSettingSchema } from '../../../src/sequences/quiet-hours.js';
 import { auth, requireAdmin } from '../../auth.js';
 
 export type AccountRoutesOpts = { accounts: Pick<AccountsService, 'getAccount' | 'updateAccount' | 'listKeys' | 'createKey' | 'revokeKey'> };
@@ -27,7 +28,8 @@ export const accountRoutes: FastifyPluginAsyncZod<AccountRoutesOpts> = async (ap
         timezone: z.string().optional(),
         helpText: z.string().trim().min(1).max(320).optional(),
         ownerEmails: z.array(z.email()).max(20).optional(),
-        settings: z.record(z.string(), z.unknown()).optional(),
+        // Replaces the whole settings object. Known keys are checked (a malformed one is a 400, never ignored).
+        settings: z.object({ quietHours: quietHoursSettingSchema.optional() }).catchall(z.unknown()).optional(),
       }).strict(),
       response: { 200: accountOut },
     },

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EnrollmentService } from '../../../src/sequences/enrollment-service.js';
+import type { EnrollmentTargets } from '../../../src/sequences/enrollment-targets.js';
 import type { SequenceStatusService } from '../../../src/sequences/sequence-status-service.js';
 import { ConflictError } from '../../../src/errors.js';
 import { auth } from '../../auth.js';
 
 export type SequenceEnrollmentRoutesOpts = {
-  enrollments: Pick<EnrollmentService, 'enroll' | 'trigger' | 'unenroll'>;
+  enrollments: Pick<EnrollmentService, 'enroll' | 'trigger' | 'unenroll'> & Pick<EnrollmentTargets, 'enrollTarget'>;
   status: Pick<SequenceStatusService, 'listEnrollments' | 'getEnrollment' | 'contactStatus'>;
 };
 
@@ -36,19 +37,25 @@ export const sequenceEnrollmentRoutes: FastifyPluginAsyncZod<SequenceEnrollmentR
   app.post('/sequences/:id/enrollments', {
     schema: {
       operationId: 'enrollInSequence',
-      tags, summary: 'Enroll one or many contacts', params: idParams,
+      tags, summary: 'Enroll one or many contacts, or every member of a group or contact list', params: idParams,
       body: z.object({
         contactId: z.uuid({ error: 'must be a UUID' }).optional(),
         contactIds: z.array(z.uuid({ error: 'must be a UUID' })).min(1).max(1000).optional(),
+        groupId: z.uuid({ error: 'must be a UUID' }).optional(),
+        listId: z.uuid({ error: 'must be a UUID' }).optional(),
         placeholders, context,
-      }).strict().refine((b) => Boolean(b.contactId) !== Boolean(b.contactIds), { message: 'give contactId or contactIds (one of them)', path: ['contactIds'] }),
+      }).strict().refine((b) => [b.contactId, b.contactIds, b.groupId, b.listId].filter(Boolean).length === 1,
+        { message: 'give one of contactId, contactIds, groupId or listId', path: ['contactIds'] }),
       response: { 201: enrollResultOut, 200: enrollResultOut },
     },
   }, async (req, reply) => {
     const single = Boolean(req.body.contactId);
-    const r = await enrollments.enroll(auth(req).accountId, req.params.id, {
-      contactIds: single ? [req.body.contactId!] : req.body.contactIds!, placeholders: req.body.placeholders, context: req.body.context, source: 'api',
-    });
+    const { groupId, listId } = req.body;
+    const r = groupId || listId
+      ? await enrollments.enrollTarget(auth(req).accountId, req.params.id, groupId ? { groupId } : { listId: listId! }, req.body.placeholders)
+      : await enrollments.enroll(auth(req).accountId, req.params.id, {
+        contactIds: single ? [req.body.contactId!] : req.body.contactIds!, placeholders: req.body.placeholders, context: req.body.context, source: 'api',
+      });
     if (single && r.enrolled.length === 0) {
       const reason = r.skipped[0]?.reason ?? 'already_enrolled';
       throw new ConflictError(
@@ -56,6 +63,30 @@ export const sequenceEnrollmentRoutes: FastifyPluginAsyncZod<SequenceEnrollmentR
         reason, { contactId: req.body.contactId! },
       );
     }
+    return reply.status(r.enrolled.length > 0 ? 201 : 200).send({ data: r.enrolled, skipped: r.skipped });
+  });
+
+  if (!app.hasContentTypeParser('text/csv')) {
+    app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
+  }
+  app.post('/sequences/:id/enrollments/csv', {
+    bodyLimit: 1024 * 1024,
+    schema: {
+      operationId: 'enrollCsvInSequence',
+      tags, summary: 'Enroll the contacts a CSV names: one contact id or phone number a line (first column; a header line is skipped)',
+      description: 'Body: `text/csv`, or JSON `{ "csv": "…", "placeholders": {…} }`. All or nothing: a row naming no contact of the '
+        + 'account is a 400 whose details name its line (`csv.3`), and nobody is enrolled. Contacts already (or, without '
+        + 're-enrollment, previously) in the sequence are listed in `skipped`.',
+      params: idParams,
+      body: z.union([
+        z.string().max(1024 * 1024),
+        z.object({ csv: z.string().min(1, 'may not be empty').max(1024 * 1024), placeholders }).strict(),
+      ]),
+      response: { 201: enrollResultOut, 200: enrollResultOut },
+    },
+  }, async (req, reply) => {
+    const b = req.body;
+    const r = await enrollments.enrollTarget(auth(req).accountId, req.params.id, { csv: typeof b === 'string' ? b : b.csv }, typeof b === 'string' ? undefined : b.placeholders);
     return reply.status(r.enrolled.length > 0 ? 201 : 200).send({ data: r.enrolled, skipped: r.skipped });
   });
 

@@ -89,9 +89,11 @@ export const sequenceRoutes: FastifyPluginAsyncZod<SequenceRoutesOpts> = async (
   app.get('/sequences/:id/history', {
     schema: {
       operationId: 'listSequenceHistory',
-      tags, summary: 'Execution history', params: idParams,
+      tags, summary: 'Execution history (filter by enrollment, contact, kind or step)', params: idParams,
       querystring: z.object({
         enrollmentId: z.uuid().optional(), contactId: z.uuid().optional(),
+        kind: z.string().regex(/^[a-z_]{1,40}$/, 'must be a history kind: enrolled, waiting, sent, skipped, branch, contact_updated, completed, exited, unenrolled…').optional(),
+        stepId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'is not a step id').optional(),
         limit: z.coerce.number().int().min(1).max(1000).default(100), afterId: z.coerce.number().int().min(0).optional(),
       }),
       response: { 200: z.object({ data: z.array(historyOut), nextAfterId: z.number().nullable() }) },
