@@ -3,12 +3,16 @@
 # When DATABASE_URL / REDIS_URL are set they are used as they are. When unset, project-local
 # instances are started under ./.data on their own ports (never a system instance), installing
 # the Debian packages first if the binaries are missing. Idempotent: a second run reuses them.
+# Run as root, PostgreSQL runs as the `postgres` user (it refuses root), who must be able to enter
+# every folder above its data; when it cannot (a clone under root's 0700 home), the data lives in
+# $SB_PG_STATE/<hash of the .data path>/pg (default /var/lib/switchboard) and .data/pg links to it.
 set -euo pipefail
 
 SB_ROOT="${SB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 SB_DATA="${SB_DATA:-$SB_ROOT/.data}"
 SB_PG_PORT="${SB_PG_PORT:-54329}"
 SB_REDIS_PORT="${SB_REDIS_PORT:-63799}"
+SB_PG_STATE="${SB_PG_STATE:-/var/lib/switchboard}"
 mkdir -p "$SB_DATA"
 
 sb_log() { echo "[switchboard] $*" >&2; }
@@ -33,27 +37,61 @@ sb_pg_bindir() {
   return 1
 }
 
-# Run a command as the unprivileged owner of the PostgreSQL data (postgres refuses to run as root).
+# Run a command as the unprivileged owner of the PostgreSQL data (postgres refuses to run as root),
+# from / (the caller's folder may be closed to that user).
 sb_pg_user() {
   if [ "$(id -u)" -eq 0 ]; then
     id -u postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else "$@"; fi
 }
 
+# Where the PostgreSQL data is (printed on stdout): .data/pg, or where the link .data/pg points.
+# Root only: when `postgres` cannot enter .data (a folder above is private), a new cluster goes to
+# $SB_PG_STATE/<hash of the .data path>/pg instead; an existing cluster in .data/pg stays there.
+sb_pg_dir() {
+  local here="$SB_DATA/pg"
+  if [ -L "$here" ]; then readlink "$here"; return 0; fi
+  if [ "$(id -u)" -ne 0 ] || [ -s "$here/PG_VERSION" ] || sb_pg_user test -x "$SB_DATA" 2>/dev/null; then
+    echo "$here"; return 0
+  fi
+  echo "$SB_PG_STATE/$(cd "$SB_DATA" && pwd -P | sha256sum | cut -c1-16)/pg"
+}
+
 sb_start_postgres() {
-  local bindir pgdata="$SB_DATA/pg"
+  local bindir pgdata here="$SB_DATA/pg" sockets
   bindir="$(sb_pg_bindir)" || { sb_apt_install postgresql; bindir="$(sb_pg_bindir)"; }
+  pgdata="$(sb_pg_dir)"
+  if [ "$(id -u)" -eq 0 ] && [ -d "$(dirname "$pgdata")" ] && ! sb_pg_user test -x "$(dirname "$pgdata")" 2>/dev/null; then
+    # An existing cluster in .data/pg that `postgres` cannot reach (made before a folder above it
+    # became private): never moved behind the user's back.
+    sb_log "PostgreSQL data in $pgdata cannot be used: the postgres user cannot enter" \
+      "$(dirname "$pgdata") (a private folder above it, such as a 0700 home). Let it in" \
+      "(chmod o+x on those folders), or move the data out and link .data/pg to it, then run this again."
+    return 1
+  fi
   if [ ! -s "$pgdata/PG_VERSION" ]; then
     sb_log "initialising PostgreSQL in $pgdata"
+    if [ "$pgdata" != "$here" ] && [ ! -L "$here" ]; then
+      # Outside the project (see sb_pg_dir): a folder `postgres` can reach, noted with the project it
+      # belongs to, and .data/pg pointing at it so every later run (and `stop`) finds it again.
+      install -d -m 755 "$SB_PG_STATE" "$(dirname "$pgdata")"
+      echo "$SB_DATA" > "$(dirname "$pgdata")/project"
+      rmdir "$here" 2>/dev/null || true # the empty folder a failed run as root left behind
+      ln -sT "$pgdata" "$here"
+      sb_log "$here links to $pgdata (the postgres user cannot enter $SB_DATA)"
+    fi
     mkdir -p "$pgdata"
     [ "$(id -u)" -eq 0 ] && chown -R postgres "$pgdata" && chmod 700 "$pgdata"
     sb_pg_user "$bindir/initdb" -D "$pgdata" -U switchboard --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    # The unix socket sits with the data (reachable by whoever runs the server) unless that path is
+    # too long for a socket address (108 bytes); clients here use TCP anyway.
+    sockets="$pgdata"; [ "${#pgdata}" -le 90 ] || sockets=""
     # Tuned for tests and small installs on one machine; durable enough for the quick start.
     cat >> "$pgdata/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $SB_PG_PORT
-unix_socket_directories = '$pgdata'
+unix_socket_directories = '$sockets'
 max_connections = 300
 shared_buffers = 256MB
 fsync = ${SB_PG_FSYNC:-on}
@@ -63,7 +101,8 @@ CONF
   [ "$(id -u)" -eq 0 ] && chown -R postgres "$pgdata"
   if ! sb_pg_user "$bindir/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
     sb_log "starting PostgreSQL on 127.0.0.1:$SB_PG_PORT"
-    sb_pg_user "$bindir/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -t 60 start >/dev/null
+    sb_pg_user "$bindir/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w -t 60 start >/dev/null \
+      || { sb_log "PostgreSQL did not start; its log: $pgdata/server.log"; return 1; }
   fi
   local i
   for i in $(seq 1 60); do
@@ -98,9 +137,10 @@ sb_stack() {
 }
 
 sb_stop() {
-  local bindir
-  if bindir="$(sb_pg_bindir)" && [ -s "$SB_DATA/pg/PG_VERSION" ]; then
-    sb_pg_user "$bindir/pg_ctl" -D "$SB_DATA/pg" -m fast stop >/dev/null 2>&1 || true
+  local bindir pgdata
+  pgdata="$(sb_pg_dir)"
+  if bindir="$(sb_pg_bindir)" && [ -s "$pgdata/PG_VERSION" ]; then
+    sb_pg_user "$bindir/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 || true
   fi
   redis-cli -p "$SB_REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
 }
