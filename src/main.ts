@@ -63,6 +63,8 @@ import { createPollSmsInterceptor } from './polls/poll-sms-interceptor.js';
 import { createPollsService } from './polls/polls-service.js';
 import { createWebhookTestService } from './webhooks/webhook-test-service.js';
 import { createTelephonyAdapters } from '../adapters/telephony/index.js';
+import { createTwilioNumbers } from '../adapters/telephony/twilio-numbers.js';
+import { createLineSetupService } from './lines/line-setup-service.js';
 import { notSentText, smsReplyTexts } from '../ivr/sms-replies.js';
 import { simulatorRoutes } from '../routes/api/v1/simulator-routes.js';
 import { twilioWebhooks } from '../routes/webhooks/twilio/index.js';
@@ -142,6 +144,11 @@ export const buildServices = (infra: Infra) => {
     providers: createProviderRegistry({ db, secrets, secretKey: config.SECRET_KEY, providers: createTelephonyAdapters(db, config, { onSimulatedSend: (x) => simulatedCarrier?.(x) }) }),
   });
   if (config.SIMULATOR_CALLBACKS) simulatedCarrier = createSimulatorCallbacks({ record: telephony.statuses.record, logger: infra.logger.child({ component: 'simulator' }) });
+  /** Checks and sets up the Twilio number behind a line (its webhooks), through the official SDK. */
+  const lineSetup = createLineSetupService({
+    lines, numbers: createTwilioNumbers({ apiUrl: config.TWILIO_API_URL }), publicUrl: config.PUBLIC_URL,
+    carrierOf: async (accountId, lineId) => (await telephony.providers.forLine(accountId, lineId)).line,
+  });
   const simulatorOutbox = createSimulatorOutbox({ db });
   const channels = buildChannels(infra, secrets);
   telephony.interceptors.push(channels.pollInterceptor);
@@ -162,7 +169,7 @@ export const buildServices = (infra: Infra) => {
   telephony.interceptors.unshift(rulesEngine.smsInterceptor); // raises message.received, never handles: first, so every text is seen
   telephony.statusListeners.push(rulesEngine.statusListener);
   telephony.statusListeners.unshift(tracking.calls.statusListener); // first: ends tracked calls before call.ended is raised generically
-  return { secrets, accounts, activations, users, logins, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, rulesEngine, engine, tracking };
+  return { secrets, accounts, activations, users, logins, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, lineSetup, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, rulesEngine, engine, tracking };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -207,7 +214,7 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
 const apiModules = (s: Services): RouteModule[] => [
   { plugin: accountRoutes, opts: { accounts: s.accounts } },
   { plugin: carrierRoutes, opts: { carriers: s.carriers } },
-  { plugin: lineRoutes, opts: { lines: s.lines } },
+  { plugin: lineRoutes, opts: { lines: s.lines, setup: s.lineSetup } },
   { plugin: contactRoutes, opts: { contacts: s.contacts } },
   { plugin: groupRoutes, opts: { groups: s.groups } },
   { plugin: workflowRoutes, opts: { workflows: s.workflows } },

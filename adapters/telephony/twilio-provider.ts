@@ -92,7 +92,8 @@ export const createTwilioProvider = (opts: TwilioProviderOptions = {}): Telephon
       const c = client(creds);
       const m = await call('send sms', () =>
         c.messages.create({
-          from: msg.from,
+          // A Messaging Service line: Twilio picks the sender from the service's pool.
+          ...(msg.messagingServiceSid ? { messagingServiceSid: msg.messagingServiceSid } : { from: msg.from }),
           to: msg.to,
           body: msg.body,
           ...(msg.mediaUrls?.length ? { mediaUrl: msg.mediaUrls } : {}),
@@ -142,15 +143,18 @@ export const createTwilioProvider = (opts: TwilioProviderOptions = {}): Telephon
       // Never filtered on DateSent: a text Twilio accepted but still holds queued (paced line,
       // long queue) has no date_sent yet and would not be listed. Twilio filters only by To, From
       // and DateSent, so list the pair's messages (newest first, LOOKUP_PAGES pages at most) and
-      // keep those the carrier created since `q.since`.
+      // keep those the carrier created since `q.since`. Through a Messaging Service the sender is
+      // any number of its pool: list by To only and keep the service's texts.
       const c = client(creds);
+      const service = q.messagingServiceSid ?? null;
       const found: ProviderMessage[] = [];
-      type ListPage = { instances: Array<{ sid: string; from: string; to: string; body: string; status: string; dateCreated: Date; dateSent: Date }>; nextPageUrl?: string; nextPage(): Promise<ListPage> | undefined };
-      let page: ListPage = await call('list messages', () => c.messages.page({ from: q.from, to: q.to, pageSize: LOOKUP_PAGE_SIZE }));
+      type ListPage = { instances: Array<{ sid: string; from: string; to: string; body: string; status: string; dateCreated: Date; dateSent: Date; messagingServiceSid: string | null }>; nextPageUrl?: string; nextPage(): Promise<ListPage> | undefined };
+      let page: ListPage = await call('list messages', () => c.messages.page({ ...(service ? {} : { from: q.from }), to: q.to, pageSize: LOOKUP_PAGE_SIZE }));
       for (let n = 1; ; n++) {
         for (const m of page.instances) {
           if (m.dateCreated && m.dateCreated.getTime() < q.since.getTime()) continue;
-          found.push({ providerId: m.sid, from: m.from, to: m.to, body: m.body, status: m.status, sentAt: m.dateSent ?? null });
+          if (service && m.messagingServiceSid !== service) continue;
+          found.push({ providerId: m.sid, from: m.from, to: m.to, body: m.body, status: m.status, sentAt: m.dateSent ?? null, messagingServiceSid: m.messagingServiceSid ?? null });
         }
         if (n >= LOOKUP_PAGES || !page.nextPageUrl) return found;
         const current = page;

@@ -55,6 +55,7 @@ export const runMessageCallbacks = async (ctx: DriverCtx, m: EmulatedMessage, b:
     const p: Record<string, string> = {
       MessageSid: m.sid, SmsSid: m.sid, MessageStatus: status, SmsStatus: status,
       AccountSid: m.accountSid, From: m.from, To: m.to, ApiVersion: '2010-04-01',
+      ...(m.messagingServiceSid ? { MessagingServiceSid: m.messagingServiceSid } : {}),
     };
     if (m.errorCode && status !== 'queued' && status !== 'sent') p.ErrorCode = String(m.errorCode);
     await out.emit(p);

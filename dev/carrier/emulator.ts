@@ -11,12 +11,13 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { fakeSid, messageReplies, playCall, postSigned, type CallScript, type CallTranscript, type PlayerTransport } from './call-player.js';
 import { runOutboundCall, runMessageCallbacks } from './carrier-driver.js';
+import { createPhoneNumbers, type EmulatedNumber, type NumberInput } from './phone-numbers.js';
 import {
   callJson, dateSentFilter, defaultErrorMessage, errorJson, listPage, messageJson,
   type DestinationBehaviour, type EmulatedCall, type EmulatedMessage,
 } from './twilio-shapes.js';
 
-export type { DestinationBehaviour, EmulatedCall, EmulatedMessage };
+export type { DestinationBehaviour, EmulatedCall, EmulatedMessage, EmulatedNumber, NumberInput };
 
 export type CarrierEmulatorOptions = {
   accountSid: string;
@@ -46,6 +47,12 @@ export type CarrierEmulator = {
   messages: EmulatedMessage[];
   calls: EmulatedCall[];
   requests: RestRequest[];
+  /** The account's phone numbers (IncomingPhoneNumbers), as the REST calls left them. */
+  numbers: EmulatedNumber[];
+  /** Adds a number to the account (no webhooks unless given). */
+  addNumber(input: NumberInput): EmulatedNumber;
+  /** A Messaging Service (`MG…`) whose texts leave from one of `senders`. */
+  addMessagingService(sid: string, senders: string[]): void;
   /** Status callbacks the emulator sent: url, params, gateway's HTTP status. */
   callbacks: Array<{ url: string; params: Record<string, string>; status: number }>;
   setBehaviour(number: string, b: DestinationBehaviour): void;
@@ -100,6 +107,7 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
   const releaseQueued = () => { for (const done of [...holds]) done(); };
   const driverCtx = { transport, sendCallback, delayMs: opts.callbackDelayMs ?? 5, hold };
 
+  const phoneNumbers = createPhoneNumbers(opts.accountSid);
   const app = Fastify({ logger: false });
   await app.register(formbody);
 
@@ -136,13 +144,18 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
 
   type P = { Params: { sid: string; id: string } };
   const base = '/2010-04-01/Accounts/:sid';
+  phoneNumbers.routes(app, base, authorise);
 
   app.post<P>(`${base}/Messages.json`, async (req, reply) => {
     if (!authorise(req, reply)) return reply;
     const b = req.body as Record<string, unknown>;
     const to = str(b.To);
-    const from = str(b.From);
+    // MessagingServiceSid without From: Twilio picks the sender from the service's pool.
+    const serviceSid = str(b.MessagingServiceSid) ?? null;
+    const picked = serviceSid && !str(b.From) && to ? phoneNumbers.pickSender(serviceSid, to) : null;
+    const from = str(b.From) ?? (picked && 'from' in picked ? picked.from : undefined);
     if (!to) return reply.status(400).send(errorJson(400, 21604, "A 'To' phone number is required."));
+    if (picked && 'error' in picked) return reply.status(400).send(errorJson(400, picked.error, defaultErrorMessage(picked.error)));
     if (!from) return reply.status(400).send(errorJson(400, 21603, "A 'From' phone number is required."));
     if (!str(b.Body) && list(b.MediaUrl).length === 0) return reply.status(400).send(errorJson(400, 21602, defaultErrorMessage(21602)));
     // Twilio: a Body over 1,600 characters (UTF-16 units: an emoji counts 2) is refused, nothing sent.
@@ -154,8 +167,8 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     const now = new Date();
     const m: EmulatedMessage = {
       sid: fakeSid('SM'), accountSid: opts.accountSid, from, to, body: str(b.Body) ?? '', mediaUrls: list(b.MediaUrl),
-      status: 'queued', direction: 'outbound-api', statusCallback: str(b.StatusCallback) ?? null, errorCode: null,
-      dateCreated: now, dateSent: null, dateUpdated: now,
+      status: serviceSid ? 'accepted' : 'queued', direction: 'outbound-api', statusCallback: str(b.StatusCallback) ?? null, errorCode: null,
+      dateCreated: now, dateSent: null, dateUpdated: now, messagingServiceSid: serviceSid,
     };
     messages.push(m);
     track(runMessageCallbacks(driverCtx, m, behaviours.get(to) ?? {}));
@@ -235,6 +248,9 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
     messages,
     calls,
     requests,
+    numbers: phoneNumbers.numbers,
+    addNumber: (input) => phoneNumbers.add(input),
+    addMessagingService: (sid, senders) => phoneNumbers.addMessagingService(sid, senders),
     callbacks,
     setBehaviour: (n, b) => void behaviours.set(n, b),
     setGateway(g, p) {
@@ -251,6 +267,7 @@ export const startCarrierEmulator = async (opts: CarrierEmulatorOptions): Promis
       calls.length = 0;
       requests.length = 0;
       callbacks.length = 0;
+      phoneNumbers.reset();
     },
     async placeInboundCall(input) {
       const callSid = input.callSid ?? fakeSid('CA', 0x1000 + ++seq);

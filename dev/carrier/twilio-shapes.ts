@@ -53,6 +53,8 @@ export type EmulatedMessage = {
   /** When the carrier sent it on: null while it is accepted or queued (as Twilio's `date_sent`). */
   dateSent: Date | null;
   dateUpdated: Date;
+  /** Sent with MessagingServiceSid: `from` was picked from the service's sender pool. */
+  messagingServiceSid?: string | null;
 };
 
 export type EmulatedCall = {
@@ -93,7 +95,7 @@ export const messageJson = (m: EmulatedMessage) => ({
   error_code: m.errorCode,
   error_message: m.errorCode ? 'Message delivery failed' : null,
   from: m.from,
-  messaging_service_sid: null,
+  messaging_service_sid: m.messagingServiceSid ?? null,
   num_media: String(m.mediaUrls.length),
   num_segments: String(Math.max(1, Math.ceil(m.body.length / 153))),
   price: null,
@@ -152,6 +154,8 @@ export const defaultErrorMessage = (code: number): string =>
     21201: 'No called number is specified',
     21602: 'Message body is required.',
     21617: 'The concatenated message body exceeds the 1600 character limit.',
+    21701: 'The Messaging Service does not exist',
+    21704: 'The Messaging Service contains no phone numbers',
   })[code] ?? 'Error';
 
 /**

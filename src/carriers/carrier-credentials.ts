@@ -13,11 +13,13 @@ export type LineCarrier = {
   /** Null for the simulator. */
   credentials: CarrierCredentials | null;
   carrierConnectionId: string | null;
+  /** Texts go out through this Twilio Messaging Service (Twilio picks the sender) instead of from `phoneNumber`. */
+  messagingServiceSid: string | null;
   settings: Record<string, unknown>;
 };
 
 const SELECT = `SELECT l.id, l.account_id, l.phone_number, l.mode, l.provider, l.settings, l.carrier_connection_id,
-                       c.account_sid, c.auth_token_enc
+                       l.messaging_service_sid, c.account_sid, c.auth_token_enc
                   FROM lines l LEFT JOIN carrier_connections c ON c.id = l.carrier_connection_id`;
 
 const toLineCarrier = (secrets: Pick<SecretBox, 'open'>, r: Record<string, any>): LineCarrier => ({
@@ -27,6 +29,7 @@ const toLineCarrier = (secrets: Pick<SecretBox, 'open'>, r: Record<string, any>)
   mode: r.mode,
   provider: r.provider,
   carrierConnectionId: r.carrier_connection_id,
+  messagingServiceSid: r.messaging_service_sid ?? null,
   settings: r.settings,
   credentials: r.provider === 'twilio' && r.account_sid ? { accountSid: r.account_sid, authToken: secrets.open(r.auth_token_enc) } : null,
 });

@@ -47,7 +47,7 @@ export const findSentSms = async (
   deps: Pick<TelephonySenderDeps, 'lines' | 'providers' | 'db'>, q: { deliveryId: string; lineId: string; address: string | null; body: string }, since: Date,
 ): Promise<{ provider: string; providerId: string; carrierStatus: string } | null> => {
   const { line, provider, address } = await routeOf(deps, q.lineId, q.address);
-  const candidates = (await provider.findMessages(line.credentials, { from: line.phoneNumber, to: address, since })).filter((m) => m.body === q.body);
+  const candidates = (await provider.findMessages(line.credentials, { from: line.phoneNumber, to: address, since, messagingServiceSid: line.messagingServiceSid })).filter((m) => m.body === q.body);
   if (candidates.length === 0) return null;
   const taken = await deps.db.query(
     'SELECT provider_id FROM deliveries WHERE provider_id = ANY($1::text[]) AND id <> $2', [candidates.map((m) => m.providerId), q.deliveryId],
@@ -84,6 +84,7 @@ export const createTelephonySender = (deps: TelephonySenderDeps): ChannelSender 
       }
       const r = await provider.sendSms(line.credentials, {
         from: line.phoneNumber,
+        messagingServiceSid: line.messagingServiceSid,
         to: address,
         body,
         statusCallbackUrl: statusCallbackUrl(deps.publicUrl, job.deliveryId),

@@ -3,6 +3,10 @@ import { cursorColumn, pageClause, toPage, type Page, type PageQuery } from '../
 import { AppError, ConflictError, NotFoundError, ValidationError, fromZod } from '../errors.js';
 import { lineSettingsSchema, type LineSettings } from './line-settings.js';
 
+/** A Twilio Messaging Service SID, as Twilio writes it. */
+export const MESSAGING_SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
+export const MESSAGING_SERVICE_HINT = 'must be a Twilio Messaging Service SID: MG followed by 32 hexadecimal characters';
+
 /** Spoken when someone calls an activation line (the column's default too). */
 export const DEFAULT_GREETING = 'Welcome to Switchboard. Please enter your four character code.';
 
@@ -12,6 +16,8 @@ export type Line = {
   name: string;
   provider: 'twilio' | 'simulator';
   carrierConnectionId: string | null;
+  /** Twilio lines only: texts go out through this Messaging Service (`MG…`) instead of from the number. */
+  messagingServiceSid: string | null;
   mode: 'activation' | 'tracking';
   greeting: string;
   settings: LineSettings;
@@ -25,6 +31,7 @@ export type LineInput = {
   name?: string;
   provider: 'twilio' | 'simulator';
   carrierConnectionId?: string | null;
+  messagingServiceSid?: string | null;
   mode?: 'activation' | 'tracking';
   greeting?: string;
   settings?: LineSettings;
@@ -37,6 +44,7 @@ export type LinkedWorkflow = { id: string; name: string; status: string; uses: L
 
 export const toLine = (r: Record<string, any>): Line => ({
   id: r.id, phoneNumber: r.phone_number, name: r.name, provider: r.provider, carrierConnectionId: r.carrier_connection_id,
+  messagingServiceSid: r.messaging_service_sid ?? null,
   mode: r.mode, greeting: r.greeting, settings: r.settings, createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
@@ -71,6 +79,11 @@ export const createLinesService = (deps: LinesServiceDeps) => {
     if (!res.rowCount) throw ValidationError.field('carrierConnectionId', 'no such carrier connection in this account');
   };
 
+  const checkMessagingService = (provider: string, sid: string | null | undefined) => {
+    if (sid && provider !== 'twilio') throw ValidationError.field('messagingServiceSid', 'only twilio lines send through a Messaging Service');
+    if (sid && !MESSAGING_SERVICE_SID.test(sid)) throw ValidationError.field('messagingServiceSid', MESSAGING_SERVICE_HINT);
+  };
+
   const validSettings = (settings: unknown): LineSettings => {
     const parsed = lineSettingsSchema.safeParse(settings ?? {});
     if (!parsed.success) throw fromZod(parsed.error, 'settings');
@@ -81,14 +94,15 @@ export const createLinesService = (deps: LinesServiceDeps) => {
 
   const create = async (accountId: string, input: LineInput): Promise<Line> => {
     await checkCarrier(db, accountId, input.provider, input.carrierConnectionId);
+    checkMessagingService(input.provider, input.messagingServiceSid);
     const settings = validSettings(input.settings);
     const res = await db
       .query(
-        `INSERT INTO lines (account_id, phone_number, name, provider, carrier_connection_id, mode, greeting, settings)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        `INSERT INTO lines (account_id, phone_number, name, provider, carrier_connection_id, mode, greeting, settings, messaging_service_sid)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          RETURNING *`,
         [accountId, input.phoneNumber, input.name ?? '', input.provider, input.carrierConnectionId ?? null, input.mode ?? 'activation',
-          input.greeting ?? DEFAULT_GREETING, JSON.stringify(settings)],
+          input.greeting ?? DEFAULT_GREETING, JSON.stringify(settings), input.messagingServiceSid ?? null],
       )
       .catch(mapLineError);
     return toLine(res.rows[0]);
@@ -103,14 +117,17 @@ export const createLinesService = (deps: LinesServiceDeps) => {
       const provider = patch.provider ?? line.provider;
       const connectionId = patch.carrierConnectionId !== undefined ? patch.carrierConnectionId : provider === 'simulator' && patch.provider ? null : line.carrierConnectionId;
       await checkCarrier(tx, accountId, provider, connectionId);
+      // Like the carrier connection, a Messaging Service goes when the line moves to the simulator.
+      const serviceSid = patch.messagingServiceSid !== undefined ? patch.messagingServiceSid : provider === 'simulator' ? null : line.messagingServiceSid;
+      checkMessagingService(provider, serviceSid);
       const settings = validSettings({ ...line.settings, ...(patch.settings ?? {}) });
       const res = await tx
         .query(
           `UPDATE lines SET phone_number = $3, name = $4, provider = $5, carrier_connection_id = $6, mode = $7, greeting = $8,
-                  settings = $9, updated_at = now()
+                  settings = $9, messaging_service_sid = $10, updated_at = now()
             WHERE id = $1 AND account_id = $2 RETURNING *`,
           [id, accountId, patch.phoneNumber ?? line.phoneNumber, patch.name ?? line.name, provider, connectionId ?? null,
-            patch.mode ?? line.mode, patch.greeting ?? line.greeting, JSON.stringify(settings)],
+            patch.mode ?? line.mode, patch.greeting ?? line.greeting, JSON.stringify(settings), serviceSid ?? null],
         )
         .catch(mapLineError);
       return toLine(res.rows[0]);

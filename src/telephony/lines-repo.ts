@@ -48,6 +48,15 @@ export const findLineByNumber = async (q: Queryable, phone: string): Promise<Gat
   return r.rows[0] ? toLine(r.rows[0]) : null;
 };
 
+/**
+ * A line of the carrier account that sends through this Messaging Service: whose is a status
+ * callback of a text that left from the service's pool (its From is no line's number).
+ */
+export const findLineByMessagingService = async (q: Queryable, serviceSid: string, carrierAccountSid: string): Promise<GatewayLine | null> => {
+  const r = await q.query(`${SELECT} WHERE l.messaging_service_sid = $1 AND c.account_sid = $2 ORDER BY l.created_at, l.id LIMIT 1`, [serviceSid, carrierAccountSid]);
+  return r.rows[0] ? toLine(r.rows[0]) : null;
+};
+
 export const findLineById = async (q: Queryable, accountId: string, lineId: string): Promise<GatewayLine | null> => {
   const r = await q.query(`${SELECT} WHERE l.account_id = $1 AND l.id = $2`, [accountId, lineId]);
   return r.rows[0] ? toLine(r.rows[0]) : null;

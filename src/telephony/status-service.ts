@@ -8,7 +8,7 @@
 import type { Db } from '../db/db.js';
 import { applyCallStatus, applyMessageStatus } from './conversation-repo.js';
 import { ownsLine } from './inbound-call-service.js';
-import { findLineByNumber, type GatewayLine } from './lines-repo.js';
+import { findLineByMessagingService, findLineByNumber, type GatewayLine } from './lines-repo.js';
 import type { CallStatusEvent, MessageStatusEvent, StatusListener } from './status-port.js';
 
 type Common = {
@@ -21,7 +21,11 @@ type Common = {
   params: Record<string, string>;
   at: Date;
 };
-export type MessageStatusInput = Common & { kind: 'message'; errorCode: string | null };
+export type MessageStatusInput = Common & {
+  kind: 'message'; errorCode: string | null;
+  /** The Messaging Service the text went through: its From is a number of the service's pool, not a line. */
+  messagingServiceSid?: string | null;
+};
 export type CallStatusInput = Common & { kind: 'call'; durationSeconds: number | null; answeredBy: string | null; direction: string | null };
 
 export type StatusOutcome = { accountId: string | null; recorded: boolean; listenerErrors: unknown[] };
@@ -29,13 +33,17 @@ export type StatusOutcome = { accountId: string | null; recorded: boolean; liste
 export type StatusServiceDeps = { db: Db; listeners: StatusListener[] };
 
 export const createStatusService = (deps: StatusServiceDeps) => {
-  /** The account is the owner of our number in the callback: From for outbound, To for inbound. */
-  const lineOf = async (e: Common): Promise<GatewayLine | null> => {
+  /**
+   * The account is the owner of our number in the callback: From for outbound, To for inbound;
+   * for a text sent through a Messaging Service, the line that sends through that service.
+   */
+  const lineOf = async (e: MessageStatusInput | CallStatusInput): Promise<GatewayLine | null> => {
     for (const n of [e.from, e.to]) {
       if (!n) continue;
       const line = await findLineByNumber(deps.db, n);
       if (line && ownsLine(line, e.carrierAccountSid)) return line;
     }
+    if (e.kind === 'message' && e.messagingServiceSid) return findLineByMessagingService(deps.db, e.messagingServiceSid, e.carrierAccountSid);
     return null;
   };
 

@@ -10,7 +10,10 @@
 export type CarrierCredentials = { accountSid: string; authToken: string };
 
 export type OutboundSms = {
+  /** The line's number; ignored when `messagingServiceSid` is given. */
   from: string;
+  /** Send through this Twilio Messaging Service instead: the carrier picks the sender from its pool. */
+  messagingServiceSid?: string | null;
   to: string;
   body: string;
   mediaUrls?: string[];
@@ -39,7 +42,11 @@ export type ProviderStatus = {
   durationSeconds: number | null;
 };
 
-export type ProviderMessage = { providerId: string; from: string; to: string; body: string; status: string; sentAt: Date | null };
+export type ProviderMessage = {
+  providerId: string; from: string; to: string; body: string; status: string; sentAt: Date | null;
+  /** The Messaging Service the text went through, if any. */
+  messagingServiceSid?: string | null;
+};
 
 export interface TelephonyProvider {
   readonly name: 'twilio' | 'simulator';
@@ -51,8 +58,10 @@ export interface TelephonyProvider {
   /**
    * Messages from `from` to `to` the carrier accepted (created) since `since`, whether already
    * sent on or still queued (never filtered on the carrier's sent date, which a queued text lacks):
-   * reconciles a send left in doubt. Bounded: the newest messages of the pair only.
+   * reconciles a send left in doubt. Bounded: the newest messages of the pair only. With
+   * `messagingServiceSid` (a line that sends through a Messaging Service, whose sender the carrier
+   * picks from a pool) the texts to `to` through that service, whatever number they left from.
    */
-  findMessages(creds: CarrierCredentials | null, q: { from: string; to: string; since: Date }): Promise<ProviderMessage[]>;
+  findMessages(creds: CarrierCredentials | null, q: { from: string; to: string; since: Date; messagingServiceSid?: string | null }): Promise<ProviderMessage[]>;
   hangupCall(creds: CarrierCredentials | null, providerId: string): Promise<void>;
 }

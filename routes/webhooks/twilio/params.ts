@@ -119,5 +119,6 @@ export const toStatusInput = (req: FastifyRequest): MessageStatusInput | CallSta
   return {
     kind: 'message', carrierAccountSid: req.twilioAccountSid!, providerId: p.MessageSid, status: (p.MessageStatus ?? p.SmsStatus)!,
     sequence: p.SequenceNumber ?? null, from: p.From ?? null, to: p.To ?? null, params, at: now, errorCode: p.ErrorCode ?? null,
+    messagingServiceSid: typeof body.MessagingServiceSid === 'string' && /^MG[0-9a-fA-F]{32}$/.test(body.MessagingServiceSid) ? body.MessagingServiceSid : null,
   };
 };
