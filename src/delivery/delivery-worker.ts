@@ -153,12 +153,18 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
       // The carrier may have acted on it (maybeSent): the retry asks the carrier first, from the
       // first such attempt on. A call cannot be looked up by content: its retry waits long enough
       // for the carrier's first status callback, which records a call that was placed.
-      // A text's look-up waits until the carrier could have finished the lost request.
+      // A text's look-up waits until the carrier could have finished the lost request. When the
+      // carrier itself answered (its own 500) that request is over: the look-up follows the backoff.
+      // No answer at all, or a gateway's 502/503/504, means the carrier may still be storing it.
+      const lostAnswer = pe?.maybeSent === true && pe.providerStatus !== 500;
       const maybeSent = pe?.maybeSent
-        ? { ...(row.meta.maybeSentSince === undefined ? { maybeSentSince: (row.claimedAt ?? new Date(started)).toISOString() } : {}), lastDoubtAt: new Date(started).toISOString() }
+        ? {
+          ...(row.meta.maybeSentSince === undefined ? { maybeSentSince: (row.claimedAt ?? new Date(started)).toISOString() } : {}),
+          ...(lostAnswer ? { lastDoubtAt: new Date(started).toISOString() } : {}),
+        }
         : null;
       const wait = Math.max(backoffMs(deps.settings.backoffMs, row.attempts), pe?.maybeSent && isCallChannel(row.channel) ? deps.settings.callRetryAfterDoubtMs : 0);
-      const notBefore = Math.max(Date.now() + wait, pe?.maybeSent && !isCallChannel(row.channel) ? started + deps.settings.smsLookupAfterDoubtMs : 0);
+      const notBefore = Math.max(Date.now() + wait, lostAnswer && !isCallChannel(row.channel) ? started + deps.settings.smsLookupAfterDoubtMs : 0);
       return { id: row.id, status: 'pending', errorCode: code, errorMessage: message, notBefore: new Date(notBefore), meta: maybeSent };
     }
     return { id: row.id, status: 'failed', errorCode: code, errorMessage: message };
