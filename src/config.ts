@@ -60,8 +60,23 @@ export const configSchema = z.object({
   WEBHOOK_CA_FILE: z.string().min(1).optional(),
   /** Largest attachment upload (bytes); bigger uploads get a 413. */
   ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
-  /** Push notifications: `none` (SMS instead) or `simulator` (stored, nothing sent). See adapters/push/README.md. */
-  PUSH_PROVIDER: z.enum(['none', 'simulator']).default('none'),
+  /**
+   * Push notifications (adapters/push/README.md): `webpush` (Web Push to the dashboard PWA; the
+   * default when VAPID keys are set), `none` (SMS instead; the default without keys) or `simulator`.
+   */
+  PUSH_PROVIDER: z.enum(['none', 'simulator', 'webpush']).optional(),
+  /** Web Push VAPID key pair (`npx switchboard vapid` prints one): P-256, base64url, public 65 bytes, private 32. */
+  VAPID_PUBLIC_KEY: z.string().trim().regex(/^[A-Za-z0-9_-]{86,87}$/, 'must be a base64url P-256 public key (65 bytes, e.g. from `switchboard vapid`)')
+    .refine((k) => Buffer.from(k, 'base64url')[0] === 4, 'must be an uncompressed P-256 point (starts with 0x04)').optional(),
+  VAPID_PRIVATE_KEY: z.string().trim().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url P-256 private key (32 bytes, e.g. from `switchboard vapid`)').optional(),
+  /** Who push services contact about this sender: `mailto:` address or `https:` URL. */
+  VAPID_SUBJECT: z.string().regex(/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/, 'must be a mailto: address or an https:// URL').default('mailto:switchboard@localhost'),
+  /** A push service that does not answer within this is a failed attempt (retried, then SMS instead). */
+  PUSH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Attempts at a push (timeouts, push service 5xx) before it falls back to SMS; at most DELIVERY_MAX_ATTEMPTS. */
+  PUSH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(3),
+  /** Push endpoint hosts admitted although they are not public HTTPS addresses' hosts (local testing only; as WEBHOOK_ALLOWED_HOSTS). */
+  PUSH_ALLOWED_HOSTS: list.default([]),
   PROMPT_API_URL: url.optional(),
   PROMPT_API_KEY: z.string().optional(),
   PROMPT_MODEL: z.string().default('gpt-4o-mini'),
@@ -147,12 +162,22 @@ export const configSchema = z.object({
   METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 }).superRefine((c, ctx) => {
+  if (!!c.VAPID_PUBLIC_KEY !== !!c.VAPID_PRIVATE_KEY) {
+    ctx.addIssue({ code: 'custom', path: [c.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY'], message: 'is required with the other VAPID key (both come from `switchboard vapid`)' });
+  }
+  if (c.PUSH_PROVIDER === 'webpush' && !c.VAPID_PUBLIC_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['VAPID_PUBLIC_KEY'], message: 'is required when PUSH_PROVIDER=webpush (generate a pair with `npx switchboard vapid`)' });
+  }
   if (c.METRICS && !c.METRICS_TOKEN) {
     ctx.addIssue({ code: 'custom', path: ['METRICS_TOKEN'], message: 'is required when METRICS=true (scrapers send it as "Authorization: Bearer <token>"; e.g. `openssl rand -hex 32`)' });
   }
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The push provider in use: PUSH_PROVIDER, else `webpush` when VAPID keys are set, else `none`. */
+export const pushProviderOf = (c: Pick<Config, 'PUSH_PROVIDER' | 'VAPID_PUBLIC_KEY'>): 'none' | 'simulator' | 'webpush' =>
+  c.PUSH_PROVIDER ?? (c.VAPID_PUBLIC_KEY ? 'webpush' : 'none');
 
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {

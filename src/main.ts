@@ -49,9 +49,17 @@ import { createOpenAiPromptRunner } from '../adapters/prompt/openai-prompt-runne
 import { createNoopPushProvider } from '../adapters/push/noop-push-provider.js';
 import { createPushSender } from '../adapters/push/push-sender.js';
 import { createSimulatorPushProvider } from '../adapters/push/simulator-push-provider.js';
+import { createWebPushTransport } from '../adapters/push/web-push-transport.js';
+import { responderRoutes } from '../routes/api/v1/responder-routes.js';
+import { createPushFallback } from './push/push-fallback.js';
+import { createResponderService } from './push/responder-service.js';
+import { createWebPushChannel } from './push/web-push-channel.js';
+import { pushProviderOf } from './config.js';
 import { createHttpsWebhookClient } from '../adapters/webhook/https-webhook-client.js';
 import { createWebhookSender } from '../adapters/webhook/webhook-sender.js';
 import { actionTestRoutes } from '../routes/api/v1/action-test-routes.js';
+import { capabilitiesRoutes } from '../routes/api/v1/capabilities-routes.js';
+import { createCapabilitiesService } from './accounts/capabilities-service.js';
 import { attachmentsRoutes } from '../routes/api/v1/attachments-routes.js';
 import { pollsRoutes } from '../routes/api/v1/polls-routes.js';
 import { publicAttachmentRoutes } from '../routes/public/attachment-routes.js';
@@ -151,6 +159,11 @@ export const buildServices = (infra: Infra) => {
   });
   const simulatorOutbox = createSimulatorOutbox({ db });
   const channels = buildChannels(infra, secrets);
+  /** Responder view (#/responder): Web Push devices, my alerts, acknowledge and poll answers. */
+  const responder = createResponderService({
+    db, status: engine.deliveryStatus, polls: channels.polls,
+    push: { vapidPublicKey: pushProviderOf(config) === 'webpush' ? config.VAPID_PUBLIC_KEY ?? null : null, allowedHosts: config.PUSH_ALLOWED_HOSTS },
+  });
   telephony.interceptors.push(channels.pollInterceptor);
   telephony.statusListeners.push(engine.statusListener);
   /** Sequences: its event consumer goes into the event worker's list; its SMS interceptor records replies. */
@@ -169,7 +182,7 @@ export const buildServices = (infra: Infra) => {
   telephony.interceptors.unshift(rulesEngine.smsInterceptor); // raises message.received, never handles: first, so every text is seen
   telephony.statusListeners.push(rulesEngine.statusListener);
   telephony.statusListeners.unshift(tracking.calls.statusListener); // first: ends tracked calls before call.ended is raised generically
-  return { secrets, accounts, activations, users, logins, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, lineSetup, contacts, groups, workflows, telephony, simulatorOutbox, channels, sequences, sequenceDispatch, rulesEngine, engine, tracking };
+  return { secrets, accounts, activations, users, logins, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, lineSetup, contacts, groups, workflows, telephony, simulatorOutbox, channels, responder, sequences, sequenceDispatch, rulesEngine, engine, tracking };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -181,6 +194,27 @@ const metricsModules = (infra: Infra): RouteModule[] =>
   infra.metrics ? [{ plugin: metricsRoutes, opts: { token: infra.config.METRICS_TOKEN!, render: infra.metrics.render } }] : [];
 
 /**
+ * Web Push (PUSH_PROVIDER=webpush, adapters/push/README.md): the push channel over `web-push`
+ * through the webhook client's SSRF guard, its send-time SMS fallback (own delivery-queue
+ * handle), and who can be pushed (a contact with at least one registered device).
+ */
+const buildWebPush = (infra: Infra) => {
+  const { config, db } = infra;
+  const client = createHttpsWebhookClient({
+    timeoutMs: config.PUSH_TIMEOUT_MS, allowedHosts: config.PUSH_ALLOWED_HOSTS, userAgent: 'Switchboard-Push/1.0', maxRedirects: 0,
+    ca: config.WEBHOOK_CA_FILE ? readFileSync(config.WEBHOOK_CA_FILE) : undefined,
+  });
+  const vapid = { publicKey: config.VAPID_PUBLIC_KEY!, privateKey: config.VAPID_PRIVATE_KEY!, subject: config.VAPID_SUBJECT };
+  const dispatch = createDeliveryDispatch(() => infra.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE, 'pushfb');
+  const sender = createWebPushChannel({
+    db, transport: createWebPushTransport({ vapid, client }), logger: infra.logger.child({ component: 'push' }),
+    fallback: createPushFallback({ db, dispatch, logger: infra.logger.child({ component: 'push' }) }),
+    settings: { maxAttempts: Math.min(config.PUSH_MAX_ATTEMPTS, config.DELIVERY_MAX_ATTEMPTS), ttlSeconds: 3600 },
+  });
+  return { sender, dispatch, capability: { canPush: (c: { pushDevices?: number }) => (c.pushDevices ?? 0) > 0 } };
+};
+
+/**
  * Channels and notification extras: e-mail, webhook and push senders (for the delivery worker),
  * the prompt runner, attachments, polls (for the planner and call flows) and the webhook test.
  */
@@ -190,7 +224,8 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
     timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS, userAgent: 'Switchboard-Webhook/1.0',
     ca: config.WEBHOOK_CA_FILE ? readFileSync(config.WEBHOOK_CA_FILE) : undefined,
   });
-  const push = config.PUSH_PROVIDER === 'simulator' ? createSimulatorPushProvider(db) : createNoopPushProvider();
+  const push = pushProviderOf(config) === 'simulator' ? createSimulatorPushProvider(db) : createNoopPushProvider();
+  const webPush = pushProviderOf(config) === 'webpush' ? buildWebPush(infra) : null;
   const messageIdDomain = new URL(config.PUBLIC_URL).hostname;
   const caughtMail = config.SMTP_URL === 'catcher' ? createMailCatcherStore({ redis: infra.redis, prefix: config.REDIS_PREFIX }) : null;
   const email = caughtMail
@@ -201,11 +236,13 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
   const feed = createFeedPublisher(infra.redis, config.REDIS_PREFIX);
   const polls = createPollsService({ db, onAnswer: (accountId, e) => feed.publish(accountId, [e]) });
   const prompts = createOpenAiPromptRunner({ apiUrl: config.PROMPT_API_URL, apiKey: config.PROMPT_API_KEY, model: config.PROMPT_MODEL, timeoutMs: config.PROMPT_TIMEOUT_MS });
-  const extras: NotificationExtras = { prompts, attachments, polls, push };
+  const extras: NotificationExtras = { prompts, attachments, polls, push: webPush?.capability ?? push };
   return {
     attachments, polls, prompts, push, email, caughtMail, extras,
-    senders: [email, createWebhookSender({ client: webhookClient, secrets }), createPushSender(push)],
+    senders: [email, createWebhookSender({ client: webhookClient, secrets }), webPush?.sender ?? createPushSender(push)],
+    pushDispatch: webPush?.dispatch ?? null,
     webhookTests: createWebhookTestService({ db, client: webhookClient, secrets }),
+    capabilities: createCapabilitiesService({ db, config }),
     pollInterceptor: createPollSmsInterceptor(polls),
   };
 };
@@ -227,7 +264,9 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: mailCatcherRoutes, opts: { store: s.channels.caughtMail } },
   { plugin: attachmentsRoutes, opts: { attachments: s.channels.attachments } },
   { plugin: pollsRoutes, opts: { polls: s.channels.polls } },
+  { plugin: responderRoutes, opts: { responder: s.responder } },
   { plugin: actionTestRoutes, opts: { webhookTests: s.channels.webhookTests } },
+  { plugin: capabilitiesRoutes, opts: { capabilities: s.channels.capabilities } },
   { plugin: sequenceRoutes, opts: { sequences: s.sequences.sequences, status: s.sequences.status } },
   { plugin: sequenceEnrollmentRoutes, opts: { enrollments: s.sequences.enrollments, status: s.sequences.status } },
   { plugin: sequenceTemplateRoutes, opts: { templates: s.sequences.templates } },
@@ -236,7 +275,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: ruleLogRoutes, opts: { ruleLogs: s.rulesEngine.ruleLogs } },
   { plugin: revenueRoutes, opts: { revenue: s.rulesEngine.revenue } },
   { plugin: dncRoutes, opts: { dnc: s.rulesEngine.dnc } },
-  { plugin: trackingRoutes, opts: { workflows: s.tracking.workflows, logs: s.tracking.logs } },
+  { plugin: trackingRoutes, opts: { workflows: s.tracking.workflows, logs: s.tracking.logs, preview: s.tracking.preview } },
 ];
 
 /** Top-level route modules (webhooks, dashboard, websocket). */
@@ -272,6 +311,7 @@ const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => 
     ? [startSessionPurge({ sessions: s.sessions, intervalMs: infra.config.SESSION_PURGE_INTERVAL_MINUTES * 60_000, logger: infra.logger.child({ component: 'sessions' }) })]
     : []),
   { close: () => s.sequenceDispatch.close() },
+  { close: async () => s.channels.pushDispatch?.close() },
   { close: () => s.tracking.deliveries.close() },
   startEventsAndRulesWorkers(s.rulesEngine, {
     db: infra.db, config: infra.config, logger: infra.logger.child({ component: 'events' }),

@@ -62,7 +62,7 @@ export const createHttpsWebhookClient = (opts: HttpsWebhookClientOptions): Webho
   const baseLookup = opts.lookup ?? (dnsLookup as LookupFunction);
   const guarded = guardLookup(baseLookup);
 
-  const hop = (url: URL, method: string, headers: Record<string, string>, body: string | null, signal: AbortSignal) =>
+  const hop = (url: URL, method: string, headers: Record<string, string>, body: string | Buffer | null, signal: AbortSignal) =>
     new Promise<HopResult>((resolve, reject) => {
       const host = url.hostname.replace(/^\[|\]$/g, '');
       const trusted = allowed.has(host.toLowerCase());

@@ -3,7 +3,9 @@
  * reason. No I/O; the planner gathers contacts, the sending line and the rendered texts.
  */
 import type { PlannedDelivery } from '../delivery/deliveries-repo.js';
-import type { ConferencePayload, EmailPayload, PagerPayload, PushPayload, SmsPayload, VoicePayload, WebhookPayload } from '../delivery/delivery-payloads.js';
+import type {
+  ConferencePayload, EmailPayload, PagerPayload, PushPayload, SmsFallbackRow, SmsPayload, VoicePayload, WebhookPayload,
+} from '../delivery/delivery-payloads.js';
 import type { PushCapability } from '../delivery/notification-extras-port.js';
 import { composeNotification, fitValue, pollText } from '../templates/sms-text.js';
 import { render } from '../templates/templates.js';
@@ -16,6 +18,8 @@ export type PlanContact = {
   email: string | null;
   pagerNumber: string | null;
   pushToken: string | null;
+  /** Web Push subscriptions (devices) of the contact. */
+  pushDevices?: number;
   optedOutChannels: string[];
   doNotContact: boolean;
   customFields: Record<string, unknown>;
@@ -129,13 +133,14 @@ export const planNotification = (
     const text = composeNotification(parts);
     const withPoll = composeNotification({ ...parts, poll: a.poll });
     const subject = render(a.subject ?? scope.workflowName, scope.placeholders, fields);
-    const sms = (meta: Record<string, unknown>) => {
+    const smsRow = (meta: Record<string, unknown>) => {
       const skip = skipFor(c, 'sms', c.phone, 'no_phone') ?? (line ? null : 'no_sending_line');
       const fitted = skip ? null : smsText(a, scope, fields, extras);
       const payload: SmsPayload = { body: fitted?.body ?? withPoll, lineId: line?.id ?? '', from: line?.phoneNumber ?? '' };
       const cut = fitted?.shortened.length ? { shortened: fitted.shortened } : {};
-      add(row(a.id, c, 'sms', c.phone, skip, payload, { ...notes, ...cut, ...meta }));
+      return row(a.id, c, 'sms', c.phone, skip, payload, { ...notes, ...cut, ...meta });
     };
+    const sms = (meta: Record<string, unknown>) => add(smsRow(meta));
     for (const channel of a.channels) {
       if (channel === 'sms') sms({});
       else if (channel === 'email') {
@@ -151,8 +156,11 @@ export const planNotification = (
       } else if (channel === 'push') {
         const pushSkip = c.doNotContact ? 'do_not_contact' : c.optedOutChannels.includes('push') ? 'opted_out_push' : null;
         if (pushSkip) add(row(a.id, c, 'push', c.pushToken, pushSkip, {}, notes));
-        else if (push?.canPush({ id: c.id, pushToken: c.pushToken, customFields: c.customFields })) {
-          const payload: PushPayload = { title: subject, body: withPoll, contactId: c.id };
+        else if (push?.canPush({ id: c.id, pushToken: c.pushToken, customFields: c.customFields, pushDevices: c.pushDevices ?? 0 })) {
+          // The SMS it becomes if the push fails at send time (planned now: same text, same line).
+          const smsFallback = smsRow({ fallbackFrom: 'push' }) as SmsFallbackRow;
+          const poll = a.poll && extras.pollId ? { pollId: extras.pollId, pollQuestion: a.poll.question, pollOptions: a.poll.options } : {};
+          const payload: PushPayload = { title: subject, body: withPoll, contactId: c.id, ...poll, smsFallback };
           add(row(a.id, c, 'push', c.pushToken, null, payload, notes));
         } else sms({ fallbackFrom: 'push' });
       }

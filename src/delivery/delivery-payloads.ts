@@ -23,8 +23,23 @@ export type PagerPayload = { digits: string; lineId: string; from: string };
 /** email: `to` is the delivery's address. */
 export type EmailPayload = PayloadNotes & { subject: string; text: string };
 
-/** push: `to` is the contact's push token (the delivery's address). */
-export type PushPayload = PayloadNotes & { title: string; body: string; contactId: string };
+/**
+ * push: `to` is the contact's push token (the delivery's address; Web Push sends to every
+ * subscription of `contactId` instead). `poll*` when the notification carries a poll.
+ * `smsFallback`: the SMS row the planner would have planned instead, inserted (once, by its
+ * unique key) when the push fails at send time (see src/push/push-fallback.ts).
+ */
+export type PushPayload = PayloadNotes & {
+  title: string; body: string; contactId: string;
+  pollId?: string; pollQuestion?: string; pollOptions?: string[];
+  smsFallback?: SmsFallbackRow;
+};
+
+/** A planned SMS delivery row, kept in a push payload for the send-time fallback. */
+export type SmsFallbackRow = {
+  actionId: string; recipientKey: string; contactId: string | null; channel: 'sms'; address: string | null;
+  status: 'pending' | 'skipped'; skipReason: string | null; payload: Record<string, unknown>; meta: Record<string, unknown>;
+};
 
 /**
  * webhook: `body` is rendered with JSON escaping; `authorizationSealed` is the action's

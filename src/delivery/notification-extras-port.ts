@@ -52,13 +52,13 @@ export interface PollPort {
     contactId: string;
     /** 1-based, as the person keyed or typed it. */
     option: number;
-    channel: 'voice' | 'sms';
+    channel: 'voice' | 'sms' | 'push';
     deliveryId: string | null;
   }): Promise<boolean>;
 }
 
-/** The contact fields a push provider may look at. */
-export type PushContact = { id: string; pushToken: string | null; customFields: Record<string, unknown> };
+/** The contact fields a push provider may look at (`pushDevices`: their Web Push subscriptions). */
+export type PushContact = { id: string; pushToken: string | null; customFields: Record<string, unknown>; pushDevices?: number };
 
 /**
  * Port: can this contact receive a push notification? When not (no device, no provider

@@ -82,9 +82,9 @@ export const createDeliveryStatus = (deps: DeliveryStatusDeps) => {
     });
   };
 
-  /** The callee pressed 1: records the acknowledgement (once). */
+  /** The callee pressed 1 (or a responder tapped Acknowledge: `detail.via`): records the acknowledgement (once). */
   const acknowledge = async (accountId: string, deliveryId: string, detail: Record<string, unknown> = {}) =>
-    apply({ accountId, deliveryId, to: 'acknowledged', detail: { ...detail, via: 'keypress' } });
+    apply({ accountId, deliveryId, to: 'acknowledged', detail: { via: 'keypress', ...detail } });
 
   /** The call was answered (its TwiML was fetched): earlier than the carrier's callback may say so. */
   const answered = async (accountId: string, deliveryId: string) => apply({ accountId, deliveryId, to: 'answered', detail: { via: 'twiml' } });

@@ -38,7 +38,7 @@ export type PollAnswerChange = {
   contactId: string;
   /** 1-based option number. */
   option: number;
-  channel: 'sms' | 'voice';
+  channel: 'sms' | 'voice' | 'push';
   at: string;
 };
 

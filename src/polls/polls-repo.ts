@@ -16,7 +16,7 @@ export type PollAnswer = {
   contactId: string;
   contactName: string | null;
   option: number;
-  channel: 'sms' | 'voice';
+  channel: 'sms' | 'voice' | 'push';
   deliveryId: string | null;
   firstAnsweredAt: Date;
   answeredAt: Date;
@@ -138,7 +138,7 @@ export const logVote = async (
  */
 export const saveAnswer = async (
   db: Queryable,
-  a: { pollId: string; accountId: string; contactId: string; option: number; channel: 'sms' | 'voice'; deliveryId: string | null },
+  a: { pollId: string; accountId: string; contactId: string; option: number; channel: 'sms' | 'voice' | 'push'; deliveryId: string | null },
 ): Promise<boolean> => {
   const { rowCount } = await db.query(
     `INSERT INTO poll_answers (poll_id, contact_id, account_id, option, channel, delivery_id)

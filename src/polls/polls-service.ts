@@ -28,7 +28,7 @@ export type PollResult = {
   answerCount: number;
   options: Array<{ number: number; text: string; count: number }>;
   answers: Array<{
-    contactId: string; contactName: string | null; option: number; optionText: string; channel: 'sms' | 'voice';
+    contactId: string; contactName: string | null; option: number; optionText: string; channel: 'sms' | 'voice' | 'push';
     firstAnsweredAt: Date; answeredAt: Date; changes: number;
   }>;
 };
@@ -45,7 +45,7 @@ const closedReply = (poll: Poll) => `The poll "${short(poll.question)}" is close
  * Implements the engine's `PollPort`; `answerBySms` backs the polls `SmsInterceptor`.
  */
 export const createPollsService = (deps: PollsServiceDeps) => {
-  const publish = async (poll: Poll, contactId: string, option: number, channel: 'sms' | 'voice') => {
+  const publish = async (poll: Poll, contactId: string, option: number, channel: 'sms' | 'voice' | 'push') => {
     if (!deps.onAnswer) return;
     try {
       await deps.onAnswer(poll.accountId, {

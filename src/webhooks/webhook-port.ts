@@ -13,7 +13,8 @@ export type WebhookRequest = {
   method: 'GET' | 'POST';
   url: string;
   headers?: Record<string, string>;
-  body?: string | null;
+  /** A Buffer is sent as is (Web Push's encrypted body). */
+  body?: string | Buffer | null;
 };
 
 export type WebhookResponse = {

@@ -20,7 +20,7 @@ const pollOut = z.object({
     contactName: z.string().nullable(),
     option: z.number(),
     optionText: z.string(),
-    channel: z.enum(['sms', 'voice']),
+    channel: z.enum(['sms', 'voice', 'push']),
     firstAnsweredAt: z.date(),
     answeredAt: z.date(),
     changes: z.number(),
