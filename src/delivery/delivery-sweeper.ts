@@ -10,7 +10,7 @@ import { isJobPending, type DeliveryBatchJob, type TimerJob } from '../queue/que
 import type { TelephonyProvider } from '../telephony/telephony-port.js';
 import { finish, toChange, toDelivery, type Delivery, type Outcome } from './deliveries-repo.js';
 import { enqueueDeliveries } from './delivery-queue.js';
-import { fromMessageStatus } from './delivery-status.js';
+import { awaitingCarrierSql, fromMessageStatus } from './delivery-status.js';
 import type { LineDirectory } from './line-directory.js';
 import { findSentSms } from './telephony-sender.js';
 
@@ -38,7 +38,7 @@ const ms = (n: number) => `make_interval(secs => ${Number(n) / 1000})`;
  *   looked up at the carrier (`findMessages`): found -> recorded as sent, not found -> sent
  *   again; a call, e-mail, push or webhook cannot be looked up and is failed as `send_in_doubt`
  *   rather than repeated (a late carrier callback for such a call still revives it);
- * - due engine timers whose job is gone, and running activations that are in fact done.
+ * - due engine timers whose job is gone, and running or dispatched activations that are in fact done.
  */
 export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
   const requeueStale = async (): Promise<number> => {
@@ -141,7 +141,14 @@ export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
     const res = await deps.db.query(
       `SELECT id FROM activations WHERE status = 'running' AND created_at < now() - interval '10 seconds' ORDER BY created_at LIMIT 200`,
     );
-    const done = await completeIfDone(deps.db, res.rows.map((r) => r.id));
+    // Dispatched ones whose last carrier word was recorded by a process that died before
+    // completing them; those still awaiting the carrier are passed over (one index probe each).
+    const dispatched = await deps.db.query(
+      `SELECT a.id FROM activations a WHERE a.status = 'dispatched' AND a.created_at < now() - interval '10 seconds'
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activation_id = a.id AND (${awaitingCarrierSql}))
+        ORDER BY a.created_at LIMIT 200`,
+    );
+    const done = await completeIfDone(deps.db, [...res.rows, ...dispatched.rows].map((r) => r.id));
     for (const c of done) await deps.feed.publish(c.accountId, [c]);
   };
 

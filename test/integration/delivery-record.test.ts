@@ -148,6 +148,17 @@ describe('delivery records: conversation history, carrier SID, activation progre
     expect((await listed()).counts).toEqual({ delivered: 2, failed: 1 });
   });
 
+  it('the sweeper completes a dispatched activation whose last callback was recorded by a process that died before completing it', async () => {
+    const ids = await addPeople(t, acct.account.id, [{ name: 'Late', phone: uniqueNumber() }]);
+    const id = (await acct.api.post(`/v1/workflows/${await smsWorkflow('Gale', ids)}/activations`).send({ placeholders: { site: 'Pier' } }).expect(201)).body.id as string;
+    await handedOver(id, 1);
+    await eventually(async () => (await activationStatus(t, id)) === 'dispatched', 'dispatched');
+    // The delivery's final status is stored, but the completing call never ran (the process died between).
+    await t.rt.infra.db.query(`UPDATE deliveries SET status = 'delivered' WHERE activation_id = $1`, [id]);
+    await t.rt.infra.db.query(`UPDATE activations SET created_at = now() - interval '1 minute' WHERE id = $1`, [id]);
+    await eventually(async () => (await activationStatus(t, id)) === 'completed', 'completed by the sweeper');
+  });
+
   it('keeps a newer call status when an older one (lower SequenceNumber) arrives late; the call is in the history', async () => {
     const phone = uniqueNumber();
     const [cara] = await addPeople(t, acct.account.id, [{ name: 'Cara', phone }]);
