@@ -1,6 +1,7 @@
 import { api, ApiError, getAll } from '../api.js';
 import { check, num, text } from '../controls.js';
 import { alertBox, announce, field, h, pageTitle, showFieldErrors, spinner } from '../dom.js';
+import { addLineForm, lineSetupSection, messagingServiceField } from '../line-setup.js';
 
 const USES = { code_activation: 'code activation', conference: 'conference', pager: 'pager' };
 // Lines without their own pace use the server's DEFAULT_*_PER_SECOND, 0 (no limit) unless configured.
@@ -16,15 +17,26 @@ const forwardTo = (t) => {
 const pace = (v) => (typeof v === 'number' ? String(v) : `Not set: ${NO_PACE}`);
 
 export async function render(main, _route, ctx) {
-  main.append(pageTitle('Phone lines'), spinner());
+  const list = h('ul', { class: 'list' });
+  const empty = alertBox('No phone lines yet.', 'info');
+  // Admins add lines here; a new Twilio line shows what the check of its number found.
+  const add = ctx.isAdmin ? h('button', {
+    type: 'button', class: 'primary',
+    onclick: async () => {
+      main.querySelector('form[aria-label="Add a phone line"]')?.remove();
+      const form = await addLineForm(async (line) => {
+        form.remove();
+        empty.remove();
+        list.prepend(await lineCard(line, ctx));
+      }, () => { form.remove(); add.focus(); });
+      list.before(form);
+    },
+  }, 'Add line') : null;
+  main.append(pageTitle('Phone lines', ...(add ? [add] : [])), spinner());
   const lines = await getAll('/v1/lines');
   main.lastChild.remove();
-  if (!lines.length) {
-    main.append(alertBox('No phone lines yet.', 'info'));
-    return;
-  }
-  const list = h('ul', { class: 'list' });
   main.append(list);
+  if (!lines.length) list.before(empty);
   for (const line of lines) list.append(await lineCard(line, ctx));
 }
 
@@ -41,6 +53,7 @@ async function lineCard(line, ctx) {
       h('div', {}, h('dt', {}, 'SMS per second'), h('dd', {}, pace(s.smsPerSecond))),
       h('div', {}, h('dt', {}, 'Calls per second'), h('dd', {}, pace(s.callsPerSecond))),
       s.tracking?.forwardTo ? h('div', {}, h('dt', {}, 'Forwards to'), h('dd', {}, forwardTo(s.tracking))) : null),
+    lineSetupSection(line, ctx),
     h('h3', { class: 'small' }, 'Linked workflows'),
     linked.length
       ? h('ul', {}, linked.map((w) => h('li', {}, h('a', { href: `#/workflows/${w.id}` }, w.name), ` — ${w.uses.map((u) => USES[u] ?? u).join(', ')}`, w.status === 'paused' ? ' (paused)' : '')))
@@ -53,11 +66,12 @@ async function lineCard(line, ctx) {
 
 function editForm(line, li, ctx) {
   li.querySelector('form')?.remove();
-  const m = { name: line.name, greeting: line.greeting, knownContactsOnly: !!line.settings?.knownContactsOnly, smsPerSecond: line.settings?.smsPerSecond ?? null, callsPerSecond: line.settings?.callsPerSecond ?? null };
+  const m = { name: line.name, greeting: line.greeting, knownContactsOnly: !!line.settings?.knownContactsOnly, smsPerSecond: line.settings?.smsPerSecond ?? null, callsPerSecond: line.settings?.callsPerSecond ?? null, messagingServiceSid: line.messagingServiceSid ?? '' };
   const status = h('div');
   const form = h('form', { novalidate: true, 'aria-label': `Settings of ${line.phoneNumber}` }, status,
     field('Name', text(m, 'name', { maxlength: 200 }), { path: 'name' }),
     field('Greeting', text(m, 'greeting', { maxlength: 1000 }), { path: 'greeting', hint: 'Spoken when someone calls the line.' }),
+    line.provider === 'twilio' ? messagingServiceField(m) : null,
     check(m, 'knownContactsOnly', 'Only known contacts may activate workflows on this line', 'settings.knownContactsOnly'),
     h('div', { class: 'grid2' },
       field('SMS per second', num(m, 'smsPerSecond', { min: 0.1, step: 0.1 }), { path: 'settings.smsPerSecond', hint: `Empty: ${NO_PACE}. A Twilio long code takes about 1.` }),
@@ -68,6 +82,7 @@ function editForm(line, li, ctx) {
     try {
       const updated = await api.patch(`/v1/lines/${line.id}`, {
         name: m.name, greeting: m.greeting,
+        ...(line.provider === 'twilio' ? { messagingServiceSid: m.messagingServiceSid.trim() || null } : {}),
         settings: { knownContactsOnly: m.knownContactsOnly, smsPerSecond: m.smsPerSecond, callsPerSecond: m.callsPerSecond },
       });
       announce('Line saved');
