@@ -132,6 +132,8 @@ export const configSchema = z.object({
   SESSION_PURGE_INTERVAL_MINUTES: z.coerce.number().min(0).max(24 * 60).default(60),
   /** Sign-in attempts allowed per client IP per minute (the socket's address unless TRUST_PROXY names proxies). */
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Website number requests (`GET /dni/number`, the DNI snippet) allowed per client IP and DNI key per minute. */
+  DNI_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(120),
   /** Proxies whose X-Forwarded-For is believed: hop count or IPs/CIDRs; off by default. */
   TRUST_PROXY: trustProxy,
   /** Failed sign-ins for one e-mail (from any address) within the window that lock it for LOGIN_LOCKOUT_SECONDS. */

@@ -96,6 +96,8 @@ import { revenueRoutes } from '../routes/api/v1/revenue-routes.js';
 import { ruleRoutes } from '../routes/api/v1/rules-routes.js';
 import { buildEventsAndRules, startEventsAndRulesWorkers } from './rules/rules-module.js';
 import { trackingRoutes } from '../routes/api/v1/tracking-routes.js';
+import { dniRoutes } from '../routes/api/v1/dni-routes.js';
+import { publicDniRoutes } from '../routes/public/dni-routes.js';
 import { createTrackingTwimlHandler, trackingWebhookRoutes } from '../routes/webhooks/twilio/tracking-routes.js';
 import { buildTracking } from './tracking/tracking-module.js';
 import { buildMetricsApp, metricsRoutes } from '../routes/metrics-routes.js';
@@ -272,6 +274,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: revenueRoutes, opts: { revenue: s.rulesEngine.revenue } },
   { plugin: dncRoutes, opts: { dnc: s.rulesEngine.dnc } },
   { plugin: trackingRoutes, opts: { workflows: s.tracking.workflows, logs: s.tracking.logs } },
+  { plugin: dniRoutes, opts: { pools: s.tracking.dniPools } },
 ];
 
 /** Top-level route modules (webhooks, dashboard, websocket). */
@@ -285,6 +288,10 @@ const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]):
     opts: { publicUrl: infra.config.PUBLIC_URL, signingTokens: s.telephony.providers.signingTokens, calls: s.engine.outboundCalls(s.channels.polls) },
   },
   { plugin: publicAttachmentRoutes, opts: { attachments: s.channels.attachments } },
+  {
+    plugin: publicDniRoutes, // GET /dni/number: the website snippet's number (the snippet itself is web/dni.js)
+    opts: { numbers: s.tracking.dniNumbers, redis: infra.redis, redisPrefix: infra.config.REDIS_PREFIX, perMinute: infra.config.DNI_RATE_LIMIT },
+  },
   {
     plugin: trackingWebhookRoutes,
     prefix: '/webhooks/twilio/tracking',

@@ -34,6 +34,12 @@ export const templateFields = (d: CallDetails): Record<string, string | number> 
   reason: d.call.endReason ?? '',
   recording_url: d.call.recordingUrl ?? '',
   contact_name: d.contact?.name ?? '',
+  // The website session (Dynamic Number Insertion); empty for calls to a number not shown by the snippet.
+  utm_source: d.call.visitor?.utmSource ?? '',
+  utm_medium: d.call.visitor?.utmMedium ?? '',
+  utm_campaign: d.call.visitor?.utmCampaign ?? '',
+  referrer: d.call.visitor?.referrerHost ?? '',
+  landing_page: d.call.visitor?.landingPage ?? '',
 });
 
 export const renderSms = (template: string, d: CallDetails): string => fillFields(template, templateFields(d));
@@ -56,6 +62,7 @@ export const callJson = (d: CallDetails) => ({
   startedAt: d.call.startedAt.toISOString(),
   answeredAt: d.call.answeredAt?.toISOString() ?? null,
   endedAt: d.call.endedAt?.toISOString() ?? null,
+  visitor: d.call.visitor ?? null,
 });
 
 export const webhookBody = (d: CallDetails, wf: { id: string; name: string }): string =>

@@ -4,6 +4,7 @@
  * once-only end marker).
  */
 import type { Queryable } from '../db/db.js';
+import type { VisitorData } from './dni-types.js';
 import type { EndReason } from './tracking-types.js';
 
 export type TrackedCall = {
@@ -29,6 +30,8 @@ export type TrackedCall = {
   outcome: 'answered' | 'missed' | null;
   endReason: EndReason | null;
   endedBy: string | null;
+  /** The website session the call was attributed to (Dynamic Number Insertion), or null. */
+  visitor?: VisitorData | null;
 };
 
 const SELECT = `SELECT t.*, c.contact_id, c.to_number FROM tracked_calls t JOIN calls c ON c.id = t.call_id`;
@@ -39,11 +42,14 @@ export const toTrackedCall = (r: Record<string, any>): TrackedCall => ({
   numbers: r.forward_to, strategy: r.strategy, ringTimeoutSeconds: r.ring_timeout, record: r.record,
   answeredAt: r.answered_at, talkSeconds: r.talk_seconds, answeredNumber: r.answered_number, lastLegStatus: r.last_leg_status,
   recordingUrl: r.recording_url, endedAt: r.ended_at, outcome: r.outcome, endReason: r.end_reason, endedBy: r.ended_by,
+  visitor: r.visitor ?? null,
 });
 
 export type NewTrackedCall = {
   accountId: string; lineId: string; contactId: string | null; providerCallId: string; caller: string; called: string;
   source: string; startedAt: Date; numbers: string[]; strategy: 'sequential' | 'simultaneous'; ringTimeoutSeconds: number; record: boolean;
+  /** The DNI session the call is attributed to (its source is then `source`). */
+  dniAssignmentId?: string | null; visitor?: VisitorData | null;
 };
 
 /**
@@ -61,10 +67,12 @@ export const insertTrackedCall = async (q: Queryable, c: NewTrackedCall): Promis
        WHERE calls.account_id = EXCLUDED.account_id
        RETURNING id, started_at
      )
-     INSERT INTO tracked_calls (call_id, account_id, line_id, provider_call_id, caller, source, started_at, forward_to, strategy, ring_timeout, record)
-     SELECT id, $1, $2, $4, $5, $7, started_at, $9, $10, $11, $12 FROM call
+     INSERT INTO tracked_calls (call_id, account_id, line_id, provider_call_id, caller, source, started_at, forward_to, strategy, ring_timeout, record,
+                                dni_assignment_id, visitor)
+     SELECT id, $1, $2, $4, $5, $7, started_at, $9, $10, $11, $12, $13, $14 FROM call
      ON CONFLICT (call_id) DO NOTHING`,
-    [c.accountId, c.lineId, c.contactId, c.providerCallId, c.caller, c.called, c.source, c.startedAt, c.numbers, c.strategy, c.ringTimeoutSeconds, c.record],
+    [c.accountId, c.lineId, c.contactId, c.providerCallId, c.caller, c.called, c.source, c.startedAt, c.numbers, c.strategy, c.ringTimeoutSeconds, c.record,
+      c.dniAssignmentId ?? null, c.visitor ? JSON.stringify(c.visitor) : null],
   );
   const found = await findTrackedCall(q, c.providerCallId);
   if (!found || found.accountId !== c.accountId) throw new Error('tracked call could not be stored');

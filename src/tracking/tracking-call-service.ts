@@ -14,6 +14,7 @@ import { ownsLine } from '../telephony/inbound-call-service.js';
 import { findLineById, type GatewayLine } from '../telephony/lines-repo.js';
 import type { CallStatusEvent, StatusListener } from '../telephony/status-port.js';
 import type { TrackedInboundCall } from '../telephony/tracking-port.js';
+import type { DniNumbersService } from './dni-numbers-service.js';
 import { afterDial, fromCallStatus, fromLegStatus, type Verdict } from './call-outcome.js';
 import {
   countCallerCalls, endCall, findTrackedCall, insertTrackedCall, noteLeg, noteRecording, syncCallRow, type CallEnd, type TrackedCall,
@@ -35,6 +36,8 @@ export type TrackingCallServiceDeps = {
   /** Records `call.ended` in the ending transaction; `dispatch` hands it to the event queue after commit. */
   events: Pick<EventPublisher, 'publish'> & { dispatch?(ids: string[]): Promise<void> };
   logger: Logger;
+  /** Dynamic Number Insertion: the website session a call to a pool number belongs to (its source wins over the line's). */
+  attribution?: Pick<DniNumbersService, 'attribute'>;
 };
 
 export const createTrackingCallService = (deps: TrackingCallServiceDeps) => {
@@ -64,7 +67,8 @@ export const createTrackingCallService = (deps: TrackingCallServiceDeps) => {
           callId: ended.callId, providerCallId: ended.providerCallId, lineId: ended.lineId, direction: 'inbound',
           disposition: ended.outcome, durationSeconds: ended.talkSeconds ?? 0, termReason: ended.endReason, callCount,
           from: ended.caller, to: ended.calledNumber,
-          tracking: { source: ended.source, endReason: ended.endReason, talkSeconds: ended.talkSeconds ?? 0, answeredNumber: ended.answeredNumber, recordingUrl: ended.recordingUrl, endedBy: ended.endedBy },
+          tracking: { source: ended.source, endReason: ended.endReason, talkSeconds: ended.talkSeconds ?? 0, answeredNumber: ended.answeredNumber, recordingUrl: ended.recordingUrl, endedBy: ended.endedBy,
+            visitor: ended.visitor ?? null },
         },
         idempotencyKey: `call.ended:${ended.providerCallId}`,
         occurredAt: how.at,
@@ -83,9 +87,11 @@ export const createTrackingCallService = (deps: TrackingCallServiceDeps) => {
       const line = await findLineById(db, c.accountId, c.lineId);
       const plan = line ? forwardPlan(line) : null;
       if (!line || !plan) return { kind: 'not-configured' };
+      const session = await deps.attribution?.attribute(c.accountId, c.lineId, c.at);
       const call = await insertTrackedCall(db, {
         accountId: c.accountId, lineId: c.lineId, contactId: c.contactId, providerCallId: c.providerCallId, caller: c.from, called: c.to,
-        source: plan.source, startedAt: c.at, numbers: plan.numbers, strategy: plan.strategy, ringTimeoutSeconds: plan.ringTimeoutSeconds, record: plan.record,
+        source: session?.source ?? plan.source, dniAssignmentId: session?.assignmentId ?? null, visitor: session?.visitor ?? null,
+        startedAt: c.at, numbers: plan.numbers, strategy: plan.strategy, ringTimeoutSeconds: plan.ringTimeoutSeconds, record: plan.record,
       });
       return step(call, line, 0);
     },

@@ -6,6 +6,7 @@
 import type { Db } from '../db/db.js';
 import { decodeCursor } from '../db/pagination.js';
 import { NotFoundError } from '../errors.js';
+import type { VisitorData } from './dni-types.js';
 import type { ActionResult } from './tracking-actions.js';
 
 export type CallFilter = { from?: Date; to?: Date; caller?: string; lineId?: string; source?: string; outcome?: 'answered' | 'missed'; limit: number; cursor?: string };
@@ -16,6 +17,8 @@ export type TrackedCallView = {
   status: 'in-progress' | 'ended'; outcome: 'answered' | 'missed' | null; endReason: string | null; talkSeconds: number | null;
   recordingUrl: string | null; forwardedTo: string[]; ringStrategy: string; answeredBy: string | null;
   startedAt: Date; answeredAt: Date | null; endedAt: Date | null;
+  /** The website session the call was attributed to (DNI): utm fields, referrer host, click id, landing page. */
+  visitor: VisitorData | null;
 };
 
 export type DeliveryView = { id: string; channel: string; address: string | null; status: string; skipReason: string | null; errorCode: string | null; errorMessage: string | null };
@@ -59,7 +62,7 @@ const toCallView = (r: Record<string, any>): TrackedCallView => ({
   id: r.call_id, callSid: r.provider_call_id, caller: r.caller, contactId: r.contact_id, lineId: r.line_id, source: r.source,
   status: r.ended_at ? 'ended' : 'in-progress', outcome: r.outcome, endReason: r.end_reason, talkSeconds: r.talk_seconds,
   recordingUrl: r.recording_url, forwardedTo: r.forward_to, ringStrategy: r.strategy, answeredBy: r.answered_number,
-  startedAt: r.started_at, answeredAt: r.answered_at, endedAt: r.ended_at,
+  startedAt: r.started_at, answeredAt: r.answered_at, endedAt: r.ended_at, visitor: r.visitor ?? null,
 });
 
 export const createTrackingLogsService = (deps: { db: Db }) => {

@@ -13,6 +13,8 @@ import type { Db } from '../db/db.js';
 import { createDeliveryDispatch } from '../delivery/direct-sends.js';
 import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
+import { createDniNumbersService } from './dni-numbers-service.js';
+import { createDniPoolsService } from './dni-pools-service.js';
 import { createTrackingCallService } from './tracking-call-service.js';
 import { createTrackingEvaluator } from './tracking-evaluator.js';
 import { createTrackingLogsService } from './tracking-logs-service.js';
@@ -22,7 +24,7 @@ import { createTrackingWorkflowsService } from './tracking-workflows-service.js'
 export type TrackingDeps = {
   db: Db;
   redis: Redis;
-  config: Pick<Config, 'REDIS_PREFIX' | 'DELIVERY_BATCH_SIZE' | 'WEBHOOK_ALLOWED_HOSTS'>;
+  config: Pick<Config, 'REDIS_PREFIX' | 'DELIVERY_BATCH_SIZE' | 'WEBHOOK_ALLOWED_HOSTS' | 'SECRET_KEY' | 'PUBLIC_URL'>;
   logger: Logger;
   secrets: Pick<SecretBox, 'seal'>;
   activations: Pick<ActivationService, 'activate'>;
@@ -32,8 +34,10 @@ export type TrackingDeps = {
 
 export const buildTracking = (deps: TrackingDeps) => {
   const { db, logger } = deps;
+  /** Dynamic Number Insertion: which pool number a web visitor is shown, and whose session a call to it is. */
+  const dniNumbers = createDniNumbersService({ db, secretKey: deps.config.SECRET_KEY });
   const calls = createTrackingCallService({
-    db, logger,
+    db, logger, attribution: dniNumbers,
     events: {
       publish: (q, e) => deps.events().publish(q, e),
       dispatch: async (ids) => deps.events().dispatcher?.dispatch(ids),
@@ -47,6 +51,8 @@ export const buildTracking = (deps: TrackingDeps) => {
     workflows: createTrackingWorkflowsService({ db, secrets: deps.secrets, allowedWebhookHosts: deps.config.WEBHOOK_ALLOWED_HOSTS }),
     logs: createTrackingLogsService({ db }),
     deliveries,
+    dniNumbers,
+    dniPools: createDniPoolsService({ db, publicUrl: deps.config.PUBLIC_URL }),
   };
 };
 

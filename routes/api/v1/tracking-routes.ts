@@ -24,6 +24,12 @@ const callOut = z.object({
   status: z.enum(['in-progress', 'ended']), outcome: z.enum(['answered', 'missed']).nullable(), endReason: z.string().nullable(),
   talkSeconds: z.number().nullable(), recordingUrl: z.string().nullable(), forwardedTo: z.array(z.string()), ringStrategy: z.string(),
   answeredBy: z.string().nullable(), startedAt: z.date(), answeredAt: z.date().nullable(), endedAt: z.date().nullable(),
+
+  visitor: z.object({
+    visitorId: z.string(), assignmentId: z.string(), assignedAt: z.string(), reused: z.boolean(), utmSource: z.string().nullable(),
+    utmMedium: z.string().nullable(), utmCampaign: z.string().nullable(), referrerHost: z.string().nullable(),
+    clickIdType: z.string().nullable(), clickId: z.string().nullable(), landingPage: z.string().nullable(),
+  }).nullable().describe('The website session the call was attributed to (Dynamic Number Insertion), or null'),
 });
 const logOut = z.object({
   id: z.string(), callId: z.string(), workflowId: z.string(), workflowName: z.string(), trigger: z.string(), caller: z.string(),

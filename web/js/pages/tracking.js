@@ -20,6 +20,7 @@ export async function render(main) {
     ? h('ul', { class: 'list' }, workflows.map((w) => workflowItem(w, lines)))
     : h('p', { class: 'muted' }, 'No post-call workflow yet (POST /v1/tracking-workflows).'));
   main.append(wfSection, logSection(new Map(workflows.map((w) => [w.id, w.name]))));
+  import('./tracking-dni.js').then((m) => main.append(m.dniSection())); // website numbers (DNI): snippet and sources
 }
 
 const conditionText = (c, lines) => {
