@@ -58,6 +58,8 @@ import { pushProviderOf } from './config.js';
 import { createHttpsWebhookClient } from '../adapters/webhook/https-webhook-client.js';
 import { createWebhookSender } from '../adapters/webhook/webhook-sender.js';
 import { actionTestRoutes } from '../routes/api/v1/action-test-routes.js';
+import { capabilitiesRoutes } from '../routes/api/v1/capabilities-routes.js';
+import { createCapabilitiesService } from './accounts/capabilities-service.js';
 import { attachmentsRoutes } from '../routes/api/v1/attachments-routes.js';
 import { pollsRoutes } from '../routes/api/v1/polls-routes.js';
 import { publicAttachmentRoutes } from '../routes/public/attachment-routes.js';
@@ -242,6 +244,7 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
     senders: [email, createWebhookSender({ client: webhookClient, secrets }), webPush?.sender ?? createPushSender(push)],
     pushDispatch: webPush?.dispatch ?? null,
     webhookTests: createWebhookTestService({ db, client: webhookClient, secrets }),
+    capabilities: createCapabilitiesService({ db, config }),
     pollInterceptor: createPollSmsInterceptor(polls),
   };
 };
@@ -265,6 +268,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: pollsRoutes, opts: { polls: s.channels.polls } },
   { plugin: responderRoutes, opts: { responder: s.responder } },
   { plugin: actionTestRoutes, opts: { webhookTests: s.channels.webhookTests } },
+  { plugin: capabilitiesRoutes, opts: { capabilities: s.channels.capabilities } },
   { plugin: sequenceRoutes, opts: { sequences: s.sequences.sequences, status: s.sequences.status } },
   { plugin: sequenceEnrollmentRoutes, opts: { enrollments: s.sequences.enrollments, status: s.sequences.status } },
   { plugin: sequenceTemplateRoutes, opts: { templates: s.sequences.templates } },
@@ -273,7 +277,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: ruleLogRoutes, opts: { ruleLogs: s.rulesEngine.ruleLogs } },
   { plugin: revenueRoutes, opts: { revenue: s.rulesEngine.revenue } },
   { plugin: dncRoutes, opts: { dnc: s.rulesEngine.dnc } },
-  { plugin: trackingRoutes, opts: { workflows: s.tracking.workflows, logs: s.tracking.logs } },
+  { plugin: trackingRoutes, opts: { workflows: s.tracking.workflows, logs: s.tracking.logs, preview: s.tracking.preview } },
   { plugin: dniRoutes, opts: { pools: s.tracking.dniPools } },
 ];
 

@@ -3,7 +3,7 @@
  * - `calls`: the tracking-line call flow (voice hand-off, Dial action, leg/recording callbacks)
  *   and `calls.statusListener` (put it FIRST among the telephony status listeners);
  * - `consumer`: the post-call workflow evaluator, for the event worker's consumer list;
- * - `workflows`, `logs`: the API's services; `deliveries`: the fast path to close on shutdown.
+ * - `workflows`, `logs`, `preview`: the API's services; `deliveries`: the fast path to close on shutdown.
  */
 import type { Redis } from 'ioredis';
 import type { ActivationService } from '../activation/activation-service.js';
@@ -18,6 +18,7 @@ import { createDniPoolsService } from './dni-pools-service.js';
 import { createTrackingCallService } from './tracking-call-service.js';
 import { createTrackingEvaluator } from './tracking-evaluator.js';
 import { createTrackingLogsService } from './tracking-logs-service.js';
+import { createTrackingPreview } from './tracking-preview.js';
 import { createTrackingSends } from './tracking-sends.js';
 import { createTrackingWorkflowsService } from './tracking-workflows-service.js';
 
@@ -50,6 +51,7 @@ export const buildTracking = (deps: TrackingDeps) => {
     consumer: evaluator.consumer,
     workflows: createTrackingWorkflowsService({ db, secrets: deps.secrets, allowedWebhookHosts: deps.config.WEBHOOK_ALLOWED_HOSTS }),
     logs: createTrackingLogsService({ db }),
+    preview: createTrackingPreview({ db }),
     deliveries,
     dniNumbers,
     dniPools: createDniPoolsService({ db, publicUrl: deps.config.PUBLIC_URL }),

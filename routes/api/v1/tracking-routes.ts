@@ -5,7 +5,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { TrackingLogsService } from '../../../src/tracking/tracking-logs-service.js';
-import { trackingWorkflowInputSchema } from '../../../src/tracking/tracking-types.js';
+import type { TrackingPreview } from '../../../src/tracking/tracking-preview.js';
+import { smsCallerActionSchema, trackingTriggers, trackingWorkflowInputSchema } from '../../../src/tracking/tracking-types.js';
 import type { TrackingWorkflowsService } from '../../../src/tracking/tracking-workflows-service.js';
 import { auth, requireAdmin } from '../../auth.js';
 import { idParams } from './pagination.js';
@@ -13,6 +14,7 @@ import { idParams } from './pagination.js';
 export type TrackingRoutesOpts = {
   workflows: Pick<TrackingWorkflowsService, 'list' | 'get' | 'create' | 'replace' | 'remove'>;
   logs: Pick<TrackingLogsService, 'listCalls' | 'getCall' | 'listLogs'>;
+  preview: Pick<TrackingPreview, 'sms'>;
 };
 
 const workflowOut = z.object({
@@ -24,7 +26,6 @@ const callOut = z.object({
   status: z.enum(['in-progress', 'ended']), outcome: z.enum(['answered', 'missed']).nullable(), endReason: z.string().nullable(),
   talkSeconds: z.number().nullable(), recordingUrl: z.string().nullable(), forwardedTo: z.array(z.string()), ringStrategy: z.string(),
   answeredBy: z.string().nullable(), startedAt: z.date(), answeredAt: z.date().nullable(), endedAt: z.date().nullable(),
-
   visitor: z.object({
     visitorId: z.string(), assignmentId: z.string(), assignedAt: z.string(), reused: z.boolean(), utmSource: z.string().nullable(),
     utmMedium: z.string().nullable(), utmCampaign: z.string().nullable(), referrerHost: z.string().nullable(),
@@ -47,7 +48,7 @@ const filters = {
 };
 const tags = ['call tracking'];
 
-export const trackingRoutes: FastifyPluginAsyncZod<TrackingRoutesOpts> = async (app, { workflows, logs }) => {
+export const trackingRoutes: FastifyPluginAsyncZod<TrackingRoutesOpts> = async (app, { workflows, logs, preview }) => {
   app.get('/tracking-workflows', { schema: { operationId: 'listTrackingWorkflows', summary: 'List post-call workflows', tags, response: { 200: z.object({ data: z.array(workflowOut) }) } } },
     async (req) => ({ data: await workflows.list(auth(req).accountId) }));
 
@@ -61,6 +62,26 @@ export const trackingRoutes: FastifyPluginAsyncZod<TrackingRoutesOpts> = async (
       response: { 201: workflowOut },
     },
   }, async (req, reply) => reply.status(201).send(await workflows.create(auth(req).accountId, req.body)));
+
+  app.post('/tracking-workflows/preview', {
+    preHandler: requireAdmin,
+    schema: {
+      operationId: 'previewTrackingSms', summary: 'Preview a post-call text to the caller',
+      tags,
+      description: 'Renders an `sms_caller` message as a post-call run would, on a sample call (caller +14155550100, the given or first tracking line, now in the account\'s time zone). Sends and stores nothing.',
+      body: z.object({
+        message: smsCallerActionSchema.shape.message,
+        trigger: z.enum(trackingTriggers, { error: 'must be answered or missed' }).default('answered'),
+        lineId: z.uuid({ error: 'must be a UUID' }).optional(),
+      }).strict(),
+      response: {
+        200: z.object({
+          text: z.string(), length: z.number(), maxLength: z.number(), unknownFields: z.array(z.string()),
+          sample: z.record(z.string(), z.union([z.string(), z.number()])),
+        }),
+      },
+    },
+  }, async (req) => preview.sms(auth(req).accountId, req.body));
 
   app.get('/tracking-workflows/:id', { schema: { operationId: 'getTrackingWorkflow', summary: 'Get a post-call workflow', tags, params: idParams, response: { 200: workflowOut } } },
     async (req) => workflows.get(auth(req).accountId, req.params.id));
