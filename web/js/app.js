@@ -12,6 +12,8 @@ const routes = [
   [/^#\/history\/?$/, 'history'],
   [/^#\/lines\/?$/, 'lines'],
   [/^#\/tracking\/?$/, 'tracking'],
+  [/^#\/tracking\/new$/, 'tracking-edit'],
+  [/^#\/tracking\/([\w-]+)$/, 'tracking-edit'],
   [/^#\/contacts\/?$/, 'contacts'],
   [/^#\/contacts\/([\w-]+)$/, 'contact'],
   [/^#\/softphone\/?$/, 'softphone'],

@@ -1,6 +1,8 @@
 // Fields of each action type (notification, conference call, pager, webhook), as in the API's schema.
 import { field, h } from './dom.js';
 import { area, check, multi, num, pick, text } from './controls.js';
+import { channelChoices } from './channel-caps.js';
+import { webhookTest } from './webhook-test.js';
 
 export const ACTION_TYPES = [['notification', 'Notification (SMS, e-mail, push, voice call)'], ['conference', 'Conference call'], ['pager', 'Pager'], ['webhook', 'Webhook']];
 const CHANNELS = [['sms', 'SMS'], ['email', 'E-mail'], ['push', 'Push'], ['voice', 'Voice call']];
@@ -73,7 +75,7 @@ export function actionFields(a, p, o) {
       ] : []));
       renderPoll();
       return [label, ...people(),
-        multi(a, 'channels', 'Delivery methods', CHANNELS, `${p}.channels`),
+        channelChoices(a, `${p}.channels`, CHANNELS, o.caps),
         field('Subject (e-mail and push)', text(a, 'subject', { maxlength: 200 }), { path: `${p}.subject` }),
         field('Message', area(a, 'message', { rows: 4, maxlength: 1600 }), {
           path: `${p}.message`, required: true,
@@ -103,6 +105,7 @@ export function actionFields(a, p, o) {
         }),
         a.authorizationSet ? check(a, 'clearAuthorization', 'Remove the stored Authorization header', `${p}.clearAuthorization`) : null,
         field('Body (JSON)', area(a, 'body', { rows: 5, spellcheck: 'false', class: 'mono' }), { path: `${p}.body`, hint: 'Must be valid JSON once [[placeholders]] are filled. {{prompt_output}} holds the prompt\'s answer.' }),
+        o.readOnly ? null : webhookTest(a, o),
         promptToggle, promptBox];
     default:
       return [];

@@ -56,7 +56,7 @@ export function toInput(m) {
 
 // ---- form -------------------------------------------------------------------------------------
 /** Builds the editor; `readOnly` disables every control (members can look, not change). */
-export function workflowForm(m, { lines, groups, readOnly }) {
+export function workflowForm(m, { lines, groups, readOnly, caps = null, workflowId = null }) {
   const lineOpts = [['', '— choose a line —'], ...lines.map((l) => [l.id, `${l.name || 'Line'} ${l.phoneNumber}`])];
   const groupOpts = groups.map((g) => [g.id, `${g.name} (${g.memberCount ?? '?'})`]);
   const root = h('fieldset', { class: 'plain', disabled: readOnly });
@@ -88,7 +88,7 @@ export function workflowForm(m, { lines, groups, readOnly }) {
   const actionsSec = h('section', { 'aria-labelledby': 'sec-actions', 'data-field': 'actions' },
     h('h2', { id: 'sec-actions' }, 'Actions'), h('span', { class: 'field-error', hidden: true }), actionsBox);
   const renderActions = () => {
-    actionsBox.replaceChildren(...m.actions.map((a, i) => actionCard(m, a, i, { lineOpts, groupOpts, rerender: renderActions, readOnly })));
+    actionsBox.replaceChildren(...m.actions.map((a, i) => actionCard(m, a, i, { lineOpts, groupOpts, rerender: renderActions, readOnly, caps, workflowId })));
   };
   renderActions();
   const newType = { type: 'notification' };

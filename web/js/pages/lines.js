@@ -2,6 +2,7 @@ import { api, ApiError, getAll } from '../api.js';
 import { check, num, text } from '../controls.js';
 import { alertBox, announce, field, h, pageTitle, showFieldErrors, spinner } from '../dom.js';
 import { addLineForm, lineSetupSection, messagingServiceField } from '../line-setup.js';
+import { trackingLineSection } from './tracking-line.js';
 
 const USES = { code_activation: 'code activation', conference: 'conference', pager: 'pager' };
 // Lines without their own pace use the server's DEFAULT_*_PER_SECOND, 0 (no limit) unless configured.
@@ -53,6 +54,7 @@ async function lineCard(line, ctx) {
       h('div', {}, h('dt', {}, 'SMS per second'), h('dd', {}, pace(s.smsPerSecond))),
       h('div', {}, h('dt', {}, 'Calls per second'), h('dd', {}, pace(s.callsPerSecond))),
       s.tracking?.forwardTo ? h('div', {}, h('dt', {}, 'Forwards to'), h('dd', {}, forwardTo(s.tracking))) : null),
+    trackingLineSection(line, ctx, async (updated) => li.replaceWith(await lineCard(updated, ctx))),
     lineSetupSection(line, ctx),
     h('h3', { class: 'small' }, 'Linked workflows'),
     linked.length

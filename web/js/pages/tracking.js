@@ -1,11 +1,12 @@
-import { api, getAll, qs } from '../api.js';
-import { alertBox, badge, formatTime, h, pageTitle, spinner } from '../dom.js';
+// Call tracking: the post-call workflows (list, active toggle, edit, delete) and the log of their runs.
+import { api, ApiError, getAll } from '../api.js';
+import { alertBox, announce, badge, h, nextId, pageTitle, spinner } from '../dom.js';
+import { runLog } from '../tracking-logs.js';
 
 const ACTIONS = { sms_caller: 'text the caller', email_owners: 'e-mail the owners', webhook: 'webhook', activate_workflow: 'activate a workflow' };
 
-/** Read-only call tracking: post-call workflows and their latest evaluations (edit them through the API). */
-export async function render(main) {
-  main.append(pageTitle('Call tracking'), spinner());
+export async function render(main, _route, ctx) {
+  main.append(pageTitle('Call tracking', ctx.isAdmin ? h('a', { class: 'button primary', href: '#/tracking/new' }, 'New post-call workflow') : null), spinner());
   let workflows;
   try {
     workflows = (await api.get('/v1/tracking-workflows')).data;
@@ -14,13 +15,18 @@ export async function render(main) {
     return;
   }
   main.lastChild.remove();
+  const flash = sessionStorage.getItem('sb-flash');
+  if (flash) {
+    sessionStorage.removeItem('sb-flash');
+    main.append(alertBox(flash, 'info'));
+  }
   const lines = new Map((await getAll('/v1/lines').catch(() => [])).map((l) => [l.id, `${l.name || 'Line'} (${l.phoneNumber})`]));
-  const wfSection = h('section', { class: 'card', 'aria-labelledby': 'tw-h' }, h('h2', { id: 'tw-h' }, 'Post-call workflows'));
+  const wfSection = h('section', { class: 'card', 'aria-labelledby': 'tw-h' }, h('h2', { id: 'tw-h' }, 'Post-call workflows'),
+    h('p', { class: 'muted' }, 'They run when a call to a tracking line ends. Set a line up for tracking on the ', h('a', { href: '#/lines' }, 'Phone lines'), ' page.'));
   wfSection.append(workflows.length
-    ? h('ul', { class: 'list' }, workflows.map((w) => workflowItem(w, lines)))
-    : h('p', { class: 'muted' }, 'No post-call workflow yet (POST /v1/tracking-workflows).'));
-  main.append(wfSection, logSection(new Map(workflows.map((w) => [w.id, w.name]))));
-  import('./tracking-dni.js').then((m) => main.append(m.dniSection())); // website numbers (DNI): snippet and sources
+    ? h('ul', { class: 'list' }, workflows.map((w) => workflowItem(w, lines, ctx)))
+    : h('p', { class: 'muted' }, 'No post-call workflow yet.'));
+  main.append(wfSection, runLog(workflows));
 }
 
 const conditionText = (c, lines) => {
@@ -32,44 +38,51 @@ const conditionText = (c, lines) => {
   return c.type;
 };
 
-const workflowItem = (w, lines) => h('li', {},
-  h('strong', {}, w.name), ' ', badge(w.enabled ? 'enabled' : 'disabled'), ` · after ${w.trigger === 'missed' ? 'a missed' : 'an answered'} call`,
-  w.conditions.length ? h('div', { class: 'muted' }, `When: ${w.conditions.map((c) => conditionText(c, lines)).join('; ')}`) : null,
-  h('div', {}, `Then: ${w.actions.map((a) => ACTIONS[a.type] ?? a.type).join(', ') || 'nothing'}`));
+// The API shape of a stored workflow, for a PUT that changes only `enabled` (a webhook's stored Authorization is kept).
+const asInput = (w, enabled) => ({
+  name: w.name, enabled, trigger: w.trigger, conditions: w.conditions,
+  actions: w.actions.map(({ authorizationSet: _a, ...a }) => a),
+});
 
-/** The tracking log, newest first: which workflow ran on which call, and what each action did. */
-function logSection(names) {
-  const sec = h('section', { class: 'card', 'aria-labelledby': 'tl-h' }, h('h2', { id: 'tl-h' }, 'Recent evaluations'));
-  const body = h('div', { 'aria-live': 'polite' });
-  const more = h('div');
-  sec.append(body, more);
-  const load = async (cursor) => {
-    try {
-      const page = await api.get(`/v1/tracking-logs${qs({ limit: 25, cursor })}`);
-      if (!cursor) {
-        body.replaceChildren(page.data.length ? h('div', { class: 'table-wrap' }, h('table', {},
-          h('caption', { class: 'sr-only' }, 'Post-call workflow evaluations'),
-          h('thead', {}, h('tr', {}, ['When', 'Workflow', 'Caller', 'Source', 'Result', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody'))) : h('p', { class: 'muted' }, 'No tracked call has ended yet.'));
+function workflowItem(w, lines, ctx) {
+  const headingId = nextId('tw');
+  const status = h('span', {});
+  const toggleId = nextId('cb');
+  const toggle = ctx.isAdmin ? h('span', { class: 'check' },
+    h('input', { type: 'checkbox', id: toggleId, checked: w.enabled, onchange: async (e) => {
+      const want = e.target.checked;
+      e.target.disabled = true;
+      try {
+        Object.assign(w, await api.put(`/v1/tracking-workflows/${w.id}`, asInput(w, want)));
+        state.replaceChildren(badge(w.enabled ? 'active' : 'disabled'));
+        announce(`${w.name} is ${w.enabled ? 'active' : 'off'}`);
+        status.replaceChildren();
+      } catch (err) {
+        e.target.checked = !want;
+        status.replaceChildren(alertBox(err instanceof ApiError ? err.message : String(err)));
+      } finally {
+        e.target.disabled = false;
       }
-      const tbody = body.querySelector('tbody');
-      for (const l of page.data) tbody?.append(logRow(l, names));
-      more.replaceChildren(page.nextCursor ? h('button', { type: 'button', onclick: () => load(page.nextCursor) }, 'Older entries') : '');
-    } catch (err) {
-      body.replaceChildren(alertBox(err.message));
-    }
-  };
-  load();
-  return sec;
+    } }),
+    h('label', { for: toggleId }, `Active: ${w.name}`)) : null;
+  const state = h('span', {}, badge(w.enabled ? 'active' : 'disabled'));
+  const li = h('li', { class: 'item', 'aria-labelledby': headingId },
+    h('div', {},
+      h('h3', { id: headingId, class: 'flush small' }, w.name, ' ', state),
+      h('div', {}, `After ${w.trigger === 'missed' ? 'a missed' : 'an answered'} call`),
+      w.conditions.length ? h('div', { class: 'muted' }, `When: ${w.conditions.map((c) => conditionText(c, lines)).join('; ')}`) : null,
+      h('div', {}, `Then: ${w.actions.map((a) => ACTIONS[a.type] ?? a.type).join(', ') || 'nothing'}`), status),
+    ctx.isAdmin ? h('div', { class: 'row-actions' }, toggle,
+      h('a', { class: 'button', href: `#/tracking/${w.id}`, 'aria-label': `Edit ${w.name}` }, 'Edit'),
+      h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${w.name}`, onclick: async () => {
+        if (!window.confirm(`Delete the post-call workflow “${w.name}”? Its past runs stay in the log.`)) return;
+        try {
+          await api.del(`/v1/tracking-workflows/${w.id}`);
+          announce(`Deleted ${w.name}`);
+          li.remove();
+        } catch (err) {
+          status.replaceChildren(alertBox(err.message));
+        }
+      } }, 'Delete')) : null);
+  return li;
 }
-
-const logRow = (l, names) => h('tr', {},
-  h('td', {}, formatTime(l.createdAt)),
-  h('td', {}, names.get(l.workflowId) ?? l.workflowName),
-  h('td', {}, l.caller || 'withheld'),
-  h('td', {}, l.source),
-  h('td', {}, l.matched ? badge('matched') : badge('not_matched', l.reason?.replace(/_/g, ' '))),
-  h('td', {}, l.actions.length
-    ? h('ul', { class: 'flush' }, l.actions.map((a) => h('li', {}, `${ACTIONS[a.type] ?? a.type}: `, badge(a.result, (a.reason ?? a.error)?.replace(/_/g, ' ')),
-      a.activationId ? [' ', h('a', { href: `#/activations/${a.activationId}` }, 'activation')] : null)))
-    : '—'));

@@ -9,10 +9,11 @@ export async function render(main, { params }, ctx) {
   const id = params[0];
   const readOnly = !ctx.isAdmin;
   main.append(spinner());
-  const [wf, lines, groups] = await Promise.all([
+  const [wf, lines, groups, caps] = await Promise.all([
     id ? api.get(`/v1/workflows/${id}`) : null,
     getAll('/v1/lines').catch(() => []),
     getAll('/v1/groups').catch(() => []),
+    api.get('/v1/account/capabilities').catch(() => null),
   ]);
   main.replaceChildren();
   const title = wf ? (readOnly ? wf.name : `Edit ${wf.name}`) : 'New workflow';
@@ -25,7 +26,7 @@ export async function render(main, { params }, ctx) {
   const summary = h('div', { class: 'error-summary', tabindex: '-1' });
   const form = h('form', { novalidate: true, 'aria-label': 'Workflow definition' });
   const saveBtn = h('button', { type: 'submit', class: 'primary' }, wf ? 'Save as new version' : 'Create workflow');
-  form.append(summary, workflowForm(model, { lines, groups, readOnly }));
+  form.append(summary, workflowForm(model, { lines, groups, readOnly, caps, workflowId: wf?.id ?? null }));
   if (!readOnly) form.append(h('div', { class: 'form-actions' }, saveBtn, h('a', { href: '#/workflows' }, 'Cancel')));
   if (readOnly) summary.append(alertBox('You can view this workflow and activate it; only admins can change it.', 'info'));
 
