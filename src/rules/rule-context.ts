@@ -26,6 +26,10 @@ export const loadContact = async (q: Queryable, accountId: string, contactId: st
 export const firstFailing = (conds: Condition[], eventType: string | null, ctx: { contact: ContactSnapshot | null; event: DomainEvent | null }, ec: EvalContext): number =>
   conds.findIndex((c) => !matchCondition(c, conditionType(c, eventType), resolveField(c.field, ctx), ec));
 
+/** Each condition's result, in order, for the rule log: `{ field, operator, matched }` (all are evaluated). */
+export const conditionResults = (conds: Condition[], eventType: string | null, ctx: { contact: ContactSnapshot | null; event: DomainEvent | null }, ec: EvalContext) =>
+  conds.map((c) => ({ field: c.field, operator: c.operator, matched: matchCondition(c, conditionType(c, eventType), resolveField(c.field, ctx), ec) }));
+
 /** Why the contact's pending actions from a rule must stop, or null. */
 export const stopReason = (stopIf: StopIf | null, contact: ContactSnapshot | null, account: AccountInfo, ec: EvalContext): string | null => {
   if (!stopIf || !contact) return null;

@@ -5,7 +5,7 @@ import type { Clock } from './clock.js';
 import type { ContactSnapshot } from './fields.js';
 import type { AccountNotifier } from './notifier.js';
 import { cancelPendingForRule, hasOpenPending, insertPending, rulesWithOpenPending, type NewPending } from './pending-repo.js';
-import { firstFailing, inScope, loadAccount, loadContact, stopReason, type AccountInfo } from './rule-context.js';
+import { conditionResults, inScope, loadAccount, loadContact, stopReason, type AccountInfo } from './rule-context.js';
 import { countMatchesSince, insertLog } from './rule-logs-repo.js';
 import { countLoop, findRule, listRules } from './rules-repo.js';
 import type { Rule } from './rule-types.js';
@@ -72,10 +72,14 @@ export const createRuleEvaluator = (deps: RuleEvaluatorDeps): EventConsumer & { 
       if (!current.rows[0]?.enabled || current.rows[0].deleted_at) return { scheduled: [] };
 
       const base = { accountId: event.accountId, ruleId: rule.id, contactId: event.contactId, eventId: event.id, kind: 'evaluation' as const, at: now };
-      const log = (outcome: string, detail: Record<string, unknown> = {}) => insertLog(tx, { ...base, outcome, detail });
+      // Once conditions are checked, every evaluation line carries each condition's result.
+      let results: ReturnType<typeof conditionResults> | undefined;
+      const log = (outcome: string, detail: Record<string, unknown> = {}) =>
+        insertLog(tx, { ...base, outcome, detail: results?.length ? { ...detail, conditions: results } : detail });
 
       if (!(await inScope(tx, rule, event))) return (await log('out_of_scope'), { scheduled: [] });
-      const failing = firstFailing(rule.conditions, rule.eventType, { contact, event }, ec);
+      results = conditionResults(rule.conditions, rule.eventType, { contact, event }, ec);
+      const failing = results.findIndex((r) => !r.matched);
       if (failing >= 0) return (await log('not_matched', { condition: failing, field: rule.conditions[failing]!.field }), { scheduled: [] });
 
       // Loop protection: the rule's own action raised this event, or the chain is too deep.

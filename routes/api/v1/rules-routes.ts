@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ruleFieldCatalog } from '../../../src/rules/field-catalog.js';
 import type { ListsService } from '../../../src/rules/lists-service.js';
 import type { RuleLogsService } from '../../../src/rules/rule-logs-service.js';
 import type { RulesService } from '../../../src/rules/rules-service.js';
@@ -43,6 +44,28 @@ export const ruleRoutes: FastifyPluginAsyncZod<RuleRoutesOpts> = async (app, { r
       body: ruleInputSchema, response: { 201: ruleOut },
     },
   }, async (req, reply) => reply.status(201).send(await rules.create(auth(req).accountId, req.body)));
+
+  const valueKind = z.enum(['none', 'single', 'range', 'list', 'duration']);
+  const typed = z.object({ path: z.string(), key: z.string(), type: z.string() });
+  app.get('/rules/fields', {
+    schema: {
+      operationId: 'listRuleFields', summary: 'List the fields, types and operators rule conditions may use',
+      tags,
+      description: 'Read-only: event values per internal event type, contact fields, which operators fit which field type and the value '
+        + 'each operator takes, schedule windows and action types: the same tables `POST /v1/rules` validates with.',
+      response: { 200: z.object({
+        fieldTypes: z.array(z.string()),
+        operators: z.array(z.object({ name: z.string(), value: valueKind, types: z.array(z.string()) })),
+        operatorsByType: z.record(z.string(), z.array(z.string())),
+        eventTypes: z.array(z.object({ type: z.string(), fields: z.array(typed) })),
+        contactFields: z.array(typed.extend({ writable: z.boolean() })),
+        customFieldPaths: z.object({ contact: z.string(), event: z.string() }),
+        withinUnits: z.array(z.string()), withinDirections: z.array(z.string()),
+        windows: z.array(z.object({ name: z.string(), fromHour: z.number().nullable(), toHour: z.number().nullable() })),
+        actionTypes: z.array(z.string()), timingTypes: z.array(z.string()), updateFieldOperations: z.array(z.string()),
+      }) },
+    },
+  }, async () => ruleFieldCatalog());
 
   app.get('/rules/:id', { schema: { operationId: 'getRule', summary: 'Get a rule', tags, params: idParams, response: { 200: ruleOut } } }, async (req) => rules.get(auth(req).accountId, req.params.id));
 
