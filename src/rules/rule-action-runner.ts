@@ -18,6 +18,8 @@ import { actionById, findRule } from './rules-repo.js';
 import { localActionTypes, type Rule, type RuleAction } from './rule-types.js';
 import { inWindow, nextInWindow } from './schedule-math.js';
 
+import { runSequenceAction, type RuleSequences } from './sequence-actions.js';
+import { sequenceActionTypes } from './rule-types.js';
 export type RuleActionRunnerDeps = {
   db: Db;
   clock: Clock;
@@ -29,6 +31,8 @@ export type RuleActionRunnerDeps = {
   /** Hands events raised by local actions to the event queue after commit (else the sweeper does). */
   dispatchEvents?: (ids: string[]) => Promise<void>;
   logger: Logger;
+  /** enroll_sequence / unenroll_sequence (without it these actions fail, logged). */
+  sequences?: RuleSequences;
   retry: { maxAttempts: number; baseDelayMs: number };
 };
 
@@ -189,4 +193,9 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
 
   return { run };
 };
+      if (sequenceActionTypes.has(action.type)) {
+        if (!deps.sequences) throw new Error('sequence actions are not configured');
+        const r = await runSequenceAction(deps.sequences, { accountId: p.accountId, ruleId: rule.id, eventId: p.eventId, action, contact, event });
+        return await end(p, r.status, r.outcome, r.detail);
+      }
 export type RuleActionRunner = ReturnType<typeof createRuleActionRunner>;

@@ -128,6 +128,15 @@ export const eventTypeSchema = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+
 export const ruleInputSchema = z.object({
   name: z.string().trim().min(1, 'may not be empty').max(200),
   eventType: eventTypeSchema,
+  /** Puts the contact in a sequence (once: already enrolled is a logged no-op); a paused or archived sequence refuses. */
+  z.object({
+    ...common, type: z.literal('enroll_sequence'),
+    sequenceId: uuid,
+    /** The sequence's `[[placeholder]]` values; may use `{{contact.name}}`-style fields. */
+    placeholders: z.record(z.string(), z.string().max(2000)).default({}),
+  }),
+  /** Takes the contact out of the sequence (not enrolled: a logged no-op). */
+  z.object({ ...common, type: z.literal('unenroll_sequence'), sequenceId: uuid }),
   enabled: z.boolean().default(true),
   scope: scopeSchema.default({ type: 'account' }),
   conditions: z.array(conditionSchema).max(30).default([]),
@@ -165,3 +174,5 @@ export type Rule = {
 export const localActionTypes = new Set<RuleActionType>(['move_to_list', 'change_status', 'update_field', 'add_to_dnc', 'log_revenue']);
 /** Actions that reach a person or another system. */
 export const sendActionTypes = new Set<RuleActionType>(['http', 'email', 'sms', 'voice']);
+/** Actions that enroll the contact in a sequence or take it out (src/rules/sequence-actions.ts). */
+export const sequenceActionTypes = new Set<RuleActionType>(['enroll_sequence', 'unenroll_sequence']);

@@ -27,6 +27,7 @@ import { createRulesService } from './rules-service.js';
 
 export type RulesConfig = Pick<Config,
   'REDIS_URL' | 'REDIS_PREFIX' | 'WORKER_CONCURRENCY' | 'EVENTS_SWEEP_INTERVAL_MS' | 'EVENTS_REDISPATCH_AFTER_MS' |
+import type { RuleSequences } from './sequence-actions.js';
   'RULES_POLL_INTERVAL_MS' | 'RULES_STALE_AFTER_MS' | 'RULES_RATE_LIMIT_COUNT' | 'RULES_RATE_LIMIT_WINDOW_SECONDS' |
   'RULES_LOOP_DISABLE_AFTER' | 'RULES_MAX_CHAIN_DEPTH' | 'RULES_MAX_ATTEMPTS' | 'DELIVERY_BATCH_SIZE' | 'WEBHOOK_ALLOWED_HOSTS'>;
 
@@ -46,6 +47,8 @@ export type EventsAndRulesDeps = {
 };
 
 export const ruleLimits = (c: RulesConfig): RuleLimits => ({
+  /** Sequences' enrollment service: enroll_sequence / unenroll_sequence actions. */
+  sequences?: RuleSequences;
   rateLimitCount: c.RULES_RATE_LIMIT_COUNT,
   rateLimitWindowMs: c.RULES_RATE_LIMIT_WINDOW_SECONDS * 1000,
   loopDisableAfter: c.RULES_LOOP_DISABLE_AFTER,
@@ -75,7 +78,7 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     dispatchDue: async (ids) => { await dispatchDueActions({ db, clock, queue: actionQueue.get() }, ids); },
   });
   const runner = createRuleActionRunner({
-    db, clock, sender, deliveries, activations: deps.activations, onContactChanged, logger,
+    db, clock, sender, deliveries, activations: deps.activations, sequences: deps.sequences, onContactChanged, logger,
     dispatchEvents: (ids) => dispatcher.dispatch(ids),
     retry: { maxAttempts: config.RULES_MAX_ATTEMPTS, baseDelayMs: 30_000 },
   });

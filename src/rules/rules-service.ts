@@ -28,7 +28,7 @@ const scopeTables = { lines: 'lines', groups: 'groups', lists: 'contact_lists', 
 /** Ids in `ids` that are not objects of this account in `table`. */
 const missingIds = async (q: Queryable, table: string, accountId: string, ids: string[]): Promise<Set<string>> => {
   if (ids.length === 0) return new Set();
-  const extra = table === 'workflows' ? ' AND deleted_at IS NULL' : '';
+  const extra = table === 'workflows' || table === 'sequences' ? ' AND deleted_at IS NULL' : '';
   const res = await q.query(`SELECT id FROM ${table} WHERE account_id = $1 AND id = ANY($2::uuid[])${extra}`, [accountId, ids]);
   const found = new Set(res.rows.map((r) => r.id as string));
   return new Set(ids.filter((id) => !found.has(id)));
@@ -105,6 +105,7 @@ export const createRulesService = (deps: RulesServiceDeps) => {
     });
     for (const [table, id, path] of refs) {
       if ((await missingIds(q, table, accountId, [id])).size > 0) issues.push({ path, message: 'does not exist in this account' });
+      if (a.type === 'enroll_sequence' || a.type === 'unenroll_sequence') refs.push(['sequences', a.sequenceId, `actions.${i}.sequenceId`]);
     }
     throwIssues(issues);
 

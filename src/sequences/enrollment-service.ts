@@ -3,9 +3,9 @@ import { isUuid, withTransaction, type Db } from '../db/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { findPlaceholders, missingPlaceholders } from '../templates/templates.js';
 import type { Clock } from './clock.js';
-import { findEnrollment, insertHistory, toEnrollment, type Enrollment, type EnrollmentSource } from './enrollments-repo.js';
+import { findEnrollment, insertHistory, toEnrollment, unenrollActiveOfContact, type Enrollment, type EnrollmentSource } from './enrollments-repo.js';
 import { definitionTexts, type SequenceDefinition } from './sequence-types.js';
-import { findSequence, findVersion } from './sequences-repo.js';
+import { findSequence, findVersion, sequenceState } from './sequences-repo.js';
 
 /**
  * Enrollment: putting contacts into a sequence (API, API trigger, rules) and taking them out.
@@ -104,16 +104,42 @@ export const createEnrollmentService = (deps: EnrollmentServiceDeps) => {
   };
 
   /**
-   * For the rule engine: enrolls a contact because a rule fired. Idempotent on (rule, event);
-   * a contact already (or previously) in the sequence is reported, not an error.
+   * For the rule engine (its `RuleSequences` port): enrolls a contact because a rule fired.
+   * Idempotent on (rule, event); at most one active enrollment per contact and sequence (the
+   * partial unique index, under the per-sequence lock), so two evaluations racing enroll once.
+   * A contact already (or previously) in the sequence, or a paused or archived sequence, is an
+   * outcome, not an error; missing placeholder values still throw (400).
    */
-  const enrollByRule = async (input: { accountId: string; sequenceId: string; contactId: string; ruleId: string; eventId: string; placeholders?: Record<string, string> }) => {
-    const r = await enroll(input.accountId, input.sequenceId, {
-      contactIds: [input.contactId], placeholders: input.placeholders, source: 'rule',
-      context: { ruleId: input.ruleId, eventId: input.eventId }, idempotencyKey: `rule:${input.ruleId}:${input.eventId}`,
-    });
-    return r.enrolled[0] ? { enrolled: true as const, enrollment: r.enrolled[0] } : { enrolled: false as const, reason: r.skipped[0]?.reason ?? 'already_enrolled' };
+  const enrollByRule = async (input: { accountId: string; sequenceId: string; contactId: string; ruleId: string; eventId: string; placeholders?: Record<string, string> }):
+    Promise<{ enrolled: true; enrollmentId: string } | { enrolled: false; reason: SkipReason | 'sequence_paused' | 'sequence_archived' }> => {
+    const state = await sequenceState(db, input.accountId, input.sequenceId);
+    if (state === null || state === 'archived') return { enrolled: false, reason: 'sequence_archived' };
+    try {
+      const r = await enroll(input.accountId, input.sequenceId, {
+        contactIds: [input.contactId], placeholders: input.placeholders, source: 'rule',
+        context: { ruleId: input.ruleId, eventId: input.eventId }, idempotencyKey: `rule:${input.ruleId}:${input.eventId}`,
+      });
+      return r.enrolled[0] ? { enrolled: true, enrollmentId: r.enrolled[0].id } : { enrolled: false, reason: r.skipped[0]?.reason ?? 'already_enrolled' };
+    } catch (err) {
+      if (err instanceof ConflictError && err.code === 'sequence_paused') return { enrolled: false, reason: 'sequence_paused' };
+      if (err instanceof NotFoundError) return { enrolled: false, reason: 'sequence_archived' };
+      throw err;
+    }
   };
+
+  /** For the rule engine: ends the contact's active enrollment in the sequence; `{ unenrolled: false }` when it has none. */
+  const unenrollByRule = async (input: { accountId: string; sequenceId: string; contactId: string; ruleId: string }):
+    Promise<{ unenrolled: true; enrollmentId: string } | { unenrolled: false; reason: 'not_enrolled' }> =>
+    withTransaction(db, async (tx) => {
+      const now = clock.now();
+      const e = await unenrollActiveOfContact(tx, input.accountId, input.sequenceId, input.contactId, 'rule', now);
+      if (!e) return { unenrolled: false, reason: 'not_enrolled' };
+      await insertHistory(tx, [{
+        accountId: input.accountId, sequenceId: e.sequenceId, enrollmentId: e.id, contactId: e.contactId, version: e.version, stepId: e.stepId,
+        kind: 'unenrolled', detail: { reason: 'rule', ruleId: input.ruleId }, at: now,
+      }]);
+      return { unenrolled: true, enrollmentId: e.id };
+    });
 
   /** Takes a contact out of a sequence now; nothing more is sent. Ended enrollments are a 409. */
   const unenroll = async (accountId: string, sequenceId: string, enrollmentId: string, reason = 'api'): Promise<Enrollment> =>
@@ -131,6 +157,6 @@ export const createEnrollmentService = (deps: EnrollmentServiceDeps) => {
       return toEnrollment(res.rows[0]);
     });
 
-  return { enroll, trigger, enrollByRule, unenroll };
+  return { enroll, trigger, enrollByRule, unenrollByRule, unenroll };
 };
 export type EnrollmentService = ReturnType<typeof createEnrollmentService>;

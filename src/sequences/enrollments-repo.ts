@@ -123,3 +123,13 @@ export const exitActiveForPhone = async (q: Queryable, accountId: string, phone:
   );
   return res.rows.map(toEnrollment);
 };
+
+/** Ends the contact's active enrollment in the sequence as `unenrolled` (locked by the UPDATE); null when none is active. */
+export const unenrollActiveOfContact = async (q: Queryable, accountId: string, sequenceId: string, contactId: string, reason: string, now: Date): Promise<Enrollment | null> => {
+  const res = await q.query(
+    `UPDATE sequence_enrollments SET status = 'unenrolled', waiting = 'none', next_run_at = NULL, ended_at = $4, exit_reason = $5, updated_at = $4
+      WHERE account_id = $1 AND sequence_id = $2 AND contact_id = $3 AND status = 'active' RETURNING *`,
+    [accountId, sequenceId, contactId, now, reason],
+  );
+  return res.rows[0] ? toEnrollment(res.rows[0]) : null;
+};
