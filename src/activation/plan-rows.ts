@@ -160,7 +160,8 @@ export const planNotification = (
           // The SMS it becomes if the push fails at send time (planned now: same text, same line).
           const smsFallback = smsRow({ fallbackFrom: 'push' }) as SmsFallbackRow;
           const poll = a.poll && extras.pollId ? { pollId: extras.pollId, pollQuestion: a.poll.question, pollOptions: a.poll.options } : {};
-          const payload: PushPayload = { title: subject, body: withPoll, contactId: c.id, ...poll, smsFallback };
+          // A poll travels as data (the notification's buttons), not as "reply with a number" text.
+          const payload: PushPayload = { title: subject, body: a.poll && extras.pollId ? text : withPoll, contactId: c.id, ...poll, smsFallback };
           add(row(a.id, c, 'push', c.pushToken, null, payload, notes));
         } else sms({ fallbackFrom: 'push' });
       }

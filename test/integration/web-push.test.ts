@@ -103,6 +103,7 @@ describe('Web Push to responders, with SMS fallback at send time', () => {
     const activationId = await notify([r.contactId], { poll: { question: 'Can you come in?', options: ['Yes', 'No'], durationMinutes: 60 } });
     const got = await eventually(async () => push.received.find((p) => p.json?.activationId === activationId), 'the poll push');
     expect(got.json.poll).toEqual({ question: 'Can you come in?', options: ['Yes', 'No'] });
+    expect(got.json.body).toBe('River at 5.2 m: move to higher ground'); // the options are buttons, not "reply 1 or 2"
     await eventually(async () => (await deliveries(activationId))[0]?.status === 'sent', 'sent');
     const other = await responder('Otto');
     await other.post(`/v1/responder/alerts/${got.json.deliveryId}/answer`).send({ option: 1 }).expect(404); // not theirs

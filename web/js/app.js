@@ -24,6 +24,7 @@ const routes = [
   [/^#\/softphone\/?$/, 'softphone'],
   [/^#\/outbox\/?$/, 'outbox'],
   [/^#\/users\/?$/, 'users'],
+  [/^#\/responder\/?$/, 'responder'],
 ];
 
 const ctx = {
