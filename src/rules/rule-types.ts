@@ -147,7 +147,16 @@ export const ruleInputSchema = z.object({
   window: windowName.default('always'),
 }).strict();
 export type RuleInput = z.infer<typeof ruleInputSchema>;
-export const rulePatchSchema = ruleInputSchema.partial().strict();
+const S = ruleInputSchema.shape;
+/**
+ * PATCH body: only the fields sent change. No defaults here (zod applies a default inside
+ * `.partial()`, so `{ name }` alone would reset conditions, scope and enabled to the create defaults).
+ */
+export const rulePatchSchema = z.object({
+  name: S.name.optional(), eventType: S.eventType.optional(), enabled: S.enabled.unwrap().optional(), scope: S.scope.unwrap().optional(),
+  conditions: S.conditions.unwrap().optional(), actions: S.actions.optional(), rolloutPercent: S.rolloutPercent.unwrap().optional(),
+  skipIfPending: S.skipIfPending.unwrap().optional(), stopIf: S.stopIf, window: S.window.unwrap().optional(),
+}).strict();
 export type RulePatch = z.infer<typeof rulePatchSchema>;
 
 export type Rule = {
