@@ -118,7 +118,7 @@ describe('DNI: number pools API and the public number endpoint', () => {
   });
 
   it('a call to a pool number belongs to the most recent session assigned it, within that session\'s window only', async () => {
-    const before = new Date(Date.now() - 1000);
+    const before = new Date(); // after the CORS test's session was assigned, before these two
     const first = (await ask({ key: keyA, utm_source: 'google', utm_campaign: 'one' }).expect(200)).body;
     const second = (await ask({ key: keyA, utm_source: 'google', utm_campaign: 'two' }).expect(200)).body;
     expect([first.number, second.number]).toEqual([lineA.phone, lineA.phone]); // one number in the pool: reused
@@ -128,6 +128,7 @@ describe('DNI: number pools API and the public number endpoint', () => {
     expect(await dniNumbers.attribute(a.account.id, lineA.id, new Date(Date.now() + 31 * 60_000))).toBeNull();
     const earlier = await dniNumbers.attribute(a.account.id, lineA.id, before); // the session of the CORS test, assigned before both
     expect(earlier).not.toBeNull();
+    expect(await dniNumbers.attribute(a.account.id, lineA.id, new Date(Date.now() - 3_600_000))).toBeNull(); // before any session
     expect(earlier?.visitor.visitorId).not.toBe(first.visitor.split('.')[0]);
     expect(earlier?.visitor.visitorId).not.toBe(second.visitor.split('.')[0]);
   });
