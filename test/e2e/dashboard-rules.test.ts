@@ -203,6 +203,8 @@ describe('rules dashboard (issue 15) in headless Chromium', () => {
       return r.enabled === false ? r : null;
     }, 'rule disabled');
     expect(rule.actions.map((a: { active: boolean }) => a.active)).toEqual([true, false]);
+    // Each switch changed only what it names: conditions and safeguards are as saved.
+    expect(rule).toMatchObject({ conditions: [{ field: 'event.disposition' }, { field: 'event.callCount' }], skipIfPending: true, scope: { type: 'account' } });
     expect(await page.getByRole('switch', { name: 'Active: Missed call follow-up', exact: true }).isChecked()).toBe(false);
     await page.reload();
     await page.getByRole('switch', { name: 'Active: Missed call follow-up', exact: true }).waitFor();

@@ -1,5 +1,6 @@
 // A rule's actions, shown as action sets: actions that share one timing (now, a fixed delay, or relative to a
 // contact date field). Saved flat, as the API stores them (each action carries its set's timing).
+import { ApiError } from './api.js';
 import { area, check, num, pick, text } from './controls.js';
 import { field, h } from './dom.js';
 import { words } from './rule-conditions.js';
@@ -21,8 +22,13 @@ function timingOut(t) {
   return { type: 'relative', field: t.field === CUSTOM ? `contact.custom.${t.key.trim()}` : t.field, direction: t.direction, ...offset };
 }
 
+// Types with their own inputs below; any other type the API offers is edited as JSON, and kept as loaded.
+const KNOWN = new Set(['sms', 'voice', 'email', 'http', 'move_to_list', 'change_status', 'update_field', 'add_to_dnc', 'log_revenue', 'activate_workflow']);
+
 export function actionModel(a = {}) {
+  const { id: _i, type: _t, name: _n, active: _a, skipIfLiveCall: _s, window: _w, timing: _tm, ...rest } = a;
   return {
+    extraText: KNOWN.has(a.type) || !a.type ? '{}' : JSON.stringify(rest, null, 2),
     id: a.id, type: a.type ?? 'sms', name: a.name ?? '', active: a.active ?? true, skipIfLiveCall: !!a.skipIfLiveCall, window: a.window ?? '',
     message: a.message ?? '', subject: a.subject ?? '', lineId: a.lineId ?? '',
     method: a.method ?? 'POST', url: a.url ?? '', authorization: '', authorizationSet: !!a.authorizationSet, body: a.body ?? '',
@@ -65,7 +71,8 @@ function actionOut(a, timing) {
       const placeholders = Object.fromEntries(a.placeholders.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => [l.split('=')[0].trim(), l.slice(l.indexOf('=') + 1).trim()]));
       return { ...base, workflowId: a.workflowId, placeholders };
     }
-    default: return base;
+    case 'add_to_dnc': return base;
+    default: return { ...JSON.parse(a.extraText || '{}'), ...base };
   }
 }
 
@@ -74,7 +81,12 @@ export function actionsOut(sets) {
   const actions = [];
   const setOf = [];
   sets.forEach((s, si) => s.actions.forEach((a) => {
-    actions.push(actionOut(a, timingOut(s.timing)));
+    try {
+      actions.push(actionOut(a, timingOut(s.timing)));
+    } catch {
+      const path = `actions.${actions.length}.extra`;
+      throw new ApiError(400, { error: 'validation_failed', message: `${path}: must be a JSON object`, details: [{ path, message: 'must be a JSON object' }] });
+    }
     setOf.push(si);
   }));
   return { actions, setOf };
@@ -130,7 +142,9 @@ function typeFields(a, p, o) {
     case 'activate_workflow': return [
       field('Workflow', pick(a, 'workflowId', [['', '— choose a workflow —'], ...o.workflows.map((w) => [w.id, w.name])]), { path: `${p}.workflowId`, required: true }),
       field('Placeholders', area(a, 'placeholders', { rows: 2 }), { path: `${p}.placeholders`, hint: 'name=value, one per line.' })];
-    default: return [];
+    case 'add_to_dnc': return [];
+    default: return [field('Other fields (JSON)', area(a, 'extraText', { rows: 4, spellcheck: 'false', class: 'mono' }),
+      { path: `${p}.extra`, hint: `The fields of ${a.type} as the API names them (see /docs), e.g. {"lineId": "…"}.` })];
   }
 }
 

@@ -38,8 +38,11 @@ export async function render(main, { params }, ctx) {
     e.preventDefault();
     summary.replaceChildren();
     saveBtn.disabled = true;
-    const { body, setOf } = toInput(model, catalog);
+    let setOf = [];
     try {
+      const input = toInput(model, catalog);
+      setOf = input.setOf;
+      const body = input.body;
       const saved = rule ? await api.patch(`/v1/rules/${rule.id}`, body) : await api.post('/v1/rules', body);
       announce(`Saved ${saved.name}`);
       sessionStorage.setItem('sb-flash', `Saved “${saved.name}”.`);
