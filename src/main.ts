@@ -63,6 +63,10 @@ import { createCapabilitiesService } from './accounts/capabilities-service.js';
 import { attachmentsRoutes } from '../routes/api/v1/attachments-routes.js';
 import { pollsRoutes } from '../routes/api/v1/polls-routes.js';
 import { publicAttachmentRoutes } from '../routes/public/attachment-routes.js';
+import { emailTrackingRoutes } from '../routes/public/email-tracking-routes.js';
+import { createEmailTrackingService, type EmailTrackingService } from './email-tracking/email-tracking-service.js';
+import { withEmailTracking } from './email-tracking/tracking-email-sender.js';
+import { createTrackingTokens } from './email-tracking/tracking-tokens.js';
 import { createAttachmentsService, shortUrlLength } from './attachments/attachments-service.js';
 import { createDeliveryDispatch } from './delivery/direct-sends.js';
 import type { NotificationExtras } from './delivery/notification-extras-port.js';
@@ -160,7 +164,12 @@ export const buildServices = (infra: Infra) => {
     carrierOf: async (accountId, lineId) => (await telephony.providers.forLine(accountId, lineId)).line,
   });
   const simulatorOutbox = createSimulatorOutbox({ db });
-  const channels = buildChannels(infra, secrets);
+  /** E-mail open/click tracking (README "E-mail open and click tracking"): raises email.opened / email.clicked. */
+  const emailTracking = createEmailTrackingService({
+    db, tokens: createTrackingTokens(config.SECRET_KEY), publicUrl: config.PUBLIC_URL,
+    events: () => ({ publisher: rulesEngine.publisher, dispatcher: rulesEngine.publisher.dispatcher }),
+  });
+  const channels = buildChannels(infra, secrets, emailTracking);
   /** Responder view (#/responder): Web Push devices, my alerts, acknowledge and poll answers. */
   const responder = createResponderService({
     db, status: engine.deliveryStatus, polls: channels.polls,
@@ -184,7 +193,7 @@ export const buildServices = (infra: Infra) => {
   telephony.interceptors.unshift(rulesEngine.smsInterceptor); // raises message.received, never handles: first, so every text is seen
   telephony.statusListeners.push(rulesEngine.statusListener);
   telephony.statusListeners.unshift(tracking.calls.statusListener); // first: ends tracked calls before call.ended is raised generically
-  return { secrets, accounts, activations, users, logins, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, lineSetup, contacts, groups, workflows, telephony, simulatorOutbox, channels, responder, sequences, sequenceDispatch, rulesEngine, engine, tracking };
+  return { secrets, accounts, activations, users, logins, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, lineSetup, contacts, groups, workflows, telephony, simulatorOutbox, channels, responder, sequences, sequenceDispatch, rulesEngine, engine, tracking, emailTracking };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -221,7 +230,7 @@ const buildWebPush = (infra: Infra) => {
  * Channels and notification extras: e-mail, webhook and push senders (for the delivery worker),
  * the prompt runner, attachments, polls (for the planner and call flows) and the webhook test.
  */
-const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>) => {
+const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>, emailTracking: EmailTrackingService) => {
   const { db, config } = infra;
   const webhookClient = createHttpsWebhookClient({
     timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS, userAgent: 'Switchboard-Webhook/1.0',
@@ -231,9 +240,10 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
   const webPush = pushProviderOf(config) === 'webpush' ? buildWebPush(infra) : null;
   const messageIdDomain = new URL(config.PUBLIC_URL).hostname;
   const caughtMail = config.SMTP_URL === 'catcher' ? createMailCatcherStore({ redis: infra.redis, prefix: config.REDIS_PREFIX }) : null;
-  const email = caughtMail
+  // Every e-mail path (workflows, sequences, rules, tracking) ends here: tracked when the account says so.
+  const email = withEmailTracking(caughtMail
     ? createMailCatcherSender({ store: caughtMail, from: config.SMTP_FROM, messageIdDomain })
-    : createSmtpEmailSender({ smtpUrl: config.SMTP_URL, from: config.SMTP_FROM, messageIdDomain });
+    : createSmtpEmailSender({ smtpUrl: config.SMTP_URL, from: config.SMTP_FROM, messageIdDomain }), emailTracking);
   const attachments = createAttachmentsService({ db, publicUrl: config.PUBLIC_URL, maxBytes: config.ATTACHMENT_MAX_BYTES });
   // Poll answers go to the activation's live feed next to its deliveries.
   const feed = createFeedPublisher(infra.redis, config.REDIS_PREFIX);
@@ -295,6 +305,7 @@ const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]):
   { plugin: publicAttachmentRoutes, opts: { attachments: s.channels.attachments } },
   {
     plugin: publicDniRoutes, // GET /dni/number: the website snippet's number (the snippet itself is web/dni.js)
+  { plugin: emailTrackingRoutes, opts: { tracking: s.emailTracking } },
     opts: { numbers: s.tracking.dniNumbers, redis: infra.redis, redisPrefix: infra.config.REDIS_PREFIX, perMinute: infra.config.DNI_RATE_LIMIT },
   },
   {

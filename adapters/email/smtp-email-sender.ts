@@ -19,6 +19,8 @@ type SmtpError = Error & { code?: string; responseCode?: number; response?: stri
 /**
  * Channel 'email': one plain-text e-mail per delivery over SMTP (nodemailer, pooled connections).
  * The payload is `EmailPayload` ({ subject, text }); the recipient is the delivery's address.
+ * With `payload.html` (added at send time when the account tracks opens or clicks, see
+ * src/email-tracking) the e-mail is multipart/alternative: the text and that HTML part.
  * The Message-ID is derived from the delivery id, so a receiving system can recognise a resend.
  *
  * Retry contract (ProviderError):
@@ -66,6 +68,7 @@ export const createSmtpEmailSender = (opts: SmtpEmailSenderOptions): ChannelSend
       }
       const subject = typeof job.payload.subject === 'string' && job.payload.subject.trim() ? job.payload.subject : 'Switchboard notification';
       const text = typeof job.payload.text === 'string' ? job.payload.text : '';
+      const html = typeof job.payload.html === 'string' && job.payload.html ? job.payload.html : undefined;
       const t = getTransport();
       try {
         const info = await t.sendMail({
@@ -73,6 +76,7 @@ export const createSmtpEmailSender = (opts: SmtpEmailSenderOptions): ChannelSend
           to,
           subject: subject.replace(/[\r\n]+/g, ' '),
           text,
+          ...(html ? { html } : {}),
           messageId: `<${job.deliveryId}@${opts.messageIdDomain ?? 'switchboard'}>`,
           headers: { 'X-Switchboard-Activation': job.activationId, 'X-Switchboard-Delivery': job.deliveryId, 'Auto-Submitted': 'auto-generated' },
         });

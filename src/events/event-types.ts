@@ -8,6 +8,10 @@ import type { Queryable } from '../db/db.js';
  * - contact.status_changed: { from, to }
  * - contact.field_changed: { field, from, to }
  * - poll.answered: { pollId, activationId, option, optionIndex }
+ * - email.opened: { deliveryId, activationId, workflowId, actionId, address, sequenceId?, stepId?, machineOpen,
+ *   machineReason, userAgent, via? } — first open of a tracked e-mail (src/email-tracking), once per delivery
+ * - email.clicked: { deliveryId, activationId, workflowId, actionId, address, sequenceId?, stepId?, url, machineClick,
+ *   machineReason, userAgent } — first followed link of a tracked e-mail, once per delivery
  */
 export type InternalEventType =
   | 'call.ended'
@@ -15,7 +19,9 @@ export type InternalEventType =
   | 'delivery.status'
   | 'contact.status_changed'
   | 'contact.field_changed'
-  | 'poll.answered';
+  | 'poll.answered'
+  | 'email.opened'
+  | 'email.clicked';
 
 export type DomainEvent = {
   id: string;

@@ -41,6 +41,14 @@ export const internalEventFields: Record<string, Record<string, FieldType>> = {
   'contact.status_changed': { from: 'text', to: 'text' },
   'contact.field_changed': { field: 'text', from: 'text', to: 'text' },
   'poll.answered': { pollId: 'text', activationId: 'text', option: 'text', optionIndex: 'number' },
+  'email.opened': {
+    deliveryId: 'text', activationId: 'text', workflowId: 'text', actionId: 'text', address: 'text', sequenceId: 'text', stepId: 'text',
+    machineOpen: 'boolean', machineReason: 'text', userAgent: 'text', via: 'text',
+  },
+  'email.clicked': {
+    deliveryId: 'text', activationId: 'text', workflowId: 'text', actionId: 'text', address: 'text', sequenceId: 'text', stepId: 'text',
+    url: 'text', machineClick: 'boolean', machineReason: 'text', userAgent: 'text',
+  },
 };
 
 export type FieldInfo =

@@ -30,7 +30,7 @@ const decodeWords = (s: string): string =>
   s.replace(/\s*=\?([^?]+)\?([QqBb])\?([^?]*)\?=\s*/g, (_w, _cs, enc: string, text: string) =>
     (enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64') : decodeQp(text.replace(/_/g, ' '))).toString('utf8'));
 
-const parse = (raw: string) => {
+const parse = (raw: string): { headers: Record<string, string>; subject: string; text: string; html: string | null } => {
   const split = raw.indexOf('\r\n\r\n');
   const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
   const body = raw.slice(split + 4);
@@ -39,10 +39,20 @@ const parse = (raw: string) => {
     const i = line.indexOf(':');
     if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
   }
+  const subject = decodeWords(headers.subject ?? '');
+  // multipart/alternative (text + HTML): the text/plain part is `text`, the text/html part `html`.
+  const boundary = /^multipart\/[a-z]+;.*boundary="?([^";]+)"?/i.exec(headers['content-type'] ?? '')?.[1];
+  if (boundary) {
+    const parts = body.split(`--${boundary}`).slice(1).filter((p) => !p.startsWith('--')).map((p) => parse(p.replace(/^\r\n/, '')));
+    const isHtml = (p: { headers: Record<string, string> }) => /^text\/html/i.test(p.headers['content-type'] ?? '');
+    const plain = parts.find((p) => !isHtml(p));
+    return { headers, subject, text: plain?.text ?? '', html: parts.find(isHtml)?.text ?? plain?.html ?? null };
+  }
   const cte = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
   const text = cte === 'base64' ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
     : cte === 'quoted-printable' ? decodeQp(body).toString('utf8') : body;
-  return { headers, subject: decodeWords(headers.subject ?? ''), text: text.replace(/\r\n/g, '\n').replace(/\n$/, '') };
+  const decoded = text.replace(/\r\n/g, '\n').replace(/\n$/, '');
+  return /^text\/html/i.test(headers['content-type'] ?? '') ? { headers, subject, text: decoded, html: decoded } : { headers, subject, text: decoded, html: null };
 };
 
 const server = new SMTPServer({
@@ -62,7 +72,7 @@ const server = new SMTPServer({
       const m = parse(Buffer.concat(chunks).toString('utf8'));
       const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : null;
       const to = session.envelope.rcptTo.map((r) => r.address);
-      appendFileSync(sink, `${JSON.stringify({ from, to, subject: m.subject, text: m.text, headers: m.headers, at: new Date().toISOString() })}\n`);
+      appendFileSync(sink, `${JSON.stringify({ from, to, subject: m.subject, text: m.text, html: m.html, headers: m.headers, at: new Date().toISOString() })}\n`);
       cb();
     });
   },

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-export type ReceivedMail = { from: string | null; to: string[]; subject: string; text: string; headers: Record<string, string>; at: string };
+/** `html`: the text/html part of a multipart/alternative message (null for plain text only). */
+export type ReceivedMail = { from: string | null; to: string[]; subject: string; text: string; html: string | null; headers: Record<string, string>; at: string };
 
 export type SmtpServerProcess = {
   /** `smtp://127.0.0.1:<port>` for SMTP_URL. */

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AccountsService } from '../../../src/accounts/accounts-service.js';
+import { emailTrackingSettingSchema } from '../../../src/email-tracking/email-tracking-types.js';
 import { quietHoursSettingSchema } from '../../../src/sequences/quiet-hours.js';
 import { auth, requireAdmin } from '../../auth.js';
 
@@ -29,7 +30,10 @@ export const accountRoutes: FastifyPluginAsyncZod<AccountRoutesOpts> = async (ap
         helpText: z.string().trim().min(1).max(320).optional(),
         ownerEmails: z.array(z.email()).max(20).optional(),
         // Replaces the whole settings object. Known keys are checked (a malformed one is a 400, never ignored).
-        settings: z.object({ quietHours: quietHoursSettingSchema.optional() }).catchall(z.unknown()).optional(),
+        // emailTracking: { opens, clicks } (off by default; README "E-mail open and click tracking").
+        settings: z.object({
+          quietHours: quietHoursSettingSchema.optional(), emailTracking: emailTrackingSettingSchema.optional(),
+        }).catchall(z.unknown()).optional(),
       }).strict(),
       response: { 200: accountOut },
     },
