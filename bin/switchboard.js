@@ -25,6 +25,14 @@ if (['DATABASE_URL', 'REDIS_URL', 'SECRET_KEY'].some(unset) && existsSync(envFil
   }
   const secretFile = path.join(dataDir, 'secret-key');
   if (unset('SECRET_KEY') && existsSync(secretFile)) process.env.SECRET_KEY = readFileSync(secretFile, 'utf8').trim();
+  // The quick start's Web Push key pair (.data/vapid.env), unless the environment has one.
+  const vapidFile = path.join(dataDir, 'vapid.env');
+  if (unset('VAPID_PUBLIC_KEY') && unset('VAPID_PRIVATE_KEY') && existsSync(vapidFile)) {
+    for (const line of readFileSync(vapidFile, 'utf8').split('\n')) {
+      const m = /^(VAPID_PUBLIC_KEY|VAPID_PRIVATE_KEY)=(.*)$/.exec(line.trim());
+      if (m) process.env[m[1]] = m[2].trim();
+    }
+  }
 }
 
 const source = path.join(root, 'src', 'cli.ts');

@@ -61,6 +61,15 @@ qs_smtp_url="${SMTP_URL:-catcher}"
 case "$mode" in
   run)
     export SMTP_URL="$qs_smtp_url"
+    # Web Push (the responder PWA, README "Push to responders' phones"): a VAPID key pair generated
+    # once for this install and kept in .data/vapid.env (`npx switchboard` reads it too). Not for
+    # `npm test`: test runtimes choose their own push settings.
+    if [ -z "${VAPID_PUBLIC_KEY:-}" ]; then
+      if [ ! -s "$SB_DATA/vapid.env" ]; then
+        (umask 077; node -e 'const k=require("web-push").generateVAPIDKeys(); process.stdout.write(`VAPID_PUBLIC_KEY=${k.publicKey}\nVAPID_PRIVATE_KEY=${k.privateKey}\n`)' > "$SB_DATA/vapid.env")
+      fi
+      set -a; . "$SB_DATA/vapid.env"; set +a
+    fi
     sb_log "building"
     npm run --silent build >&2
     node dist/src/cli.js migrate

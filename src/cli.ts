@@ -55,6 +55,13 @@ program.command('serve').description('HTTP: webhooks, REST API, dashboard, webso
 program.command('work').description('BullMQ workers: planning, deliveries, schedules, sequences, rules').action(() => run({ web: false, worker: true }));
 program.command('all').description('serve and work in one process').action(() => run({ web: true, worker: true }));
 
+program.command('vapid').description('print a new Web Push VAPID key pair as VAPID_PUBLIC_KEY= / VAPID_PRIVATE_KEY= lines (needs no settings)')
+  .action(async () => {
+    const { default: webpush } = await import('web-push');
+    const k = webpush.generateVAPIDKeys();
+    process.stdout.write(`VAPID_PUBLIC_KEY=${k.publicKey}\nVAPID_PRIVATE_KEY=${k.privateKey}\n`);
+  });
+
 program.command('migrate').description('apply pending migrations').action(async () => {
   const cfg = config();
   const applied = await migrate(cfg.DATABASE_URL);
