@@ -66,8 +66,8 @@ export const configSchema = z.object({
    */
   PUSH_PROVIDER: z.enum(['none', 'simulator', 'webpush']).optional(),
   /** Web Push VAPID key pair (`npx switchboard vapid` prints one): P-256, base64url, public 65 bytes, private 32. */
-  VAPID_PUBLIC_KEY: z.string().trim().regex(/^[A-Za-z0-9_-]{86,87}$/, 'must be a base64url P-256 public key (65 bytes, e.g. from `switchboard vapid`)')
-    .refine((k) => Buffer.from(k, 'base64url')[0] === 4, 'must be an uncompressed P-256 point (starts with 0x04)').optional(),
+  VAPID_PUBLIC_KEY: z.string().trim().regex(/^[A-Za-z0-9_-]{87}$/, 'must be a base64url P-256 public key (65 bytes, e.g. from `switchboard vapid`)')
+    .refine((k) => k.length !== 87 || Buffer.from(k, 'base64url')[0] === 4, 'must be an uncompressed P-256 point (starts with 0x04)').optional(),
   VAPID_PRIVATE_KEY: z.string().trim().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url P-256 private key (32 bytes, e.g. from `switchboard vapid`)').optional(),
   /** Who push services contact about this sender: `mailto:` address or `https:` URL. */
   VAPID_SUBJECT: z.string().regex(/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/, 'must be a mailto: address or an https:// URL').default('mailto:switchboard@localhost'),
