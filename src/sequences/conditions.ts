@@ -18,7 +18,7 @@ export type SequenceContact = {
 };
 
 export type Signal = {
-  kind: 'replied' | 'key_pressed' | 'poll_answered' | 'event';
+  kind: 'replied' | 'key_pressed' | 'poll_answered' | 'email_opened' | 'email_clicked' | 'event';
   eventType: string;
   data: Record<string, unknown>;
   at: Date;
@@ -62,9 +62,20 @@ export const fieldMatches = (c: SequenceContact, cond: FieldCondition): boolean 
   }
 };
 
+/**
+ * What a condition is matched against besides the signal: `emailDeliveries`, the e-mail
+ * deliveries an `email_opened` / `email_clicked` condition is about (the branch's step, or every
+ * e-mail of the enrollment for exits). Absent or empty: no e-mail can match.
+ */
+export type MatchContext = { emailDeliveries?: readonly string[] };
+
 /** Does this signal satisfy the condition? Field and opt-out conditions are not signal-based. */
-export const signalMatches = (cond: Condition, s: Signal): boolean => {
+export const signalMatches = (cond: Condition, s: Signal, ctx: MatchContext = {}): boolean => {
   switch (cond.type) {
+    case 'email_opened':
+    case 'email_clicked':
+      return s.kind === cond.type && (ctx.emailDeliveries ?? []).includes(String(s.data.deliveryId))
+        && !(cond.ignoreMachineOpens && (s.data.machineOpen === true || s.data.machineClick === true));
     case 'replied':
       return s.kind === 'replied' && (!cond.contains || String(s.data.body ?? '').toLowerCase().includes(cond.contains.toLowerCase()));
     case 'key_pressed':
@@ -87,8 +98,8 @@ export const contactMatches = (cond: Condition, c: SequenceContact): boolean => 
 };
 
 /** True when the contact's state or any of the signals satisfies the condition. */
-export const conditionHolds = (cond: Condition, c: SequenceContact, signals: readonly Signal[]): boolean =>
-  contactMatches(cond, c) || signals.some((s) => signalMatches(cond, s));
+export const conditionHolds = (cond: Condition, c: SequenceContact, signals: readonly Signal[], ctx: MatchContext = {}): boolean =>
+  contactMatches(cond, c) || signals.some((s) => signalMatches(cond, s, ctx));
 
 export const isSignalCondition = (cond: Condition): boolean => cond.type !== 'field' && cond.type !== 'opted_out';
 

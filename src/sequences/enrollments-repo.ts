@@ -28,8 +28,11 @@ export type Enrollment = {
 export type EnrollmentStatus = 'active' | 'completed' | 'exited' | 'unenrolled' | 'failed';
 export type EnrollmentSource = 'api' | 'rule' | 'trigger' | 'template';
 export type Waiting = 'ready' | 'delay' | 'branch' | 'quiet_hours' | 'retry' | 'none';
-/** `ran`: when each step was last entered (ISO), for branches' "since step X". */
-export type EnrollmentState = { ran?: Record<string, string> };
+/**
+ * `ran`: when each step was last entered (ISO), for branches' "since step X"; `sent`: the
+ * e-mail delivery each email send step queued, for "opened e-mail" branches and exits.
+ */
+export type EnrollmentState = { ran?: Record<string, string>; sent?: Record<string, string> };
 
 export type HistoryEntry = {
   id: number;

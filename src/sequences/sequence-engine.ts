@@ -1,7 +1,7 @@
 import { conditionHolds, conditionLabel, type SequenceContact, type Signal } from './conditions.js';
 import type { Enrollment, EnrollmentUpdate, NewHistory } from './enrollments-repo.js';
 import { addDuration, quietHoursEnd, type QuietHours } from './quiet-hours.js';
-import type { SendStep, SequenceDefinition, Step, UpdateContactStep } from './sequence-types.js';
+import { emailStepOf, type SendStep, type SequenceDefinition, type Step, type UpdateContactStep } from './sequence-types.js';
 
 /**
  * The step machine: runs one enrollment from where it stands until it has to wait (a delay, a
@@ -34,7 +34,8 @@ export const runEnrollment = async (e: Enrollment, ctx: RunContext): Promise<Run
   const history: NewHistory[] = [];
   const u: EnrollmentUpdate = {
     id: e.id, status: e.status, stepIndex: e.stepIndex, stepId: e.stepId, waiting: e.waiting, stepEnteredAt: e.stepEnteredAt,
-    waitUntil: e.waitUntil, nextRunAt: null, attempts: 0, state: { ran: { ...(e.state.ran ?? {}) } }, exitReason: null, error: null, endedAt: null,
+    waitUntil: e.waitUntil, nextRunAt: null, attempts: 0, state: { ran: { ...(e.state.ran ?? {}) }, ...(e.state.sent ? { sent: { ...e.state.sent } } : {}) },
+    exitReason: null, error: null, endedAt: null,
   };
   const log = (kind: string, stepId: string | null, detail: Record<string, unknown> = {}) =>
     history.push({ accountId: e.accountId, sequenceId: e.sequenceId, enrollmentId: e.id, contactId: e.contactId, version: e.version, stepId, kind, detail, at: now });
@@ -59,9 +60,15 @@ export const runEnrollment = async (e: Enrollment, ctx: RunContext): Promise<Run
     return i > from ? i : from + 1; // validated on save; a bad target never loops
   };
 
+  /** E-mail deliveries this enrollment sent: of one step, or all of them. */
+  const emailsOf = (stepId: string | undefined): string[] =>
+    stepId === undefined ? Object.values(u.state.sent ?? {}) : u.state.sent?.[stepId] ? [u.state.sent[stepId]!] : [];
+
   if (!ctx.contact) return end('exited', 'contact_deleted');
   const sinceEnrolled = ctx.signals.filter((s) => s.at >= e.enrolledAt);
-  const exit = def.exits.find((c) => conditionHolds(c, ctx.contact!, sinceEnrolled));
+  const exit = def.exits.find((c) => conditionHolds(c, ctx.contact!, sinceEnrolled, {
+    emailDeliveries: emailsOf(c.type === 'email_opened' || c.type === 'email_clicked' ? c.step : undefined),
+  }));
   if (exit) return end('exited', conditionLabel(exit));
 
   // First run: enter the first step.
@@ -90,6 +97,8 @@ export const runEnrollment = async (e: Enrollment, ctx: RunContext): Promise<Run
         return wait('quiet_hours', quietEnd);
       }
       const out = await ctx.send(step);
+      // Which e-mail an "opened e-mail" branch or exit waits on.
+      if (out.status === 'queued' && out.channel === 'email') u.state.sent = { ...u.state.sent, [step.id]: out.deliveryId };
       if (out.status === 'queued') log('sent', step.id, { channel: out.channel, deliveryId: out.deliveryId });
       else log('skipped', step.id, { channel: out.channel, reason: out.reason, ...(out.deliveryId ? { deliveryId: out.deliveryId } : {}) });
       enter(index + 1);
@@ -108,7 +117,10 @@ export const runEnrollment = async (e: Enrollment, ctx: RunContext): Promise<Run
     const anchorStep = b.since ?? [...def.steps.slice(0, index)].reverse().find((s) => s.type === 'send')?.id;
     const anchorIso = anchorStep ? u.state.ran?.[anchorStep] : undefined;
     const anchor = anchorIso ? new Date(anchorIso) : e.enrolledAt;
-    const holds = conditionHolds(b.condition, ctx.contact, ctx.signals.filter((s) => s.at >= anchor));
+    const c = b.condition;
+    const emailStep = c.type === 'email_opened' || c.type === 'email_clicked' ? emailStepOf(def.steps, index, c.step ?? b.since) : null;
+    const emailDeliveries = emailStep?.ok ? emailsOf(emailStep.stepId) : [];
+    const holds = conditionHolds(c, ctx.contact, ctx.signals.filter((s) => s.at >= anchor), { emailDeliveries });
     if (!holds && b.within) {
       const deadline = resumed && e.waiting === 'branch' ? e.waitUntil! : addDuration(now, b.within, ctx.zone);
       if (deadline > now) {

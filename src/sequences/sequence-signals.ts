@@ -48,6 +48,9 @@ export const createSequenceSignals = (deps: SignalsDeps) => {
       return { kind: 'replied', eventType: e.type, data: { body: d.body ?? '', messageId: d.messageId }, ref: `message:${d.messageId}` };
     }
     if (e.type === 'poll.answered') return { kind: 'poll_answered', eventType: e.type, data: d, ref: `event:${e.id}` };
+    // Opened / clicked a tracked e-mail (src/email-tracking): matched to the step's delivery.
+    if (e.type === 'email.opened') return { kind: 'email_opened', eventType: e.type, data: d, ref: `event:${e.id}` };
+    if (e.type === 'email.clicked') return { kind: 'email_clicked', eventType: e.type, data: d, ref: `event:${e.id}` };
     if (e.type === 'delivery.status' && d.status === 'acknowledged') {
       return { kind: 'key_pressed', eventType: e.type, data: { ...d, digits: typeof d.digits === 'string' ? d.digits : '1' }, ref: `event:${e.id}` };
     }

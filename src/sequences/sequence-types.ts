@@ -50,9 +50,22 @@ export const pollAnsweredConditionSchema = z.object({
 /** The contact opted out (of one channel, or of any) or is marked do-not-contact. */
 export const optedOutConditionSchema = z.object({ type: z.literal('opted_out'), channel: z.enum(['sms', 'email', 'voice', 'push']).optional() });
 
+/**
+ * The contact opened (`email_opened`) or clicked a link in (`email_clicked`) an e-mail this
+ * enrollment sent (the account must track opens/clicks: settings.emailTracking). In a branch:
+ * the e-mail of `step` (a send step with channel email), by default the step the branch looks
+ * back to (`since`, else the latest send step before it); in exits: any e-mail of the enrollment.
+ * `ignoreMachineOpens`: an open an image proxy made (Apple Mail Privacy Protection, Google's
+ * image proxy…: `machineOpen` on the event) does not count.
+ */
+const emailEngagement = { step: stepId.optional(), ignoreMachineOpens: z.boolean({ error: 'must be true or false' }).default(false) };
+export const emailOpenedConditionSchema = z.object({ type: z.literal('email_opened'), ...emailEngagement });
+export const emailClickedConditionSchema = z.object({ type: z.literal('email_clicked'), ...emailEngagement });
+
 export const conditionSchema = z.discriminatedUnion('type', [
   fieldConditionSchema, eventConditionSchema, repliedConditionSchema, keyPressedConditionSchema, pollAnsweredConditionSchema, optedOutConditionSchema,
-], { error: 'must be one of field, event, replied, key_pressed, poll_answered, opted_out' });
+  emailOpenedConditionSchema, emailClickedConditionSchema,
+], { error: 'must be one of field, event, replied, key_pressed, poll_answered, opted_out, email_opened, email_clicked' });
 export type Condition = z.infer<typeof conditionSchema>;
 export type FieldCondition = z.infer<typeof fieldConditionSchema>;
 
@@ -130,6 +143,23 @@ export type SequenceDefinition = Omit<SequenceInput, 'name' | 'description' | 'a
 };
 
 /**
+ * The step whose e-mail an `email_opened`/`email_clicked` branch at `index` waits on: `named`
+ * (the condition's `step`, else the branch's `since`), else the latest send step before it.
+ * It must be an earlier send step on the e-mail channel.
+ */
+export const emailStepOf = (
+  steps: ReadonlyArray<Step & { id: string }>, index: number, named: string | undefined,
+): { ok: true; stepId: string } | { ok: false; message: string } => {
+  const at = named === undefined
+    ? steps.slice(0, index).map((s) => s.type).lastIndexOf('send')
+    : steps.findIndex((s) => s.id === named);
+  const st = at >= 0 && at < index ? steps[at] : undefined;
+  if (!st) return { ok: false, message: named === undefined ? 'no send step comes before this branch: name the e-mail step' : 'must name an earlier e-mail send step' };
+  if (st.type !== 'send' || st.send.channel !== 'email') return { ok: false, message: `step ${st.id} does not send an e-mail` };
+  return { ok: true, stepId: st.id };
+};
+
+/**
  * Gives every step an id (`s1`, `s2`… when absent) and checks references: ids unique, branch
  * targets and `since` name existing steps, and branches only jump forward (no loops, so an
  * enrollment always finishes). Throws ValidationError naming the field (`steps.2.branch.then`).
@@ -164,6 +194,18 @@ export const normalizeDefinition = (input: Pick<SequenceInput, 'steps' | 'exits'
       const at = seen.get(since);
       if (at === undefined) issues.push({ path: `steps.${i}.branch.since`, message: `no step has the id ${since}` });
       else if (at >= i) issues.push({ path: `steps.${i}.branch.since`, message: 'must name an earlier step' });
+    }
+    const c = s.branch.condition;
+    if (c.type === 'email_opened' || c.type === 'email_clicked') {
+      const named = emailStepOf(steps, i, c.step ?? since);
+      if (!named.ok) issues.push({ path: `steps.${i}.branch.condition.step`, message: named.message });
+    }
+  });
+  input.exits.forEach((c, j) => {
+    if ((c.type === 'email_opened' || c.type === 'email_clicked') && c.step !== undefined) {
+      const at = seen.get(c.step);
+      const st = at === undefined ? undefined : steps[at];
+      if (!st || st.type !== 'send' || st.send.channel !== 'email') issues.push({ path: `exits.${j}.step`, message: 'must name an e-mail send step' });
     }
   });
   if (issues.length > 0) throw new ValidationError(issues.map((x) => `${x.path}: ${x.message}`).join('; '), issues);
