@@ -1,6 +1,8 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,6 +43,18 @@ export const dashboardRoutes: FastifyPluginAsync<{ root?: string }> = async (app
     reply.header('referrer-policy', 'same-origin');
     return payload;
   });
+  // Browser libraries from node_modules, served from this origin (the CSP allows no CDN): SortableJS
+  // for the sequence timeline's drag and drop.
+  const require = createRequire(import.meta.url);
+  for (const [route, file] of [['/vendor/sortable.esm.js', 'sortablejs/modular/sortable.esm.js']] as const) {
+    const body = readFileSync(require.resolve(file));
+    const etag = `"${createHash('sha1').update(body).digest('hex').slice(0, 20)}"`;
+    app.get(route, { schema: { hide: true } }, async (req, reply) => {
+      reply.header('cache-control', 'no-cache').header('etag', etag);
+      if (req.headers['if-none-match'] === etag) return reply.status(304).send();
+      return reply.type('text/javascript; charset=utf-8').send(body);
+    });
+  }
   await app.register(fastifyStatic, {
     root: opts.root ?? webRoot(),
     prefix: '/',
