@@ -42,6 +42,7 @@ export function conditionOut(c) {
   if (c.type === 'poll_answered') Object.assign(out, { option: opt(c.option), answer: opt(c.answer) });
   if (c.type === 'event') Object.assign(out, { eventType: c.eventType ?? '', match: c.match });
   if (c.type === 'opted_out') out.channel = opt(c.channel);
+  if (c.type === 'email_opened' || c.type === 'email_clicked') Object.assign(out, { step: opt(c.step), ignoreMachineOpens: !!c.ignoreMachineOpens });
   if (c.type === 'field') {
     Object.assign(out, { field: c.field ?? '', op: c.op ?? 'eq' });
     const t = (c._valueText ?? '').trim();
@@ -103,6 +104,11 @@ export function conditionFields(c, path, rerender, { label = 'Condition' } = {})
     renderValue();
   }
   if (c.type === 'opted_out') rows.push(field('Channel', pick(c, 'channel', OPT_CHANNELS), { path: `${path}.channel` }));
+  if (c.type === 'email_opened' || c.type === 'email_clicked') {
+    rows.push(field('E-mail step id (optional)', text(c, 'step', { maxlength: 40, spellcheck: 'false' }),
+      { path: `${path}.step`, hint: 'An earlier e-mail send step; by default the latest send step before this one (exits: any e-mail).' }),
+    check(c, 'ignoreMachineOpens', 'Ignore opens made by image proxies (machine opens)', `${path}.ignoreMachineOpens`));
+  }
   return rows;
 }
 

@@ -4,8 +4,8 @@
 export const STEP_TYPES = [['send', 'Send'], ['delay', 'Delay'], ['branch', 'Branch'], ['update_contact', 'Update contact']];
 export const CHANNELS = [['sms', 'SMS'], ['email', 'E-mail'], ['voice', 'Voice call'], ['webhook', 'Webhook']];
 export const UNITS = [['minutes', 'minutes'], ['hours', 'hours'], ['days', 'days'], ['weeks', 'weeks']];
-// The engine's conditions (src/sequences/sequence-types.ts). There is no "opened e-mail" condition: the
-// e-mail adapter does not track opens, so the editor does not offer one.
+// The engine's conditions (src/sequences/sequence-types.ts). E-mail opens and clicks count only when the
+// account tracks them (settings.emailTracking).
 export const CONDITIONS = [
   ['replied', 'SMS reply (replied)'],
   ['key_pressed', 'Key press on a call (key_pressed)'],
@@ -13,6 +13,8 @@ export const CONDITIONS = [
   ['event', 'External event (event)'],
   ['field', 'Contact field value (field)'],
   ['opted_out', 'Opted out (opted_out)'],
+  ['email_opened', 'Opened an e-mail (email_opened)'],
+  ['email_clicked', 'Clicked a link in an e-mail (email_clicked)'],
 ];
 export const FIELD_OPS = [['eq', 'equals (eq)'], ['neq', 'does not equal (neq)'], ['in', 'is one of (in)'], ['not_in', 'is none of (not_in)'],
   ['exists', 'is set (exists)'], ['not_exists', 'is not set (not_exists)'], ['contains', 'contains'], ['gt', '> (gt)'], ['gte', '≥ (gte)'],
@@ -40,6 +42,8 @@ export function conditionText(c) {
     case 'event': return `event ${c.eventType ?? ''}`.trim();
     case 'field': return `field ${c.field ?? ''} ${c.op ?? 'eq'}${c.value === undefined ? '' : ` ${Array.isArray(c.value) ? c.value.join(', ') : c.value}`}`;
     case 'opted_out': return c.channel ? `opted out of ${c.channel}` : 'opted out';
+    case 'email_opened': case 'email_clicked':
+      return `${c.type === 'email_opened' ? 'opened' : 'clicked a link in'} ${c.step ? `the e-mail of step ${c.step}` : 'the e-mail'}${c.ignoreMachineOpens ? ' (machine opens ignored)' : ''}`;
     default: return c.type;
   }
 }
