@@ -188,13 +188,13 @@ describe('dashboard in headless Chromium', () => {
 
     await page.getByRole('link', { name: 'Call tracking' }).click();
     await page.getByRole('heading', { name: 'Call tracking', level: 1 }).waitFor();
-    const item = page.getByRole('listitem').filter({ hasText: 'Missed call text-back' });
+    const item = page.getByRole('region', { name: 'Post-call workflows' }).getByRole('listitem').filter({ hasText: 'Missed call text-back' });
     await item.getByText('after a missed call').waitFor();
     await item.getByText('When: came in on Billboard line (+14155550198)').waitFor();
     await item.getByText('Then: text the caller').waitFor();
-    const row = page.getByRole('row').filter({ hasText: '+14155550177' });
-    await row.getByText('text the caller:').waitFor();
-    expect(await row.textContent()).toContain('skipped · opted out sms');
+    const run = page.getByRole('region', { name: 'Post-call runs' }).getByRole('listitem', { name: 'Missed call text-back · +14155550177' });
+    await run.waitFor();
+    expect(await run.getByRole('list', { name: 'Actions' }).getByRole('listitem').allTextContents()).toEqual(['Text the caller: skipped · opted out sms']);
     await shot('tracking');
   });
 
