@@ -100,6 +100,7 @@ import { eventRoutes } from '../routes/api/v1/events-routes.js';
 import { ruleLogRoutes } from '../routes/api/v1/rule-logs-routes.js';
 import { revenueRoutes } from '../routes/api/v1/revenue-routes.js';
 import { ruleRoutes } from '../routes/api/v1/rules-routes.js';
+import { callbacksRoutes } from '../routes/api/v1/callbacks-routes.js';
 import { buildEventsAndRules, startEventsAndRulesWorkers } from './rules/rules-module.js';
 import { trackingRoutes } from '../routes/api/v1/tracking-routes.js';
 import { dniRoutes } from '../routes/api/v1/dni-routes.js';
@@ -287,6 +288,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: ruleRoutes, opts: { rules: s.rulesEngine.rules, ruleLogs: s.rulesEngine.ruleLogs, lists: s.rulesEngine.lists } },
   { plugin: ruleLogRoutes, opts: { ruleLogs: s.rulesEngine.ruleLogs } },
   { plugin: revenueRoutes, opts: { revenue: s.rulesEngine.revenue } },
+  { plugin: callbacksRoutes, opts: { callbacks: s.rulesEngine.callbacks } },
   { plugin: dncRoutes, opts: { dnc: s.rulesEngine.dnc } },
   { plugin: trackingRoutes, opts: { workflows: s.tracking.workflows, logs: s.tracking.logs, preview: s.tracking.preview } },
   { plugin: dniRoutes, opts: { pools: s.tracking.dniPools } },
@@ -300,7 +302,7 @@ const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]):
   {
     plugin: outboundRoutes,
     prefix: '/webhooks/twilio/outbound',
-    opts: { publicUrl: infra.config.PUBLIC_URL, signingTokens: s.telephony.providers.signingTokens, calls: s.engine.outboundCalls(s.channels.polls) },
+    opts: { publicUrl: infra.config.PUBLIC_URL, signingTokens: s.telephony.providers.signingTokens, calls: s.engine.outboundCalls(s.channels.polls), callbacks: s.rulesEngine.callbackCalls },
   },
   { plugin: publicAttachmentRoutes, opts: { attachments: s.channels.attachments } },
   {

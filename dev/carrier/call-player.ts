@@ -39,6 +39,8 @@ export type CallTranscript = {
   ended: 'hangup' | 'reject' | 'end-of-document' | 'http-error' | 'max-steps' | 'aborted';
   /** Number of TwiML documents fetched. */
   requests: number;
+  /** Each TwiML document fetched, in order: the URL (query included) and the exact XML answered. */
+  documents?: Array<{ url: string; twiml: string }>;
 };
 
 export type PlayerTransport = {
@@ -137,7 +139,7 @@ class KeyPad {
  * (CallSid, AccountSid, From, To, Direction, CallStatus) sent with every request.
  */
 export const playCall = async (t: PlayerTransport, url: string, params: Params, script: CallScript = {}): Promise<CallTranscript> => {
-  const tr: CallTranscript = { events: [], heard: [], playedDigits: [], conferences: [], ended: 'end-of-document', requests: 0 };
+  const tr: CallTranscript = { events: [], heard: [], playedDigits: [], conferences: [], ended: 'end-of-document', requests: 0, documents: [] };
   const keys = new KeyPad(script.keys);
   const dialCounts = new Map<string, number>();
   const maxRequests = script.maxRequests ?? 25;
@@ -168,6 +170,7 @@ export const playCall = async (t: PlayerTransport, url: string, params: Params, 
       tr.ended = 'http-error';
       break;
     }
+    tr.documents?.push({ url: current.url, twiml: res.body });
     const root = parseTwiml(res.body);
     const callbacks: Array<{ url: string; params: Params }> = [];
     const outcome = runVerbs(elements(root), current.url, keys, script, push, { params, callbacks, dialCounts });

@@ -101,7 +101,7 @@ export const runOutboundCall = async (ctx: DriverCtx, c: EmulatedCall, b: Destin
     await record('answered', { AnsweredBy: 'human' });
     const params = { CallSid: c.sid, AccountSid: c.accountSid, From: c.from, To: c.to, Caller: c.from, Called: c.to, Direction: c.direction, CallStatus: 'in-progress', AnsweredBy: 'human', ApiVersion: '2010-04-01' };
     if (c.url) {
-      const tr = await playCall(ctx.transport, c.url, params, { keys: b.keys, voicemail: b.voicemail, aborted: () => FINAL.has(c.status) });
+      const tr = await playCall(ctx.transport, c.url, params, { keys: b.keys, voicemail: b.voicemail, dial: b.dial, aborted: () => FINAL.has(c.status) });
       if (c.sendDigits) {
         tr.events.unshift({ kind: 'play-digits', digits: c.sendDigits });
         tr.playedDigits.unshift(c.sendDigits);

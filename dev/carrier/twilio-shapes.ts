@@ -2,6 +2,7 @@
  * Resource bodies shaped like Twilio's 2010-04-01 API (see ../shared/twilio/twilio_api_v2010.json):
  * snake_case fields, RFC 2822 dates, `uri` with `.json`.
  */
+import type { DialScript } from './dial-legs.js';
 
 export type DestinationBehaviour = {
   /** Refuse the REST request: e.g. `{ status: 400, code: 21211 }` (invalid number), 429/20429, 500. */
@@ -36,6 +37,8 @@ export type DestinationBehaviour = {
   messageErrorCode?: number;
   /** Send status callbacks newest first (ordering tests). */
   reverseCallbacks?: boolean;
+  /** An answered outbound call whose TwiML has <Dial><Number>: how each dialled number answers (see call-player `CallScript.dial`). */
+  dial?: DialScript;
 };
 
 export type EmulatedMessage = {

@@ -12,7 +12,11 @@ export type PayloadNotes = { promptError?: string; fallbackFrom?: 'push' };
 export type SmsPayload = PayloadNotes & { body: string; lineId: string; from: string };
 
 /** voice: text-to-voice call; the TwiML speaks `text` twice, "press 1 to acknowledge". */
-export type VoicePayload = PayloadNotes & { text: string; lineId: string; from: string; pollId?: string; pollQuestion?: string; pollOptions?: string[] };
+export type VoicePayload = PayloadNotes & {
+  text: string; lineId: string; from: string; pollId?: string; pollQuestion?: string; pollOptions?: string[];
+  /** A callback's agent call (src/rules/callback-calls.ts): `text` is the whisper; the contact is dialled once the agent answers. */
+  callback?: { id: string; contactNumber: string };
+};
 
 /** conference: call, speak `intro`, then join the activation's conference. */
 export type ConferencePayload = { intro: string; lineId: string; from: string; conferenceName: string; round: number };

@@ -11,8 +11,11 @@ export type OutboundCallsDeps = {
 };
 
 export type NotifyScript = { kind: 'voice'; text: string; poll: { question: string; options: string[] } | null };
+/** A callback's agent call (voice payload with `callback`): the agent hears the whisper, then the contact is dialled. */
+export type CallbackScript = { kind: 'callback'; whisper: string };
 export type CallScript =
   | NotifyScript
+  | CallbackScript
   | { kind: 'conference'; intro: string; conferenceName: string }
   | { kind: 'pager'; digits: string };
 
@@ -35,6 +38,7 @@ export const createOutboundCalls = (deps: OutboundCallsDeps) => {
   const scriptOf = (d: Delivery): CallScript | null => {
     if (d.channel === 'voice') {
       const p = d.payload as unknown as VoicePayload;
+      if (p.callback) return { kind: 'callback', whisper: p.text };
       return { kind: 'voice', text: p.text, poll: p.pollId && p.pollOptions ? { question: p.pollQuestion ?? '', options: p.pollOptions } : null };
     }
     if (d.channel === 'conference') {

@@ -8,6 +8,9 @@ import type { Queryable } from '../db/db.js';
  * - contact.status_changed: { from, to }
  * - contact.field_changed: { field, from, to }
  * - poll.answered: { pollId, activationId, option, optionIndex }
+ * - callback.scheduled: { callbackId, ruleId, lineId, kind, dueAt }
+ * - callback.completed: { callbackId, ruleId, lineId, kind, agent, talkSeconds }
+ * - callback.failed: { callbackId, ruleId, lineId, kind, agent, reason: no_answer|busy|agent_unavailable|do_not_contact|quiet_hours|… }
  * - email.opened: { deliveryId, activationId, workflowId, actionId, address, sequenceId?, stepId?, machineOpen,
  *   machineReason, userAgent, via? } — first open of a tracked e-mail (src/email-tracking), once per delivery
  * - email.clicked: { deliveryId, activationId, workflowId, actionId, address, sequenceId?, stepId?, url, machineClick,
@@ -20,6 +23,9 @@ export type InternalEventType =
   | 'contact.status_changed'
   | 'contact.field_changed'
   | 'poll.answered'
+  | 'callback.scheduled'
+  | 'callback.completed'
+  | 'callback.failed'
   | 'email.opened'
   | 'email.clicked';
 

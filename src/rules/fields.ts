@@ -17,6 +17,8 @@ export type ContactSnapshot = {
   customFields: Record<string, unknown>;
   createdAt: Date;
   updatedAt: Date;
+  /** Start of the contact's latest call, inbound or outbound (kept by a trigger on `calls`). */
+  lastCalledAt?: Date | null;
 };
 
 /** Built-in contact fields: name in conditions -> [column, type, writable by update_field]. */
@@ -31,6 +33,7 @@ export const contactFields: Record<string, { column: string; type: FieldType; wr
   doNotContact: { column: 'do_not_contact', type: 'boolean', writable: false },
   createdAt: { column: 'created_at', type: 'date', writable: false },
   updatedAt: { column: 'updated_at', type: 'date', writable: false },
+  lastCalledAt: { column: 'last_called_at', type: 'date', writable: false },
 };
 
 /** Values each internal event carries, with their types (see src/events/event-types.ts). */
@@ -49,6 +52,9 @@ export const internalEventFields: Record<string, Record<string, FieldType>> = {
     deliveryId: 'text', activationId: 'text', workflowId: 'text', actionId: 'text', address: 'text', sequenceId: 'text', stepId: 'text',
     url: 'text', machineClick: 'boolean', machineReason: 'text', userAgent: 'text',
   },
+  'callback.scheduled': { callbackId: 'text', ruleId: 'text', lineId: 'text', kind: 'text', dueAt: 'date' },
+  'callback.completed': { callbackId: 'text', ruleId: 'text', lineId: 'text', kind: 'text', agent: 'text', talkSeconds: 'number' },
+  'callback.failed': { callbackId: 'text', ruleId: 'text', lineId: 'text', kind: 'text', agent: 'text', reason: 'text' },
 };
 
 export type FieldInfo =
@@ -126,4 +132,5 @@ export const toContactSnapshot = (r: Record<string, any>): ContactSnapshot => ({
   customFields: r.custom_fields ?? {},
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  lastCalledAt: r.last_called_at ?? null,
 });

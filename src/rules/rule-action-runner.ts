@@ -15,11 +15,12 @@ import { hasLiveCall, loadAccount, loadContact, stopReason } from './rule-contex
 import { insertLog } from './rule-logs-repo.js';
 import type { DeliveryDispatch, RuleDeliverySender, RuleSend } from './rule-delivery-sender.js';
 import { actionById, findRule } from './rules-repo.js';
-import { localActionTypes, type Rule, type RuleAction } from './rule-types.js';
+import type { CallbackActions } from './callback-actions.js';
+import { callbackActionTypes, localActionTypes, type Rule, type RuleAction } from './rule-types.js';
 import { inWindow, nextInWindow } from './schedule-math.js';
-
 import { runSequenceAction, type RuleSequences } from './sequence-actions.js';
 import { sequenceActionTypes } from './rule-types.js';
+
 export type RuleActionRunnerDeps = {
   db: Db;
   clock: Clock;
@@ -30,10 +31,12 @@ export type RuleActionRunnerDeps = {
   onContactChanged: ContactChangeHook;
   /** Hands events raised by local actions to the event queue after commit (else the sweeper does). */
   dispatchEvents?: (ids: string[]) => Promise<void>;
-  logger: Logger;
   /** enroll_sequence / unenroll_sequence (without it these actions fail, logged). */
   sequences?: RuleSequences;
+  logger: Logger;
   retry: { maxAttempts: number; baseDelayMs: number };
+  /** schedule_callback, place_call, update_callback; `placeDue` starts callbacks due at once (fast path). */
+  callbacks?: { actions: CallbackActions; placeDue(ids: string[]): Promise<number> };
 };
 
 class Skip extends Error {}
@@ -142,6 +145,25 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
     if (result && result.eventIds.length > 0) await deps.dispatchEvents?.(result.eventIds).catch(() => undefined);
   };
 
+  /** A callback action: the callback row, its event and the action's end commit together. */
+  const runCallback = async (p: PendingAction, rule: Rule, a: RuleAction, event: DomainEvent | null) => {
+    if (!deps.callbacks) throw new Error('callbacks are not configured');
+    const cb = deps.callbacks;
+    const result = await withTransaction(db, async (tx) => {
+      const lock = await tx.query('SELECT status FROM rule_pending_actions WHERE id = $1 FOR UPDATE', [p.id]);
+      if (lock.rows[0]?.status !== 'running') return null;
+      const contact = p.contactId ? await loadContact(tx, p.accountId, p.contactId) : null;
+      const r = contact
+        ? await cb.actions.run({ tx, pending: p, rule, action: a as Parameters<CallbackActions['run']>[0]['action'], contact, event, now: clock.now() })
+        : { outcome: 'skipped' as const, detail: { reason: 'no_contact' }, eventIds: [], dueNow: [] };
+      await finishPending(tx, p.id, r.outcome === 'executed' ? 'done' : 'skipped', r.outcome === 'skipped' ? String(r.detail.reason) : null, clock.now());
+      await log(p, r.outcome, r.detail, tx);
+      return r;
+    });
+    if (result?.eventIds.length) await deps.dispatchEvents?.(result.eventIds).catch(() => undefined);
+    if (result?.dueNow.length) await cb.placeDue(result.dueNow).catch((err) => deps.logger.warn({ err }, 'callback fast path failed; the poll will place it'));
+  };
+
   /** Executes the pending action `id` if it is still queued. Never throws for a business outcome. */
   const run = async (id: string): Promise<void> => {
     const p = await claimForRun(db, id, clock.now());
@@ -161,7 +183,8 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
       return;
     }
     const window = action.window ?? rule.window;
-    if (!inWindow(now, window, account.timezone)) {
+    // A callback is booked at once; the window applies to the time it rings (callback-actions.ts).
+    if (action.type !== 'schedule_callback' && !inWindow(now, window, account.timezone)) {
       const next = nextInWindow(now, window, account.timezone);
       await reschedulePending(db, p.id, next, 'outside_window', now);
       await log(p, 'deferred', { reason: 'outside_window', window, dueAt: next.toISOString() });
@@ -170,7 +193,13 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
     if (action.skipIfLiveCall && contact && (await hasLiveCall(db, contact, now))) return end(p, 'skipped', 'skipped', { reason: 'live_call' });
     const event = await findEvent(db, p.eventId);
     try {
+      if (sequenceActionTypes.has(action.type)) {
+        if (!deps.sequences) throw new Error('sequence actions are not configured');
+        const r = await runSequenceAction(deps.sequences, { accountId: p.accountId, ruleId: rule.id, eventId: p.eventId, action, contact, event });
+        return await end(p, r.status, r.outcome, r.detail);
+      }
       if (localActionTypes.has(action.type)) return await runLocal(p, rule, action, event);
+      if (callbackActionTypes.has(action.type)) return await runCallback(p, rule, action, event);
       if (action.type !== 'activate_workflow') return await runSend(p, await buildSend(p, rule, action, contact, event));
       await end(p, 'done', 'executed', await activate(p, rule, action, contact, event));
     } catch (err) {
@@ -193,9 +222,4 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
 
   return { run };
 };
-      if (sequenceActionTypes.has(action.type)) {
-        if (!deps.sequences) throw new Error('sequence actions are not configured');
-        const r = await runSequenceAction(deps.sequences, { accountId: p.accountId, ruleId: rule.id, eventId: p.eventId, action, contact, event });
-        return await end(p, r.status, r.outcome, r.detail);
-      }
 export type RuleActionRunner = ReturnType<typeof createRuleActionRunner>;

@@ -111,12 +111,14 @@ export const createRuleEvaluator = (deps: RuleEvaluatorDeps): EventConsumer & { 
         const alog = (outcome: string, detail: Record<string, unknown>) =>
           insertLog(tx, { ...base, kind: 'action', outcome, actionId: action.id, actionType: action.type, detail });
         if (!action.active) continue;
-        const due = actionDueAt(action.timing, now, contact);
+        // A callback is booked at once: its timing and window set when it rings (callback-actions.ts).
+        const booking = action.type === 'schedule_callback';
+        const due = booking ? { dueAt: now } : actionDueAt(action.timing, now, contact);
         if ('skip' in due) {
           await alog('skipped', { reason: due.skip });
           continue;
         }
-        const dueAt = nextInWindow(due.dueAt, action.window ?? rule.window, account.timezone);
+        const dueAt = booking ? now : nextInWindow(due.dueAt, action.window ?? rule.window, account.timezone);
         rows.push({ accountId: rule.accountId, ruleId: rule.id, actionId: action.id, actionType: action.type, contactId: event.contactId, eventId: event.id, chainDepth: event.chainDepth, dueAt });
       }
       const inserted = await insertPending(tx, rows, now);

@@ -69,6 +69,19 @@ const common = {
 };
 const message = z.string().trim().min(1, 'may not be empty');
 
+/**
+ * Who a callback connects the contact to: calls leave from `lineId` (its number is the caller ID
+ * the agent and the contact see); the agents are `agentNumber`, or `agentGroupId`'s on-duty members
+ * with a phone (rung one after another), or else the tracking line's `forwardTo` numbers.
+ */
+const callbackTarget = {
+  lineId: uuid,
+  agentGroupId: uuid.optional(),
+  agentNumber: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567').optional(),
+  /** Spoken to the agent who answers, before the contact is dialled; `{{contact.name}}`-style fields. */
+  whisper: z.string().trim().min(1, 'may not be empty').max(500).default('Callback to {{contact.name}}.'),
+};
+
 export const ruleActionSchema = z.discriminatedUnion('type', [
   z.object({
     ...common, type: z.literal('http'),
@@ -99,12 +112,31 @@ export const ruleActionSchema = z.discriminatedUnion('type', [
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter currency code').default('USD'),
     note: z.string().max(500).default(''),
   }),
+  z.object({ ...common, type: z.literal('schedule_callback'), ...callbackTarget }),
+  z.object({ ...common, type: z.literal('place_call'), ...callbackTarget }),
+  z.object({
+    ...common, type: z.literal('update_callback'),
+    operation: z.enum(['move', 'cancel']),
+    /** A callback id, or `event.callbackId` (a rule on callback.* events); absent: the contact's next scheduled callback. */
+    callbackId: z.union([uuid, z.literal('event.callbackId')]).optional(),
+    /** move: the new time, counted from when the action runs. */
+    moveBy: z.object(offset).refine((t) => t.days + t.hours + t.minutes > 0, { message: 'give a delay greater than zero', path: ['minutes'] }).optional(),
+  }),
   z.object({
     ...common, type: z.literal('activate_workflow'),
     workflowId: uuid,
     /** `[[placeholder]]` values; may use `{{contact.name}}`-style fields. */
     placeholders: z.record(z.string(), z.string().max(2000)).default({}),
   }),
+  /** Puts the contact in a sequence (once: already enrolled is a logged no-op); a paused or archived sequence refuses. */
+  z.object({
+    ...common, type: z.literal('enroll_sequence'),
+    sequenceId: uuid,
+    /** The sequence's `[[placeholder]]` values; may use `{{contact.name}}`-style fields. */
+    placeholders: z.record(z.string(), z.string().max(2000)).default({}),
+  }),
+  /** Takes the contact out of the sequence (not enrolled: a logged no-op). */
+  z.object({ ...common, type: z.literal('unenroll_sequence'), sequenceId: uuid }),
 ]);
 export type RuleActionInput = z.infer<typeof ruleActionSchema>;
 export type RuleActionType = RuleActionInput['type'];
@@ -128,15 +160,6 @@ export const eventTypeSchema = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+
 export const ruleInputSchema = z.object({
   name: z.string().trim().min(1, 'may not be empty').max(200),
   eventType: eventTypeSchema,
-  /** Puts the contact in a sequence (once: already enrolled is a logged no-op); a paused or archived sequence refuses. */
-  z.object({
-    ...common, type: z.literal('enroll_sequence'),
-    sequenceId: uuid,
-    /** The sequence's `[[placeholder]]` values; may use `{{contact.name}}`-style fields. */
-    placeholders: z.record(z.string(), z.string().max(2000)).default({}),
-  }),
-  /** Takes the contact out of the sequence (not enrolled: a logged no-op). */
-  z.object({ ...common, type: z.literal('unenroll_sequence'), sequenceId: uuid }),
   enabled: z.boolean().default(true),
   scope: scopeSchema.default({ type: 'account' }),
   conditions: z.array(conditionSchema).max(30).default([]),
@@ -181,6 +204,8 @@ export type Rule = {
 
 /** Actions that touch only PostgreSQL (run in one transaction with their log entry). */
 export const localActionTypes = new Set<RuleActionType>(['move_to_list', 'change_status', 'update_field', 'add_to_dnc', 'log_revenue']);
+/** Actions that book, place or change callbacks (src/rules/callback-actions.ts). */
+export const callbackActionTypes = new Set<RuleActionType>(['schedule_callback', 'place_call', 'update_callback']);
 /** Actions that reach a person or another system. */
 export const sendActionTypes = new Set<RuleActionType>(['http', 'email', 'sms', 'voice']);
 /** Actions that enroll the contact in a sequence or take it out (src/rules/sequence-actions.ts). */

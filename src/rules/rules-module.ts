@@ -14,6 +14,9 @@ import { createEventSmsInterceptor, createEventStatusListener } from '../events/
 import type { Logger } from '../logger.js';
 import { createRedis } from '../redis.js';
 import { systemClock, type Clock } from './clock.js';
+import { createCallbackActions } from './callback-actions.js';
+import { createCallbackCalls } from './callback-calls.js';
+import { createCallbacksService } from './callbacks-service.js';
 import { createDncService } from './dnc-service.js';
 import { createListsService } from './lists-service.js';
 import { createAccountNotifier } from './notifier.js';
@@ -24,10 +27,10 @@ import { createRuleLogsService } from './rule-logs-service.js';
 import { createRevenueService } from './revenue-service.js';
 import { createRuleDeliverySender } from './rule-delivery-sender.js';
 import { createRulesService } from './rules-service.js';
+import type { RuleSequences } from './sequence-actions.js';
 
 export type RulesConfig = Pick<Config,
   'REDIS_URL' | 'REDIS_PREFIX' | 'WORKER_CONCURRENCY' | 'EVENTS_SWEEP_INTERVAL_MS' | 'EVENTS_REDISPATCH_AFTER_MS' |
-import type { RuleSequences } from './sequence-actions.js';
   'RULES_POLL_INTERVAL_MS' | 'RULES_STALE_AFTER_MS' | 'RULES_RATE_LIMIT_COUNT' | 'RULES_RATE_LIMIT_WINDOW_SECONDS' |
   'RULES_LOOP_DISABLE_AFTER' | 'RULES_MAX_CHAIN_DEPTH' | 'RULES_MAX_ATTEMPTS' | 'DELIVERY_BATCH_SIZE' | 'WEBHOOK_ALLOWED_HOSTS'>;
 
@@ -44,11 +47,11 @@ export type EventsAndRulesDeps = {
   /** Whether e-mail is configured (SMTP_URL): loop notifications are then e-mailed to the owners. */
   emailEnabled?: boolean;
   clock?: Clock;
+  /** Sequences' enrollment service: enroll_sequence / unenroll_sequence actions. */
+  sequences?: RuleSequences;
 };
 
 export const ruleLimits = (c: RulesConfig): RuleLimits => ({
-  /** Sequences' enrollment service: enroll_sequence / unenroll_sequence actions. */
-  sequences?: RuleSequences;
   rateLimitCount: c.RULES_RATE_LIMIT_COUNT,
   rateLimitWindowMs: c.RULES_RATE_LIMIT_WINDOW_SECONDS * 1000,
   loopDisableAfter: c.RULES_LOOP_DISABLE_AFTER,
@@ -77,9 +80,11 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     db, clock, notifier, logger, limits: ruleLimits(config),
     dispatchDue: async (ids) => { await dispatchDueActions({ db, clock, queue: actionQueue.get() }, ids); },
   });
+  const callbackCalls = createCallbackCalls({ db, clock, sender, deliveries, publisher, logger, dispatchEvents: (ids) => dispatcher.dispatch(ids) });
   const runner = createRuleActionRunner({
     db, clock, sender, deliveries, activations: deps.activations, sequences: deps.sequences, onContactChanged, logger,
     dispatchEvents: (ids) => dispatcher.dispatch(ids),
+    callbacks: { actions: createCallbackActions({ calls: callbackCalls }), placeDue: (ids) => callbackCalls.placeDue(ids) },
     retry: { maxAttempts: config.RULES_MAX_ATTEMPTS, baseDelayMs: 30_000 },
   });
   const telephonyDeps = { db, publisher, logger };
@@ -95,6 +100,9 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     revenue: createRevenueService({ db }),
     lists: createListsService({ db }),
     dnc: createDncService({ db, onContactChanged }),
+    /** Callbacks: the agent-first calls (outbound TwiML routes) and the API (list, move, cancel). */
+    callbackCalls,
+    callbacks: createCallbacksService({ db, clock }),
     statusListener: createEventStatusListener(telephonyDeps),
     smsInterceptor: createEventSmsInterceptor(telephonyDeps),
     ruleConsumer,
@@ -120,10 +128,22 @@ export const startEventsAndRulesWorkers = (m: EventsAndRules, deps: { db: Db; co
     db, connection, prefix: config.REDIS_PREFIX, queue: m.queues.actions.get(), runner: m.runner, clock: m.clock, logger,
     concurrency: Math.min(config.WORKER_CONCURRENCY, 20), pollIntervalMs: config.RULES_POLL_INTERVAL_MS, staleAfterMs: config.RULES_STALE_AFTER_MS,
   });
+  // Callbacks come due in PostgreSQL: a poll starts them (SKIP LOCKED claims: any number of workers).
+  let polling: Promise<unknown> = Promise.resolve();
+  let busy = false;
+  const callbackTimer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    polling = m.callbackCalls.tick().catch((err) => logger.warn({ err }, 'callback poll failed')).finally(() => { busy = false; });
+  }, config.RULES_POLL_INTERVAL_MS);
+  callbackTimer.unref();
   return {
     events,
     actions,
+    callbacks: { tick: () => m.callbackCalls.tick() },
     async close() {
+      clearInterval(callbackTimer);
+      await polling;
       await Promise.allSettled([events.close(), actions.close()]);
       await Promise.allSettled([m.queues.events.close(), m.queues.actions.close(), m.queues.deliveries.close()]);
       await connection.quit().catch(() => connection.disconnect());

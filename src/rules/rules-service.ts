@@ -4,6 +4,7 @@ import { fromZod, NotFoundError, ValidationError, type FieldIssue } from '../err
 import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
 import { checkConditions, type ConditionIssue } from './conditions.js';
 import { contactFields, describeField } from './fields.js';
+import { callbackLine } from './callbacks-repo.js';
 import { cancelPendingForRule } from './pending-repo.js';
 import { deleteRule, findRule, insertRule, listRules, updateRule, type RuleRow } from './rules-repo.js';
 import { ruleInputSchema, type Rule, type RuleAction, type RuleActionInput, type RuleInput, type RulePatch } from './rule-types.js';
@@ -68,6 +69,10 @@ const checkActions = (actions: RuleActionInput[]): FieldIssue[] => {
         issues.push({ path: `${at}.operation`, message: `${a.operation} works on custom fields only (${a.field} is ${type})` });
       }
     }
+    if ((a.type === 'schedule_callback' || a.type === 'place_call') && a.agentGroupId && a.agentNumber) {
+      issues.push({ path: `${at}.agentNumber`, message: 'give agentGroupId or agentNumber, not both' });
+    }
+    if (a.type === 'update_callback' && a.operation === 'move' && !a.moveBy) issues.push({ path: `${at}.moveBy`, message: 'is required to move a callback' });
     if (a.type === 'log_revenue' && (a.amount === undefined) === (a.amountField === undefined)) {
       issues.push({ path: `${at}.amount`, message: 'give either amount or amountField' });
     }
@@ -100,12 +105,23 @@ export const createRulesService = (deps: RulesServiceDeps) => {
     const refs: Array<[string, string, string]> = [];
     input.actions.forEach((a, i) => {
       if (a.type === 'move_to_list') refs.push(['contact_lists', a.listId, `actions.${i}.listId`]);
+      if (a.type === 'enroll_sequence' || a.type === 'unenroll_sequence') refs.push(['sequences', a.sequenceId, `actions.${i}.sequenceId`]);
       if ((a.type === 'sms' || a.type === 'voice') && a.lineId) refs.push(['lines', a.lineId, `actions.${i}.lineId`]);
       if (a.type === 'activate_workflow') refs.push(['workflows', a.workflowId, `actions.${i}.workflowId`]);
+      if (a.type === 'schedule_callback' || a.type === 'place_call') {
+        refs.push(['lines', a.lineId, `actions.${i}.lineId`]);
+        if (a.agentGroupId) refs.push(['groups', a.agentGroupId, `actions.${i}.agentGroupId`]);
+      }
     });
     for (const [table, id, path] of refs) {
       if ((await missingIds(q, table, accountId, [id])).size > 0) issues.push({ path, message: 'does not exist in this account' });
-      if (a.type === 'enroll_sequence' || a.type === 'unenroll_sequence') refs.push(['sequences', a.sequenceId, `actions.${i}.sequenceId`]);
+    }
+    for (const [i, a] of input.actions.entries()) {
+      if ((a.type !== 'schedule_callback' && a.type !== 'place_call') || a.agentGroupId || a.agentNumber) continue;
+      const line = await callbackLine(q, accountId, a.lineId);
+      if (line && line.forwardTo.length === 0) {
+        issues.push({ path: `actions.${i}.agentGroupId`, message: 'give agentGroupId or agentNumber (or a tracking line with forwardTo numbers)' });
+      }
     }
     throwIssues(issues);
 

@@ -6,18 +6,24 @@
  *   POST /notify/poll?delivery=<id>&attempt=  the poll answer
  *   POST /conference?delivery=<id>           intro, then the activation's conference
  *   POST /pager?delivery=<id>                the pager message as DTMF
+ *   POST /callback/dial?delivery=<id>        a callback's Dial to the contact ended (DialCallStatus)
+ * A callback's agent call starts on /notify like any voice call: whisper, then <Dial> the contact.
  * Carrier field names stop here (`Digits` -> digits). Failures still answer TwiML, never a 5xx.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { conferenceCall, notificationCall, notificationKeys, pagerCall, pollAnswer, unknownCall } from '../../../ivr/outbound-twiml.js';
+import { callbackAgentCall, callbackDialEnded, callbackRefused } from '../../../ivr/callback-twiml.js';
 import type { OutboundCalls } from '../../../src/delivery/outbound-calls.js';
+import type { CallbackCalls } from '../../../src/rules/callback-calls.js';
 import { twilioSignatureHook } from './signature.js';
 
 export type OutboundRoutesOpts = {
   publicUrl: string;
   signingTokens(accountSid: string): Promise<string[]>;
   calls: Pick<OutboundCalls, 'answer' | 'acknowledge' | 'answerPoll'>;
+  /** Callbacks (rule actions): who to dial once the agent answers, and the outcome. */
+  callbacks?: Pick<CallbackCalls, 'connect' | 'dialEnded'>;
 };
 
 const query = z.object({
@@ -57,6 +63,11 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRoutesOpts> = async (app
 
   app.post('/notify', { schema: { hide: true } }, step(async (q) => {
     const s = await opts.calls.answer(q.delivery);
+    if (s?.kind === 'callback' && opts.callbacks) {
+      const c = await opts.callbacks.connect(q.delivery);
+      if (!c.ok) return callbackRefused();
+      return callbackAgentCall({ whisper: s.whisper, contactNumber: c.contactNumber, callerId: c.callerId, dialActionUrl: url('callback/dial', q.delivery) });
+    }
     if (!s || s.kind !== 'voice') return unknownCall();
     return notificationCall({ text: s.text, keysUrl: url('notify/keys', q.delivery, 1) });
   }));
@@ -78,6 +89,16 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRoutesOpts> = async (app
     const r = await opts.calls.answerPoll(q.delivery, digits);
     if (!r || !r.script.poll) return unknownCall();
     return pollAnswer({ digits, attempt: q.attempt, result: r.result, poll: { ...r.script.poll, retryUrl: url('notify/poll', q.delivery, q.attempt + 1) } });
+  }));
+
+  app.post('/callback/dial', { schema: { hide: true } }, step(async (q, req) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const status = typeof b.DialCallStatus === 'string' ? b.DialCallStatus : 'failed';
+    const seconds = Number(typeof b.DialCallDuration === 'string' ? b.DialCallDuration : 0);
+    const r = opts.callbacks ? await opts.callbacks.dialEnded(q.delivery, { status, durationSeconds: Number.isFinite(seconds) ? seconds : 0 }) : { outcome: 'unknown' as const };
+    if (r.outcome === 'unknown') return unknownCall();
+    const reason = 'reason' in r ? r.reason : undefined;
+    return callbackDialEnded(r.outcome === 'completed' ? 'completed' : reason === 'no_answer' || reason === 'busy' ? reason : 'failed');
   }));
 
   app.post('/conference', { schema: { hide: true } }, step(async (q) => {
