@@ -297,6 +297,7 @@ describe('dashboard: call tracking editors in headless Chromium', () => {
       await visit(base, hash);
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
       if (hash === '#/tracking') await page.getByRole('region', { name: 'Post-call runs' }).getByRole('listitem').first().waitFor();
+      if (hash.startsWith('#/tracking/')) await page.getByRole('status', { name: 'Preview with sample values' }).filter({ hasText: 'Sorry we missed' }).waitFor();
       if (hash === '#/lines') await lineCard().getByRole('button', { name: 'Edit call tracking' }).click();
       expect(await page.evaluate(() => document.documentElement.scrollWidth), hash).toBeLessThanOrEqual(390);
       await shot(name);
