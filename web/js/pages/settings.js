@@ -46,4 +46,44 @@ export async function render(main, _route, ctx) {
     }
   });
   main.append(h('section', { class: 'card', 'aria-labelledby': 'sec-qh' }, h('h2', { id: 'sec-qh' }, 'Quiet hours'), form));
+  main.append(emailTrackingSection(account, readOnly));
+}
+
+// E-mail open and click tracking (settings.emailTracking), off by default; README "E-mail open and click tracking".
+function emailTrackingSection(account, readOnly) {
+  const t = account.settings?.emailTracking ?? {};
+  const m = { opens: t.opens === true, clicks: t.clicks === true };
+  const box = (key, id, label) => h('div', { class: 'field check', 'data-field': `settings.emailTracking.${key}` },
+    h('input', { type: 'checkbox', id, checked: m[key], onchange: (e) => { m[key] = e.target.checked; } }),
+    h('label', { for: id }, label),
+    h('span', { class: 'field-error', hidden: true }));
+  const result = h('div', { role: 'status' });
+  const form = h('form', { novalidate: true, 'aria-labelledby': 'sec-et' },
+    h('fieldset', { class: 'plain', disabled: readOnly },
+      box('opens', 'et-opens', 'Track e-mail opens (a 1×1 image)'),
+      box('clicks', 'et-clicks', 'Track link clicks (links go through this server)'),
+      h('p', { class: 'hint' }, 'Raises email.opened and email.clicked for rules and sequences. Some mail apps load images by '
+        + 'themselves (Apple Mail Privacy Protection, Gmail\'s image proxy): such opens are marked as machine opens, and '
+        + 'readers who block images are never seen opening.'),
+      readOnly ? null : h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save e-mail tracking'))),
+    result);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    result.replaceChildren();
+    // PATCH replaces the settings object: keep every other setting as it is.
+    const current = (await api.get('/v1/account')).settings ?? {};
+    try {
+      const saved = await api.patch('/v1/account', { settings: { ...current, emailTracking: { opens: m.opens, clicks: m.clicks } } });
+      showFieldErrors(form, []);
+      const s = saved.settings.emailTracking;
+      const on = [s.opens && 'opens', s.clicks && 'clicks'].filter(Boolean);
+      const text = on.length ? `Saved: tracking ${on.join(' and ')}.` : 'Saved: no e-mail tracking.';
+      result.replaceChildren(alertBox(text, 'info'));
+      announce(text);
+    } catch (err) {
+      const left = showFieldErrors(form, err.details ?? []);
+      if (!err.details?.length || left.length) result.replaceChildren(alertBox(err.message));
+    }
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'sec-et' }, h('h2', { id: 'sec-et' }, 'E-mail tracking'), form);
 }
