@@ -13,7 +13,7 @@ export function channelChoices(a, path, channels, caps) {
     const id = nextId('cb');
     let why = null;
     if (off) {
-      why = h('span', { class: 'hint', id: `${id}-why` }, `${label}: ${cap.reason}${chosen.has(value) ? ' Untick it to remove it.' : ''}`);
+      why = h('p', { class: 'hint tight', id: `${id}-why` }, `${label}: ${cap.reason}${chosen.has(value) ? ' Untick it to remove it.' : ''}`);
       reasons.push(why);
     }
     return h('span', { class: 'check' },
