@@ -190,6 +190,7 @@ export const buildServices = (infra: Infra) => {
   /** Events pipeline + rule engine: `publisher` / `onContactChanged` for other features; consumers run in the event worker. */
   const rulesEngine = buildEventsAndRules({
     db, redis: infra.redis, config, logger: infra.logger.child({ component: 'rules' }), secrets, activations, clock, emailEnabled: !!config.SMTP_URL,
+    sequences: sequences.enrollments, // enroll_sequence / unenroll_sequence rule actions
   });
   telephony.interceptors.unshift(rulesEngine.smsInterceptor); // raises message.received, never handles: first, so every text is seen
   telephony.statusListeners.push(rulesEngine.statusListener);
@@ -200,7 +201,6 @@ export type Services = ReturnType<typeof buildServices>;
 
 /** Metrics (docs/METRICS.md): every process counts what it does itself; `work` serves them on METRICS_PORT. */
 const activationCounter = (infra: Infra) => (infra.metrics ? (a: { source: string }) => infra.metrics!.activation.activationCreated(a.source) : undefined);
-    sequences: sequences.enrollments, // enroll_sequence / unenroll_sequence rule actions
 const scheduleLag = (infra: Infra) => (r: { committedAt: Date; fired: Array<{ occurrence: Date }> }) =>
   infra.metrics?.activation.scheduleFired(r.fired.map((f) => (r.committedAt.getTime() - f.occurrence.getTime()) / 1000));
 const metricsModules = (infra: Infra): RouteModule[] =>
