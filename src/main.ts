@@ -11,6 +11,8 @@ import { contactRoutes } from '../routes/api/v1/contacts-routes.js';
 import { groupRoutes } from '../routes/api/v1/groups-routes.js';
 import { lineRoutes } from '../routes/api/v1/lines-routes.js';
 import { workflowRoutes } from '../routes/api/v1/workflows-routes.js';
+import { promptRoutes } from '../routes/api/v1/prompts-routes.js';
+import { createPromptsService } from './prompts/prompts-service.js';
 import { apiV1 } from '../routes/api/v1/index.js';
 import { bearerAuthenticator, type Authenticator } from '../routes/auth.js';
 import { usersRoutes } from '../routes/api/v1/users-routes.js';
@@ -145,7 +147,8 @@ export const buildServices = (infra: Infra) => {
     db, onChange: (tx, change) => rulesEngine.onContactChanged(tx, change), onChanges: (tx, changes) => rulesEngine.onContactsChanged(tx, changes),
   });
   const groups = createGroupsService({ db });
-  const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook], attachmentLinkLength: shortUrlLength(config.PUBLIC_URL), allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS });
+  const prompts = createPromptsService({ db }); // the prompt library: workflows pin a saved prompt's version on save
+  const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook], attachmentLinkLength: shortUrlLength(config.PUBLIC_URL), allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS, prompts });
   // The simulator "carrier" reports delivered/answered through the status service built just below.
   let simulatedCarrier: ((s: SimulatedSendNotice) => void) | null = null;
   /** Call tracking (README "Call tracking"): tracking-line calls, post-call workflows, logs. */
@@ -195,7 +198,7 @@ export const buildServices = (infra: Infra) => {
   telephony.interceptors.unshift(rulesEngine.smsInterceptor); // raises message.received, never handles: first, so every text is seen
   telephony.statusListeners.push(rulesEngine.statusListener);
   telephony.statusListeners.unshift(tracking.calls.statusListener); // first: ends tracked calls before call.ended is raised generically
-  return { secrets, accounts, activations, users, logins, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, lineSetup, contacts, groups, workflows, telephony, simulatorOutbox, channels, responder, sequences, sequenceDispatch, rulesEngine, engine, tracking, emailTracking };
+  return { secrets, accounts, activations, users, logins, sessions, softphone, conversations, clock, schedules, scheduleHook, carriers, lines, lineSetup, contacts, groups, workflows, telephony, simulatorOutbox, channels, responder, sequences, sequenceDispatch, rulesEngine, engine, tracking, prompts, emailTracking };
 };
 export type Services = ReturnType<typeof buildServices>;
 
@@ -269,6 +272,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: contactRoutes, opts: { contacts: s.contacts } },
   { plugin: groupRoutes, opts: { groups: s.groups } },
   { plugin: workflowRoutes, opts: { workflows: s.workflows } },
+  { plugin: promptRoutes, opts: { prompts: s.prompts } },
   { plugin: usersRoutes, opts: { users: s.users } },
   { plugin: softphoneRoutes, opts: { softphone: s.softphone, secrets: s.secrets } },
   { plugin: conversationRoutes, opts: { conversations: s.conversations } },

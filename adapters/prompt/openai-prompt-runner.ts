@@ -41,11 +41,14 @@ export const chatCompletionsUrl = (apiUrl: string): string => {
  * never retries, because a notification must not wait on a language model: every failure
  * degrades (the message goes out without the prompt output and the delivery log says why).
  */
-export const createOpenAiPromptRunner = (opts: OpenAiPromptOptions): PromptRunner & { complete(prompt: string): Promise<PromptOutcome> } => {
+export const createOpenAiPromptRunner = (opts: OpenAiPromptOptions): PromptRunner & { complete(prompt: string, settings?: PromptContext['settings']): Promise<PromptOutcome> } => {
   const doFetch = opts.fetch ?? fetch;
-  const maxChars = opts.maxOutputChars ?? 2000;
+  const defaultMaxChars = opts.maxOutputChars ?? 2000;
 
-  const complete = async (prompt: string): Promise<PromptOutcome> => {
+  /** `settings`: a saved prompt's model, longest answer and temperature (absent: the defaults above). */
+  const complete = async (prompt: string, settings: PromptContext['settings'] = {}): Promise<PromptOutcome> => {
+    const model = settings.model ?? opts.model;
+    const maxChars = settings.maxOutputChars ?? defaultMaxChars;
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
     const fail = (reason: PromptDegradeReason, message: string): PromptOutcome => ({ ok: false, reason, message, durationMs: ms() });
@@ -56,7 +59,10 @@ export const createOpenAiPromptRunner = (opts: OpenAiPromptOptions): PromptRunne
       res = await doFetch(chatCompletionsUrl(opts.apiUrl), {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}) },
-        body: JSON.stringify({ model: opts.model, messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: prompt }] }),
+        body: JSON.stringify({
+          model, messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: prompt }],
+          ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
+        }),
         signal: AbortSignal.timeout(opts.timeoutMs),
       });
     } catch (err) {
@@ -78,13 +84,13 @@ export const createOpenAiPromptRunner = (opts: OpenAiPromptOptions): PromptRunne
     if (typeof content !== 'string') return fail('invalid_response', 'prompt API response has no choices[0].message.content');
     const output = content.trim();
     if (!output) return fail('empty', 'prompt API returned an empty answer');
-    return { ok: true, output: output.length > maxChars ? `${output.slice(0, maxChars - 1)}…` : output, durationMs: ms(), model: opts.model };
+    return { ok: true, output: output.length > maxChars ? `${output.slice(0, maxChars - 1)}…` : output, durationMs: ms(), model };
   };
 
   return {
     complete,
-    async run(prompt: string, _ctx: PromptContext): Promise<string> {
-      const out = await complete(prompt);
+    async run(prompt: string, ctx: PromptContext): Promise<string> {
+      const out = await complete(prompt, ctx.settings);
       if (!out.ok) throw new PromptFailedError(out.reason, out.message);
       return out.output;
     },

@@ -50,7 +50,7 @@ export const createPlanner = (deps: PlannerDeps) => {
     let e = await loadActionExtras(db, a.id, action.id);
     if (!e) {
       const fresh: ActionExtras = { ...noExtras };
-      if (action.prompt) {
+      if (action.prompt?.text) {
         if (!extras.prompts) fresh.promptError = 'no prompt endpoint is configured';
         else {
           const prompt = render(action.prompt.text, scope.placeholders, fieldsFor(scope, noExtras));
@@ -58,6 +58,7 @@ export const createPlanner = (deps: PlannerDeps) => {
             fresh.promptOutput = await extras.prompts.run(prompt, {
               accountId: a.accountId, activationId: a.id, actionId: action.id, workflowName: scope.workflowName,
               placeholders: scope.placeholders, inboundMessage: scope.inboundMessage, recordingUrl: scope.recordingUrl,
+              settings: action.prompt.settings, // a saved prompt's model settings, pinned with its version
             });
           } catch (err) {
             fresh.promptError = `prompt failed, sent without it: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500);

@@ -13,6 +13,8 @@ export type PromptContext = {
   placeholders: Record<string, string>;
   inboundMessage: string | null;
   recordingUrl: string | null;
+  /** The action's prompt settings (a saved prompt's): override the runner's defaults. */
+  settings?: { model?: string; maxOutputChars?: number; temperature?: number };
 };
 
 /**

@@ -30,10 +30,16 @@ const escapeFor = (value: string, escape: Escape): string => {
 export const fillPlaceholders = (text: string, values: Record<string, string>, escape: Escape = 'none'): string =>
   text.replace(PLACEHOLDER, (whole, name: string) => (name in values ? escapeFor(values[name]!, escape) : whole));
 
-/** Fills `{{field}}` from `fields`; unknown or empty fields become the empty string. */
+/** Other names a field may be written with: `{{craig_prompt_output}}` is `{{prompt_output}}`. */
+export const FIELD_ALIASES: Readonly<Record<string, string>> = { craig_prompt_output: 'prompt_output' };
+
+/** Names of the `{{fields}}` in a text, unique, in order of first appearance (as written, aliases included). */
+export const findFields = (text: string | undefined | null): string[] => [...new Set([...(text ?? '').matchAll(FIELD)].map((m) => m[1]!))];
+
+/** Fills `{{field}}` from `fields` (aliases too); unknown or empty fields become the empty string. */
 export const fillFields = (text: string, fields: Record<string, string | number | null | undefined>, escape: Escape = 'none'): string =>
   text.replace(FIELD, (_whole, name: string) => {
-    const v = fields[name];
+    const v = name in fields || !FIELD_ALIASES[name] ? fields[name] : fields[FIELD_ALIASES[name]!];
     return v === null || v === undefined ? '' : escapeFor(String(v), escape);
   });
 

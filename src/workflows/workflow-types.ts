@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { promptSettingsSchema } from '../prompts/prompt-types.js';
 import { scheduleSpecSchema } from '../schedule/schedule-types.js';
 
 const uuid = z.uuid({ error: 'must be a UUID' });
@@ -8,11 +9,20 @@ const groupIds = z.array(uuid).min(1, 'choose at least one group').max(50);
 export const channels = ['sms', 'email', 'push', 'voice'] as const;
 export type NotificationChannel = (typeof channels)[number];
 
+/**
+ * The action's prompt: its own `text`, or a saved prompt (`promptId`, README "Prompt library"),
+ * whose version — `promptVersion`, else the current one — is pinned in the workflow version
+ * when it is saved (text and settings copied in, so an activation runs exactly that version).
+ */
 const promptSchema = z.object({
-  text: z.string().trim().min(1).max(4000),
-  /** Notifications: append the output to the message. Webhooks use `{{prompt_output}}`. */
+  text: z.string().trim().min(1).max(4000).optional(),
+  promptId: uuid.optional(),
+  promptVersion: z.number().int().min(1).optional(),
+  /** The prompt runner's settings (model, maxOutputChars, temperature); a saved prompt brings its own. */
+  settings: promptSettingsSchema.optional(),
+  /** Notifications: append the output to the message. Webhooks use `{{prompt_output}}` (or `{{craig_prompt_output}}`). */
   appendToMessage: z.boolean().default(true),
-});
+}).refine((p) => p.text !== undefined || p.promptId !== undefined, { message: 'give the prompt text or a saved prompt (promptId)', path: ['text'] });
 
 const pollSchema = z.object({
   question: z.string().trim().min(1).max(500),

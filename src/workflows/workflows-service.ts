@@ -10,6 +10,8 @@ import type { WorkflowChangeHook } from './workflow-hooks.js';
 import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
 import { checkDefinitionRules, checkReferences } from './workflow-rules.js';
 import { checkTextLengths } from './workflow-text-limits.js';
+import { checkFieldNames } from './workflow-fields.js';
+import { pinPrompts, type PromptLibrary } from './workflow-prompts.js';
 import { workflowInputSchema, type WorkflowDefinition, type WorkflowInput } from './workflow-types.js';
 
 export type WorkflowStatus = 'active' | 'paused';
@@ -27,6 +29,8 @@ export type WorkflowsServiceDeps = {
   attachmentLinkLength?: number;
   /** WEBHOOK_ALLOWED_HOSTS: hosts a webhook action may name although they are private (default: none). */
   allowedWebhookHosts?: readonly string[];
+  /** The prompt library: actions may name a saved prompt (`prompt.promptId`), pinned on save. */
+  prompts?: PromptLibrary;
 };
 
 type Row = { id: string; status: WorkflowStatus; current_version: number; definition: WorkflowDefinition; created_at: Date; updated_at: Date };
@@ -55,18 +59,20 @@ export const createWorkflowsService = (deps: WorkflowsServiceDeps) => {
   const { db, secrets } = deps;
   const hooks = deps.onChange ?? [];
 
-  const parse = (raw: unknown): WorkflowInput => {
+  const parse = async (accountId: string, raw: unknown): Promise<WorkflowInput> => {
     const parsed = workflowInputSchema.safeParse(raw);
     if (!parsed.success) throw fromZod(parsed.error);
+    const data = await pinPrompts(deps.prompts, accountId, parsed.data); // saved prompts' text first: the rules judge it too
     const issues = [
-      ...checkDefinitionRules(parsed.data), ...checkTextLengths(parsed.data, deps.attachmentLinkLength ?? 0),
+      ...checkDefinitionRules(data), ...checkTextLengths(data, deps.attachmentLinkLength ?? 0),
       ...webhookUrlIssues(
-        parsed.data.actions.flatMap((a, i) => (a.type === 'webhook' ? [[`actions.${i}.url`, a.url] as [string, string]] : [])),
+        data.actions.flatMap((a, i) => (a.type === 'webhook' ? [[`actions.${i}.url`, a.url] as [string, string]] : [])),
         deps.allowedWebhookHosts,
       ),
     ];
+    if (issues.length === 0) issues.push(...(await checkFieldNames(db, accountId, data)));
     if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
-    return parsed.data;
+    return data;
   };
 
   /** References, then the account-wide uniqueness rules (409s naming the field). */
@@ -140,7 +146,7 @@ export const createWorkflowsService = (deps: WorkflowsServiceDeps) => {
 
   /** Creates a workflow (version 1). 400 naming the field for a bad definition; 409 for a taken name, code or conference line. */
   const create = async (accountId: string, raw: unknown): Promise<Workflow> => {
-    const input = parse(raw);
+    const input = await parse(accountId, raw);
     return withTransaction(db, async (tx) => {
       await checkAccountRules(tx, accountId, null, input);
       const def = toStoredDefinition(input, secrets);
@@ -165,7 +171,7 @@ export const createWorkflowsService = (deps: WorkflowsServiceDeps) => {
    * another one — two dispatchers editing the same workflow must not silently overwrite each other.
    */
   const update = async (accountId: string, id: string, raw: unknown, opts: { expectedVersion?: number } = {}): Promise<Workflow> => {
-    const input = parse(raw);
+    const input = await parse(accountId, raw);
     return withTransaction(db, async (tx) => {
       const cur = await lockRow(tx, accountId, id);
       if (opts.expectedVersion !== undefined && cur.current_version !== opts.expectedVersion) {

@@ -43,7 +43,7 @@ export const seedAccount = async (t: TestRuntime, a: Acct): Promise<Seeded> => {
     schedule: { type: 'weekly', days: ['mon'], time: '09:00', timezone: 'UTC' },
     actions: [
       { id: 'notify', type: 'notification', groupIds: [ids.group], message: 'Flood at the dock', channels: ['sms'] },
-      { id: 'hook', type: 'webhook', url: 'https://hooks.example.test/flood', body: '{"caller":"{{caller}}"}' },
+      { id: 'hook', type: 'webhook', url: 'https://hooks.example.test/flood', body: '{"message":"{{inbound_message}}"}' },
     ],
   }))).id;
   ids.activation = (await expectOk('activation', api.post(`/v1/workflows/${ids.workflow}/activations`).send({}))).id;
