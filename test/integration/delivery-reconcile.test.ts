@@ -135,7 +135,7 @@ describe('graceful stop of switchboard all in the middle of a paced fan-out', ()
     const atStop = env.carrier.messages.filter((m) => m.direction === 'outbound-api');
     expect(atStop.length).toBeLessThan(N);
     expect(atStop.filter((m) => m.dateCreated.getTime() >= webClosingAt).map((m) => m.to)).toEqual([]);
-    const pool = new pg.Pool({ connectionString: env.t.databaseUrl, max: 1 });
+    const pool = new pg.Pool({ connectionString: env.t.config.DATABASE_URL, max: 1 });
     try {
       const rows = (await pool.query(`SELECT status, provider_id FROM deliveries WHERE activation_id = $1`, [id])).rows;
       // Every text at the carrier is recorded; nothing is left claimed; the rest waits to be sent.
@@ -146,7 +146,7 @@ describe('graceful stop of switchboard all in the middle of a paced fan-out', ()
     }
 
     next = await startTestRuntime({ TWILIO_API_URL: env.carrier.url, PUBLIC_URL: env.t.config.PUBLIC_URL, REDIS_PREFIX: env.t.config.REDIS_PREFIX, SWEEP_INTERVAL_MS: '200', DELIVERY_RECONCILE_AFTER_MS: '1000' },
-      { web: true, worker: true }, { databaseUrl: env.t.databaseUrl });
+      { web: true, worker: true }, { databaseUrl: env.t.config.DATABASE_URL });
     env.carrier.setGateway(await next.rt.listen(), env.t.config.PUBLIC_URL);
     await eventually(async () => (await activationStatus(next!, id)) === 'completed', 'activation completed by the next process', 40_000);
     const perNumber = new Map<string, number>();
