@@ -66,6 +66,7 @@ import { attachmentsRoutes } from '../routes/api/v1/attachments-routes.js';
 import { pollsRoutes } from '../routes/api/v1/polls-routes.js';
 import { publicAttachmentRoutes } from '../routes/public/attachment-routes.js';
 import { emailTrackingRoutes } from '../routes/public/email-tracking-routes.js';
+import { emailTrackingApiRoutes } from '../routes/api/v1/email-tracking-routes.js';
 import { createEmailTrackingService, type EmailTrackingService } from './email-tracking/email-tracking-service.js';
 import { withEmailTracking } from './email-tracking/tracking-email-sender.js';
 import { createTrackingTokens } from './email-tracking/tracking-tokens.js';
@@ -282,6 +283,7 @@ const apiModules = (s: Services): RouteModule[] => [
   { plugin: mailCatcherRoutes, opts: { store: s.channels.caughtMail } },
   { plugin: attachmentsRoutes, opts: { attachments: s.channels.attachments } },
   { plugin: pollsRoutes, opts: { polls: s.channels.polls } },
+  { plugin: emailTrackingApiRoutes, opts: { tracking: s.emailTracking } },
   { plugin: responderRoutes, opts: { responder: s.responder } },
   { plugin: actionTestRoutes, opts: { webhookTests: s.channels.webhookTests } },
   { plugin: capabilitiesRoutes, opts: { capabilities: s.channels.capabilities } },

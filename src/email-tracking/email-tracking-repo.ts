@@ -100,6 +100,12 @@ export const findTracking = async (q: Queryable, accountId: string, deliveryId: 
   return res.rows[0] ? toTracking(res.rows[0]) : null;
 };
 
+/** Is this an e-mail delivery of the account? */
+export const isEmailDeliveryOf = async (q: Queryable, accountId: string, deliveryId: string): Promise<boolean> => {
+  const res = await q.query(`SELECT 1 FROM deliveries WHERE id = $1 AND account_id = $2 AND channel = 'email'`, [deliveryId, accountId]);
+  return (res.rowCount ?? 0) > 0;
+};
+
 /** The account's settings (tracking switches are read at send time). */
 export const accountSettings = async (q: Queryable, accountId: string): Promise<Record<string, unknown> | null> => {
   const res = await q.query('SELECT settings FROM accounts WHERE id = $1', [accountId]);

@@ -1,12 +1,13 @@
 import type { PoolClient } from 'pg';
 import { withTransaction, type Db } from '../db/db.js';
+import { NotFoundError } from '../errors.js';
 import type { EventDispatcher } from '../events/event-publisher.js';
 import type { EventPublisher } from '../events/event-types.js';
 import type { DeliveryJob } from '../delivery/channel-port.js';
 import { emailHtml } from './email-html.js';
 import { emailTrackingFromSettings, type EmailTrackingEventData, type TrackingRequest } from './email-tracking-types.js';
 import {
-  accountSettings, findTrackedDelivery, findTracking, lockTracking, markClicked, markOpened, setEventIds, type TrackedDelivery,
+  accountSettings, findTrackedDelivery, findTracking, isEmailDeliveryOf, lockTracking, markClicked, markOpened, setEventIds, type EmailTracking, type TrackedDelivery,
 } from './email-tracking-repo.js';
 import { detectMachine } from './machine-opens.js';
 import type { TrackingTokens } from './tracking-tokens.js';
@@ -19,6 +20,9 @@ export type EmailTrackingServiceDeps = {
   /** Resolved at call time (the events pipeline is built after the channels). */
   events: () => { publisher: EventPublisher; dispatcher?: EventDispatcher };
 };
+
+/** What `GET /v1/deliveries/:id/email-tracking` shows. */
+export type EmailTrackingStats = Omit<EmailTracking, 'accountId' | 'openedEventId' | 'clickedEventId'>;
 
 /** `recorded`: the token was valid and the open/click stored; `first`: it raised the event. */
 export type TrackOutcome = { recorded: boolean; first: boolean };
@@ -112,8 +116,19 @@ export const createEmailTrackingService = (deps: EmailTrackingServiceDeps) => {
     });
   };
 
-  /** The delivery's open/click counts (another account's delivery: null). */
-  const get = (accountId: string, deliveryId: string) => findTracking(deps.db, accountId, deliveryId);
+  /**
+   * The open/click counts of one of the account's e-mail deliveries (zeros when never opened or
+   * not tracked); NotFoundError for anything else, another account's delivery included.
+   */
+  const get = async (accountId: string, deliveryId: string): Promise<EmailTrackingStats> => {
+    const row = await findTracking(deps.db, accountId, deliveryId);
+    if (!row && !(await isEmailDeliveryOf(deps.db, accountId, deliveryId))) throw new NotFoundError('e-mail delivery');
+    return {
+      deliveryId, openCount: row?.openCount ?? 0, firstOpenedAt: row?.firstOpenedAt ?? null, lastOpenedAt: row?.lastOpenedAt ?? null,
+      machineOpen: row?.machineOpen ?? null, machineReason: row?.machineReason ?? null, clickCount: row?.clickCount ?? 0,
+      firstClickedAt: row?.firstClickedAt ?? null, lastClickedAt: row?.lastClickedAt ?? null, firstClickedUrl: row?.firstClickedUrl ?? null,
+    };
+  };
 
   /** Signature checks alone (no I/O), for answering when storage fails. */
   const validOpen = (token: string) => deps.tokens.verifyOpen(token) !== null;

@@ -107,6 +107,13 @@ describe('e-mail open and click tracking', () => {
     expect(row).toMatchObject({ account_id: on.account.id, open_count: 6, machine_open: false, opened_event_id: raised[0].id, click_count: 0 });
     expect(row.last_opened_at.getTime()).toBeGreaterThanOrEqual(row.first_opened_at.getTime());
     expect(await events('email.opened', delivery.id)).toHaveLength(1);
+
+    const api = (await on.api.get(`/v1/deliveries/${delivery.id}/email-tracking`).expect(200)).body;
+    expect(api).toMatchObject({ deliveryId: delivery.id, openCount: 6, machineOpen: false, clickCount: 0, firstClickedAt: null });
+    expect(new Date(api.lastOpenedAt).getTime()).toBe(row.last_opened_at.getTime());
+    await off.api.get(`/v1/deliveries/${delivery.id}/email-tracking`).expect(404); // another account's e-mail
+    const bad = await on.api.get('/v1/deliveries/nope/email-tracking').expect(400);
+    expect(bad.body.details).toEqual([expect.objectContaining({ path: 'params.id', message: 'must be a UUID' })]);
   });
 
   it('a click redirects (302) to exactly the original URL and raises email.clicked once', async () => {
