@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import { callableAt } from './callback-timing.js';
 import {
-  accountTiming, callbackLine, findCallbackByDelivery, finishCallback, groupAgents, lockDue, lockUnanswered, markAnswered, markCalling, moveCallback, stampLastCalled,
+  accountTiming, callbackLine, findCallbackByDelivery, finishCallback, groupAgents, lockDue, lockHungUp, lockUnanswered, markAnswered, markCalling, moveCallback, stampLastCalled,
   type Callback, type CallbackStatus,
 } from './callbacks-repo.js';
 import { isDoNotContact } from './dnc-service.js';
@@ -13,7 +13,8 @@ import type { DeliveryDispatch, RuleDeliverySender } from './rule-delivery-sende
 import type { ScheduleWindow } from './rule-types.js';
 
 /** Why a callback did not connect (event `callback.failed`, `reason`). */
-export type CallbackFailure = 'no_answer' | 'busy' | 'failed' | 'agent_unavailable' | 'do_not_contact' | 'quiet_hours' | 'no_phone' | 'no_line';
+export type CallbackFailure =
+  | 'no_answer' | 'busy' | 'failed' | 'agent_unavailable' | 'agent_hung_up' | 'do_not_contact' | 'quiet_hours' | 'no_phone' | 'no_line';
 
 export type CallbackCallsDeps = {
   db: Db;
@@ -129,12 +130,18 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
     return out.n;
   };
 
-  /** Agent calls that ended unanswered: ring the next agent, or fail with `agent_unavailable`. */
+  /**
+   * Agent calls that ended unanswered: ring the next agent, or fail with `agent_unavailable`; an
+   * answered agent call that ended over a minute ago without a Dial outcome fails `agent_hung_up`.
+   */
   const nextAgents = async (limit = 50): Promise<number> => {
     const out = await withTransaction(db, async (tx) => {
       const rows = await lockUnanswered(tx, limit);
       const events: Array<string | null> = [];
       const deliveries: string[] = [];
+      for (const c of await lockHungUp(tx, 60, limit)) {
+        events.push((await finish(tx, c, ['calling'], 'failed', { reason: 'agent_hung_up' }))?.eventId ?? null);
+      }
       for (const c of rows) {
         const line = await callbackLine(tx, c.accountId, c.lineId);
         const phone = (await tx.query('SELECT phone FROM contacts WHERE id = $1', [c.contactId])).rows[0]?.phone as string | undefined;

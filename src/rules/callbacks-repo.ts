@@ -117,6 +117,21 @@ export const lockUnanswered = async (q: Queryable, limit: number): Promise<Array
   return res.rows.map((r) => ({ ...toCallback(r), deliveryStatus: r.delivery_status as string }));
 };
 
+/**
+ * Calling callbacks whose agent answered but whose call ended more than `graceSeconds` ago with
+ * no Dial outcome (the agent hung up during the whisper, or the Dial action was lost), locked.
+ */
+export const lockHungUp = async (q: Queryable, graceSeconds: number, limit: number): Promise<Callback[]> => {
+  const res = await q.query(
+    `SELECT c.* FROM callbacks c JOIN deliveries d ON d.id = c.delivery_id
+       JOIN calls k ON k.provider_call_id = d.provider_id AND k.account_id = c.account_id
+      WHERE c.status = 'calling' AND c.answered_by IS NOT NULL AND k.ended_at < now() - make_interval(secs => $1)
+      ORDER BY c.claimed_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED`,
+    [graceSeconds, limit],
+  );
+  return res.rows.map(toCallback);
+};
+
 /** scheduled -> calling (or the next agent of a calling one), with the agent call's delivery. */
 export const markCalling = async (q: Queryable, id: string, agents: string[], agentIndex: number, deliveryId: string, now: Date): Promise<void> => {
   await q.query(

@@ -140,6 +140,22 @@ describe('rule callbacks: scheduled, placed, moved, cancelled, refused — agent
     expect(delivery).toEqual({ status: 'answered', provider_id: call!.sid });
   });
 
+  it('an agent who answered but hung up before the contact was dialled: callback.failed (agent_hung_up) a minute after the call ended', async () => {
+    const lead = await newLead();
+    const [done] = await callbacksOf(happy.id);
+    const row = await q(
+      `INSERT INTO callbacks (account_id, contact_id, kind, line_id, agent_number, whisper, due_at, status, agents, delivery_id, answered_by, claimed_at)
+       VALUES ($1, $2, 'immediate', $3, $4, 'x', now(), 'calling', ARRAY[$4], $5, $4, now()) RETURNING id`,
+      [acct.account.id, lead.id, line.id, agents.ann, done!.deliveryId],
+    );
+    await tick();
+    expect((await callbacksOf(lead.id))[0]!.status).toBe('calling'); // the agent call ended under a minute ago
+    await q(`UPDATE calls SET ended_at = now() - interval '2 minutes' WHERE provider_call_id = (SELECT provider_id FROM deliveries WHERE id = $1)`, [done!.deliveryId]);
+    await tick();
+    expect((await callbacksOf(lead.id))[0]).toMatchObject({ id: row.rows[0].id, status: 'failed', reason: 'agent_hung_up' });
+    expect(await eventsOf(lead.id, 'callback.failed')).toEqual([expect.objectContaining({ reason: 'agent_hung_up', agent: agents.ann })]);
+  });
+
   it('update_callback moves the next callback; the API cancels it: nothing rings, even long after', async () => {
     const lead = await newLead();
     const book = await newRule('lead.wants_call', [{ type: 'schedule_callback', timing: { type: 'delay', minutes: 2 }, lineId: line.id, agentGroupId: groupId }]);
