@@ -88,8 +88,10 @@ describe('e-mail open and click tracking', () => {
     const { mail, delivery, contactId, workflowId, activationId } = await mailOne(on);
     expect(mail.text).toBe(TEXT); // the text part keeps the original links
     const pixel = pixelOf(mail);
-    // Five readers' clients at once (or five processes): one event.
-    const first = await Promise.all(Array.from({ length: 5 }, () => fetchAs(pixel)));
+    // Six fetches at once, half of them served by a second web process on the same database: one event.
+    const web2 = await startTestRuntime({ REDIS_PREFIX: t.config.REDIS_PREFIX }, { web: true, worker: false }, { databaseUrl: t.config.DATABASE_URL });
+    const first = await Promise.all(Array.from({ length: 6 }, (_x, i) => (i % 2 ? web2.http() : t.http()).get(pixel).set('user-agent', BROWSER_UA)))
+      .finally(() => web2.close());
     for (const r of first) {
       expect(r.status).toBe(200);
       expect(r.headers['content-type']).toBe('image/gif');
@@ -104,12 +106,12 @@ describe('e-mail open and click tracking', () => {
     });
     await fetchAs(pixel).expect(200);
     const row = await tracking(delivery.id);
-    expect(row).toMatchObject({ account_id: on.account.id, open_count: 6, machine_open: false, opened_event_id: raised[0].id, click_count: 0 });
+    expect(row).toMatchObject({ account_id: on.account.id, open_count: 7, machine_open: false, opened_event_id: raised[0].id, click_count: 0 });
     expect(row.last_opened_at.getTime()).toBeGreaterThanOrEqual(row.first_opened_at.getTime());
     expect(await events('email.opened', delivery.id)).toHaveLength(1);
 
     const api = (await on.api.get(`/v1/deliveries/${delivery.id}/email-tracking`).expect(200)).body;
-    expect(api).toMatchObject({ deliveryId: delivery.id, openCount: 6, machineOpen: false, clickCount: 0, firstClickedAt: null });
+    expect(api).toMatchObject({ deliveryId: delivery.id, openCount: 7, machineOpen: false, clickCount: 0, firstClickedAt: null });
     expect(new Date(api.lastOpenedAt).getTime()).toBe(row.last_opened_at.getTime());
     await off.api.get(`/v1/deliveries/${delivery.id}/email-tracking`).expect(404); // another account's e-mail
     const bad = await on.api.get('/v1/deliveries/nope/email-tracking').expect(400);
