@@ -309,11 +309,9 @@ describe('rule callbacks: scheduled, placed, moved, cancelled, refused — agent
     await acct.api.get('/v1/callbacks?status=nope').expect(400);
     await acct.api.get('/v1/callbacks?from=yesterday').expect(400);
     await acct.api.get(`/v1/callbacks/${other}`).expect(404);
-    const fields = await acct.api.get('/v1/rules/fields');
-    if (fields.status === 200) {
-      expect(fields.body.actionTypes).toEqual(expect.arrayContaining(['schedule_callback', 'place_call', 'update_callback']));
-      expect(fields.body.contactFields).toEqual(expect.arrayContaining([{ path: 'contact.lastCalledAt', key: 'lastCalledAt', type: 'date', writable: false }]));
-      expect(fields.body.eventTypes.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['callback.scheduled', 'callback.completed', 'callback.failed']));
-    }
+    const fields = await acct.api.get('/v1/rules/fields').expect(200);
+    expect(fields.body.actionTypes).toEqual(expect.arrayContaining(['schedule_callback', 'place_call', 'update_callback']));
+    expect(fields.body.contactFields).toEqual(expect.arrayContaining([{ path: 'contact.lastCalledAt', key: 'lastCalledAt', type: 'date', writable: false }]));
+    expect(fields.body.eventTypes.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['callback.scheduled', 'callback.completed', 'callback.failed']));
   });
 });
