@@ -92,7 +92,8 @@ export const ruleActionSchema = z.discriminatedUnion('type', [
     body: z.string().max(20_000).optional(),
   }),
   z.object({ ...common, type: z.literal('email'), subject: z.string().trim().min(1).max(200), message: message.max(20_000) }),
-  z.object({ ...common, type: z.literal('sms'), message: message.max(1600), lineId: uuid.optional() }),
+  /** `message` may be longer than 1,600 as written: its length without `{{fields}}` is checked on save (sms-text.ts). */
+  z.object({ ...common, type: z.literal('sms'), message: message.max(4000), lineId: uuid.optional() }),
   z.object({ ...common, type: z.literal('voice'), message: message.max(4000), lineId: uuid.optional() }),
   z.object({ ...common, type: z.literal('move_to_list'), listId: uuid, removeFromOthers: z.boolean().default(true) }),
   z.object({ ...common, type: z.literal('change_status'), status: z.string().trim().min(1).max(64) }),

@@ -1,6 +1,7 @@
 import type { SecretBox } from '../crypto.js';
 import { withTransaction, type Db, type Queryable } from '../db/db.js';
 import { fromZod, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { savedSmsIssue } from '../templates/sms-text.js';
 import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
 import { checkConditions, type ConditionIssue } from './conditions.js';
 import { contactFields, describeField } from './fields.js';
@@ -73,6 +74,11 @@ const checkActions = (actions: RuleActionInput[]): FieldIssue[] => {
       issues.push({ path: `${at}.agentNumber`, message: 'give agentGroupId or agentNumber, not both' });
     }
     if (a.type === 'update_callback' && a.operation === 'move' && !a.moveBy) issues.push({ path: `${at}.moveBy`, message: 'is required to move a callback' });
+    if (a.type === 'sms') {
+      // The texter's words (message.received) must keep room, as in workflows.
+      const sms = savedSmsIssue(a.message, { inboundFields: ['event.body'] });
+      if (sms) issues.push({ path: `${at}.message`, message: sms });
+    }
     if (a.type === 'log_revenue' && (a.amount === undefined) === (a.amountField === undefined)) {
       issues.push({ path: `${at}.amount`, message: 'give either amount or amountField' });
     }

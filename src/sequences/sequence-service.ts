@@ -1,6 +1,7 @@
 import { mapPgError, withTransaction, type Db, type Queryable } from '../db/db.js';
 import type { SecretBox } from '../crypto.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { savedSmsIssue } from '../templates/sms-text.js';
 import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
 import { findSequence, findVersion, insertSequence, insertVersion, listVersions, toSequence, updateSequenceRow, type Sequence, type SequenceVersion } from './sequences-repo.js';
 import { normalizeDefinition, stepSchema, type SequenceDefinition, type SequenceInput, type Step } from './sequence-types.js';
@@ -54,6 +55,15 @@ const checkWebhookUrls = (def: SequenceDefinition, allowedHosts: readonly string
   if (issues.length) throw new ValidationError(issues.map((x) => `${x.path}: ${x.message}`).join('; '), issues);
 };
 
+/** SMS steps must fit the carrier's limit with their fields and placeholders empty (400 naming `steps.<i>.send.message`). */
+const checkSmsLengths = (def: SequenceDefinition): void => {
+  const issues: FieldIssue[] = def.steps.flatMap((s, i) => {
+    const m = s.type === 'send' && s.send.channel === 'sms' ? savedSmsIssue(s.send.message) : null;
+    return m ? [{ path: `steps.${i}.send.message`, message: m }] : [];
+  });
+  if (issues.length) throw new ValidationError(issues.map((x) => `${x.path}: ${x.message}`).join('; '), issues);
+};
+
 /** Lines named by the definition must be this account's. */
 const checkLines = async (q: Queryable, accountId: string, def: SequenceDefinition): Promise<void> => {
   const refs: Array<{ path: string; id: string }> = [];
@@ -84,6 +94,7 @@ export const createSequenceService = (deps: SequenceServiceDeps) => {
     const def = sealSecrets(normalizeDefinition(input), deps.secrets);
     return withTransaction(db, async (tx) => {
       checkWebhookUrls(def, deps.allowedWebhookHosts);
+      checkSmsLengths(def);
       await checkLines(tx, accountId, def);
       const s = await insertSequence(tx, { accountId, name: input.name, description: input.description, allowReenrollment: input.allowReenrollment, templateKey })
         .catch((e) => mapPgError(e, nameTaken));
@@ -119,6 +130,7 @@ export const createSequenceService = (deps: SequenceServiceDeps) => {
       const { s, v } = await load(tx, accountId, id, true);
       const def = sealSecrets(normalizeDefinition(edit(v.definition)), deps.secrets, v.definition);
       checkWebhookUrls(def, deps.allowedWebhookHosts, v.definition);
+      checkSmsLengths(def);
       await checkLines(tx, accountId, def);
       const nv = await insertVersion(tx, { sequenceId: s.id, accountId, version: s.currentVersion + 1, definition: def });
       const updated = await updateSequenceRow(tx, accountId, id, { ...meta, currentVersion: nv.version }).catch((e) => mapPgError(e, nameTaken));

@@ -72,7 +72,8 @@ export type FieldCondition = z.infer<typeof fieldConditionSchema>;
 const text = (max: number) => z.string().trim().min(1, 'may not be empty').max(max);
 
 export const sendSchema = z.discriminatedUnion('channel', [
-  z.object({ channel: z.literal('sms'), lineId: uuid.optional(), message: text(1600) }),
+  /** `message`: its length without `{{fields}}` and `[[placeholders]]` is checked on save (sequence-service.ts). */
+  z.object({ channel: z.literal('sms'), lineId: uuid.optional(), message: text(4000) }),
   z.object({ channel: z.literal('email'), subject: text(200), message: text(20_000) }),
   z.object({ channel: z.literal('voice'), lineId: uuid.optional(), message: text(4000) }),
   z.object({

@@ -103,3 +103,22 @@ export const fixedSmsLength = (
 
 /** Whether a text uses `{{inbound_message}}`. */
 export const usesInboundMessage = (text: string): boolean => /\{\{\s*inbound_message\s*\}\}/.test(text);
+
+/**
+ * The save-time check for a text message that is only `{{fields}}` and `[[placeholders]]` over
+ * fixed words (rule SMS actions, sequence SMS steps, call tracking's SMS to the caller): its
+ * length with every field and placeholder empty — the least it can be — must fit SMS_MAX_CHARS,
+ * and when it uses one of `inboundFields` (what a texter wrote) it must leave MIN_INBOUND_ROOM.
+ * Returns the issue's message, or null when the text is fine (longer values are cut by the sender).
+ */
+export const savedSmsIssue = (text: string, opts: { inboundFields?: readonly string[] } = {}): string | null => {
+  const blank = Object.fromEntries(findPlaceholders(text).map((n) => [n, '']));
+  const fixed = smsLength(render(text, blank, {}));
+  if (fixed > SMS_MAX_CHARS) return `the text is ${fixed} characters without its fields; the carrier accepts at most ${SMS_MAX_CHARS}: shorten it by ${fixed - SMS_MAX_CHARS}`;
+  const inbound = (opts.inboundFields ?? []).find((f) => new RegExp(`\\{\\{\\s*${f.replace(/\./g, '\\.')}\\s*\\}\\}`).test(text));
+  if (inbound && SMS_MAX_CHARS - fixed < MIN_INBOUND_ROOM) {
+    return `the text is ${fixed} characters, leaving ${SMS_MAX_CHARS - fixed} for {{${inbound}}}; leave at least ${MIN_INBOUND_ROOM} `
+      + `(shorten it by ${MIN_INBOUND_ROOM - (SMS_MAX_CHARS - fixed)})`;
+  }
+  return null;
+};

@@ -51,7 +51,8 @@ const conditionSchema = z.union([durationConditionSchema, frequencyConditionSche
 export const smsCallerActionSchema = z.object({
   id: actionId.optional(),
   type: z.literal('sms_caller'),
-  message: z.string().trim().min(1, 'may not be empty').max(1600),
+  /** Its length without `{{fields}}` is checked on save (tracking-workflows-service.ts). */
+  message: z.string().trim().min(1, 'may not be empty').max(4000),
   lineId: uuid.optional(),
 });
 

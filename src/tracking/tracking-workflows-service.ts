@@ -6,6 +6,7 @@
 import type { SecretBox } from '../crypto.js';
 import { mapPgError, type Db, type Queryable } from '../db/db.js';
 import { NotFoundError, ValidationError, fromZod, type FieldIssue } from '../errors.js';
+import { savedSmsIssue } from '../templates/sms-text.js';
 import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
 import {
   trackingWorkflowInputSchema, type StoredTrackingAction, type TrackingWorkflow, type TrackingWorkflowInput,
@@ -70,6 +71,8 @@ export const createTrackingWorkflowsService = (deps: TrackingWorkflowsDeps) => {
     }
     const seen = new Set<string>();
     input.actions.forEach((a, i) => {
+      const sms = a.type === 'sms_caller' ? savedSmsIssue(a.message) : null;
+      if (sms) issues.push({ path: `actions.${i}.message`, message: sms });
       if (a.id && seen.has(a.id)) issues.push({ path: `actions.${i}.id`, message: 'repeats another action id' });
       if (a.id) seen.add(a.id);
     });
