@@ -101,8 +101,9 @@ const decodeWords = (s: string): string =>
     (enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64') : decodeQp(text.replace(/_/g, ' '))).toString('utf8'));
 
 /**
- * Headers (lower-cased names), subject and text of a single-part message, which is what the
- * SMTP sender writes (plain text; 7bit, quoted-printable or base64). Other bodies stay raw.
+ * Headers (lower-cased names), subject and text of what the SMTP sender writes: a single-part
+ * plain-text message (7bit, quoted-printable or base64), or — when the account tracks e-mail
+ * opens or clicks — multipart/alternative, whose text/plain part is the text. Other bodies stay raw.
  */
 export const parseMessage = (raw: string): { headers: Record<string, string>; subject: string; text: string } => {
   const split = raw.indexOf('\r\n\r\n');
@@ -112,6 +113,12 @@ export const parseMessage = (raw: string): { headers: Record<string, string>; su
   for (const line of head.split('\r\n')) {
     const i = line.indexOf(':');
     if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  const boundary = /^multipart\/alternative;.*boundary="?([^";]+)"?/i.exec(headers['content-type'] ?? '')?.[1];
+  if (boundary) {
+    const parts = body.split(`--${boundary}`).slice(1).filter((p) => !p.startsWith('--')).map((p) => parseMessage(p.replace(/^\r\n/, '')));
+    const plain = parts.find((p) => /^text\/plain/i.test(p.headers['content-type'] ?? 'text/plain'));
+    if (plain) return { headers, subject: decodeWords(headers.subject ?? ''), text: plain.text };
   }
   const cte = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
   const text = cte === 'base64' ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')

@@ -1,4 +1,6 @@
+import nodemailer from 'nodemailer';
 import { describe, expect, it } from 'vitest';
+import { parseMessage } from '../../adapters/email/mail-catcher.js';
 import { emailHtml } from '../../src/email-tracking/email-html.js';
 import { detectMachine } from '../../src/email-tracking/machine-opens.js';
 import { createTrackingTokens } from '../../src/email-tracking/tracking-tokens.js';
@@ -73,5 +75,16 @@ describe('sequence condition email_opened', () => {
     expect(signalMatches(cond, open(D1, true), { emailDeliveries: [D1] })).toBe(true);
     expect(signalMatches({ ...cond, ignoreMachineOpens: true }, open(D1, true), { emailDeliveries: [D1] })).toBe(false);
     expect(signalMatches({ type: 'email_clicked', ignoreMachineOpens: false }, open(D1), { emailDeliveries: [D1] })).toBe(false);
+  });
+});
+
+describe('mail catcher (quick start)', () => {
+  it('shows the text part of a tracked e-mail (multipart/alternative), not its raw MIME', async () => {
+    const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+    const text = 'Water rising at Elm St — évacuez.\nMap: https://sb.test/a/Ab3dE5gH7k';
+    const info = await transport.sendMail({
+      from: 'alerts@sb.test', to: 'ann@example.test', subject: 'Évacuation', text, html: emailHtml(text, { pixelUrl: 'https://sb.test/t/o/T.gif', clickUrl: null }),
+    });
+    expect(parseMessage((info.message as Buffer).toString('utf8'))).toMatchObject({ subject: 'Évacuation', text });
   });
 });
