@@ -311,9 +311,9 @@ const topModules = (s: Services, infra: Infra, authenticators: Authenticator[]):
     opts: { publicUrl: infra.config.PUBLIC_URL, signingTokens: s.telephony.providers.signingTokens, calls: s.engine.outboundCalls(s.channels.polls), callbacks: s.rulesEngine.callbackCalls },
   },
   { plugin: publicAttachmentRoutes, opts: { attachments: s.channels.attachments } },
+  { plugin: emailTrackingRoutes, opts: { tracking: s.emailTracking } },
   {
     plugin: publicDniRoutes, // GET /dni/number: the website snippet's number (the snippet itself is web/dni.js)
-  { plugin: emailTrackingRoutes, opts: { tracking: s.emailTracking } },
     opts: { numbers: s.tracking.dniNumbers, redis: infra.redis, redisPrefix: infra.config.REDIS_PREFIX, perMinute: infra.config.DNI_RATE_LIMIT },
   },
   {
