@@ -8,6 +8,7 @@ const routes = [
   [/^#\/workflows\/new$/, 'workflow-edit'],
   [/^#\/workflows\/([\w-]+)\/activate$/, 'activate'],
   [/^#\/workflows\/([\w-]+)$/, 'workflow-edit'],
+  [/^#\/prompts\/?$/, 'prompts'],
   [/^#\/activations\/([\w-]+)$/, 'activation'],
   [/^#\/history\/?$/, 'history'],
   [/^#\/lines\/?$/, 'lines'],

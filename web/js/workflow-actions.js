@@ -3,6 +3,7 @@ import { field, h } from './dom.js';
 import { area, check, multi, num, pick, text } from './controls.js';
 import { channelChoices } from './channel-caps.js';
 import { webhookTest } from './webhook-test.js';
+import { promptPicker } from './prompt-picker.js';
 
 export const ACTION_TYPES = [['notification', 'Notification (SMS, e-mail, push, voice call)'], ['conference', 'Conference call'], ['pager', 'Pager'], ['webhook', 'Webhook']];
 const CHANNELS = [['sms', 'SMS'], ['email', 'E-mail'], ['push', 'Push'], ['voice', 'Voice call']];
@@ -13,7 +14,7 @@ export function actionModel(a) {
     id: a.id, type: a.type ?? 'notification', name: a.name ?? '',
     groupIds: a.groupIds ?? [], includeOffDuty: !!a.includeOffDuty,
     subject: a.subject ?? '', message: a.message ?? '', channels: a.channels ?? ['sms'], attachmentId: a.attachmentId ?? '',
-    promptOn: !!a.prompt, prompt: { text: a.prompt?.text ?? '', appendToMessage: a.prompt?.appendToMessage ?? true },
+    promptOn: !!a.prompt, prompt: { text: a.prompt?.text ?? '', appendToMessage: a.prompt?.appendToMessage ?? true, promptId: a.prompt?.promptId ?? '' },
     pollOn: !!a.poll, poll: { question: a.poll?.question ?? '', optionsText: (a.poll?.options ?? ['Yes', 'No']).join('\n'), durationMinutes: a.poll?.durationMinutes ?? 60 },
     lineId: a.lineId ?? '', intro: a.intro ?? '', retryWithOffDuty: !!a.retryWithOffDuty,
     method: a.method ?? 'POST', url: a.url ?? '', body: a.body ?? '',
@@ -27,7 +28,8 @@ const opt = (v) => (v === '' || v === null || v === undefined ? undefined : v);
 export function actionOut(a) {
   const base = { id: a.id, type: a.type, name: opt(a.name) };
   const people = { groupIds: a.groupIds, includeOffDuty: a.includeOffDuty };
-  const prompt = a.promptOn ? { text: a.prompt.text, appendToMessage: a.prompt.appendToMessage } : undefined;
+  // A saved prompt goes by id: each save pins its current version (README "Prompt library").
+  const prompt = !a.promptOn ? undefined : a.prompt.promptId ? { promptId: a.prompt.promptId, appendToMessage: a.prompt.appendToMessage } : { text: a.prompt.text, appendToMessage: a.prompt.appendToMessage };
   switch (a.type) {
     case 'notification':
       return {
@@ -59,7 +61,8 @@ export function actionFields(a, p, o) {
   const label = field('Label (optional)', text(a, 'name', { maxlength: 200 }), { path: `${p}.name` });
   const promptBox = h('div');
   const renderPrompt = () => promptBox.replaceChildren(...(a.promptOn ? [
-    field('Prompt', area(a.prompt, 'text', { rows: 3, maxlength: 4000 }), { path: `${p}.prompt.text`, hint: 'Sent to the language model when the workflow runs.' }),
+    promptPicker(a.prompt, `${p}.prompt.promptId`, () => renderPrompt()),
+    a.prompt.promptId ? null : field('Prompt', area(a.prompt, 'text', { rows: 3, maxlength: 4000 }), { path: `${p}.prompt.text`, hint: 'Sent to the language model when the workflow runs.' }),
     check(a.prompt, 'appendToMessage', 'Append the answer to the message', `${p}.prompt.appendToMessage`),
   ] : []));
   renderPrompt();
@@ -104,7 +107,7 @@ export function actionFields(a, p, o) {
           hint: a.authorizationSet ? 'A value is stored (never shown). Type a new one to replace it.' : 'Optional; stored encrypted and never shown again.',
         }),
         a.authorizationSet ? check(a, 'clearAuthorization', 'Remove the stored Authorization header', `${p}.clearAuthorization`) : null,
-        field('Body (JSON)', area(a, 'body', { rows: 5, spellcheck: 'false', class: 'mono' }), { path: `${p}.body`, hint: 'Must be valid JSON once [[placeholders]] are filled. {{prompt_output}} holds the prompt\'s answer.' }),
+        field('Body (JSON)', area(a, 'body', { rows: 5, spellcheck: 'false', class: 'mono' }), { path: `${p}.body`, hint: 'Must be valid JSON once [[placeholders]] are filled. {{prompt_output}} (or {{craig_prompt_output}}) holds the prompt\'s answer.' }),
         o.readOnly ? null : webhookTest(a, o),
         promptToggle, promptBox];
     default:
