@@ -82,6 +82,25 @@ export const seedAccount = async (t: TestRuntime, a: Acct): Promise<Seeded> => {
   ids.trackingWorkflow = (await expectOk('tracking workflow', api.post('/v1/tracking-workflows').send({
     name: `Missed ${hex(2)}`, trigger: 'answered', conditions: [], actions: [{ type: 'email_owners' }],
   }))).id;
+  ids.pool = (await expectOk('tracking pool', api.post('/v1/tracking-pools').send({ source: `ads-${hex(2)}`, lineIds: [ids.trackLine] }))).id;
+  ids.prompt = (await expectOk('prompt', api.post('/v1/prompts').send({ name: `Summary ${hex(2)}`, text: 'Summarise the call in one line.' }))).id;
+  // A custom template (keyed by UUID): the built-in ones (keyed by slug) are shared by every account by design.
+  ids.template = (await expectOk('sequence template', api.post('/v1/sequence-templates').send({
+    name: `Nurture ${hex(2)}`, steps: [{ type: 'send', send: { channel: 'sms', message: 'Hi' } }],
+  }))).key;
+  // Rows the API only makes as a side effect of the engine (no worker runs here): a callback a
+  // rule booked, and an e-mail delivery of the activation that was opened once.
+  ids.callback = (await db.query(
+    `INSERT INTO callbacks (account_id, contact_id, kind, line_id, whisper, due_at) VALUES ($1, $2, 'scheduled', $3, 'Call Ada back', now() + interval '1 day') RETURNING id`,
+    [a.account.id, ids.contact, ids.simLine],
+  )).rows[0].id;
+  ids.emailDelivery = (await db.query(
+    `INSERT INTO deliveries (account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status)
+     VALUES ($1, $2, 'notify', $3::text, $3::uuid, 'email', 'ada@example.test', 'sent') RETURNING id`,
+    [a.account.id, ids.activation, ids.contact],
+  )).rows[0].id;
+  await db.query(`INSERT INTO email_tracking (delivery_id, account_id, open_count, first_opened_at, last_opened_at) VALUES ($1, $2, 1, now(), now())`,
+    [ids.emailDelivery, a.account.id]);
   const all = Object.values(ids).filter((v) => typeof v === 'string');
   return { ids, all };
 };
@@ -104,6 +123,8 @@ const special = (ids: Record<string, string>): Record<string, string> => ({
   '/v1/lines/:id': ids.line!,
   '/v1/rule-pending-actions/:id': ids.pending!,
   '/v1/polls/:id': ids.poll!,
+  '/v1/deliveries/:id': ids.emailDelivery!, // no list of deliveries
+  '/v1/sequence-templates/:key': ids.template!, // the list starts with the shared built-ins
 });
 
 /**

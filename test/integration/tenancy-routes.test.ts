@@ -5,6 +5,7 @@
  * 2xx on the reads (so the ids are real), then account B tries every method on it and gets a
  * 404 — and A's objects are all still there and unchanged afterwards.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutesWithIds, type Route } from '../fuzz/route-table.js';
 import { resolveRoute, seedAccount, type Seeded } from '../fuzz/seed-account.js';
@@ -13,10 +14,26 @@ import { createTestAccount, startTestRuntime, type TestRuntime } from '../helper
 
 type Acct = Awaited<ReturnType<typeof createTestAccount>>;
 
-/** Routes whose parameter is not an account's object: the same for every tenant by design. */
-const SHARED = new Set(['POST /v1/sequence-templates/:key/copy']);
+/**
+ * Routes whose parameter is not an account's object: the same for every tenant by design. (None
+ * now: `/v1/sequence-templates/:key` is walked with A's custom template; the built-in templates,
+ * keyed by slug, are shared by every account by design and are not walked.)
+ */
+const SHARED = new Set<string>([]);
 /** Websocket upgrade routes are checked by their own tests (engine e2e: other account 404 on the stream). */
 const NOT_HTTP = new Set(['GET /v1/activations/:id/stream']);
+/**
+ * The responder's own devices and alerts: for a signed-in dashboard user linked to a contact, never
+ * for an API key (403 whatever the id, before any lookup), so this API-key walk cannot reach an
+ * owner's object there. Here: B's key gets 403 on them and nothing changes; that another user, of
+ * this account or another, gets 404 for someone else's device or alert is proved with signed-in
+ * users in test/integration/web-push.test.ts.
+ */
+const SESSION_ONLY = new Set([
+  'DELETE /v1/responder/push-subscriptions/:id',
+  'POST /v1/responder/alerts/:deliveryId/acknowledge',
+  'POST /v1/responder/alerts/:deliveryId/answer',
+]);
 
 /**
  * Routes that answer something other than 404 by design, and why: a softphone call is not a
@@ -50,6 +67,12 @@ const bodyFor = (r: Route, a: Seeded['ids'], mine: Seeded['ids']): object | unde
     'POST /v1/rules/:id/flush': {},
     'POST /v1/lists/:id/members': { contactIds: [mine.contact] },
     'PUT /v1/tracking-workflows/:id': { name: 'mine now', trigger: 'answered', conditions: [], actions: [{ type: 'email_owners' }] },
+    'PUT /v1/users/:id/contact': { contactId: mine.contact },
+    'POST /v1/sequences/:id/enrollments/csv': { csv: `${mine.contact}\n` },
+    'PUT /v1/sequence-templates/:key': { name: 'mine now', steps: [{ type: 'send', send: { channel: 'sms', message: 'x' } }] },
+    'PATCH /v1/callbacks/:id': { dueAt: new Date(Date.now() + 86_400_000).toISOString() },
+    'PUT /v1/prompts/:id': { name: 'mine now', text: 'Tell me their secrets.' },
+    'PUT /v1/tracking-pools/:id': { source: 'mine-now', lineIds: [mine.trackLine] },
   };
   return byPath[`${r.method} ${r.path}`] ?? (['POST', 'PUT', 'PATCH'].includes(r.method) ? {} : undefined);
 };
@@ -63,6 +86,7 @@ describe('tenant isolation on every API route with an id (from the route table)'
   let counter: WriteCounter;
   const targets: Array<Route & { url: string }> = [];
   const unresolved: string[] = [];
+  const sessionOnly: Route[] = [];
 
   beforeAll(async () => {
     t = await startTestRuntime({ WEBHOOK_TIMEOUT_MS: '200' }, { web: true, worker: false });
@@ -74,6 +98,10 @@ describe('tenant isolation on every API route with an id (from the route table)'
     for (const r of apiRoutesWithIds(t.rt.app!)) {
       const key = `${r.method} ${r.path}`;
       if (SHARED.has(key) || NOT_HTTP.has(key)) continue;
+      if (SESSION_ONLY.has(key)) {
+        sessionOnly.push(r);
+        continue;
+      }
       const res = await resolveRoute(r.path, seeded, get);
       if ('url' in res) targets.push({ ...r, url: res.url });
       else unresolved.push(`${key}: ${res.missing}`);
@@ -106,6 +134,18 @@ describe('tenant isolation on every API route with an id (from the route table)'
     expect(wrong).toEqual([]);
     expect(counter.diff(before, await counter.snapshot())).toEqual([]);
   }, 120_000);
+
+  it('refuses an API key on the signed-in responder\'s routes (403 whatever the id), changing nothing', async () => {
+    expect(sessionOnly.map((r) => `${r.method} ${r.path}`).sort()).toEqual([...SESSION_ONLY].sort());
+    const before = await counter.snapshot();
+    for (const r of sessionOnly) {
+      const url = r.path.replace(/:deliveryId/, seeded.ids.emailDelivery!).replace(/:id/, randomUUID());
+      const m = r.method.toLowerCase() as 'post' | 'delete';
+      const res = await (m === 'post' ? b.api.post(url).send({ option: 1 }) : b.api.delete(url));
+      expect([res.status, res.body?.error], `${r.method} ${url}`).toEqual([403, 'forbidden']);
+    }
+    expect(counter.diff(before, await counter.snapshot())).toEqual([]);
+  });
 
   it('still shows the owner every object, and lists never leak them to the other account', async () => {
     for (const r of targets.filter((x) => x.method === 'GET')) expect((await a.api.get(r.url)).status, r.url).toBeLessThan(300);

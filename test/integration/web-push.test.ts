@@ -28,6 +28,7 @@ describe('Web Push to responders, with SMS fallback at send time', () => {
       VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: 'mailto:ops@example.test',
       PUSH_ALLOWED_HOSTS: 'localhost', WEBHOOK_CA_FILE: push.caFile, PUSH_TIMEOUT_MS: '400', PUSH_MAX_ATTEMPTS: '2',
       DELIVERY_BACKOFF_MS: '50', SIMULATOR_CALLBACKS: 'false',
+      LOGIN_RATE_LIMIT: '100', // every responder here signs in from the same test client
     }, { web: true, worker: true });
     acct = await createTestAccount(env.t);
     lineId = (await addTwilioLine(env.t, acct.account.id, env.creds)).id;
@@ -40,12 +41,12 @@ describe('Web Push to responders, with SMS fallback at send time', () => {
   const db = () => env.t.rt.infra.db;
 
   /** A contact with a phone, a dashboard user linked to it (by the admin API) and that user's session. */
-  const responder = async (name: string) => {
+  const responder = async (name: string, of: typeof acct = acct) => {
     const phone = uniqueNumber();
-    const [contactId] = await addPeople(env.t, acct.account.id, [{ name, phone }]);
+    const [contactId] = await addPeople(env.t, of.account.id, [{ name, phone }]);
     const email = `${name.toLowerCase()}-${Math.random().toString(36).slice(2, 8)}@example.test`;
-    const user = await env.t.rt.services.users.createUser(acct.account.id, { email, password: PASSWORD, role: 'member' });
-    await acct.api.put(`/v1/users/${user.id}/contact`).send({ contactId }).expect(200);
+    const user = await env.t.rt.services.users.createUser(of.account.id, { email, password: PASSWORD, role: 'member' });
+    await of.api.put(`/v1/users/${user.id}/contact`).send({ contactId }).expect(200);
     const agent = env.t.http();
     const login = await agent.post('/auth/login').set('x-forwarded-for', `198.51.100.${Math.floor(Math.random() * 250) + 1}`).send({ email, password: PASSWORD }).expect(200);
     const csrf = login.body.csrfToken as string;
@@ -112,6 +113,30 @@ describe('Web Push to responders, with SMS fallback at send time', () => {
     expect(res.body).toMatchObject({ status: 'acknowledged', poll: { myAnswer: 1, closed: false } });
     const polls = (await acct.api.get(`/v1/activations/${activationId}/polls`).expect(200)).body.data;
     expect(polls[0].answers).toMatchObject([{ contactId: r.contactId, option: 1, optionText: 'Yes', channel: 'push' }]);
+  });
+
+  it('another responder, of this account or another, gets 404 for someone else\'s device and alerts, and changes nothing', async () => {
+    const r = await responder('Rhea');
+    const dev = (await r.post('/v1/responder/push-subscriptions').send(push.subscribe('accept').json).expect(201)).body;
+    const activationId = await notify([r.contactId], { poll: { question: 'Can you come in?', options: ['Yes', 'No'], durationMinutes: 60 } });
+    await settled(activationId);
+    const [d] = await deliveries(activationId);
+    expect(d).toMatchObject({ channel: 'push', status: 'sent' });
+    const colleague = await responder('Cole');
+    const stranger = await responder('Stan', await createTestAccount(env.t));
+    for (const x of [colleague, stranger]) {
+      const del = await x.agent.delete(`/v1/responder/push-subscriptions/${dev.id}`).set('x-csrf-token', x.csrf).expect(404);
+      expect(del.body.error).toBe('not_found');
+      expect((await x.post(`/v1/responder/alerts/${d.id}/acknowledge`).send({ via: 'push' }).expect(404)).body.error).toBe('not_found');
+      expect((await x.post(`/v1/responder/alerts/${d.id}/answer`).send({ option: 1 }).expect(404)).body.error).toBe('not_found');
+      expect((await x.agent.get('/v1/responder/alerts').expect(200)).body.data).toEqual([]);
+    }
+    // Rhea's device, alert and poll are as they were, and still hers to use.
+    expect((await r.agent.get('/v1/responder').expect(200)).body.devices).toMatchObject([{ id: dev.id }]);
+    expect((await deliveries(activationId))[0]).toMatchObject({ id: d.id, status: 'sent' });
+    expect((await db().query('SELECT count(*)::int AS n FROM poll_answers a JOIN polls p ON p.id = a.poll_id WHERE p.activation_id = $1', [activationId])).rows[0].n).toBe(0);
+    await r.post(`/v1/responder/alerts/${d.id}/answer`).send({ option: 2 }).expect(200);
+    await r.agent.delete(`/v1/responder/push-subscriptions/${dev.id}`).set('x-csrf-token', r.csrf).expect(204);
   });
 
   it('410 from the push service: the subscription is deleted and the person gets exactly one SMS', async () => {
