@@ -61,7 +61,7 @@ qs_smtp_url="${SMTP_URL:-catcher}"
 case "$mode" in
   run)
     export SMTP_URL="$qs_smtp_url"
-    # Web Push (the responder PWA, README "Push to responders' phones"): a VAPID key pair generated
+    # Web Push (the responder PWA, docs/CHANNELS.md "Push to responders' phones"): a VAPID key pair generated
     # once for this install and kept in .data/vapid.env (`npx switchboard` reads it too). Not for
     # `npm test`: test runtimes choose their own push settings.
     if [ -z "${VAPID_PUBLIC_KEY:-}" ]; then

@@ -82,7 +82,7 @@ export const configSchema = z.object({
   PROMPT_MODEL: z.string().default('gpt-4o-mini'),
   PROMPT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(8_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
-  /** Action engine (see README "Action engine"): deliveries per BullMQ job, queue lock, sweeps, retries. */
+  /** Action engine (see docs/ENGINE.md): deliveries per BullMQ job, queue lock, sweeps, retries. */
   DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(100),
   PLANNER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   QUEUE_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
@@ -142,7 +142,7 @@ export const configSchema = z.object({
   LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /** The simulator provider plays the carrier's final status callbacks (texts delivered, calls answered). */
   SIMULATOR_CALLBACKS: bool.default(true),
-  /** Events pipeline and rule engine (README "Rules and events"). */
+  /** Events pipeline and rule engine (docs/RULES.md). */
   EVENTS_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
   EVENTS_REDISPATCH_AFTER_MS: z.coerce.number().int().min(100).default(60_000),
   RULES_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),

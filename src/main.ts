@@ -127,7 +127,7 @@ export const buildServices = (infra: Infra) => {
   const secrets = createSecretBox(config.SECRET_KEY);
   // A new account zone recomputes, in the same transaction, the schedules that follow it.
   const accounts = createAccountsService({ db, onTimezoneChange: [createAccountZoneHook({ clock: infra.clock ?? systemClock })] });
-  /** Action engine: outbox relay, planner, delivery workers, status listener, live feed (README "Action engine"). */
+  /** Action engine: outbox relay, planner, delivery workers, status listener, live feed (docs/ENGINE.md). */
   const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets, metrics: infra.metrics?.delivery, senderReportText: notSentText });
   const activations = createActivationService({ db, dispatcher: engine.dispatcher, onCreated: activationCounter(infra), attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });
   const users = createUsersService({ db });
@@ -152,7 +152,7 @@ export const buildServices = (infra: Infra) => {
   const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook], attachmentLinkLength: shortUrlLength(config.PUBLIC_URL), allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS, prompts });
   // The simulator "carrier" reports delivered/answered through the status service built just below.
   let simulatedCarrier: ((s: SimulatedSendNotice) => void) | null = null;
-  /** Call tracking (README "Call tracking"): tracking-line calls, post-call workflows, logs. */
+  /** Call tracking (docs/CALL-TRACKING.md): tracking-line calls, post-call workflows, logs. */
   const tracking = buildTracking({
     db, redis: infra.redis, config, logger: infra.logger.child({ component: 'tracking' }), secrets, activations, events: () => rulesEngine.publisher,
   });
@@ -169,7 +169,7 @@ export const buildServices = (infra: Infra) => {
     carrierOf: async (accountId, lineId) => (await telephony.providers.forLine(accountId, lineId)).line,
   });
   const simulatorOutbox = createSimulatorOutbox({ db });
-  /** E-mail open/click tracking (README "E-mail open and click tracking"): raises email.opened / email.clicked. */
+  /** E-mail open/click tracking (docs/CHANNELS.md "E-mail open and click tracking"): raises email.opened / email.clicked. */
   const emailTracking = createEmailTrackingService({
     db, tokens: createTrackingTokens(config.SECRET_KEY), publicUrl: config.PUBLIC_URL,
     events: () => ({ publisher: rulesEngine.publisher, dispatcher: rulesEngine.publisher.dispatcher }),

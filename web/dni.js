@@ -1,5 +1,5 @@
 /*
- * Switchboard Dynamic Number Insertion snippet (README "Call tracking" → "Website numbers").
+ * Switchboard Dynamic Number Insertion snippet (docs/CALL-TRACKING.md "Website numbers").
  * Embed on every page:  <script src="https://switchboard.example/dni.js?key=dni_…" async></script>
  * Mark the numbers to swap:  <a href="tel:+14155550100" data-switchboard-number>(415) 555-0100</a>
  * (or class="switchboard-number"; data-switchboard-format="e164" shows +14155550100).

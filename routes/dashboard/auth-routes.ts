@@ -10,7 +10,7 @@ import { PASSWORD_MAX } from '../../src/users/users-service.js';
 import { CSRF_HEADER, csrfError, readSessionToken, serializeSessionCookie as serialize, type CookieSettings } from './session-auth.js';
 
 export type AuthRoutesOpts = {
-  /** Password check behind the per-e-mail lockout (README "Dashboard sign-in"). */
+  /** Password check behind the per-e-mail lockout (docs/DASHBOARD.md "Sessions"). */
   logins: Pick<LoginLockout, 'verifyLogin'>;
   sessions: Pick<SessionsService, 'create' | 'resolve' | 'destroy' | 'checkCsrf'>;
   accounts: Pick<AccountsService, 'getAccount'>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * E-mail open and click tracking (README "E-mail open and click tracking"). Off by default per
+ * E-mail open and click tracking (docs/CHANNELS.md "E-mail open and click tracking"). Off by default per
  * account; `accounts.settings.emailTracking = { opens, clicks }` turns each part on.
  *
  * - opens: the e-mail gets an HTML part (built from its text) ending in a 1×1 transparent GIF at

@@ -4,7 +4,7 @@
  */
 import type { CarrierNumber, NumberUpdate } from './carrier-numbers-port.js';
 
-/** Stable codes of what a check can find (README "Using a real Twilio account"). */
+/** Stable codes of what a check can find (docs/TWILIO.md). */
 export type FindingCode =
   | 'public_url_not_https'
   | 'carrier_unreachable'

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { E164_HINT, normalizePhone } from '../contacts/phone.js';
 
 /**
- * Call-tracking settings of a `tracking` line (README "Call tracking"). Loose: unknown keys are
+ * Call-tracking settings of a `tracking` line (docs/CALL-TRACKING.md). Loose: unknown keys are
  * kept; the keys below are always checked.
  */
 export const trackingSettingsSchema = z

@@ -55,8 +55,8 @@ const seen = (n: CarrierNumber): NumberSeen => ({
 const notACarrierLine = (field: string) => ValidationError.field(field, 'simulator lines have no carrier number to check or set up');
 
 /**
- * Checks and sets up the carrier number behind a Twilio line (README "Using a real Twilio
- * account"). `check` only reads. `configure` changes exactly the line's own number (found by its
+ * Checks and sets up the carrier number behind a Twilio line (docs/TWILIO.md). `check` only
+ * reads. `configure` changes exactly the line's own number (found by its
  * E.164 number in the line's carrier account, then updated by its SID): voice URL, SMS URL (both
  * POST) and status callback to this gateway's PUBLIC_URL. Carrier failures become findings,
  * never errors; a simulator line is a 400 naming `id` (`configureWebhooks` on create).

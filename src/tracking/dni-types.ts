@@ -1,5 +1,5 @@
 /**
- * Dynamic Number Insertion (README "Call tracking" → "Website numbers"): number pools per
+ * Dynamic Number Insertion (docs/CALL-TRACKING.md "Website numbers"): number pools per
  * source, the account's DNI settings, and what the snippet tells about a visitor.
  */
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 /**
  * Post-call ("tracking") workflows: what fires them, the conditions that must ALL match, and
- * the actions they run. Stored per account in `tracking_workflows` (README "Call tracking").
+ * the actions they run. Stored per account in `tracking_workflows` (docs/CALL-TRACKING.md).
  */
 import { z } from 'zod';
 

@@ -10,7 +10,7 @@ export const channels = ['sms', 'email', 'push', 'voice'] as const;
 export type NotificationChannel = (typeof channels)[number];
 
 /**
- * The action's prompt: its own `text`, or a saved prompt (`promptId`, README "Prompt library"),
+ * The action's prompt: its own `text`, or a saved prompt (`promptId`, docs/CHANNELS.md "Prompt library"),
  * whose version — `promptVersion`, else the current one — is pinned in the workflow version
  * when it is saved (text and settings copied in, so an activation runs exactly that version).
  */

@@ -1,5 +1,5 @@
 /**
- * Line pacing as documented (README "Action engine", src/lines/line-settings.ts): a line with no
+ * Line pacing as documented (docs/ENGINE.md, src/lines/line-settings.ts): a line with no
  * smsPerSecond is not paced by default; a line's own pace holds across worker processes (two
  * worker runtimes on one database and one Redis prefix share its send schedule).
  */

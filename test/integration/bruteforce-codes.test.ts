@@ -1,5 +1,5 @@
 /**
- * Code guessing is locked out as designed (README "Telephony": LOCKOUT_*), across two web
+ * Code guessing is locked out as designed (docs/TELEPHONY.md: LOCKOUT_*), across two web
  * processes sharing PostgreSQL and Redis: one caller guessing by keypad and by text, many callers
  * guessing on one line at once, and an exhaustive sweep of codes from rotating numbers — none
  * reaches the right code; the lock ends after LOCKOUT_SECONDS.

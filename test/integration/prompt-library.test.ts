@@ -8,7 +8,7 @@ import { createTestAccount } from '../helpers/runtime.js';
 
 type Seen = { model: string; temperature?: number; prompt: string };
 
-/** Saved prompts (README "Prompt library"): CRUD, versions, chosen by id in workflow actions, pinned per workflow version. */
+/** Saved prompts (docs/CHANNELS.md "Prompt library"): CRUD, versions, chosen by id in workflow actions, pinned per workflow version. */
 describe('prompt library', () => {
   let env: RuntimeWithCarrier;
   let a: Awaited<ReturnType<typeof createTestAccount>>;

@@ -28,7 +28,7 @@ const opt = (v) => (v === '' || v === null || v === undefined ? undefined : v);
 export function actionOut(a) {
   const base = { id: a.id, type: a.type, name: opt(a.name) };
   const people = { groupIds: a.groupIds, includeOffDuty: a.includeOffDuty };
-  // A saved prompt goes by id: each save pins its current version (README "Prompt library").
+  // A saved prompt goes by id: each save pins its current version (docs/CHANNELS.md "Prompt library").
   const prompt = !a.promptOn ? undefined : a.prompt.promptId ? { promptId: a.prompt.promptId, appendToMessage: a.prompt.appendToMessage } : { text: a.prompt.text, appendToMessage: a.prompt.appendToMessage };
   switch (a.type) {
     case 'notification':

@@ -35,7 +35,7 @@ export const dniRoutes: FastifyPluginAsyncZod<DniRoutesOpts> = async (app, { poo
     preHandler: requireAdmin,
     schema: {
       operationId: 'createTrackingPool', summary: 'Create a DNI number pool', tags, body: dniPoolInputSchema, response: { 201: poolOut },
-      description: 'The tracking lines whose numbers visitors of `source` are shown (README "Call tracking" → "Website numbers").',
+      description: 'The tracking lines whose numbers visitors of `source` are shown (docs/CALL-TRACKING.md "Website numbers").',
     },
   }, async (req, reply) => reply.status(201).send(await pools.create(auth(req).accountId, req.body)));
 

@@ -18,7 +18,7 @@ const statsOut = z.object({
   firstClickedUrl: z.string().nullable(),
 });
 
-/** Opens and clicks of one e-mail delivery (README "E-mail open and click tracking"). */
+/** Opens and clicks of one e-mail delivery (docs/CHANNELS.md "E-mail open and click tracking"). */
 export const emailTrackingApiRoutes: FastifyPluginAsyncZod<EmailTrackingApiOpts> = async (app, { tracking }) => {
   app.get('/deliveries/:id/email-tracking', {
     schema: {

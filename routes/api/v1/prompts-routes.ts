@@ -12,7 +12,7 @@ const promptOut = z.object({ id: z.string(), name: z.string(), version: z.number
 const versionOut = z.object({ version: z.number(), text: z.string(), settings: settingsOut, createdAt: z.date() });
 const tags = ['prompts'];
 
-/** The prompt library (README "Prompt library"): saved prompts, versioned on every replace. */
+/** The prompt library (docs/CHANNELS.md "Prompt library"): saved prompts, versioned on every replace. */
 export const promptRoutes: FastifyPluginAsyncZod<PromptRoutesOpts> = async (app, { prompts }) => {
   app.get('/prompts', { schema: { operationId: 'listPrompts', summary: 'List saved prompts', tags, querystring: pageQuery, response: { 200: pageOf(promptOut) } } },
     async (req) => prompts.list(auth(req).accountId, req.query));

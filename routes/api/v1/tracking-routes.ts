@@ -57,7 +57,7 @@ export const trackingRoutes: FastifyPluginAsyncZod<TrackingRoutesOpts> = async (
     schema: {
       operationId: 'createTrackingWorkflow', summary: 'Create a post-call workflow',
       tags,
-      description: 'A post-call workflow: trigger (answered | missed), conditions that must ALL match, actions (README "Call tracking").',
+      description: 'A post-call workflow: trigger (answered | missed), conditions that must ALL match, actions (docs/CALL-TRACKING.md).',
       body: trackingWorkflowInputSchema,
       response: { 201: workflowOut },
     },

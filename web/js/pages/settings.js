@@ -49,7 +49,7 @@ export async function render(main, _route, ctx) {
   main.append(emailTrackingSection(account, readOnly));
 }
 
-// E-mail open and click tracking (settings.emailTracking), off by default; README "E-mail open and click tracking".
+// E-mail open and click tracking (settings.emailTracking), off by default; docs/CHANNELS.md "E-mail open and click tracking".
 function emailTrackingSection(account, readOnly) {
   const t = account.settings?.emailTracking ?? {};
   const m = { opens: t.opens === true, clicks: t.clicks === true };
