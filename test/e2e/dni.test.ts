@@ -201,9 +201,9 @@ describe('website numbers (DNI): each visitor sees their source\'s number, and t
     expect(await card.locator('pre').textContent()).toBe(`<script src="${base}/dni.js?key=${key}" async></script>`);
     const rows = await card.getByRole('table', { name: 'Number pools per source' }).locator('tbody tr').allInnerTexts();
     expect(rows.map((r) => r.replace(/\s+/g, ' ').trim())).toEqual([
-      `google utm_source=google or Google Ads click ${line.google.phone} Ops line`,
-      `newsletter utm_source=newsletter ${line.newsletter.phone} Ops line`,
-      `organic default every other visitor ${line.organic.phone} Ops line`,
+      `google utm_source=google or Google Ads click ${line.google.phone} Ops line Edit Delete`,
+      `newsletter utm_source=newsletter ${line.newsletter.phone} Ops line Edit Delete`,
+      `organic default every other visitor ${line.organic.phone} Ops line Edit Delete`,
     ]);
     expect(await card.textContent()).toContain(`Allowed sites: ${siteUrl}.`);
     expect(await seriousA11yViolations(page)).toEqual([]);

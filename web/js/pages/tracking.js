@@ -27,7 +27,7 @@ export async function render(main, _route, ctx) {
     ? h('ul', { class: 'list' }, workflows.map((w) => workflowItem(w, lines, ctx)))
     : h('p', { class: 'muted' }, 'No post-call workflow yet.'));
   main.append(wfSection, runLog(workflows));
-  import('./tracking-dni.js').then((m) => main.append(m.dniSection())); // website numbers (DNI): snippet and sources
+  import('./tracking-dni.js').then((m) => main.append(m.dniSection(ctx))); // website numbers (DNI): snippet and sources
 }
 
 const conditionText = (c, lines) => {
