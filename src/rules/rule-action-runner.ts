@@ -55,9 +55,13 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
       actionId: p.actionId, actionType: p.actionType, pendingId: p.id, detail, at: clock.now(),
     });
 
+  // The pending row's end and its log line commit together: whoever sees the action finished
+  // also sees why (and a crash between the two cannot leave a finished action unlogged).
   const end = async (p: PendingAction, status: 'done' | 'failed' | 'cancelled' | 'skipped', outcome: string, detail: Record<string, unknown>) => {
-    await finishPending(db, p.id, status, typeof detail.reason === 'string' ? detail.reason : null, clock.now());
-    await log(p, outcome, detail);
+    await withTransaction(db, async (tx) => {
+      await finishPending(tx, p.id, status, typeof detail.reason === 'string' ? detail.reason : null, clock.now());
+      await log(p, outcome, detail, tx);
+    });
   };
 
   const lineFor = async (accountId: string, lineId: string | undefined, event: DomainEvent | null) => {
