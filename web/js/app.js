@@ -20,6 +20,7 @@ const routes = [
   [/^#\/rules\/([\w-]+)\/logs$/, 'rule-logs'],
   [/^#\/rules\/([\w-]+)$/, 'rule-edit'],
   [/^#\/rule-logs\/?$/, 'rule-logs'],
+  [/^#\/callbacks\/?$/, 'callbacks'],
   [/^#\/sequences\/?$/, 'sequences'],
   [/^#\/sequences\/new$/, 'sequence-edit'],
   [/^#\/sequences\/([\w-]+)\/contacts$/, 'sequence-contacts'],
@@ -112,6 +113,12 @@ function closeMenu() {
   t?.setAttribute('aria-expanded', 'false');
   document.getElementById('nav')?.classList.remove('open');
 }
+
+// The skip link moves focus to the page's content; followed as a link, its #main would be routed as a page.
+document.querySelector('.skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
 
 document.querySelector('.menu-toggle').addEventListener('click', (e) => {
   const open = e.currentTarget.getAttribute('aria-expanded') !== 'true';

@@ -32,10 +32,13 @@ function emails({ catcher, data }) {
 
 function texts(data) {
   if (!data.length) return h('p', { class: 'muted' }, 'No texts or calls yet.');
-  return h('div', { class: 'table-wrap' }, h('table', {},
+  // table.stack: at phone width each row is a block with its labels, rather than a table wider than the screen.
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
     h('caption', { class: 'sr-only' }, 'Texts and calls the simulator kept, newest first'),
     h('thead', {}, h('tr', {}, ['When', 'Kind', 'From', 'To', 'Text', 'Status'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, data.map((m) => h('tr', {},
-      h('td', {}, formatTime(m.createdAt)), h('td', {}, m.kind === 'sms' ? 'Text' : 'Call'), h('td', {}, m.from), h('td', {}, m.to),
-      h('td', {}, m.body ?? (m.sendDigits ? `digits ${m.sendDigits}` : '—')), h('td', {}, badge(m.status)))))));
+      h('th', { scope: 'row' }, formatTime(m.createdAt)), h('td', { 'data-label': 'Kind' }, m.kind === 'sms' ? 'Text' : 'Call'),
+      h('td', { 'data-label': 'From' }, m.from), h('td', { 'data-label': 'To' }, m.to),
+      h('td', { 'data-label': 'Text' }, m.body ?? (m.sendDigits ? `digits ${m.sendDigits}` : '—')),
+      h('td', { 'data-label': 'Status' }, badge(m.status)))))));
 }

@@ -24,7 +24,8 @@ export async function render(main, { query }) {
 
   const log = h('ol', { class: 'transcript', 'aria-live': 'polite', 'aria-label': 'Call transcript' });
   const status = h('div');
-  const dialled = h('div', { class: 'dialled', 'aria-live': 'polite', 'aria-label': 'Keys entered' });
+  // A named live region: aria-label is not allowed on a plain div, so it is a status (polite, read whole).
+  const dialled = h('div', { class: 'dialled', role: 'status', 'aria-label': 'Keys entered' });
   const controls = h('div');
   const callBtn = h('button', { type: 'button', class: 'primary', onclick: () => placeCall() }, 'Call');
   const hangBtn = h('button', { type: 'button', class: 'danger', hidden: true, onclick: () => send({ kind: 'hangup' }) }, 'Hang up');
