@@ -20,6 +20,7 @@ const routes = [
   [/^#\/rules\/([\w-]+)\/logs$/, 'rule-logs'],
   [/^#\/rules\/([\w-]+)$/, 'rule-edit'],
   [/^#\/rule-logs\/?$/, 'rule-logs'],
+  [/^#\/callbacks\/?$/, 'callbacks'],
   [/^#\/sequences\/?$/, 'sequences'],
   [/^#\/sequences\/new$/, 'sequence-edit'],
   [/^#\/sequences\/([\w-]+)\/contacts$/, 'sequence-contacts'],

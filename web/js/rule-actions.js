@@ -3,6 +3,7 @@
 import { ApiError } from './api.js';
 import { area, check, num, pick, text } from './controls.js';
 import { field, h } from './dom.js';
+import { CALL_TYPES, callFields, callModel, callOut, placeholdersOut } from './rule-call-actions.js';
 import { words } from './rule-conditions.js';
 
 const TIMING = { immediate: 'Now', delay: 'After a delay', relative: 'Relative to a contact date field' };
@@ -22,8 +23,8 @@ function timingOut(t) {
   return { type: 'relative', field: t.field === CUSTOM ? `contact.custom.${t.key.trim()}` : t.field, direction: t.direction, ...offset };
 }
 
-// Types with their own inputs below; any other type the API offers is edited as JSON, and kept as loaded.
-const KNOWN = new Set(['sms', 'voice', 'email', 'http', 'move_to_list', 'change_status', 'update_field', 'add_to_dnc', 'log_revenue', 'activate_workflow']);
+// Types with their own inputs (here and in rule-call-actions.js); any other type the API offers is edited as JSON, and kept as loaded.
+const KNOWN = new Set(['sms', 'voice', 'email', 'http', 'move_to_list', 'change_status', 'update_field', 'add_to_dnc', 'log_revenue', 'activate_workflow', ...CALL_TYPES]);
 
 export function actionModel(a = {}) {
   const { id: _i, type: _t, name: _n, active: _a, skipIfLiveCall: _s, window: _w, timing: _tm, ...rest } = a;
@@ -36,6 +37,7 @@ export function actionModel(a = {}) {
     field: a.field ?? '', operation: a.operation ?? 'set', value: a.value === undefined ? '' : String(a.value), from: a.from ?? '',
     amountFrom: a.amountField ? 'field' : 'amount', amount: a.amount ?? null, amountField: a.amountField ?? '', currency: a.currency ?? 'USD', note: a.note ?? '',
     workflowId: a.workflowId ?? '', placeholders: Object.entries(a.placeholders ?? {}).map(([k, v]) => `${k}=${v}`).join('\n'),
+    ...callModel(a),
   };
 }
 
@@ -67,11 +69,10 @@ function actionOut(a, timing) {
     case 'update_field': return { ...base, field: a.field, operation: a.operation, value: updateValue(a), from: opt(a.from) };
     case 'log_revenue':
       return { ...base, currency: a.currency, note: a.note, ...(a.amountFrom === 'field' ? { amountField: a.amountField } : { amount: a.amount ?? undefined }) };
-    case 'activate_workflow': {
-      const placeholders = Object.fromEntries(a.placeholders.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => [l.split('=')[0].trim(), l.slice(l.indexOf('=') + 1).trim()]));
-      return { ...base, workflowId: a.workflowId, placeholders };
-    }
+    case 'activate_workflow': return { ...base, workflowId: a.workflowId, placeholders: placeholdersOut(a.placeholders) };
     case 'add_to_dnc': return base;
+    case 'schedule_callback': case 'place_call': case 'update_callback': case 'enroll_sequence': case 'unenroll_sequence':
+      return { ...base, ...callOut(a) };
     default: return { ...JSON.parse(a.extraText || '{}'), ...base };
   }
 }
@@ -143,6 +144,8 @@ function typeFields(a, p, o) {
       field('Workflow', pick(a, 'workflowId', [['', '— choose a workflow —'], ...o.workflows.map((w) => [w.id, w.name])]), { path: `${p}.workflowId`, required: true }),
       field('Placeholders', area(a, 'placeholders', { rows: 2 }), { path: `${p}.placeholders`, hint: 'name=value, one per line.' })];
     case 'add_to_dnc': return [];
+    case 'schedule_callback': case 'place_call': case 'update_callback': case 'enroll_sequence': case 'unenroll_sequence':
+      return callFields(a, p, o);
     default: return [field('Other fields (JSON)', area(a, 'extraText', { rows: 4, spellcheck: 'false', class: 'mono' }),
       { path: `${p}.extra`, hint: `The fields of ${a.type} as the API names them (see /docs), e.g. {"lineId": "…"}.` })];
   }
@@ -166,7 +169,7 @@ function actionCard(a, n, s, ai, o) {
 
 export const windowLabel = (w) => (w.fromHour === null ? `${w.name} (any time)` : `${w.name} (${String(w.fromHour).padStart(2, '0')}:00–${String(w.toHour).padStart(2, '0')}:00)`);
 
-/** The action sets editor, bound to `sets`. `o`: { catalog, lines, lists, workflows }. */
+/** The action sets editor, bound to `sets`. `o`: { catalog, lines, groups, lists, workflows, sequences }. */
 export function actionSetsEditor(sets, o) {
   const root = h('div', { 'data-field': 'actions', class: 'field' });
   const redraw = () => {

@@ -56,7 +56,7 @@ export function toInput(m, catalog) {
 
 const section = (id, title, ...children) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title), children);
 
-/** Builds the editor; `o`: { catalog, lines, groups, lists, workflows, readOnly }. */
+/** Builds the editor; `o`: { catalog, lines, groups, lists, workflows, sequences, readOnly }. */
 export function ruleForm(m, o) {
   const root = h('fieldset', { class: 'plain', disabled: o.readOnly });
   const eventOpts = [...o.catalog.eventTypes.map((e) => [e.type, e.type]), [OTHER_EVENT, 'Another event (posted to /v1/events)']];

@@ -9,13 +9,14 @@ export async function render(main, { params }, ctx) {
   const id = params[0];
   const readOnly = !ctx.isAdmin;
   main.append(spinner());
-  const [rule, catalog, lines, groups, lists, workflows] = await Promise.all([
+  const [rule, catalog, lines, groups, lists, workflows, sequences] = await Promise.all([
     id ? api.get(`/v1/rules/${id}`) : null,
     api.get('/v1/rules/fields'),
     getAll('/v1/lines').catch(() => []),
     getAll('/v1/groups').catch(() => []),
     api.get('/v1/lists').then((r) => r.data).catch(() => []),
     getAll('/v1/workflows').catch(() => []),
+    api.get('/v1/sequences').then((r) => r.data).catch(() => []),
   ]);
   main.replaceChildren();
   main.append(pageTitle(rule ? (readOnly ? rule.name : `Edit ${rule.name}`) : 'New rule', rule ? badge(rule.enabled ? 'active' : 'disabled') : null));
@@ -30,7 +31,7 @@ export async function render(main, { params }, ctx) {
   const summary = h('div', { class: 'error-summary', tabindex: '-1' });
   const form = h('form', { novalidate: true, 'aria-label': 'Rule definition' });
   const saveBtn = h('button', { type: 'submit', class: 'primary' }, rule ? 'Save rule' : 'Create rule');
-  form.append(summary, ruleForm(model, { catalog, lines, groups, lists, workflows, readOnly }));
+  form.append(summary, ruleForm(model, { catalog, lines, groups, lists, workflows, sequences, readOnly }));
   if (readOnly) summary.append(alertBox('You can view this rule; only admins can change it.', 'info'));
   else form.append(h('div', { class: 'form-actions' }, saveBtn, h('a', { href: '#/rules' }, 'Cancel')));
 

@@ -16,6 +16,7 @@ const actionIn = ({ authorizationSet: _a, ...a }) => a;
 export async function render(main, _route, ctx) {
   main.append(pageTitle('Rules',
     h('a', { class: 'button', href: '#/rule-logs' }, 'Rule logs'),
+    h('a', { class: 'button', href: '#/callbacks' }, 'Callbacks'),
     ctx.isAdmin ? h('a', { class: 'button primary', href: '#/rules/new' }, 'New rule') : null), spinner());
   let rules;
   try {
