@@ -99,7 +99,7 @@ describe('rule editor: callback and sequence actions; the Callbacks page', { tim
     await cb.getByLabel('Agent group').selectOption({ label: 'Sales desk' });
     await page.getByRole('button', { name: 'Create rule' }).click();
     await page.getByText('Saved “Call new solar leads back”.').waitFor();
-    ruleId = /#\/rules\/([\w-]+)/.exec(page.url())![1];
+    ruleId = /#\/rules\/([\w-]+)/.exec(page.url())![1]!;
     const rule = (await acct.api.get(`/v1/rules/${ruleId}`).expect(200)).body;
     const timing = { type: 'delay', days: 2, hours: 0, minutes: 0 };
     expect(rule.actions).toEqual([
