@@ -15,11 +15,14 @@ export type User = {
   role: UserRole;
   createdAt: Date;
   disabledAt: Date | null;
+  /** The contact this user is (responder view, Web Push); null when not linked (PUT /v1/users/:id/contact). */
+  contactId: string | null;
 };
 
 type Row = Record<string, any>;
 const toUser = (r: Row): User => ({
   id: r.id, accountId: r.account_id, email: r.email, name: r.name, role: r.role, createdAt: r.created_at, disabledAt: r.disabled_at,
+  contactId: r.contact_id ?? null,
 });
 
 export const PASSWORD_MIN = 10;

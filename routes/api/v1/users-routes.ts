@@ -8,6 +8,7 @@ export type UsersRoutesOpts = { users: Pick<UsersService, 'createUser' | 'listUs
 
 const userOut = z.object({
   id: z.string(), email: z.string(), name: z.string(), role: z.enum(userRoles), createdAt: z.date(), disabledAt: z.date().nullable(),
+  contactId: z.string().nullable().describe('The contact this user is, for the responder view (PUT /v1/users/:id/contact)'),
 });
 const password = z.string().min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`).max(PASSWORD_MAX);
 

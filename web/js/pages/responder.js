@@ -27,7 +27,7 @@ async function currentSubscription() {
   return reg ? reg.pushManager.getSubscription() : null;
 }
 
-export async function render(main) {
+export async function render(main, _route, ctx) {
   const status = h('div', { role: 'status' });
   const pushBox = h('div', {}, spinner());
   const alertsBox = h('div', {}, spinner());
@@ -49,7 +49,10 @@ export async function render(main) {
       return;
     }
     if (!me.contact) {
-      pushBox.replaceChildren(alertBox('Your sign-in is not linked to a contact yet, so no alerts come to you here. Ask an admin to link you (Users).', 'info'));
+      // Linking is for admins (PUT /v1/users/:id/contact): an admin gets the way there, anyone else whom to ask.
+      pushBox.replaceChildren(alertBox(ctx?.isAdmin
+        ? ['Your sign-in is not linked to a contact yet, so no alerts come to you here. Link yourself on the ', h('a', { href: '#/users' }, 'Users'), ' page (Link contact).']
+        : 'Your sign-in is not linked to a contact yet, so no alerts come to you here. Ask an admin to link you to your contact (Users page, Link contact).', 'info'));
       alertsBox.replaceChildren();
       return;
     }
