@@ -58,7 +58,9 @@ describe('dashboard accessibility sweep: every route at 390 px and 1280 px', { t
     await t.rt.listen();
     const acct = await createTestAccount(t, 'Sweep Harbour');
     seeded = await seedAccount(t, acct);
-    await acct.api.post('/v1/users').send({ email: 'sweep@harbour.test', name: 'Sam Sweep', password: PASSWORD, role: 'admin' }).expect(201);
+    const user = (await acct.api.post('/v1/users').send({ email: 'sweep@harbour.test', name: 'Sam Sweep', password: PASSWORD, role: 'admin' }).expect(201)).body;
+    // The seeded contact got the seeded activation's text: as that contact, "My alerts" lists it.
+    await acct.api.put(`/v1/users/${user.id}/contact`).send({ contactId: seeded.ids.contact }).expect(200);
     const template = (await acct.api.post('/v1/sequence-templates').send({
       name: 'Quote chaser', description: 'Ours', steps: [{ id: 'ask', type: 'send', send: { channel: 'sms', message: 'Any news on the quote?' } }],
     }).expect(201)).body;
@@ -181,6 +183,11 @@ describe('dashboard accessibility sweep: every route at 390 px and 1280 px', { t
     for (const v of await seriousA11yViolations(page)) problem(`axe ${v.id} (${v.impact}): ${v.help} — ${v.targets.slice(0, 4).join(' | ')}`);
     const overflow = await page.evaluate(() => ({ scroll: document.scrollingElement!.scrollWidth, inner: innerWidth }));
     if (overflow.scroll > overflow.inner) problem(`overflow: scrollWidth ${overflow.scroll} > ${overflow.inner}`);
+    // Nor a box inside it that only shows its content by scrolling sideways (a table wider than a phone).
+    const sideways = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>('#main *'))
+      .filter((el) => /auto|scroll/.test(getComputedStyle(el).overflowX) && el.scrollWidth > el.clientWidth + 1)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${el.scrollWidth}>${el.clientWidth}`));
+    if (sideways.length) problem(`scrolls sideways: ${sideways.join(', ')}`);
     await keyboard(hash, problem);
     const alerts = await page.locator('#main [role=alert]').allTextContents();
     if (alerts.length) problem(`shows an error instead of its content: ${alerts.join(' | ').slice(0, 200)}`);

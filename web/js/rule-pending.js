@@ -16,15 +16,15 @@ export function pendingSection(ruleId, names, contacts, onFlushed) {
       if (!rows.length) return body.replaceChildren(h('p', { class: 'muted' }, 'No action is waiting to run.'));
       const rules = [...new Set(rows.map((r) => r.ruleId))];
       body.replaceChildren(
-        h('div', { class: 'table-wrap' }, h('table', {},
+        h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
           h('caption', { class: 'sr-only' }, 'Actions waiting to run'),
           h('thead', {}, h('tr', {}, [ruleId ? null : 'Rule', 'Due', 'Action', 'Contact', 'Status'].filter(Boolean).map((c) => h('th', { scope: 'col' }, c)))),
           h('tbody', {}, rows.map((r) => h('tr', {},
-            ruleId ? null : h('td', {}, names.get(r.ruleId) ?? 'deleted rule'),
-            h('td', {}, h('time', { datetime: r.dueAt }, formatTime(r.dueAt))),
-            h('td', {}, `${r.actionId} · ${words(r.actionType)}`),
-            h('td', {}, r.contactId ? h('a', { href: `#/contacts/${r.contactId}` }, contacts.get(r.contactId) ?? 'contact') : '—'),
-            h('td', {}, badge(r.status))))))),
+            ruleId ? null : h('td', { 'data-label': 'Rule' }, names.get(r.ruleId) ?? 'deleted rule'),
+            h('td', { 'data-label': 'Due' }, h('time', { datetime: r.dueAt }, formatTime(r.dueAt))),
+            h('td', { 'data-label': 'Action' }, `${r.actionId} · ${words(r.actionType)}`),
+            h('td', { 'data-label': 'Contact' }, r.contactId ? h('a', { href: `#/contacts/${r.contactId}` }, contacts.get(r.contactId) ?? 'contact') : '—'),
+            h('td', { 'data-label': 'Status' }, badge(r.status))))))),
         h('div', { class: 'form-actions' }, rules.map((id) => h('button', { type: 'button', class: 'danger', onclick: (e) => flush(id, e.currentTarget) },
           ruleId ? 'Flush pending actions' : `Flush ${names.get(id) ?? 'rule'}`))));
     } catch (err) {

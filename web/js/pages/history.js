@@ -73,18 +73,19 @@ function ruleLog() {
   return sec;
 }
 
-const table = () => h('div', { class: 'table-wrap' }, h('table', {},
+// table.stack: at phone width each activation is a block of labelled cells, not a table wider than the screen.
+const table = () => h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
   h('caption', { class: 'sr-only' }, 'Activations'),
   h('thead', {}, h('tr', {}, ['When', 'Workflow', 'Source', 'Status', 'Recipients', 'Deliveries', ''].map((c) => h('th', { scope: 'col' }, c)))),
   h('tbody')));
 
 const row = (a, names) => h('tr', {},
-  h('td', {}, formatTime(a.createdAt)),
-  h('td', {}, a.workflowName ?? names.get(a.workflowId) ?? 'deleted workflow'),
-  h('td', {}, a.source.replace('_', ' ')),
-  h('td', {}, badge(a.status)),
-  h('td', {}, a.recipientCount ?? '—'),
-  h('td', {}, deliveryCounts(a.counts)),
+  h('td', { 'data-label': 'When' }, formatTime(a.createdAt)),
+  h('td', { 'data-label': 'Workflow' }, a.workflowName ?? names.get(a.workflowId) ?? 'deleted workflow'),
+  h('td', { 'data-label': 'Source' }, a.source.replace('_', ' ')),
+  h('td', { 'data-label': 'Status' }, badge(a.status)),
+  h('td', { 'data-label': 'Recipients' }, a.recipientCount ?? '—'),
+  h('td', { 'data-label': 'Deliveries' }, deliveryCounts(a.counts)),
   h('td', {}, h('a', { href: `#/activations/${a.id}` }, 'Details')));
 
 /** Deliveries per status, most telling first: "delivered · 4", "failed · 1", "queued · 2"… */

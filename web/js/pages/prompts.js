@@ -23,11 +23,12 @@ export async function render(main) {
   const m = blank();
   const refresh = async () => {
     const { data } = await api.get('/v1/prompts?limit=500');
-    listBox.replaceChildren(data.length === 0 ? h('p', { class: 'muted' }, 'No saved prompts yet.') : h('div', { class: 'table-wrap' }, h('table', {},
+    listBox.replaceChildren(data.length === 0 ? h('p', { class: 'muted' }, 'No saved prompts yet.') : h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
       h('caption', { class: 'sr-only' }, 'Saved prompts'),
       h('thead', {}, h('tr', {}, ['Name', 'Version', 'Model', 'Changed', ''].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, data.map((p) => h('tr', {},
-        h('td', {}, p.name), h('td', {}, String(p.version)), h('td', {}, p.settings.model ?? 'default'), h('td', {}, formatTime(p.updatedAt)),
+        h('td', { 'data-label': 'Name' }, p.name), h('td', { 'data-label': 'Version' }, String(p.version)),
+        h('td', { 'data-label': 'Model' }, p.settings.model ?? 'default'), h('td', { 'data-label': 'Changed' }, formatTime(p.updatedAt)),
         h('td', { class: 'actions' },
           h('button', { type: 'button', 'aria-label': `Edit ${p.name}`, onclick: () => form.load(p) }, 'Edit'),
           h('button', { type: 'button', 'aria-label': `History of ${p.name}`, onclick: () => showHistory(p) }, 'History'),

@@ -79,13 +79,13 @@ function settingsForm(settings, refill) {
 function poolsTable(pools, isAdmin, onEdit, onDelete) {
   if (!pools.length) return h('p', { class: 'muted' }, 'No source is set up yet.');
   const cols = ['Source', 'Visitors who arrive with', 'Numbers shown', ...(isAdmin ? [h('span', { class: 'sr-only' }, 'Actions')] : [])];
-  return h('div', { class: 'table-wrap' }, h('table', {},
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
     h('caption', { class: 'sr-only' }, 'Number pools per source'),
     h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, pools.map((p) => h('tr', {},
       h('th', { scope: 'row' }, p.source, p.default ? [' ', badge('default')] : null),
-      h('td', {}, matchText(p)),
-      h('td', {}, h('ul', { class: 'flush list' }, p.lines.map((l) => h('li', {}, h('span', { class: 'mono' }, l.phoneNumber), l.name ? ` ${l.name}` : '')))),
+      h('td', { 'data-label': 'Visitors who arrive with' }, matchText(p)),
+      h('td', { 'data-label': 'Numbers shown' }, h('ul', { class: 'flush list' }, p.lines.map((l) => h('li', {}, h('span', { class: 'mono' }, l.phoneNumber), l.name ? ` ${l.name}` : '')))),
       isAdmin ? h('td', {}, h('div', { class: 'row-actions' },
         h('button', { type: 'button', 'aria-label': `Edit source ${p.source}`, onclick: (e) => onEdit(p, e.currentTarget) }, 'Edit'),
         h('button', { type: 'button', class: 'danger', 'aria-label': `Delete source ${p.source}`, onclick: () => onDelete(p) }, 'Delete'))) : null)))));
