@@ -82,7 +82,7 @@ describe('linking a dashboard user to a contact', { timeout: 90_000 }, () => {
     const form = sam.getByRole('form', { name: 'Contact of Sam Rivera' });
     // Searching asks the server: only the matching contacts are offered.
     await form.getByLabel('Find a contact').fill('Lee');
-    await admin.waitForFunction(() => [...document.querySelectorAll('select[size] option')].map((o) => o.textContent).join('|') === 'Lee Chen · +13125550303');
+    await admin.waitForFunction(() => Array.from(document.querySelectorAll('select[size] option'), (o) => o.textContent).join('|') === 'Lee Chen · +13125550303');
     await form.getByRole('listbox', { name: 'Contact', exact: true }).selectOption({ label: 'Lee Chen · +13125550303' });
     await form.getByRole('button', { name: 'Link contact' }).click();
     const err = form.locator('[data-field="contactId"] .field-error');
