@@ -188,6 +188,12 @@ describe('dashboard accessibility sweep: every route at 390 px and 1280 px', { t
       .filter((el) => /auto|scroll/.test(getComputedStyle(el).overflowX) && el.scrollWidth > el.clientWidth + 1)
       .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${el.scrollWidth}>${el.clientWidth}`));
     if (sideways.length) problem(`scrolls sideways: ${sideways.join(', ')}`);
+    // A flex-basis meant for a row becomes a height once the row turns into a column at phone width: a blank gap.
+    const tall = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>('#main *')).filter((el) => {
+      const parent = el.parentElement ? getComputedStyle(el.parentElement) : null;
+      return !!parent && parent.display.endsWith('flex') && parent.flexDirection.startsWith('column') && /^[1-9][\d.]*px$/.test(getComputedStyle(el).flexBasis);
+    }).map((el) => `${el.tagName.toLowerCase()}.${el.className} flex-basis ${getComputedStyle(el).flexBasis}`));
+    if (tall.length) problem(`flex-basis as height in a column: ${tall.join(', ')}`);
     await keyboard(hash, problem);
     const alerts = await page.locator('#main [role=alert]').allTextContents();
     if (alerts.length) problem(`shows an error instead of its content: ${alerts.join(' | ').slice(0, 200)}`);
