@@ -13,7 +13,8 @@
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { startRuntimeWithCarrier } from '../helpers/carrier.js';
+import { createTestAccount, type TestRuntime } from '../helpers/runtime.js';
 import { apiWriteRoutes, bodySchemas, openApiPath, type JsonSchema, type Route } from './route-table.js';
 import { hostileStrings, wireBody, type WireBody } from './schema-arbitrary.js';
 import { resolveRoute, seedAccount, type Seeded } from './seed-account.js';
@@ -34,13 +35,17 @@ export const segment = (s: string): string => {
   }
 };
 
-export type ApiFuzzEnv = { t: TestRuntime; app: FastifyInstance; key: string; seeded: Seeded; counter: WriteCounter; families: Map<string, Target[]> };
+export type ApiFuzzEnv = {
+  t: TestRuntime; app: FastifyInstance; key: string; seeded: Seeded; counter: WriteCounter; families: Map<string, Target[]>; close(): Promise<void>;
+};
 
+/** The runtime's Twilio is the local carrier emulator: line checks and set-ups stay on this machine. */
 export const startApiFuzzEnv = async (): Promise<ApiFuzzEnv> => {
-  const t = await startTestRuntime({ WEBHOOK_TIMEOUT_MS: '200', PROMPT_TIMEOUT_MS: '100', LOGIN_RATE_LIMIT: '10000' }, { web: true, worker: false });
+  const env = await startRuntimeWithCarrier({ WEBHOOK_TIMEOUT_MS: '200', PROMPT_TIMEOUT_MS: '100', LOGIN_RATE_LIMIT: '10000' }, { web: true, worker: false });
+  const t = env.t;
   const app = t.rt.app!;
   const a = await createTestAccount(t);
-  const seeded = await seedAccount(t, a);
+  const seeded = await seedAccount(t, a, env);
   const schemas = await bodySchemas(app);
   const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${a.key}` } }).then((r) => ({ status: r.statusCode, body: r.json() }));
   const families = new Map<string, Target[]>();
@@ -52,7 +57,7 @@ export const startApiFuzzEnv = async (): Promise<ApiFuzzEnv> => {
   }
   // Writes that legitimately follow any request: the key's last-used time, a dispatch finishing late.
   const counter = await installWriteCounter(t.rt.infra.db, ['api_keys.upd', 'outbox.upd']);
-  return { t, app, key: a.key, seeded, counter, families };
+  return { t, app, key: a.key, seeded, counter, families, close: env.close };
 };
 
 /** Sends one case the way a client would. */
@@ -104,7 +109,7 @@ export const defineApiFuzz = (part: number, parts: number) => {
     beforeAll(async () => {
       env = await startApiFuzzEnv();
     }, 120_000);
-    afterAll(async () => env?.t.close());
+    afterAll(async () => env?.close());
 
     it(`sends ${FUZZ_RUNS} cases to each of its route families`, async () => {
       const mine = [...env.families.keys()].sort().filter((_, i) => i % parts === part);

@@ -24,14 +24,23 @@ const expectOk = async (what: string, p: PromiseLike<{ status: number; body: any
 
 export type Seeded = { ids: Record<string, string>; all: string[] };
 
+/**
+ * The local carrier emulator (test/helpers/carrier.ts) the runtime's TWILIO_API_URL points at:
+ * the Twilio line is then a number of the emulated account, so its check and set-up (on create,
+ * `/v1/lines/:id/check|configure`) run against it. Without one they try Twilio itself.
+ */
+export type SeedCarrier = { creds: { accountSid: string; authToken: string }; carrier: { addNumber(n: { phoneNumber: string }): unknown } };
+
 /** Creates one object of every kind for `a`; returns their ids (also as a flat list). */
-export const seedAccount = async (t: TestRuntime, a: Acct): Promise<Seeded> => {
+export const seedAccount = async (t: TestRuntime, a: Acct, emulated?: SeedCarrier): Promise<Seeded> => {
   const db = t.rt.infra.db;
   const ids: Record<string, string> = {};
   const api = a.api;
   ids.apiKey = (await expectOk('api key', api.post('/v1/api-keys').send({ name: 'spare' }))).id;
-  ids.conn = (await expectOk('carrier', api.post('/v1/carrier-connections').send({ accountSid: `AC${hex(16)}`, authToken: hex(16) }))).id;
-  ids.line = (await expectOk('line', api.post('/v1/lines').send({ phoneNumber: phone(), provider: 'twilio', carrierConnectionId: ids.conn }))).id;
+  ids.conn = (await expectOk('carrier', api.post('/v1/carrier-connections').send(emulated?.creds ?? { accountSid: `AC${hex(16)}`, authToken: hex(16) }))).id;
+  const twilioPhone = phone();
+  emulated?.carrier.addNumber({ phoneNumber: twilioPhone });
+  ids.line = (await expectOk('line', api.post('/v1/lines').send({ phoneNumber: twilioPhone, provider: 'twilio', carrierConnectionId: ids.conn }))).id;
   ids.simLine = (await expectOk('sim line', api.post('/v1/lines').send({ phoneNumber: phone(), provider: 'simulator' }))).id;
   ids.contact = (await expectOk('contact', api.post('/v1/contacts').send({ name: 'Ada', phone: phone(), email: `ada-${hex(3)}@example.test` }))).id;
   ids.contact2 = (await expectOk('contact 2', api.post('/v1/contacts').send({ name: 'Bo', phone: phone() }))).id;

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutesWithIds, type Route } from '../fuzz/route-table.js';
 import { resolveRoute, seedAccount, type Seeded } from '../fuzz/seed-account.js';
 import { installWriteCounter, type WriteCounter } from '../fuzz/write-counter.js';
-import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
+import { createTestAccount, type TestRuntime } from '../helpers/runtime.js';
 
 type Acct = Awaited<ReturnType<typeof createTestAccount>>;
 
@@ -78,6 +79,7 @@ const bodyFor = (r: Route, a: Seeded['ids'], mine: Seeded['ids']): object | unde
 };
 
 describe('tenant isolation on every API route with an id (from the route table)', () => {
+  let env: RuntimeWithCarrier;
   let t: TestRuntime;
   let a: Acct;
   let b: Acct;
@@ -89,11 +91,12 @@ describe('tenant isolation on every API route with an id (from the route table)'
   const sessionOnly: Route[] = [];
 
   beforeAll(async () => {
-    t = await startTestRuntime({ WEBHOOK_TIMEOUT_MS: '200' }, { web: true, worker: false });
+    env = await startRuntimeWithCarrier({ WEBHOOK_TIMEOUT_MS: '200' }, { web: true, worker: false }); // line checks stay local
+    t = env.t;
     a = await createTestAccount(t);
     b = await createTestAccount(t);
-    seeded = await seedAccount(t, a);
-    theirs = await seedAccount(t, b); // B has objects of its own too: a 404 is not just an empty account
+    seeded = await seedAccount(t, a, env);
+    theirs = await seedAccount(t, b, env); // B has objects of its own too: a 404 is not just an empty account
     const get = (url: string) => a.api.get(url).then((r) => ({ status: r.status, body: r.body }));
     for (const r of apiRoutesWithIds(t.rt.app!)) {
       const key = `${r.method} ${r.path}`;
@@ -108,7 +111,7 @@ describe('tenant isolation on every API route with an id (from the route table)'
     }
     counter = await installWriteCounter(t.rt.infra.db, ['api_keys.upd', 'outbox.upd']);
   }, 120_000);
-  afterAll(async () => t?.close());
+  afterAll(async () => env?.close());
 
   it('fills every route with the owner\'s real ids (a new kind of object needs a fixture in seed-account.ts)', async () => {
     expect(unresolved).toEqual([]);
