@@ -2,7 +2,7 @@
  * The inputs the fuzzers (api-fuzz.ts, webhook-fuzz.ts) found answering 500, kept as plain
  * cases: each now gets a 4xx naming the field and writes nothing. Found: NUL characters anywhere,
  * malformed multipart bodies, a status callback's SequenceNumber/CallDuration beyond int4, an
- * event's occurredAt beyond PostgreSQL's timestamp range.
+ * event's occurredAt or a callback's dueAt beyond PostgreSQL's timestamp range.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTwilioLine, messageSid, signedPost, type LineFixture } from '../helpers/carrier-fixtures.js';
@@ -70,6 +70,20 @@ describe('fuzz findings stay fixed', () => {
       for (const occurredAt of [-1882319831234185, '+010000-01-01T00:00:00Z']) {
         const ev = await a.api.post('/v1/events').send({ type: 'job.booked', occurredAt }).expect(400);
         expect(ev.body.details[0].path).toBe('occurredAt');
+      }
+    });
+  });
+
+  it('refuses a callback moved to a time PostgreSQL cannot store with a 400 naming dueAt', async () => {
+    const contact = (await a.api.post('/v1/contacts').send({ name: 'Ada', phone: '+13125550142' }).expect(201)).body.id;
+    const id = (await t.rt.infra.db.query(
+      `INSERT INTO callbacks (account_id, contact_id, kind, line_id, whisper, due_at) VALUES ($1, $2, 'scheduled', $3, 'Call Ada', now() + interval '1 day') RETURNING id`,
+      [a.account.id, contact, line.id],
+    )).rows[0].id;
+    await unchanged(async () => {
+      for (const dueAt of ['-271821-04-20T00:00:00Z', '+275760-09-13T00:00:00Z', -8.64e15]) {
+        const res = await a.api.patch(`/v1/callbacks/${id}`).send({ dueAt }).expect(400);
+        expect(res.body.details, String(dueAt)).toEqual([{ path: 'dueAt', message: 'must be a date between the years 1 and 9999' }]);
       }
     });
   });

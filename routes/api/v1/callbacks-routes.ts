@@ -15,7 +15,10 @@ const callbackOut = z.object({
   reason: z.string().nullable(), talkSeconds: z.number().nullable(), createdAt: z.date(), updatedAt: z.date(),
   claimedAt: z.date().nullable(), finishedAt: z.date().nullable(),
 });
-const date = (what: string) => z.coerce.date({ error: 'must be an ISO date or timestamp' }).optional().describe(what);
+// PostgreSQL's timestamptz stops at 4713 BC / 294276 AD; JavaScript dates go further (a 400 naming no field).
+const storable = (d: Date) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
+const inRange = 'must be a date between the years 1 and 9999';
+const date = (what: string) => z.coerce.date({ error: 'must be an ISO date or timestamp' }).refine(storable, inRange).optional().describe(what);
 const tags = ['rules'];
 
 /** Callbacks booked by rule actions (schedule_callback, place_call): list, get, move, cancel. */
@@ -45,7 +48,7 @@ export const callbacksRoutes: FastifyPluginAsyncZod<CallbacksRoutesOpts> = async
     schema: {
       tags, operationId: 'moveCallback', summary: 'Move a scheduled callback to another time',
       description: 'Only a `scheduled` callback moves (409 otherwise). The time is taken as given.',
-      params: idParams, body: z.object({ dueAt: z.coerce.date({ error: 'must be an ISO timestamp' }) }).strict(), response: { 200: callbackOut },
+      params: idParams, body: z.object({ dueAt: z.coerce.date({ error: 'must be an ISO timestamp' }).refine(storable, inRange) }).strict(), response: { 200: callbackOut },
     },
   }, async (req) => callbacks.move(auth(req).accountId, req.params.id, req.body.dueAt));
 
