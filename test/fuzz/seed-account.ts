@@ -103,6 +103,11 @@ export const seedAccount = async (t: TestRuntime, a: Acct, emulated?: SeedCarrie
     `INSERT INTO callbacks (account_id, contact_id, kind, line_id, whisper, due_at) VALUES ($1, $2, 'scheduled', $3, 'Call Ada back', now() + interval '1 day') RETURNING id`,
     [a.account.id, ids.contact, ids.simLine],
   )).rows[0].id;
+  // Cancelling ends a callback for good (moves are then 409): the cancel route gets one of its own.
+  ids.callbackToCancel = (await db.query(
+    `INSERT INTO callbacks (account_id, contact_id, kind, line_id, whisper, due_at) VALUES ($1, $2, 'scheduled', $3, 'Call Ada again', now() + interval '2 days') RETURNING id`,
+    [a.account.id, ids.contact, ids.simLine],
+  )).rows[0].id;
   ids.emailDelivery = (await db.query(
     `INSERT INTO deliveries (account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status)
      VALUES ($1, $2, 'notify', $3::text, $3::uuid, 'email', 'ada@example.test', 'sent') RETURNING id`,
@@ -123,7 +128,10 @@ const firstItems = (body: any): any[] => {
   return [];
 };
 
-/** Named exceptions: parameters whose value is not the first item of the parent collection. */
+/**
+ * Named exceptions: parameters whose value is not the first item of the parent collection, keyed
+ * by the path up to the parameter, or by a whole single-parameter route (which wins).
+ */
 const special = (ids: Record<string, string>): Record<string, string> => ({
   '/v1/workflows/:id/actions/:actionId': 'hook',
   '/v1/softphone/calls/:callSid': ids.callSid!,
@@ -134,6 +142,7 @@ const special = (ids: Record<string, string>): Record<string, string> => ({
   '/v1/polls/:id': ids.poll!,
   '/v1/deliveries/:id': ids.emailDelivery!, // no list of deliveries
   '/v1/sequence-templates/:key': ids.template!, // the list starts with the shared built-ins
+  '/v1/callbacks/:id/cancel': ids.callbackToCancel!,
 });
 
 /**
@@ -148,7 +157,7 @@ export const resolveRoute = async (route: string, seeded: Seeded, ownerGet: Get)
     const at = rest.indexOf(`:${param}`);
     const before = url + rest.slice(0, at);
     const key = `${route.slice(0, route.indexOf(`:${param}`))}:${param}`;
-    let value = named[key];
+    let value = named[route] ?? named[key];
     if (value === undefined) {
       const res = await ownerGet(before.replace(/\/$/, ''));
       const item = res.status === 200 ? firstItems(res.body)[0] : undefined;
