@@ -9,8 +9,7 @@ import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
-import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { openDashboard, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
 
 const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
@@ -18,44 +17,31 @@ const PASSWORD = 'dni-desk-2026';
 const NUMBERS = ['+13125550181', '+13125550182', '+13125550183'];
 
 describe('website numbers (DNI) editing on the Call tracking page', { timeout: 90_000 }, () => {
-  let t: TestRuntime;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
-  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let acct: TestAccount;
   let base: string;
   const lineIds: string[] = [];
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
+  let close: DashboardSession['close'] | undefined;
   const card = (): Locator => page.getByRole('region', { name: 'Website numbers (DNI)' });
   const errorOf = (form: Locator, label: string) => form.locator('.field, fieldset').filter({ has: page.getByLabel(label) }).locator('.field-error');
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await startTestRuntime({ PORT: String(port), PUBLIC_URL: base }, { web: true, worker: false });
-    await t.rt.listen();
-    acct = await createTestAccount(t, 'Lakeside Roofing');
-    for (const [i, phoneNumber] of NUMBERS.entries()) {
-      const line = (await acct.api.post('/v1/lines').send({ phoneNumber, provider: 'simulator', name: `Web ${i + 1}` }).expect(201)).body;
-      await acct.api.patch(`/v1/lines/${line.id}`).send({ mode: 'tracking', settings: { tracking: { forwardTo: ['+13125550199'] } } }).expect(200);
-      lineIds.push(line.id);
-    }
-    await acct.api.post('/v1/tracking-pools').send({ source: 'organic', default: true, lineIds: [lineIds[2]] }).expect(201);
-    await acct.api.post('/v1/users').send({ email: 'desk@lakeside.test', name: 'Dana Desk', password: PASSWORD, role: 'admin' }).expect(201);
-    chrome = await launchChromium({ viewport: { width: 1200, height: 860 } });
-    page = await chrome.context.newPage();
-    page.setDefaultTimeout(8000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(base);
-    await page.getByLabel('E-mail').fill('desk@lakeside.test');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).waitFor({ state: 'attached' });
+    ({ base, page, acct, pageErrors, close } = await openDashboard({
+      roles: { web: true, worker: false }, viewport: { width: 1200, height: 860 }, timeout: 8000, console: false, acceptDialogs: true,
+      accountName: 'Lakeside Roofing', user: { email: 'desk@lakeside.test', name: 'Dana Desk', password: PASSWORD },
+      seed: async ({ acct }) => {
+        for (const [i, phoneNumber] of NUMBERS.entries()) {
+          const line = (await acct.api.post('/v1/lines').send({ phoneNumber, provider: 'simulator', name: `Web ${i + 1}` }).expect(201)).body;
+          await acct.api.patch(`/v1/lines/${line.id}`).send({ mode: 'tracking', settings: { tracking: { forwardTo: ['+13125550199'] } } }).expect(200);
+          lineIds.push(line.id);
+        }
+        await acct.api.post('/v1/tracking-pools').send({ source: 'organic', default: true, lineIds: [lineIds[2]] }).expect(201);
+      },
+      ready: (p) => p.getByRole('navigation', { name: 'Main' }).waitFor({ state: 'attached' }),
+    }));
   }, 90_000);
-  afterAll(async () => {
-    await chrome?.close();
-    await t?.close();
-  });
+  afterAll(async () => close?.());
 
   it('creates a source in the page (a bad referrer host, then a taken name, beside their fields) and the API has it', async () => {
     await page.goto(`${base}/#/tracking`);

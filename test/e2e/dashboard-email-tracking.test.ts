@@ -3,46 +3,32 @@
  * Chromium driven by labels and roles: off by default, saved without touching the other
  * settings, at 390 px with an axe scan (screenshot in /tmp, docs/screenshots with UPDATE_SCREENSHOTS=1).
  */
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
-import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { openDashboard, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
 
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const PASSWORD = 'pixel-desk-2026';
 
 describe('e-mail tracking on the account settings page', { timeout: 60_000 }, () => {
-  let t: TestRuntime;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
-  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let acct: TestAccount;
   let base: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
+  let shot: DashboardSession['shot'];
+  let close: DashboardSession['close'] | undefined;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await startTestRuntime({ PORT: String(port), PUBLIC_URL: base }, { web: true, worker: false });
-    await t.rt.listen();
-    acct = await createTestAccount(t);
-    await acct.api.patch('/v1/account').send({ settings: { quietHours: { start: '21:00', end: '08:00' } } }).expect(200);
-    await acct.api.post('/v1/users').send({ email: 'desk@pixel.test', name: 'Dana Desk', password: PASSWORD, role: 'admin' }).expect(201);
-    chrome = await launchChromium({ viewport: { width: 1280, height: 860 } });
-    page = await chrome.context.newPage();
-    page.setDefaultTimeout(8000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(base);
-    await page.getByLabel('E-mail').fill('desk@pixel.test');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).waitFor({ state: 'attached' });
+    ({ base, page, acct, pageErrors, shot, close } = await openDashboard({
+      roles: { web: true, worker: false }, viewport: { width: 1280, height: 860 }, timeout: 8000, console: false,
+      shots: { prefix: '', fullPage: true }, user: { email: 'desk@pixel.test', name: 'Dana Desk', password: PASSWORD },
+      seed: async ({ acct }) => {
+        await acct.api.patch('/v1/account').send({ settings: { quietHours: { start: '21:00', end: '08:00' } } }).expect(200);
+      },
+      ready: (p) => p.getByRole('navigation', { name: 'Main' }).waitFor({ state: 'attached' }),
+    }));
   }, 60_000);
-  afterAll(async () => {
-    await chrome?.close();
-    await t?.close();
-  });
+  afterAll(async () => close?.());
 
   it('is off by default; turning opens on saves { opens: true, clicks: false } and keeps quiet hours', async () => {
     await page.goto(`${base}/#/settings`);
@@ -61,7 +47,7 @@ describe('e-mail tracking on the account settings page', { timeout: 60_000 }, ()
     await page.getByRole('heading', { name: 'E-mail tracking', level: 2 }).waitFor();
     expect(await page.getByLabel('Track e-mail opens (a 1×1 image)').isChecked()).toBe(true);
     expect(await seriousA11yViolations(page)).toEqual([]);
-    await page.screenshot({ path: process.env.UPDATE_SCREENSHOTS === '1' ? path.join(SHOTS, 'settings-email-tracking-phone.png') : '/tmp/sb-settings-email-tracking-phone.png', fullPage: true });
+    await shot('settings-email-tracking-phone');
     expect(pageErrors).toEqual([]);
   });
 });

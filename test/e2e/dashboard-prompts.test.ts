@@ -7,46 +7,29 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
 import { addContacts, addGroup } from '../helpers/carrier-fixtures.js';
-import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { openDashboard, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
 
 const PASSWORD = 'prompt-desk-2026';
 
 describe('prompts dashboard in headless Chromium', () => {
-  let t: TestRuntime;
   let base: string;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
-  let acct: Awaited<ReturnType<typeof createTestAccount>>;
-  const pageErrors: string[] = [];
+  let acct: TestAccount;
+  let pageErrors: string[] = [];
+  let close: DashboardSession['close'] | undefined;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await startTestRuntime({ PORT: String(port), PUBLIC_URL: base }, { web: true, worker: false });
-    await t.rt.listen();
-    chrome = await launchChromium({ viewport: { width: 1200, height: 860 } });
-    page = await chrome.context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
-    });
-    acct = await createTestAccount(t, 'River Watch');
-    await addGroup(t, acct.account.id, 'Wardens', await addContacts(t, acct.account.id, [{ name: 'Wanda', phone: '+14155550141' }]));
-    await acct.api.post('/v1/users').send({ email: 'desk@river.test', name: 'Desk', password: PASSWORD, role: 'admin' }).expect(201);
-    await page.goto(base);
-    await page.getByLabel('E-mail').fill('desk@river.test');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    ({ base, page, acct, pageErrors, close } = await openDashboard({
+      roles: { web: true, worker: false }, viewport: { width: 1200, height: 860 }, timeout: 10_000,
+      accountName: 'River Watch', user: { email: 'desk@river.test', name: 'Desk', password: PASSWORD },
+      seed: async ({ t, acct }) => {
+        await addGroup(t, acct.account.id, 'Wardens', await addContacts(t, acct.account.id, [{ name: 'Wanda', phone: '+14155550141' }]));
+      },
+    }));
   }, 60_000);
 
-  afterAll(async () => {
-    await chrome?.close();
-    await t?.close();
-  });
+  afterAll(async () => close?.());
 
   it('creates a prompt (the API\'s error beside its field), edits it into version 2 and shows its history', async () => {
     await page.getByRole('link', { name: 'Prompts', exact: true }).click();

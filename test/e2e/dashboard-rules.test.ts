@@ -6,65 +6,42 @@
  * switches on the list, the account-wide log, phone width and an axe-core scan of each page.
  * Screenshots go to docs/screenshots/ only with UPDATE_SCREENSHOTS=1.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatorsByType } from '../../src/rules/conditions.js';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
+import { openDashboard, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
 import { eventually } from '../helpers/engine-fixtures.js';
-import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
-
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
 const PASSWORD = 'rule-desk-2026';
 const ANA = { name: 'Ana Ortiz', phone: '+14155550131' };
 
 type Log = { kind: string; outcome: string; eventId: string; actionType: string | null; detail: Record<string, unknown> };
 
 describe('rules dashboard (issue 15) in headless Chromium', () => {
-  let t: TestRuntime;
   let base: string;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
-  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let acct: TestAccount;
   let anaId: string;
   let ruleId: string;
-  const pageErrors: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: UPDATE ? path.join(SHOTS, `${name}.png`) : `/tmp/sb-rules-${name}.png`, fullPage: true });
+  let pageErrors: string[] = [];
+  let shot: DashboardSession['shot'];
+  let close: DashboardSession['close'] | undefined;
   const condition = (n: number): Locator => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: `Condition ${n}`, exact: true }) });
   const actionSet = (n: number): Locator => page.getByRole('region', { name: `Action set ${n}` });
   const action = (n: number): Locator => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: new RegExp(`^Action ${n} \\(`) }) });
   const logs = async (): Promise<Log[]> => (await acct.api.get(`/v1/rule-logs?ruleId=${ruleId}`).expect(200)).body.data;
 
   beforeAll(async () => {
-    if (UPDATE) mkdirSync(SHOTS, { recursive: true });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await startTestRuntime({ PORT: String(port), PUBLIC_URL: base });
-    await t.rt.listen();
-    chrome = await launchChromium({ viewport: { width: 1200, height: 860 } });
-    page = await chrome.context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
-    });
-    acct = await createTestAccount(t, 'Bayside Plumbing');
-    await acct.api.post('/v1/users').send({ email: 'office@bayside.test', name: 'Olu Office', password: PASSWORD, role: 'admin' }).expect(201);
-    anaId = (await acct.api.post('/v1/contacts').send(ANA).expect(201)).body.id;
-    await page.goto(base);
-    await page.getByLabel('E-mail').fill('office@bayside.test');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    ({ base, page, acct, pageErrors, shot, close } = await openDashboard({
+      viewport: { width: 1200, height: 860 }, timeout: 10_000, shots: { prefix: 'rules-', fullPage: true },
+      accountName: 'Bayside Plumbing', user: { email: 'office@bayside.test', name: 'Olu Office', password: PASSWORD },
+      seed: async ({ acct }) => {
+        anaId = (await acct.api.post('/v1/contacts').send(ANA).expect(201)).body.id;
+      },
+    }));
   }, 60_000);
 
-  afterAll(async () => {
-    await chrome?.close();
-    await t?.close();
-  });
+  afterAll(async () => close?.());
 
   it('serves the field catalogue the editor uses: the same operators per type the API validates with', async () => {
     const res = await acct.api.get('/v1/rules/fields').expect(200);
