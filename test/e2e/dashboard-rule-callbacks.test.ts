@@ -7,68 +7,47 @@
  * the callback moved and cancelled on the Callbacks page. 390 px and axe on both pages.
  * Screenshots go to docs/screenshots/ only with UPDATE_SCREENSHOTS=1.
  */
-import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
+import { openDashboard, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
 import { eventually } from '../helpers/engine-fixtures.js';
-import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
-
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
 const PASSWORD = 'callback-desk-2026';
 const WHISPER = 'New lead {{contact.name}}: press nothing, we connect you.';
 
 describe('rule editor: callback and sequence actions; the Callbacks page', { timeout: 120_000 }, () => {
-  let t: TestRuntime;
   let base: string;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
-  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let acct: TestAccount;
   let lineId: string;
   let groupId: string;
   let seqId: string;
   let anaId: string;
   let ruleId: string;
   let savedActions: unknown[];
-  const pageErrors: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: UPDATE ? path.join(SHOTS, `${name}.png`) : `/tmp/sb-${name}.png`, fullPage: true });
+  let pageErrors: string[] = [];
+  let shot: DashboardSession['shot'];
+  let close: DashboardSession['close'] | undefined;
   const action = (n: number): Locator => page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: new RegExp(`^Action ${n} \\(`) }) });
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await startTestRuntime({ PORT: String(port), PUBLIC_URL: base, RULES_POLL_INTERVAL_MS: '100', EVENTS_SWEEP_INTERVAL_MS: '100' });
-    await t.rt.listen();
-    acct = await createTestAccount(t, 'Harbor Solar');
-    lineId = (await acct.api.post('/v1/lines').send({ phoneNumber: '+13125550241', provider: 'simulator', name: 'Sales line' }).expect(201)).body.id;
-    groupId = (await acct.api.post('/v1/groups').send({ name: 'Sales desk' }).expect(201)).body.id;
-    await acct.api.post('/v1/groups').send({ name: 'Night shift' }).expect(201);
-    seqId = (await acct.api.post('/v1/sequences').send({
-      name: 'Solar welcome', steps: [{ type: 'delay', delay: { amount: 1, unit: 'days' } }, { type: 'send', send: { channel: 'sms', message: 'Hi [[offer]]' } }],
-    }).expect(201)).body.id;
-    anaId = (await acct.api.post('/v1/contacts').send({ name: 'Ana Ortiz', phone: '+13125550242' }).expect(201)).body.id;
-    await acct.api.post('/v1/users').send({ email: 'desk@harbor.test', name: 'Dana Desk', password: PASSWORD, role: 'admin' }).expect(201);
-    chrome = await launchChromium({ viewport: { width: 1200, height: 860 } });
-    page = await chrome.context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
-    });
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(base);
-    await page.getByLabel('E-mail').fill('desk@harbor.test');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    ({ base, page, acct, pageErrors, shot, close } = await openDashboard({
+      overrides: { RULES_POLL_INTERVAL_MS: '100', EVENTS_SWEEP_INTERVAL_MS: '100' },
+      viewport: { width: 1200, height: 860 }, timeout: 10_000, acceptDialogs: true, shots: { prefix: '', fullPage: true },
+      accountName: 'Harbor Solar', user: { email: 'desk@harbor.test', name: 'Dana Desk', password: PASSWORD },
+      seed: async ({ acct }) => {
+        lineId = (await acct.api.post('/v1/lines').send({ phoneNumber: '+13125550241', provider: 'simulator', name: 'Sales line' }).expect(201)).body.id;
+        groupId = (await acct.api.post('/v1/groups').send({ name: 'Sales desk' }).expect(201)).body.id;
+        await acct.api.post('/v1/groups').send({ name: 'Night shift' }).expect(201);
+        seqId = (await acct.api.post('/v1/sequences').send({
+          name: 'Solar welcome', steps: [{ type: 'delay', delay: { amount: 1, unit: 'days' } }, { type: 'send', send: { channel: 'sms', message: 'Hi [[offer]]' } }],
+        }).expect(201)).body.id;
+        anaId = (await acct.api.post('/v1/contacts').send({ name: 'Ana Ortiz', phone: '+13125550242' }).expect(201)).body.id;
+      },
+    }));
   }, 90_000);
 
-  afterAll(async () => {
-    await chrome?.close();
-    await t?.close();
-  });
+  afterAll(async () => close?.());
 
   it('builds a rule with a schedule_callback and an enroll_sequence action; a bad agent number is shown beside its field', async () => {
     await page.goto(`${base}/#/rules/new`);

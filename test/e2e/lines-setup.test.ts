@@ -5,50 +5,33 @@
  * number of the same Twilio account stays as it was. Screenshots go to docs/screenshots/ only
  * with UPDATE_SCREENSHOTS=1.
  */
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { createTestAccount } from '../helpers/runtime.js';
-
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
+import { openDashboard, type DashboardSession } from '../helpers/dashboard-session.js';
 const PASSWORD = 'line-setup-desk-2024';
 
 describe('Phone lines page: check and set up a Twilio number', () => {
   let env: RuntimeWithCarrier;
   let base: string;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
-  const pageErrors: string[] = [];
-  const shot = (name: string) => page.screenshot(UPDATE ? { path: path.join(SHOTS, `${name}.png`) } : { path: `/tmp/sb-lines-${name}.png` });
+  let pageErrors: string[] = [];
+  let shot: DashboardSession['shot'];
+  let close: DashboardSession['close'] | undefined;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = await startRuntimeWithCarrier({ PORT: String(port), PUBLIC_URL: base }, { web: true, worker: false });
-    const acct = await createTestAccount(env.t, 'Harbour Rescue');
-    await acct.api.post('/v1/users').send({ email: 'lines@harbour.test', name: 'Lee Lines', password: PASSWORD, role: 'admin' }).expect(201);
-    await acct.api.post('/v1/carrier-connections').send({ name: 'Harbour Twilio', ...env.creds }).expect(201);
-    chrome = await launchChromium({ viewport: { width: 1200, height: 900 } });
-    page = await chrome.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
-    });
-    await page.goto(base);
-    await page.getByLabel('E-mail').fill('lines@harbour.test');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    ({ env, base, page, pageErrors, shot, close } = await openDashboard({
+      start: (o) => startRuntimeWithCarrier(o, { web: true, worker: false }),
+      viewport: { width: 1200, height: 900 }, shots: { prefix: 'lines-' },
+      accountName: 'Harbour Rescue', user: { email: 'lines@harbour.test', name: 'Lee Lines', password: PASSWORD },
+      seed: async ({ env, acct }) => {
+        await acct.api.post('/v1/carrier-connections').send({ name: 'Harbour Twilio', ...env.creds }).expect(201);
+      },
+    }));
   });
 
-  afterAll(async () => {
-    await chrome?.close();
-    await env?.close();
-  });
+  afterAll(async () => close?.());
 
   it('adds a line and shows what the check found; Check reads again; Set up changes only that number', async () => {
     const mine = env.carrier.addNumber({ phoneNumber: '+14155550160', voiceUrl: 'https://old-host.example/voice', smsUrl: 'https://old-host.example/sms' });
