@@ -5,19 +5,13 @@
  * activation's deliveries per status. Each page gets an axe-core scan. Screenshots go to
  * docs/screenshots/ only with UPDATE_SCREENSHOTS=1.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
+import { openDashboard, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
 import { activationStatus, eventually } from '../helpers/engine-fixtures.js';
-import { createTestAccount } from '../helpers/runtime.js';
-
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
 const PASSWORD = 'tide-desk-2026';
 const ANA = { name: 'Ana Ortiz', phone: '+14155550111' };
 const BEN = { name: 'Ben Okafor', phone: '+14155550112' }; // accepted, then undelivered: 30003
@@ -25,50 +19,35 @@ const BEN = { name: 'Ben Okafor', phone: '+14155550112' }; // accepted, then und
 describe('dashboard: carrier SIDs and delivery counts (issue 19)', () => {
   let env: RuntimeWithCarrier;
   let base: string;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
-  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let acct: TestAccount;
   let wf: { id: string };
   let anaId: string;
-  const pageErrors: string[] = [];
-  const shot = (name: string) => page.screenshot(UPDATE ? { path: path.join(SHOTS, `${name}.png`) } : { path: `/tmp/sb-deliveries-${name}.png` });
+  let pageErrors: string[] = [];
+  let shot: DashboardSession['shot'];
+  let close: DashboardSession['close'] | undefined;
 
   beforeAll(async () => {
-    if (UPDATE) mkdirSync(SHOTS, { recursive: true });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = await startRuntimeWithCarrier({ PORT: String(port), PUBLIC_URL: base }, { web: true, worker: true });
-    chrome = await launchChromium({ viewport: { width: 1200, height: 820 } });
-    page = await chrome.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
-    });
-
-    acct = await createTestAccount(env.t, 'Tide Watch');
-    await acct.api.post('/v1/users').send({ email: 'desk@tide.test', name: 'Dana Dispatch', password: PASSWORD, role: 'admin' }).expect(201);
-    await addTwilioLine(env.t, acct.account.id, { ...env.creds, phone: '+14155550198' });
-    env.carrier.setBehaviour(BEN.phone, { messageOutcome: 'undelivered', messageErrorCode: 30003 });
-    const group = (await acct.api.post('/v1/groups').send({ name: 'Crew' }).expect(201)).body;
-    const ids: string[] = [];
-    for (const p of [ANA, BEN]) ids.push((await acct.api.post('/v1/contacts').send(p).expect(201)).body.id);
-    await acct.api.post(`/v1/groups/${group.id}/members`).send({ contactIds: ids }).expect(200);
-    anaId = ids[0]!;
-    wf = (await acct.api.post('/v1/workflows').send({
-      name: 'High tide', actions: [{ type: 'notification', groupIds: [group.id], message: 'High tide: move the boats.', channels: ['sms'] }],
-    }).expect(201)).body;
-
-    await page.goto(base);
-    await page.getByLabel('E-mail').fill('desk@tide.test');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    ({ env, base, page, acct, pageErrors, shot, close } = await openDashboard({
+      start: (o) => startRuntimeWithCarrier(o, { web: true, worker: true }),
+      viewport: { width: 1200, height: 820 }, shots: { prefix: 'deliveries-' },
+      accountName: 'Tide Watch', user: { email: 'desk@tide.test', name: 'Dana Dispatch', password: PASSWORD },
+      seed: async ({ env, acct }) => {
+        await addTwilioLine(env.t, acct.account.id, { ...env.creds, phone: '+14155550198' });
+        env.carrier.setBehaviour(BEN.phone, { messageOutcome: 'undelivered', messageErrorCode: 30003 });
+        const group = (await acct.api.post('/v1/groups').send({ name: 'Crew' }).expect(201)).body;
+        const ids: string[] = [];
+        for (const p of [ANA, BEN]) ids.push((await acct.api.post('/v1/contacts').send(p).expect(201)).body.id);
+        await acct.api.post(`/v1/groups/${group.id}/members`).send({ contactIds: ids }).expect(200);
+        anaId = ids[0]!;
+        wf = (await acct.api.post('/v1/workflows').send({
+          name: 'High tide', actions: [{ type: 'notification', groupIds: [group.id], message: 'High tide: move the boats.', channels: ['sms'] }],
+        }).expect(201)).body;
+      },
+    }));
   }, 60_000);
 
-  afterAll(async () => {
-    await chrome?.close();
-    await env?.close();
-  });
+  afterAll(async () => close?.());
 
   const sidOf = (to: string) => env.carrier.messages.find((m) => m.to === to && m.direction === 'outbound-api')?.sid;
   const cellOf = (who: string) => page.locator(`tr[data-recipient="${who}"] td[data-channel="sms"]`);

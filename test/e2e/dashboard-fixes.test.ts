@@ -6,20 +6,14 @@
  * page at phone width, each with an axe-core scan. Screenshots go to docs/screenshots/ only with
  * UPDATE_SCREENSHOTS=1.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROMPTS } from '../../ivr/activation-line.js';
 import { SMS_TEXT } from '../../ivr/sms-replies.js';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
-import { createTestAccount } from '../helpers/runtime.js';
-
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
+import { openDashboard, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
 const PASSWORD = 'storm-desk-2026';
 const ANA = { name: 'Ana Ortiz', phone: '+14155550101' };
 const BEN = { name: 'Ben Okafor', phone: '+14155550102' }; // accepted, then undelivered: 30003
@@ -43,57 +37,42 @@ const visibleText = (page: Page) => page.evaluate(() => {
 describe('dashboard fixes (issue 19) in headless Chromium', () => {
   let env: RuntimeWithCarrier;
   let base: string;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
-  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let acct: TestAccount;
   let wf: { id: string; actions: Array<{ id: string }> };
   let plain: { id: string };
   let activationId: string;
-  const pageErrors: string[] = [];
-  const shot = (name: string) => page.screenshot(UPDATE ? { path: path.join(SHOTS, `${name}.png`) } : { path: `/tmp/sb-fixes-${name}.png` });
+  let pageErrors: string[] = [];
+  let shot: DashboardSession['shot'];
+  let close: DashboardSession['close'] | undefined;
 
   beforeAll(async () => {
-    if (UPDATE) mkdirSync(SHOTS, { recursive: true });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = await startRuntimeWithCarrier({ PORT: String(port), PUBLIC_URL: base }, { web: true, worker: true });
-    chrome = await launchChromium({ viewport: { width: 1200, height: 820 } });
-    page = await chrome.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
-    });
-
-    acct = await createTestAccount(env.t, 'Storm Coast Volunteer Rescue');
-    await acct.api.post('/v1/users').send({ email: 'desk@storm.test', name: 'Dana Dispatch', password: PASSWORD, role: 'admin' }).expect(201);
-    const line = await addTwilioLine(env.t, acct.account.id, { ...env.creds, phone: '+14155550199' });
-    env.carrier.setBehaviour(BEN.phone, { messageOutcome: 'undelivered', messageErrorCode: 30003, acceptDelayMs: 2500 });
-    env.carrier.setBehaviour(CHEN.phone, { error: { status: 400, code: 21211 } });
-    const group = (await acct.api.post('/v1/groups').send({ name: 'Crew' }).expect(201)).body;
-    const ids: string[] = [];
-    for (const p of [ANA, BEN, CHEN]) ids.push((await acct.api.post('/v1/contacts').send(p).expect(201)).body.id);
-    await acct.api.post(`/v1/groups/${group.id}/members`).send({ contactIds: ids }).expect(200);
-    wf = (await acct.api.post('/v1/workflows').send({
-      name: 'Storm call-out',
-      codeActivation: { lineId: line.id, code: 'STRM' },
-      schedule: { type: 'weekly', days: ['mon', 'thu'], time: '09:00', timezone: 'Europe/London' },
-      actions: [{ type: 'notification', groupIds: [group.id], message: 'Storm warning: report to the station.', channels: ['sms', 'email', 'voice', 'push'] }],
-    }).expect(201)).body;
-    plain = (await acct.api.post('/v1/workflows').send({
-      name: 'No schedule', actions: [{ type: 'notification', groupIds: [group.id], message: 'Hello.', channels: ['sms'] }],
-    }).expect(201)).body;
-
-    await page.goto(base);
-    await page.getByLabel('E-mail').fill('desk@storm.test');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    ({ env, base, page, acct, pageErrors, shot, close } = await openDashboard({
+      start: (o) => startRuntimeWithCarrier(o, { web: true, worker: true }),
+      viewport: { width: 1200, height: 820 }, shots: { prefix: 'fixes-' },
+      accountName: 'Storm Coast Volunteer Rescue', user: { email: 'desk@storm.test', name: 'Dana Dispatch', password: PASSWORD },
+      seed: async ({ env, acct }) => {
+        const line = await addTwilioLine(env.t, acct.account.id, { ...env.creds, phone: '+14155550199' });
+        env.carrier.setBehaviour(BEN.phone, { messageOutcome: 'undelivered', messageErrorCode: 30003, acceptDelayMs: 2500 });
+        env.carrier.setBehaviour(CHEN.phone, { error: { status: 400, code: 21211 } });
+        const group = (await acct.api.post('/v1/groups').send({ name: 'Crew' }).expect(201)).body;
+        const ids: string[] = [];
+        for (const p of [ANA, BEN, CHEN]) ids.push((await acct.api.post('/v1/contacts').send(p).expect(201)).body.id);
+        await acct.api.post(`/v1/groups/${group.id}/members`).send({ contactIds: ids }).expect(200);
+        wf = (await acct.api.post('/v1/workflows').send({
+          name: 'Storm call-out',
+          codeActivation: { lineId: line.id, code: 'STRM' },
+          schedule: { type: 'weekly', days: ['mon', 'thu'], time: '09:00', timezone: 'Europe/London' },
+          actions: [{ type: 'notification', groupIds: [group.id], message: 'Storm warning: report to the station.', channels: ['sms', 'email', 'voice', 'push'] }],
+        }).expect(201)).body;
+        plain = (await acct.api.post('/v1/workflows').send({
+          name: 'No schedule', actions: [{ type: 'notification', groupIds: [group.id], message: 'Hello.', channels: ['sms'] }],
+        }).expect(201)).body;
+      },
+    }));
   }, 60_000);
 
-  afterAll(async () => {
-    await chrome?.close();
-    await env?.close();
-  });
+  afterAll(async () => close?.());
 
   it('shows the next scheduled runs as readable local times in the schedule\'s zone, and never a literal null', async () => {
     const preview = (await acct.api.get(`/v1/workflows/${wf.id}/schedule/preview?count=5`).expect(200)).body;
