@@ -7,15 +7,10 @@
  * fail the test) but written to docs/screenshots/ only with UPDATE_SCREENSHOTS=1, so a test run
  * never rewrites committed files.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, launchChromium } from '../helpers/browser.js';
-import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
-
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
+import { openDashboard, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
+import type { TestRuntime } from '../helpers/runtime.js';
 const PASSWORD = 'dispatch-desk-2024';
 const PEOPLE = [
   { name: 'Ana Ortiz', phone: '+14155550101' },
@@ -26,46 +21,35 @@ const PEOPLE = [
 describe('dashboard in headless Chromium', () => {
   let t: TestRuntime;
   let base: string;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
-  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let acct: TestAccount;
   let line: { id: string; phoneNumber: string };
-  const pageErrors: string[] = [];
-  const shot = (name: string) => page.screenshot(UPDATE ? { path: path.join(SHOTS, `${name}.png`) } : {});
+  // Script errors and CSP violations (reported as console errors) fail the run at the end.
+  let pageErrors: string[] = [];
+  let shot: DashboardSession['shot'];
+  let close: DashboardSession['close'] | undefined;
 
   beforeAll(async () => {
-    if (UPDATE) mkdirSync(SHOTS, { recursive: true });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await startTestRuntime({ PORT: String(port), PUBLIC_URL: base });
-    await t.rt.listen();
-    chrome = await launchChromium({ viewport: { width: 1200, height: 820 } });
-    page = await chrome.context.newPage();
-    // Script errors and CSP violations (reported as console errors) fail the run at the end.
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      // 4xx answers are expected here (validation, sign-in); anything else is not.
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
-    });
-
-    acct = await createTestAccount(t, 'Harbour Rescue');
-    await acct.api.post('/v1/users').send({ email: 'dispatch@harbour.test', name: 'Dana Dispatch', password: PASSWORD, role: 'admin' }).expect(201);
-    line = (await acct.api.post('/v1/lines').send({ phoneNumber: '+14155550199', name: 'Harbour line', provider: 'simulator' }).expect(201)).body;
-    const group = (await acct.api.post('/v1/groups').send({ name: 'Fire team', description: 'Volunteer firefighters' }).expect(201)).body;
-    const ids: string[] = [];
-    for (const p of PEOPLE) ids.push((await acct.api.post('/v1/contacts').send(p).expect(201)).body.id);
-    await acct.api.post(`/v1/groups/${group.id}/members`).send({ contactIds: ids }).expect(200);
-    await acct.api.post('/v1/workflows').send({
-      name: 'Evacuate pier', description: 'Called in by phone from the pier',
-      codeActivation: { lineId: line.id, code: 'RESQ' },
-      actions: [{ type: 'notification', groupIds: [group.id], message: 'Evacuate the pier now.', channels: ['sms'] }],
-    }).expect(201);
+    // Signed in by the first test, which is about the sign-in page.
+    ({ t, base, page, acct, pageErrors, shot, close } = await openDashboard({
+      viewport: { width: 1200, height: 820 }, shots: { prefix: null }, signIn: false,
+      accountName: 'Harbour Rescue', user: { email: 'dispatch@harbour.test', name: 'Dana Dispatch', password: PASSWORD },
+      seed: async ({ acct }) => {
+        line = (await acct.api.post('/v1/lines').send({ phoneNumber: '+14155550199', name: 'Harbour line', provider: 'simulator' }).expect(201)).body;
+        const group = (await acct.api.post('/v1/groups').send({ name: 'Fire team', description: 'Volunteer firefighters' }).expect(201)).body;
+        const ids: string[] = [];
+        for (const p of PEOPLE) ids.push((await acct.api.post('/v1/contacts').send(p).expect(201)).body.id);
+        await acct.api.post(`/v1/groups/${group.id}/members`).send({ contactIds: ids }).expect(200);
+        await acct.api.post('/v1/workflows').send({
+          name: 'Evacuate pier', description: 'Called in by phone from the pier',
+          codeActivation: { lineId: line.id, code: 'RESQ' },
+          actions: [{ type: 'notification', groupIds: [group.id], message: 'Evacuate the pier now.', channels: ['sms'] }],
+        }).expect(201);
+      },
+    }));
   });
 
-  afterAll(async () => {
-    await chrome?.close();
-    await t?.close();
-  });
+  afterAll(async () => close?.());
 
   it('signs in', async () => {
     await page.goto(base);
