@@ -10,19 +10,14 @@
  * the responder API with a subscription of the local push service; and a tap on a notification
  * cannot be simulated, so the handler the `notificationclick` listener calls is called directly.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Page, Worker } from 'playwright-core';
 import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
+import { openDashboard, type Chrome, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
 import { eventually } from '../helpers/engine-fixtures.js';
 import { startPushService, type LocalPushService } from '../helpers/push-service.js';
-import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
-
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
+import type { TestRuntime } from '../helpers/runtime.js';
 const PASSWORD = 'responder-on-call-1';
 const vapid = webpush.generateVAPIDKeys();
 
@@ -30,51 +25,45 @@ describe('responder view and service worker in headless Chromium', () => {
   let t: TestRuntime;
   let push: LocalPushService;
   let base: string;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
+  let chrome: Chrome;
   let page: Page;
-  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let acct: TestAccount;
   let workflowId: string;
   let pollWorkflowId: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
+  let shot: DashboardSession['shot'];
+  let close: DashboardSession['close'] | undefined;
 
   beforeAll(async () => {
-    if (UPDATE) mkdirSync(SHOTS, { recursive: true });
     push = await startPushService();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await startTestRuntime({
-      PORT: String(port), PUBLIC_URL: base, VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey,
-      VAPID_SUBJECT: 'mailto:ops@example.test', PUSH_ALLOWED_HOSTS: 'localhost', WEBHOOK_CA_FILE: push.caFile,
-    });
-    await t.rt.listen();
-    acct = await createTestAccount(t, 'Valley Rescue');
-    const line = (await acct.api.post('/v1/lines').send({ phoneNumber: '+14155550231', name: 'Valley line', provider: 'simulator' }).expect(201)).body;
-    const contact = (await acct.api.post('/v1/contacts').send({ name: 'Rosa Reyes', phone: '+14155550232' }).expect(201)).body;
-    const group = (await acct.api.post('/v1/groups').send({ name: 'Swift water team' }).expect(201)).body;
-    await acct.api.post(`/v1/groups/${group.id}/members`).send({ contactIds: [contact.id] }).expect(200);
-    const user = (await acct.api.post('/v1/users').send({ email: 'rosa@valley.test', name: 'Rosa Reyes', password: PASSWORD, role: 'member' }).expect(201)).body;
-    await acct.api.put(`/v1/users/${user.id}/contact`).send({ contactId: contact.id }).expect(200);
-    const notification = { type: 'notification', groupIds: [group.id], channels: ['push'], subject: 'Flood warning' };
-    workflowId = (await acct.api.post('/v1/workflows').send({
-      name: 'River rising', codeActivation: { lineId: line.id, code: 'FLUD' },
-      actions: [{ ...notification, message: 'River at 5.2 m: move the boats to the upper yard.' }],
-    }).expect(201)).body.id;
-    pollWorkflowId = (await acct.api.post('/v1/workflows').send({
-      name: 'Crew call', actions: [{ ...notification, subject: 'Crew call', message: 'Boat crew needed at 18:00.', poll: { question: 'Can you come?', options: ['Yes', 'No'], durationMinutes: 60 } }],
-    }).expect(201)).body.id;
-
-    chrome = await launchChromium({ viewport: { width: 390, height: 844 } });
-    await chrome.context.grantPermissions(['notifications'], { origin: base });
-    page = await chrome.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
-    });
+    // Rosa signs in herself, at phone width, in the first browser test.
+    ({ t, base, chrome, page, acct, pageErrors, shot, close } = await openDashboard({
+      overrides: {
+        VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey,
+        VAPID_SUBJECT: 'mailto:ops@example.test', PUSH_ALLOWED_HOSTS: 'localhost', WEBHOOK_CA_FILE: push.caFile,
+      },
+      viewport: { width: 390, height: 844 }, permissions: ['notifications'], shots: { prefix: null, fullPage: true }, signIn: false,
+      accountName: 'Valley Rescue', user: { email: 'rosa@valley.test', name: 'Rosa Reyes', password: PASSWORD, role: 'member' },
+      seed: async ({ acct, userId }) => {
+        const line = (await acct.api.post('/v1/lines').send({ phoneNumber: '+14155550231', name: 'Valley line', provider: 'simulator' }).expect(201)).body;
+        const contact = (await acct.api.post('/v1/contacts').send({ name: 'Rosa Reyes', phone: '+14155550232' }).expect(201)).body;
+        const group = (await acct.api.post('/v1/groups').send({ name: 'Swift water team' }).expect(201)).body;
+        await acct.api.post(`/v1/groups/${group.id}/members`).send({ contactIds: [contact.id] }).expect(200);
+        await acct.api.put(`/v1/users/${userId}/contact`).send({ contactId: contact.id }).expect(200);
+        const notification = { type: 'notification', groupIds: [group.id], channels: ['push'], subject: 'Flood warning' };
+        workflowId = (await acct.api.post('/v1/workflows').send({
+          name: 'River rising', codeActivation: { lineId: line.id, code: 'FLUD' },
+          actions: [{ ...notification, message: 'River at 5.2 m: move the boats to the upper yard.' }],
+        }).expect(201)).body.id;
+        pollWorkflowId = (await acct.api.post('/v1/workflows').send({
+          name: 'Crew call', actions: [{ ...notification, subject: 'Crew call', message: 'Boat crew needed at 18:00.', poll: { question: 'Can you come?', options: ['Yes', 'No'], durationMinutes: 60 } }],
+        }).expect(201)).body.id;
+      },
+    }));
   }, 60_000);
 
   afterAll(async () => {
-    await chrome?.close();
-    await t?.close();
+    await close?.();
     await push?.close();
   });
 
@@ -153,7 +142,7 @@ describe('responder view and service worker in headless Chromium', () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(390);
-    await page.screenshot(UPDATE ? { path: path.join(SHOTS, 'responder-phone.png'), fullPage: true } : {});
+    await shot('responder-phone');
   });
 
   it('the service worker shows the pushed alert with its buttons, and a button acknowledges through the API', async () => {

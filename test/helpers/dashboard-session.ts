@@ -92,7 +92,9 @@ type Started = { t: TestRuntime; close(): Promise<void> };
 
 export type DashboardUser = { email: string; name: string; password: string; role?: 'admin' | 'member' };
 
-export type DashboardOptions<R extends Started> = PageOptions & {
+export type DashboardOptions<R extends Started> = Omit<PageOptions, 'permissions'> & {
+  /** Browser permissions granted to the dashboard's origin before the page opens (e.g. ['notifications']). */
+  permissions?: string[];
   /** Config beyond PORT and PUBLIC_URL (set to the free port). */
   overrides?: Overrides;
   /** startTestRuntime's roles (its default: web and worker). */
@@ -102,8 +104,8 @@ export type DashboardOptions<R extends Started> = PageOptions & {
   accountName?: string;
   /** The dashboard user to create (role admin unless said) and sign in as; none when absent. */
   user?: DashboardUser;
-  /** Fixtures to add before the browser opens and the user signs in. */
-  seed?: (s: { env: R; t: TestRuntime; base: string; acct: TestAccount }) => Promise<void>;
+  /** Fixtures to add before the browser opens and the user signs in (`userId`: the user's, when created). */
+  seed?: (s: { env: R; t: TestRuntime; base: string; acct: TestAccount; userId?: string }) => Promise<void>;
   /** false: create the user but leave the page blank (the test signs in itself). */
   signIn?: boolean;
   /** What shows once signed in (default: the Workflows heading). */
@@ -146,12 +148,13 @@ export const openDashboard = async <R extends Started = Started>(opts: Dashboard
   };
   try {
     const acct = await createTestAccount(env.t, opts.accountName);
+    let userId: string | undefined;
     if (opts.user) {
       const { email, name, password, role = 'admin' } = opts.user;
-      await acct.api.post('/v1/users').send({ email, name, password, role }).expect(201);
+      userId = (await acct.api.post('/v1/users').send({ email, name, password, role }).expect(201)).body.id;
     }
-    await opts.seed?.({ env, t: env.t, base, acct });
-    const opened = await openPage(opts);
+    await opts.seed?.({ env, t: env.t, base, acct, userId });
+    const opened = await openPage({ ...opts, permissions: opts.permissions && { origin: base, names: opts.permissions } });
     chrome = opened.chrome;
     const { page, pageErrors } = opened;
     if (opts.user && opts.signIn !== false) await signIn(page, base, opts.user.email, opts.user.password, opts.ready);
