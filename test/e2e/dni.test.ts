@@ -13,11 +13,10 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
 import { addTwilioLine, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
+import { openDashboard, signIn, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
 import { eventually } from '../helpers/engine-fixtures.js';
-import { createTestAccount } from '../helpers/runtime.js';
 
 const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
@@ -29,63 +28,60 @@ describe('website numbers (DNI): each visitor sees their source\'s number, and t
   let base: string;
   let site: Server;
   let siteUrl: string;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
-  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let acct: TestAccount;
   let key: string;
   const line: Record<'google' | 'newsletter' | 'organic', LineFixture> = {} as never;
   const wf: Record<string, string> = {};
   const desk = uniqueNumber();
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
+  let close: DashboardSession['close'] | undefined;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = await startRuntimeWithCarrier({
-      PORT: String(port), PUBLIC_URL: base, DNI_RATE_LIMIT: '40', DELIVERY_BACKOFF_MS: '50', SWEEP_INTERVAL_MS: '300', EVENTS_SWEEP_INTERVAL_MS: '100',
-    }, { web: true, worker: true });
-    acct = await createTestAccount(env.t, 'Bayside Plumbing');
-    for (const name of ['google', 'newsletter', 'organic'] as const) {
-      line[name] = await addTwilioLine(env.t, acct.account.id, {
-        ...env.creds, mode: 'tracking', settings: { tracking: { source: 'Website line', forwardTo: [desk] } },
-      });
-    }
-    key = (await acct.api.get('/v1/dni').expect(200)).body.key;
-    site = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      // A page without the snippet, to clear the site's storage between visitors with nothing in flight.
-      if (req.url === '/blank') return void res.end('<!doctype html><html lang="en"><title>blank</title></html>');
-      res.end(`<!doctype html><html lang="en"><head><title>Bayside Plumbing ${req.url}</title>
+    ({ env, base, page, acct, pageErrors, close } = await openDashboard({
+      start: (o) => startRuntimeWithCarrier(o, { web: true, worker: true }),
+      overrides: { DNI_RATE_LIMIT: '40', DELIVERY_BACKOFF_MS: '50', SWEEP_INTERVAL_MS: '300', EVENTS_SWEEP_INTERVAL_MS: '100' },
+      viewport: { width: 1200, height: 820 }, console: false, accountName: 'Bayside Plumbing',
+      seed: async ({ env, base, acct }) => {
+        for (const name of ['google', 'newsletter', 'organic'] as const) {
+          line[name] = await addTwilioLine(env.t, acct.account.id, {
+            ...env.creds, mode: 'tracking', settings: { tracking: { source: 'Website line', forwardTo: [desk] } },
+          });
+        }
+        key = (await acct.api.get('/v1/dni').expect(200)).body.key;
+        site = createServer((req, res) => {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+          // A page without the snippet, to clear the site's storage between visitors with nothing in flight.
+          if (req.url === '/blank') return void res.end('<!doctype html><html lang="en"><title>blank</title></html>');
+          res.end(`<!doctype html><html lang="en"><head><title>Bayside Plumbing ${req.url}</title>
 <script src="${base}/dni.js?key=${key}" async></script></head>
 <body><main><h1>Bayside Plumbing</h1>
 <p>Call us: <a id="call" href="tel:+18005550100" data-switchboard-number>(800) 555-0100</a></p>
 <p>Or dial <span id="plain" class="switchboard-number" data-switchboard-format="e164">+18005550100</span></p></main></body></html>`);
-    });
-    await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
-    siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-    await acct.api.put('/v1/dni').send({ allowedOrigins: [siteUrl], sessionMinutes: 30 }).expect(200);
-    const pool = (body: object) => acct.api.post('/v1/tracking-pools').send(body).expect(201);
-    await pool({ source: 'google', lineIds: [line.google.id], match: { clickIds: ['gclid'] } });
-    await pool({ source: 'newsletter', lineIds: [line.newsletter.id] });
-    await pool({ source: 'organic', default: true, lineIds: [line.organic.id] });
-    const create = async (body: object) => (await acct.api.post('/v1/tracking-workflows').send(body).expect(201)).body.id as string;
-    wf.google = await create({
-      name: 'Google callers', trigger: 'answered', conditions: [{ type: 'source', campaigns: ['google'] }],
-      actions: [{ type: 'sms_caller', message: 'Thanks for calling from Google ({{utm_campaign}}).' }],
-    });
-    wf.newsletter = await create({
-      name: 'Newsletter readers', trigger: 'answered', conditions: [{ type: 'source', campaigns: ['newsletter'] }],
-      actions: [{ type: 'sms_caller', message: 'Thanks, newsletter reader!' }],
-    });
-    chrome = await launchChromium({ viewport: { width: 1200, height: 820 } });
-    page = await chrome.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+        });
+        await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+        siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+        await acct.api.put('/v1/dni').send({ allowedOrigins: [siteUrl], sessionMinutes: 30 }).expect(200);
+        const pool = (body: object) => acct.api.post('/v1/tracking-pools').send(body).expect(201);
+        await pool({ source: 'google', lineIds: [line.google.id], match: { clickIds: ['gclid'] } });
+        await pool({ source: 'newsletter', lineIds: [line.newsletter.id] });
+        await pool({ source: 'organic', default: true, lineIds: [line.organic.id] });
+        const create = async (body: object) => (await acct.api.post('/v1/tracking-workflows').send(body).expect(201)).body.id as string;
+        wf.google = await create({
+          name: 'Google callers', trigger: 'answered', conditions: [{ type: 'source', campaigns: ['google'] }],
+          actions: [{ type: 'sms_caller', message: 'Thanks for calling from Google ({{utm_campaign}}).' }],
+        });
+        wf.newsletter = await create({
+          name: 'Newsletter readers', trigger: 'answered', conditions: [{ type: 'source', campaigns: ['newsletter'] }],
+          actions: [{ type: 'sms_caller', message: 'Thanks, newsletter reader!' }],
+        });
+      },
+    }));
   }, 60_000);
 
   afterAll(async () => {
-    await chrome?.close();
+    await close?.();
     await new Promise((r) => (site ? site.close(r) : r(null)));
-    await env?.close();
   });
 
   /** Waits until the snippet swapped the marked numbers, then reads what the visitor sees. */
@@ -190,11 +186,7 @@ describe('website numbers (DNI): each visitor sees their source\'s number, and t
 
   it('the Call tracking page shows the snippet to copy and the sources set up', async () => {
     await acct.api.post('/v1/users').send({ email: 'desk@bayside.test', name: 'Dana Desk', password: 'bayside-desk-2026', role: 'admin' }).expect(201);
-    await page.goto(base);
-    await page.getByLabel('E-mail').fill('desk@bayside.test');
-    await page.getByLabel('Password').fill('bayside-desk-2026');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1 }).first().waitFor();
+    await signIn(page, base, 'desk@bayside.test', 'bayside-desk-2026', (p) => p.getByRole('heading', { level: 1 }).first().waitFor());
     await page.goto(`${base}/#/tracking`);
     const card = page.getByRole('region', { name: 'Website numbers (DNI)' });
     await card.getByRole('button', { name: 'Copy snippet' }).waitFor();
