@@ -8,7 +8,7 @@
  * (e-mail off without SMTP_URL). Each page: axe-core scan, 390 px width. Screenshots go to
  * docs/screenshots/ only with UPDATE_SCREENSHOTS=1.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -17,15 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_SMTP } from '../../src/accounts/capabilities-service.js';
 import { E164_HINT } from '../../src/contacts/phone.js';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
+import { freePort } from '../helpers/browser.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { addTwilioLine, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
+import { openDashboard, signIn as signInAt, type Chrome, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
 import { eventually } from '../helpers/engine-fixtures.js';
 import { startHttpsServer, type LocalHttpsServer } from '../helpers/https-server.js';
-import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
-
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 const PASSWORD = 'mailer-desk-2026';
 const EMAIL = 'desk@mailer.test';
 const MESSAGE = 'Sorry we missed your call to {{source}} ({{line_number}}). We will call you back, {{caller}}.';
@@ -36,65 +34,52 @@ describe('dashboard: call tracking editors in headless Chromium', () => {
   let hooks: LocalHttpsServer;
   let base: string;
   let baseNoSmtp: string;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
+  let chrome: Chrome;
   let page: Page;
-  let acct: Awaited<ReturnType<typeof createTestAccount>>;
+  let acct: TestAccount;
   let line: LineFixture;
   let hookWf: { id: string };
   let trackingId = '';
   const desk = [uniqueNumber(), uniqueNumber()];
-  const pageErrors: string[] = [];
-  const shot = (name: string) => page.screenshot(UPDATE ? { path: path.join(SHOTS, `${name}.png`), fullPage: true } : { path: `/tmp/sb-tracking-${name}.png`, fullPage: true });
+  let pageErrors: string[] = [];
+  let shot: DashboardSession['shot'];
   // A fresh page load each time (a query string that changes): going to the same hash would not re-render.
   let visits = 0;
   const visit = (at: string, hash: string) => page.goto(`${at}/?v=${++visits}${hash}`);
-  const signIn = async (at: string) => {
-    await page.goto(at);
-    await page.getByLabel('E-mail').fill(EMAIL);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
-  };
+  const signIn = (at: string) => signInAt(page, at, EMAIL, PASSWORD);
 
   beforeAll(async () => {
-    if (UPDATE) mkdirSync(SHOTS, { recursive: true });
     hooks = await startHttpsServer();
     const dir = mkdtempSync(path.join(tmpdir(), 'sb-dtrk-'));
     writeFileSync(path.join(dir, 'ca.pem'), hooks.ca);
-    const [port, port2] = [await freePort(), await freePort()];
-    base = `http://127.0.0.1:${port}`;
-    env = await startRuntimeWithCarrier({
-      PORT: String(port), PUBLIC_URL: base, SMTP_URL: 'catcher', DELIVERY_BACKOFF_MS: '50', SWEEP_INTERVAL_MS: '300', EVENTS_SWEEP_INTERVAL_MS: '100',
-      WEBHOOK_ALLOWED_HOSTS: 'localhost', WEBHOOK_CA_FILE: path.join(dir, 'ca.pem'),
-    }, { web: true, worker: true });
-    // The same database served by a web process without SMTP_URL: e-mail must show as unavailable there.
-    baseNoSmtp = `http://127.0.0.1:${port2}`;
-    noSmtp = await startTestRuntime({ PORT: String(port2), PUBLIC_URL: baseNoSmtp, SMTP_URL: '' }, { web: true, worker: false },
-      { databaseUrl: (env.t as TestRuntime & { databaseUrl: string }).databaseUrl });
-    await noSmtp.rt.listen();
-
-    acct = await createTestAccount(env.t, 'Spring Mailer Plumbing');
-    await acct.api.post('/v1/users').send({ email: EMAIL, name: 'Dana Desk', password: PASSWORD, role: 'admin' }).expect(201);
-    line = await addTwilioLine(env.t, acct.account.id, { ...env.creds });
-    await env.t.rt.infra.db.query(`UPDATE lines SET name = 'Spring mailer' WHERE id = $1`, [line.id]);
-    const group = (await acct.api.post('/v1/groups').send({ name: 'Office' }).expect(201)).body;
-    hookWf = (await acct.api.post('/v1/workflows').send({
-      name: 'Tell the CRM',
-      actions: [
-        { type: 'notification', groupIds: [group.id], message: 'New lead.', channels: ['sms'] },
-        { id: 'crm', type: 'webhook', method: 'POST', url: `${hooks.url}/crm/leads`, body: '{"lead":"[[who]]"}' },
-      ],
-    }).expect(201)).body;
-
-    chrome = await launchChromium({ viewport: { width: 1200, height: 820 } });
-    page = await chrome.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
+    ({ env, base, chrome, page, acct, pageErrors, shot } = await openDashboard({
+      start: (o) => startRuntimeWithCarrier(o, { web: true, worker: true }),
+      overrides: {
+        SMTP_URL: 'catcher', DELIVERY_BACKOFF_MS: '50', SWEEP_INTERVAL_MS: '300', EVENTS_SWEEP_INTERVAL_MS: '100',
+        WEBHOOK_ALLOWED_HOSTS: 'localhost', WEBHOOK_CA_FILE: path.join(dir, 'ca.pem'),
+      },
       // (The web app manifest is another part's work in progress; its absence is not this page's error.)
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d|^Manifest fetch/.test(m.text())) pageErrors.push(m.text());
-    });
-    page.on('dialog', (d) => void d.accept());
-    await signIn(base);
+      viewport: { width: 1200, height: 820 }, console: /^Manifest fetch/, acceptDialogs: true, shots: { prefix: 'tracking-', fullPage: true },
+      accountName: 'Spring Mailer Plumbing', user: { email: EMAIL, name: 'Dana Desk', password: PASSWORD },
+      seed: async ({ env, acct }) => {
+        // The same database served by a web process without SMTP_URL: e-mail must show as unavailable there.
+        const port2 = await freePort();
+        baseNoSmtp = `http://127.0.0.1:${port2}`;
+        noSmtp = await startTestRuntime({ PORT: String(port2), PUBLIC_URL: baseNoSmtp, SMTP_URL: '' }, { web: true, worker: false },
+          { databaseUrl: (env.t as TestRuntime & { databaseUrl: string }).databaseUrl });
+        await noSmtp.rt.listen();
+        line = await addTwilioLine(env.t, acct.account.id, { ...env.creds });
+        await env.t.rt.infra.db.query(`UPDATE lines SET name = 'Spring mailer' WHERE id = $1`, [line.id]);
+        const group = (await acct.api.post('/v1/groups').send({ name: 'Office' }).expect(201)).body;
+        hookWf = (await acct.api.post('/v1/workflows').send({
+          name: 'Tell the CRM',
+          actions: [
+            { type: 'notification', groupIds: [group.id], message: 'New lead.', channels: ['sms'] },
+            { id: 'crm', type: 'webhook', method: 'POST', url: `${hooks.url}/crm/leads`, body: '{"lead":"[[who]]"}' },
+          ],
+        }).expect(201)).body;
+      },
+    }));
   }, 90_000);
 
   afterAll(async () => {
