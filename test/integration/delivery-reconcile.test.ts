@@ -89,7 +89,12 @@ describe('status reconciliation from two processes at once', () => {
       db: rt.infra.db, lines: createLineDirectory({ db: rt.infra.db, secrets: rt.services.secrets }), providers: rt.services.telephony.providers.all,
       record: rt.services.telephony.statuses.record, logger: rt.infra.logger, settings: { afterMs: 300, batch: 100 },
     });
-    await new Promise((r) => setTimeout(r, 400)); // older than afterMs (a time threshold, not a wait for work)
+    // Every row quiet for longer than afterMs (no change since: a loaded machine may still be
+    // releasing claims): the rows the reconcilers may take, known before they race for them.
+    await eventually(async () => (await rt.infra.db.query(
+      `SELECT count(*)::int AS n FROM deliveries WHERE activation_id = $1 AND status = 'queued'
+          AND sent_at < now() - interval '400 milliseconds' AND updated_at < now() - interval '400 milliseconds'`, [id],
+    )).rows[0].n === 12, 'all 12 quiet for longer than afterMs', 20_000);
     const before = env.carrier.requests.length;
     const [a, b] = await Promise.all([reconciler().reconcile(), reconciler().reconcile()]);
     expect(a + b).toBe(12);
