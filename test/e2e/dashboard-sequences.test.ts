@@ -7,18 +7,15 @@
  * Screenshots go to docs/screenshots/ only with UPDATE_SCREENSHOTS=1.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCarrierEmulator, type CarrierEmulator } from '../../dev/carrier/emulator.js';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { freePort, launchChromium } from '../helpers/browser.js';
+import { freePort } from '../helpers/browser.js';
 import { addTwilioLine, type LineFixture } from '../helpers/carrier-fixtures.js';
+import { openPage, screenshots, signIn, type Chrome, type DashboardSession } from '../helpers/dashboard-session.js';
 import { addContact, HOUR, newAccount, startSequenceEnv, type SequenceEnv } from '../integration/sequence-harness.js';
 
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
 const PASSWORD = 'timeline-desk-2026';
 const ANA = { name: 'Ana Ortiz', phone: '+14155550111' };
 const BEN = { name: 'Ben Okafor', phone: '+14155550112' };
@@ -27,14 +24,14 @@ describe('sequences dashboard in headless Chromium', { timeout: 60_000 }, () => 
   let env: SequenceEnv;
   let carrier: CarrierEmulator;
   let base: string;
-  let chrome: Awaited<ReturnType<typeof launchChromium>>;
+  let chrome: Chrome;
   let page: Page;
   let acct: Awaited<ReturnType<typeof newAccount>>;
   let line: LineFixture;
   const ids: Record<string, string> = {};
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   const creds = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
-  const shot = (name: string) => page.screenshot(UPDATE ? { path: path.join(SHOTS, `${name}.png`), fullPage: true } : { path: `/tmp/sb-seq-${name}.png`, fullPage: true });
+  let shot: DashboardSession['shot'];
   const step = (n: number) => page.getByRole('listitem', { name: new RegExp(`^Step ${n}:`) });
   const stepsOf = async (id: string) => (await acct.api.get(`/v1/sequences/${id}`).expect(200)).body.steps as Array<Record<string, any>>;
   const open = async (hash: string, heading: string | RegExp) => {
@@ -48,7 +45,6 @@ describe('sequences dashboard in headless Chromium', { timeout: 60_000 }, () => 
   }).expect(201)).body;
 
   beforeAll(async () => {
-    if (UPDATE) mkdirSync(SHOTS, { recursive: true });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     carrier = await startCarrierEmulator({ ...creds, gatewayUrl: 'http://127.0.0.1:9', publicUrl: base, callbackDelayMs: 5 });
@@ -60,18 +56,10 @@ describe('sequences dashboard in headless Chromium', { timeout: 60_000 }, () => 
     ids.ben = await addContact(env, acct.id, BEN);
     await acct.api.post('/v1/users').send({ email: 'desk@timeline.test', name: 'Dana Desk', password: PASSWORD, role: 'admin' }).expect(201);
 
-    chrome = await launchChromium({ viewport: { width: 1280, height: 900 } });
-    page = await chrome.context.newPage();
-    page.setDefaultTimeout(8000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) pageErrors.push(m.text());
-    });
-    await page.goto(base);
-    await page.getByLabel('E-mail').fill('desk@timeline.test');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sequences' }).waitFor({ state: 'attached' });
+    ({ chrome, page, pageErrors } = await openPage({ viewport: { width: 1280, height: 900 }, timeout: 8000 }));
+    shot = screenshots(page, { prefix: 'seq-', fullPage: true });
+    await signIn(page, base, 'desk@timeline.test', PASSWORD,
+      (p) => p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sequences' }).waitFor({ state: 'attached' }));
   }, 60_000);
 
   afterAll(async () => {
