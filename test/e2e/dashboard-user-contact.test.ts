@@ -10,6 +10,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
 import { freePort, launchChromium } from '../helpers/browser.js';
+import { signIn as signInAt, watchPage } from '../helpers/dashboard-session.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
@@ -32,13 +33,8 @@ describe('linking a dashboard user to a contact', { timeout: 90_000 }, () => {
 
   const signIn = async (ctx: BrowserContext, who: { email: string; password: string }) => {
     const page = await ctx.newPage();
-    page.setDefaultTimeout(8000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(base);
-    await page.getByLabel('E-mail').fill(who.email);
-    await page.getByLabel('Password').fill(who.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    watchPage(page, pageErrors, { timeout: 8000, console: false });
+    await signInAt(page, base, who.email, who.password, (p) => p.getByRole('button', { name: 'Sign out' }).waitFor());
     return page;
   };
 
