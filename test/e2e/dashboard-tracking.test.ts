@@ -159,6 +159,8 @@ describe('dashboard: call tracking editors in headless Chromium', () => {
     expect(refused.body.details).toEqual([{ path: 'conditions.0.seconds', message: expect.any(String) }]);
     expect(await secondsErr.textContent()).toBe(refused.body.details[0].message);
     expect(await cond.getByLabel('Seconds').getAttribute('aria-invalid')).toBe('true');
+    // The summary names the field as the page labels it, and links to it.
+    await page.locator('.error-summary').getByRole('link', { name: `Condition 1 — Seconds: ${refused.body.details[0].message}` }).waitFor();
     expect((await acct.api.get('/v1/tracking-workflows').expect(200)).body.data).toEqual([]);
     await shot('tracking-edit-error');
     expect(await seriousA11yViolations(page)).toEqual([]);

@@ -1,6 +1,7 @@
-// The workflow editor's error summary: every error of a 400 named as the page labels its field
-// ("Action 1 (SMS notification) — Message: may not be empty"), each a link that focuses the field.
-import { findField, h } from './dom.js';
+// The workflow editor's names for the error summary (form-errors.js): every error of a 400 named as
+// the page labels its field ("Action 1 (SMS notification) — Message: may not be empty").
+import { findField } from './dom.js';
+import { labelOf } from './form-errors.js';
 
 const CHANNEL = { sms: 'SMS', email: 'e-mail', push: 'push', voice: 'voice call' };
 const TYPE = { notification: 'notification', conference: 'conference call', pager: 'pager', webhook: 'webhook' };
@@ -19,15 +20,6 @@ export function actionTitle(a, i) {
   return `Action ${i + 1} (${what})`;
 }
 
-// The visible label of a field wrapper (its <label>, or a group's <legend>), without the "*" marker.
-function labelOf(target) {
-  const el = target.querySelector(':scope > label, :scope > legend');
-  if (!el) return null;
-  const copy = el.cloneNode(true);
-  for (const req of copy.querySelectorAll('.req')) req.remove();
-  return copy.textContent.trim() || null;
-}
-
 /** Where an error is, in the page's words: "Action 1 (SMS notification) — Message", "Name", "Schedule — Time". */
 export function describePath(form, model, path) {
   const parts = String(path ?? '').split('.');
@@ -39,19 +31,4 @@ export function describePath(form, model, path) {
   const own = target && !target.matches('.action-card') ? labelOf(target) : null;
   const label = own && own !== where ? own : null;
   return [where, label].filter(Boolean).join(' — ') || 'This workflow';
-}
-
-/** One list item per error, linking to (and focusing) the field it is about. */
-export function errorLinks(form, model, details) {
-  return details.map((d) => {
-    const text = `${describePath(form, model, d.path)}: ${d.message}`;
-    const control = findField(form, d.path)?.querySelector('input:not([type=hidden]), select, textarea');
-    if (!control) return h('li', {}, text);
-    // Not a hash link: the router owns location.hash, so follow it by focusing the control.
-    return h('li', {}, h('a', { href: `#${control.id}`, onclick: (e) => {
-      e.preventDefault();
-      control.scrollIntoView({ block: 'center' });
-      control.focus({ preventScroll: true });
-    } }, text));
-  });
 }

@@ -1,6 +1,6 @@
 // Pieces shared by the rule pages: the Rule / Logs tabs, the loop-protection banner, the error summary.
-import { ApiError } from './api.js';
-import { alertBox, findField, formatTime, h, showFieldErrors } from './dom.js';
+import { findField, formatTime, h } from './dom.js';
+import { labelOf, showFormErrors } from './form-errors.js';
 
 /** Links to the rule's editor and its log; the current one is marked for screen readers. */
 export function ruleTabs(rule, current) {
@@ -26,14 +26,6 @@ export function loopBanner(rule) {
   return null;
 }
 
-function labelOf(target) {
-  const el = target?.querySelector(':scope > label, :scope > legend');
-  if (!el) return null;
-  const copy = el.cloneNode(true);
-  for (const r of copy.querySelectorAll('.req')) r.remove();
-  return copy.textContent.trim() || null;
-}
-
 /** Where an error is, in the page's words: "Condition 2 — Value: between (inclusive)". */
 function describe(form, path) {
   const p = String(path).split('.');
@@ -47,23 +39,5 @@ function describe(form, path) {
 
 /** Puts each error next to its field and lists them at the top, each linking to its control. */
 export function showRuleErrors(form, summary, err) {
-  if (!(err instanceof ApiError) || !err.details.length) {
-    summary.replaceChildren(alertBox(err.message));
-    summary.focus();
-    return;
-  }
-  showFieldErrors(form, err.details);
-  const n = err.details.length;
-  const box = alertBox(`${n} field${n === 1 ? ' needs' : 's need'} attention:`);
-  box.append(h('ul', {}, err.details.map((d) => {
-    const text = `${describe(form, d.path)}: ${d.message}`;
-    const control = findField(form, d.path)?.querySelector('input:not([type=hidden]), select, textarea');
-    return h('li', {}, control ? h('a', { href: `#${control.id}`, onclick: (e) => {
-      e.preventDefault();
-      control.scrollIntoView({ block: 'center' });
-      control.focus({ preventScroll: true });
-    } }, text) : text);
-  })));
-  summary.replaceChildren(box);
-  summary.focus();
+  showFormErrors(form, summary, err, { describe: (path) => describe(form, path), focusSummary: true });
 }

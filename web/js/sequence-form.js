@@ -1,15 +1,8 @@
 // What the sequence and template pages share: the API's field errors next to each field, and a summary
 // naming each as the page labels it ("Step 2 — Amount: may not be negative"), linking to the field.
 import { ApiError } from './api.js';
-import { alertBox, findField, h, showFieldErrors } from './dom.js';
-
-function labelOf(target) {
-  const el = target?.querySelector(':scope > label, :scope > legend');
-  if (!el) return null;
-  const copy = el.cloneNode(true);
-  for (const r of copy.querySelectorAll('.req')) r.remove();
-  return copy.textContent.trim() || null;
-}
+import { findField } from './dom.js';
+import { labelOf, showFormErrors } from './form-errors.js';
 
 function describe(root, path) {
   const parts = String(path ?? '').split('.');
@@ -29,28 +22,5 @@ function asDetails(err) {
 
 /** Shows `err` in `form` (each field's error beside it) and a linked summary in `summary`. */
 export function showErrors(form, summary, err) {
-  if (!(err instanceof ApiError)) {
-    summary.replaceChildren(alertBox(err.message));
-    summary.focus();
-    return;
-  }
-  const details = asDetails(err);
-  const unmatched = showFieldErrors(form, details);
-  const n = details.length;
-  const box = alertBox(n ? `${n} field${n === 1 ? ' needs' : 's need'} attention:` : err.message);
-  if (n) {
-    box.append(h('ul', {}, details.map((d) => {
-      const control = findField(form, d.path)?.querySelector('input:not([type=hidden]), select, textarea');
-      const textLine = `${describe(form, d.path)}: ${d.message}`;
-      if (!control) return h('li', {}, textLine);
-      return h('li', {}, h('a', { href: `#${control.id}`, onclick: (e) => {
-        e.preventDefault();
-        control.scrollIntoView({ block: 'center' });
-        control.focus({ preventScroll: true });
-      } }, textLine));
-    })));
-  }
-  void unmatched;
-  summary.replaceChildren(box);
-  if (n === 0) summary.focus();
+  showFormErrors(form, summary, err, { describe: (path) => describe(form, path), details: err instanceof ApiError ? asDetails(err) : undefined });
 }

@@ -1,6 +1,7 @@
 // Post-call workflow editor (#/tracking/new, #/tracking/:id): the API's own validation, each error beside its field.
-import { api, ApiError, getAll } from '../api.js';
-import { alertBox, announce, findField, h, pageTitle, showFieldErrors, spinner } from '../dom.js';
+import { api, getAll } from '../api.js';
+import { alertBox, announce, findField, h, pageTitle, spinner } from '../dom.js';
+import { labelOf, showFormErrors } from '../form-errors.js';
 import { toInput, toModel, trackingForm } from '../tracking-form.js';
 
 export async function render(main, { params }, ctx) {
@@ -44,23 +45,13 @@ export async function render(main, { params }, ctx) {
   main.append(form);
 }
 
-// Each message beside its field (showFieldErrors), and a summary naming the field as the page labels it.
+// Each message beside its field, and a summary naming the field as the page labels it ("Condition 1 — Seconds").
 function showErrors(form, summary, err) {
-  if (!(err instanceof ApiError) || !err.details.length) {
-    summary.replaceChildren(alertBox(err.message));
-    summary.focus();
-    return;
-  }
-  showFieldErrors(form, err.details);
-  const n = err.details.length;
-  const box = alertBox(`${n} field${n === 1 ? ' needs' : 's need'} attention:`);
-  box.append(h('ul', {}, err.details.map((d) => h('li', {}, `${where(form, d.path)}: ${d.message}`))));
-  summary.replaceChildren(box);
+  showFormErrors(form, summary, err, { describe: (path) => where(form, path) });
 }
 
 function where(form, path) {
   const target = findField(form, path);
   const card = target?.closest('[aria-label]:not(form)');
-  const label = target?.querySelector(':scope > label, :scope > legend')?.textContent.replace(/\s*\*$/, '').trim();
-  return [card?.getAttribute('aria-label'), label].filter(Boolean).join(' — ') || path;
+  return [card?.getAttribute('aria-label'), labelOf(target)].filter(Boolean).join(' — ') || path;
 }

@@ -1,6 +1,7 @@
 import { api, ApiError, getAll } from '../api.js';
-import { alertBox, announce, append, badge, formatTime, h, pageTitle, showFieldErrors, spinner } from '../dom.js';
-import { errorLinks } from '../error-summary.js';
+import { alertBox, announce, append, badge, formatTime, h, pageTitle, spinner } from '../dom.js';
+import { describePath } from '../error-summary.js';
+import { showFormErrors } from '../form-errors.js';
 import { confirmPause } from '../pause-dialog.js';
 import { formatInZone, scheduleSummary } from '../schedule-text.js';
 import { toInput, toModel, workflowForm } from '../workflow-form.js';
@@ -66,18 +67,7 @@ export async function render(main, { params }, ctx) {
  * labels them ("Action 1 (SMS notification) — Message: may not be empty"), each linking to its field.
  */
 export function showErrors(form, summary, err, model) {
-  if (!(err instanceof ApiError)) {
-    summary.replaceChildren(alertBox(err.message));
-    summary.focus();
-    return;
-  }
-  showFieldErrors(form, err.details);
-  const n = err.details.length;
-  // The API's message repeats the internal paths: with details, the list below says it better.
-  const box = alertBox(n ? `${n} field${n === 1 ? ' needs' : 's need'} attention:` : err.message);
-  if (n) box.append(h('ul', {}, errorLinks(form, model, err.details)));
-  summary.replaceChildren(box);
-  summary.focus();
+  showFormErrors(form, summary, err, { describe: (path) => describePath(form, model, path), focusSummary: true });
 }
 
 async function setStatus(wf, ctx, button) {
