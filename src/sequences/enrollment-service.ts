@@ -5,7 +5,7 @@ import { findPlaceholders, missingPlaceholders } from '../templates/templates.js
 import type { Clock } from './clock.js';
 import { findEnrollment, insertHistory, toEnrollment, unenrollActiveOfContact, type Enrollment, type EnrollmentSource } from './enrollments-repo.js';
 import { definitionTexts, type SequenceDefinition } from './sequence-types.js';
-import { findSequence, findVersion, sequenceState } from './sequences-repo.js';
+import { findSequence, findVersion } from './sequences-repo.js';
 
 /**
  * Enrollment: putting contacts into a sequence (API, API trigger, rules) and taking them out.
@@ -112,8 +112,6 @@ export const createEnrollmentService = (deps: EnrollmentServiceDeps) => {
    */
   const enrollByRule = async (input: { accountId: string; sequenceId: string; contactId: string; ruleId: string; eventId: string; placeholders?: Record<string, string> }):
     Promise<{ enrolled: true; enrollmentId: string } | { enrolled: false; reason: SkipReason | 'sequence_paused' | 'sequence_archived' }> => {
-    const state = await sequenceState(db, input.accountId, input.sequenceId);
-    if (state === null || state === 'archived') return { enrolled: false, reason: 'sequence_archived' };
     try {
       const r = await enroll(input.accountId, input.sequenceId, {
         contactIds: [input.contactId], placeholders: input.placeholders, source: 'rule',
@@ -122,6 +120,7 @@ export const createEnrollmentService = (deps: EnrollmentServiceDeps) => {
       return r.enrolled[0] ? { enrolled: true, enrollmentId: r.enrolled[0].id } : { enrolled: false, reason: r.skipped[0]?.reason ?? 'already_enrolled' };
     } catch (err) {
       if (err instanceof ConflictError && err.code === 'sequence_paused') return { enrolled: false, reason: 'sequence_paused' };
+      // findSequence skips archived (deleted) sequences: gone or archived both refuse the same way.
       if (err instanceof NotFoundError) return { enrolled: false, reason: 'sequence_archived' };
       throw err;
     }

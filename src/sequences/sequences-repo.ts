@@ -92,10 +92,3 @@ export const updateSequenceRow = async (
   );
   return toSequence(res.rows[0]);
 };
-
-/** Whether the sequence exists in this account at all, archived (deleted) ones included: for a rule's refusal reason. */
-export const sequenceState = async (q: Queryable, accountId: string, id: string): Promise<'active' | 'paused' | 'archived' | null> => {
-  const res = await q.query('SELECT status, deleted_at FROM sequences WHERE account_id = $1 AND id = $2', [accountId, id]);
-  const r = res.rows[0];
-  return !r ? null : r.deleted_at ? 'archived' : r.status;
-};
