@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import type { DeliveryChannel } from './channel-port.js';
-import type { DeliveryStatus } from './delivery-status.js';
+import { awaitingCarrierSql, type DeliveryStatus } from './delivery-status.js';
 
 /** A delivery handed to the carrier whose final status never arrived (see `claimCarrierChecks`). */
 export type CarrierCheck = {
@@ -27,7 +27,7 @@ export const claimCarrierChecks = async (q: Queryable, afterMs: number, limit: n
   const res = await q.query(
     `UPDATE deliveries u SET carrier_checked_at = now() FROM (
        SELECT d.id FROM deliveries d
-        WHERE (d.status = 'queued' OR (d.status = 'sent' AND d.channel = 'sms')) AND d.provider = 'twilio'
+        WHERE (${awaitingCarrierSql}) AND d.provider = 'twilio'
           AND d.provider_id IS NOT NULL
           AND d.sent_at > now() - ${GIVE_UP} AND d.sent_at < now() - make_interval(secs => $1::float8 / 1000)
           AND d.updated_at < now() - make_interval(secs => $1::float8 / 1000)
