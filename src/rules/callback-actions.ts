@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import type { DomainEvent } from '../events/event-types.js';
 import { fillFields } from '../templates/templates.js';
 import type { CallbackCalls } from './callback-calls.js';
-import { callableAt, type CallbackHours } from './callback-timing.js';
+import { callableAt, callbackHours, type CallbackHours } from './callback-timing.js';
 import { accountTiming, findCallback, insertCallback, moveCallback, nextScheduledFor, finishCallback, type Callback } from './callbacks-repo.js';
 import { isDoNotContact } from './dnc-service.js';
 import { templateFields, type ContactSnapshot } from './fields.js';
@@ -42,10 +42,8 @@ const skipped = (reason: string, extra: Record<string, unknown> = {}): CallbackA
  * - update_callback: moves (`moveBy` from now, same hours rules) or cancels one scheduled callback.
  */
 export const createCallbackActions = (deps: { calls: Pick<CallbackCalls, 'raise'> }) => {
-  const hoursOf = async (tx: PoolClient, c: ContactSnapshot, window: ScheduleWindow): Promise<CallbackHours> => {
-    const acct = await accountTiming(tx, c.accountId);
-    return { window, settings: acct?.settings ?? {}, accountZone: acct?.timezone ?? 'UTC', contactZone: c.timezone };
-  };
+  const hoursOf = async (tx: PoolClient, c: ContactSnapshot, window: ScheduleWindow): Promise<CallbackHours> =>
+    callbackHours(await accountTiming(tx, c.accountId), window, c.timezone);
 
   const book = async (i: CallbackActionInput, a: Extract<CallbackAction, { type: 'schedule_callback' | 'place_call' }>): Promise<CallbackActionResult> => {
     const { tx, pending: p, contact, now } = i;

@@ -3,7 +3,7 @@ import { withTransaction, type Db, type Queryable } from '../db/db.js';
 import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
-import { callableAt } from './callback-timing.js';
+import { callableAt, callbackHours } from './callback-timing.js';
 import {
   accountTiming, callbackLine, findCallbackByDelivery, finishCallback, groupAgents, lockDue, lockHungUp, lockUnanswered, markAnswered, markCalling, moveCallback, stampLastCalled,
   type Callback, type CallbackStatus,
@@ -99,7 +99,7 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
     }
     const acct = await accountTiming(tx, c.accountId);
     const now = clock.now();
-    const when = callableAt(now, { window: c.window as ScheduleWindow, settings: acct?.settings ?? {}, accountZone: acct?.timezone ?? 'UTC', contactZone: contact.timezone });
+    const when = callableAt(now, callbackHours(acct, c.window as ScheduleWindow, contact.timezone));
     if (when.at.getTime() > now.getTime()) {
       // Settings may have changed since it was booked: a callback waits; a call-now is refused.
       if (c.kind === 'immediate') return fail('quiet_hours');

@@ -11,6 +11,11 @@ export type CallbackHours = {
   contactZone: string | null;
 };
 
+/** The hours for a callback of `window` from the account's timing row (UTC, no quiet hours when missing). */
+export const callbackHours = (
+  acct: { timezone: string; settings: Record<string, unknown> } | null, window: ScheduleWindow, contactZone: string | null,
+): CallbackHours => ({ window, settings: acct?.settings ?? {}, accountZone: acct?.timezone ?? 'UTC', contactZone });
+
 /**
  * The first instant at or after `at` that is inside the schedule window (account zone) and
  * outside quiet hours (the sequences' rule: contact zone, else account zone) — the same quiet
