@@ -68,6 +68,31 @@ export function spinner(text = 'Loading…') {
   return h('p', { class: 'muted', role: 'status' }, text);
 }
 
+/**
+ * A modal confirmation <dialog>: `title` as its heading, then `body` (an element; it describes the dialog), then the
+ * `confirm` button (class `confirmClass`) and the `keep` button, which takes focus. Resolves true on confirm; false on
+ * `keep`, Escape or closing. Focus returns to `opener`.
+ */
+export function confirmDialog({ title, body, confirm, confirmClass = 'primary', keep = 'Cancel' }, opener) {
+  const id = nextId('dlg');
+  return new Promise((resolve) => {
+    const keepBtn = h('button', { type: 'button', onclick: () => dialog.close('keep') }, keep);
+    body.id = `${id}-d`;
+    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': `${id}-h`, 'aria-describedby': body.id },
+      h('h2', { id: `${id}-h`, class: 'flush' }, title),
+      body,
+      h('div', { class: 'form-actions' }, h('button', { type: 'button', class: confirmClass, onclick: () => dialog.close('confirm') }, confirm), keepBtn));
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      opener?.focus();
+      resolve(dialog.returnValue === 'confirm');
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    keepBtn.focus();
+  });
+}
+
 /** Labelled form field. `control` is an input/select/textarea; its id is set when missing. */
 export function field(label, control, { hint, path, required } = {}) {
   const id = control.id || nextId();

@@ -2,7 +2,7 @@
 // and /configure), and adding a line (POST /v1/lines, with a carrier connection made on the way).
 import { api, ApiError, getAll } from './api.js';
 import { check, pick, text } from './controls.js';
-import { alertBox, announce, field, h, showFieldErrors } from './dom.js';
+import { alertBox, announce, confirmDialog, field, h, showFieldErrors } from './dom.js';
 
 const MG_HINT = 'Optional. MG followed by 32 characters: texts go out through this Twilio Messaging Service, from a number of its pool. Calls still come from the line\'s number.';
 const FIELD_NAMES = { voiceUrl: 'A call comes in', smsUrl: 'A message comes in', statusCallback: 'Call status changes' };
@@ -25,29 +25,19 @@ export function findingsView(line, result) {
 
 /** A modal that says exactly which settings of which number change; resolves true on "Set up webhooks". */
 function confirmSetup(line, result, opener) {
-  return new Promise((resolve) => {
-    const keep = h('button', { type: 'button', onclick: () => dialog.close('keep') }, 'Cancel');
-    const rows = Object.entries(FIELD_NAMES).map(([key, label]) => {
-      const now = result.found?.[key] || 'not set';
-      return h('li', {}, h('strong', {}, `${label}: `), result.expected[key], ' (HTTP POST)', h('br'), h('span', { class: 'muted' }, `now: ${now}`));
-    });
-    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'setup-h', 'aria-describedby': 'setup-d' },
-      h('h2', { id: 'setup-h', class: 'flush' }, `Set up ${line.phoneNumber} in Twilio?`),
-      h('div', { id: 'setup-d' },
-        h('p', {}, `Switchboard will change these settings of ${line.phoneNumber} in your Twilio account, and of no other number:`),
-        h('ul', {}, rows),
-        result.found?.voiceApplicationSid || result.found?.trunkSid || result.found?.smsApplicationSid
-          ? h('p', {}, 'The TwiML app or SIP trunk that now takes its calls or texts is removed from the number.') : null),
-      h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'primary', onclick: () => dialog.close('setup') }, 'Set up webhooks'), keep));
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      opener?.focus();
-      resolve(dialog.returnValue === 'setup');
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    keep.focus();
+  const rows = Object.entries(FIELD_NAMES).map(([key, label]) => {
+    const now = result.found?.[key] || 'not set';
+    return h('li', {}, h('strong', {}, `${label}: `), result.expected[key], ' (HTTP POST)', h('br'), h('span', { class: 'muted' }, `now: ${now}`));
   });
+  return confirmDialog({
+    title: `Set up ${line.phoneNumber} in Twilio?`,
+    body: h('div', {},
+      h('p', {}, `Switchboard will change these settings of ${line.phoneNumber} in your Twilio account, and of no other number:`),
+      h('ul', {}, rows),
+      result.found?.voiceApplicationSid || result.found?.trunkSid || result.found?.smsApplicationSid
+        ? h('p', {}, 'The TwiML app or SIP trunk that now takes its calls or texts is removed from the number.') : null),
+    confirm: 'Set up webhooks',
+  }, opener);
 }
 
 /** Check and Set up buttons of a Twilio line, and where their answer shows (`line.check` after create). */

@@ -1,5 +1,5 @@
 // Confirmation before pausing a workflow: a modal <dialog> that says exactly what pausing does.
-import { h } from './dom.js';
+import { confirmDialog, h } from './dom.js';
 
 const PAD = { 2: 'ABC', 3: 'DEF', 4: 'GHI', 5: 'JKL', 6: 'MNO', 7: 'PQRS', 8: 'TUV', 9: 'WXYZ' };
 const DIGIT = Object.fromEntries(Object.entries(PAD).flatMap(([d, letters]) => [...letters].map((l) => [l, d])));
@@ -26,20 +26,9 @@ export function pauseEffects(wf) {
 
 /** Resolves true when the user confirms; false on "Keep it active", Escape or closing. Focus returns to `opener`. */
 export function confirmPause(wf, opener) {
-  return new Promise((resolve) => {
-    const keep = h('button', { type: 'button', autofocus: true, onclick: () => dialog.close('keep') }, 'Keep it active');
-    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'pause-h', 'aria-describedby': 'pause-d' },
-      h('h2', { id: 'pause-h', class: 'flush' }, `Pause ${wf.name}?`),
-      h('div', { id: 'pause-d' }, h('p', {}, 'While it is paused:'), h('ul', {}, pauseEffects(wf).map((t) => h('li', {}, t)))),
-      h('div', { class: 'form-actions' },
-        h('button', { type: 'button', class: 'danger', onclick: () => dialog.close('pause') }, 'Pause workflow'), keep));
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      opener?.focus();
-      resolve(dialog.returnValue === 'pause');
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    keep.focus();
-  });
+  return confirmDialog({
+    title: `Pause ${wf.name}?`,
+    body: h('div', {}, h('p', {}, 'While it is paused:'), h('ul', {}, pauseEffects(wf).map((t) => h('li', {}, t)))),
+    confirm: 'Pause workflow', confirmClass: 'danger', keep: 'Keep it active',
+  }, opener);
 }

@@ -2,7 +2,7 @@
 // (admins add, change and delete them) and the DNI settings (allowed sites, session length, replacing the key).
 import { api, ApiError, getAll } from '../api.js';
 import { CLICK_IDS, poolForm } from '../dni-pool-form.js';
-import { alertBox, announce, append, badge, clear, field, h, showFieldErrors, spinner } from '../dom.js';
+import { alertBox, announce, append, badge, clear, confirmDialog, field, h, showFieldErrors, spinner } from '../dom.js';
 
 /** What brings a visitor to a pool, in words. */
 const matchText = (p) => {
@@ -17,22 +17,12 @@ const matchText = (p) => {
 
 /** A modal that asks before replacing the public key; resolves true on "Replace key". Focus returns to `opener`. */
 function confirmRotate(opener) {
-  return new Promise((resolve) => {
-    const keep = h('button', { type: 'button', onclick: () => dialog.close('keep') }, 'Keep the current key');
-    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'dni-rot-h', 'aria-describedby': 'dni-rot-d' },
-      h('h2', { id: 'dni-rot-h', class: 'flush' }, 'Replace the website key?'),
-      h('p', { id: 'dni-rot-d' }, 'Pages that still embed the old snippet stop getting tracking numbers (they show the numbers written in the page) '
-        + 'until you put the new snippet on them. Numbers visitors already have are kept for calls.'),
-      h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'danger', onclick: () => dialog.close('rotate') }, 'Replace key'), keep));
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      opener?.focus();
-      resolve(dialog.returnValue === 'rotate');
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    keep.focus();
-  });
+  return confirmDialog({
+    title: 'Replace the website key?',
+    body: h('p', {}, 'Pages that still embed the old snippet stop getting tracking numbers (they show the numbers written in the page) '
+      + 'until you put the new snippet on them. Numbers visitors already have are kept for calls.'),
+    confirm: 'Replace key', confirmClass: 'danger', keep: 'Keep the current key',
+  }, opener);
 }
 
 /** Allowed sites and session length (PUT /v1/dni), and the key replacement (POST /v1/dni/key). */
