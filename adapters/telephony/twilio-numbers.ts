@@ -8,11 +8,10 @@
  * retryable; 401 (20003) means the stored credentials were refused.
  */
 import twilio from 'twilio';
-import { ProviderError } from '../../src/errors.js';
 import type { CarrierNumber, CarrierNumbers, NumberUpdate } from '../../src/lines/carrier-numbers-port.js';
 import type { CarrierCredentials } from '../../src/telephony/telephony-port.js';
 import { TwilioHttpClient } from './twilio-http-client.js';
-import { toProviderError } from './twilio-provider.js';
+import { callCarrier } from './twilio-provider.js';
 
 type NumberInstance = {
   sid: string; phoneNumber: string; voiceUrl: string | null; voiceMethod: string | null; smsUrl: string | null; smsMethod: string | null;
@@ -29,22 +28,15 @@ const toNumber = (n: NumberInstance): CarrierNumber => ({
 export const createTwilioNumbers = (opts: { apiUrl?: string; timeoutMs?: number } = {}): CarrierNumbers => {
   const httpClient = new TwilioHttpClient({ baseUrl: opts.apiUrl, timeoutMs: opts.timeoutMs ?? 15_000, maxSockets: 10 });
   const client = (creds: CarrierCredentials) => twilio(creds.accountSid, creds.authToken, { httpClient, autoRetry: false });
-  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw err instanceof ProviderError ? err : toProviderError(err, what);
-    }
-  };
   return {
     async findNumber(creds, phoneNumber) {
-      const found = await call('look up number', () => client(creds).incomingPhoneNumbers.list({ phoneNumber, limit: 20 }));
+      const found = await callCarrier('look up number', () => client(creds).incomingPhoneNumbers.list({ phoneNumber, limit: 20 }));
       // The filter also matches partial numbers: keep the exact one.
       const hit = (found as unknown as NumberInstance[]).find((n) => n.phoneNumber === phoneNumber);
       return hit ? toNumber(hit) : null;
     },
     async updateNumber(creds, sid, u: NumberUpdate) {
-      const updated = await call('update number', () => client(creds).incomingPhoneNumbers(sid).update({
+      const updated = await callCarrier('update number', () => client(creds).incomingPhoneNumbers(sid).update({
         voiceUrl: u.voiceUrl ?? '', voiceMethod: u.voiceMethod ?? 'POST', smsUrl: u.smsUrl ?? '', smsMethod: u.smsMethod ?? 'POST',
         statusCallback: u.statusCallback ?? '', statusCallbackMethod: u.statusCallbackMethod,
         ...(u.clearVoiceApplication ? { voiceApplicationSid: '', trunkSid: '' } : {}),

@@ -55,12 +55,23 @@ export const toProviderError = (err: unknown, what: string): ProviderError => {
   });
 };
 
+/** Runs one carrier request; any failure leaves as a `ProviderError` (`toProviderError`). */
+export const callCarrier = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ProviderError) throw err;
+    throw toProviderError(err, what);
+  }
+};
+
 const isNotFound = (err: unknown) => {
   const e = err as { status?: number; code?: number };
   return e?.status === 404 || (e?.code !== undefined && NOT_FOUND_CODES.has(e.code));
 };
 
 export const createTwilioProvider = (opts: TwilioProviderOptions = {}): TelephonyProvider => {
+  const call = callCarrier;
   const timeout = opts.timeoutMs ?? 15_000;
   const httpClient = new TwilioHttpClient({ baseUrl: opts.apiUrl, timeoutMs: timeout, maxSockets: opts.maxSockets ?? 100 });
   const clients = new Map<string, twilio.Twilio>();
@@ -75,15 +86,6 @@ export const createTwilioProvider = (opts: TwilioProviderOptions = {}): Telephon
       clients.set(key, c);
     }
     return c;
-  };
-
-  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof ProviderError) throw err;
-      throw toProviderError(err, what);
-    }
   };
 
   return {
