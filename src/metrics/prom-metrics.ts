@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { telephonyChannels } from '../delivery/delivery-status.js';
 import type { ActivationMetrics, DeliveryMetrics, RequestObservation } from './metrics-port.js';
 import type { BacklogSnapshot } from './metrics-repo.js';
 import type { QueueSnapshot } from './queue-stats.js';
@@ -14,7 +15,7 @@ export type ScrapeSources = {
 // Bounded label sets: anything else is reported as `other`, so no value from outside can grow the series.
 const sources = ['ivr', 'sms', 'api', 'dashboard', 'agent', 'schedule', 'rule', 'sequence', 'call_tracking'];
 const channels = ['sms', 'email', 'push', 'voice', 'conference', 'pager', 'webhook'];
-const telephony = new Set(['sms', 'voice', 'conference', 'pager']);
+const telephony = new Set<string>(telephonyChannels);
 /** Statuses a delivery ends in or passes as an outcome; pending/sending/queued are not counted. */
 const outcomes = ['sent', 'delivered', 'answered', 'acknowledged', 'no-answer', 'busy', 'failed', 'skipped'];
 const bounded = (v: string, set: readonly string[]) => (set.includes(v) ? v : 'other');
