@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EmailTrackingService } from '../../../src/email-tracking/email-tracking-service.js';
 import { auth } from '../../auth.js';
+import { idParams } from './pagination.js';
 
 export type EmailTrackingApiOpts = { tracking: Pick<EmailTrackingService, 'get'> };
 
@@ -23,7 +24,7 @@ export const emailTrackingApiRoutes: FastifyPluginAsyncZod<EmailTrackingApiOpts>
   app.get('/deliveries/:id/email-tracking', {
     schema: {
       operationId: 'getEmailTracking', tags: ['activations'], summary: 'Opens and clicks of an e-mail delivery',
-      params: z.object({ id: z.uuid({ error: 'must be a UUID' }) }), response: { 200: statsOut },
+      params: idParams, response: { 200: statsOut },
     },
   }, async (req) => tracking.get(auth(req).accountId, req.params.id));
 };
