@@ -57,11 +57,12 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
 
   // The pending row's end and its log line commit together: whoever sees the action finished
   // also sees why (and a crash between the two cannot leave a finished action unlogged).
+  const endIn = async (tx: import('pg').PoolClient, p: PendingAction, status: 'done' | 'failed' | 'cancelled' | 'skipped', outcome: string, detail: Record<string, unknown>) => {
+    await finishPending(tx, p.id, status, typeof detail.reason === 'string' ? detail.reason : null, clock.now());
+    await log(p, outcome, detail, tx);
+  };
   const end = async (p: PendingAction, status: 'done' | 'failed' | 'cancelled' | 'skipped', outcome: string, detail: Record<string, unknown>) => {
-    await withTransaction(db, async (tx) => {
-      await finishPending(tx, p.id, status, typeof detail.reason === 'string' ? detail.reason : null, clock.now());
-      await log(p, outcome, detail, tx);
-    });
+    await withTransaction(db, (tx) => endIn(tx, p, status, outcome, detail));
   };
 
   const lineFor = async (accountId: string, lineId: string | undefined, event: DomainEvent | null) => {
@@ -160,8 +161,7 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
       const r = contact
         ? await cb.actions.run({ tx, pending: p, rule, action: a as Parameters<CallbackActions['run']>[0]['action'], contact, event, now: clock.now() })
         : { outcome: 'skipped' as const, detail: { reason: 'no_contact' }, eventIds: [], dueNow: [] };
-      await finishPending(tx, p.id, r.outcome === 'executed' ? 'done' : 'skipped', r.outcome === 'skipped' ? String(r.detail.reason) : null, clock.now());
-      await log(p, r.outcome, r.detail, tx);
+      await endIn(tx, p, r.outcome === 'executed' ? 'done' : 'skipped', r.outcome, r.detail);
       return r;
     });
     if (result?.eventIds.length) await deps.dispatchEvents?.(result.eventIds).catch(() => undefined);
