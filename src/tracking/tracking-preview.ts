@@ -6,6 +6,7 @@
 import type { Db } from '../db/db.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { smsLength, SMS_MAX_CHARS } from '../templates/sms-text.js';
+import { findFields } from '../templates/templates.js';
 import { renderSms, templateFields, type CallDetails } from './call-details.js';
 import { forwardPlan } from './tracking-plan.js';
 import { loadPreviewContext } from './tracking-preview-repo.js';
@@ -24,7 +25,6 @@ export type SmsPreview = {
 };
 
 export const SAMPLE_CALLER = '+14155550100';
-const FIELD = /\{\{\s*([A-Za-z0-9_.]{1,64})\s*\}\}/g;
 
 /** A sample tracked call on `line` (ended now; answered after 42 s, or missed with no answer). */
 export const sampleDetails = (trigger: TrackingTrigger, timezone: string, line: { id: string; name: string; phoneNumber: string; settings: Record<string, unknown> } | null, now = new Date()): CallDetails => {
@@ -49,7 +49,7 @@ export const sampleDetails = (trigger: TrackingTrigger, timezone: string, line: 
 /** Renders `message` on the sample call; pure. */
 export const previewSms = (message: string, d: CallDetails): SmsPreview => {
   const sample = templateFields(d);
-  const unknownFields = [...new Set([...message.matchAll(FIELD)].map((m) => m[1]!).filter((f) => !(f in sample)))];
+  const unknownFields = findFields(message).filter((f) => !(f in sample));
   const text = renderSms(message, d);
   return { text, length: smsLength(text), maxLength: SMS_MAX_CHARS, unknownFields, sample };
 };
