@@ -119,7 +119,7 @@ function item(cb, names, ctx) {
         draw();
         li.querySelector('button')?.focus();
       } catch (err) {
-        const rest = err instanceof ApiError ? showFieldErrors(form, err.details.map((d) => ({ ...d, path: d.path.replace(/^body\./, '') }))) : [];
+        const rest = err instanceof ApiError ? showFieldErrors(form, err.details) : [];
         if (!(err instanceof ApiError) || !err.details.length || rest.length) status.replaceChildren(alertBox(err.message));
       }
     });
