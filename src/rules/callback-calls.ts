@@ -89,14 +89,23 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
     return r.created ? [r.deliveryId] : [];
   };
 
+  /**
+   * The contact of a callback and whether they may be called: do-not-contact (flag or list) or
+   * opted out of voice. Asked when the callback starts and again when the agent answers.
+   */
+  const callableContact = async (tx: PoolClient, c: Callback) => {
+    const row = (await tx.query('SELECT phone, timezone, do_not_contact, opted_out_channels FROM contacts WHERE id = $1', [c.contactId])).rows[0];
+    if (!row) return null;
+    const refused = row.do_not_contact || (row.opted_out_channels ?? []).includes('voice') || (row.phone && (await isDoNotContact(tx, c.accountId, row.phone)));
+    return { phone: row.phone as string | null, timezone: row.timezone as string | null, refused: Boolean(refused) };
+  };
+
   /** Claims one due callback (locked by the caller) and starts it, or moves / fails it. */
   const start = async (tx: PoolClient, c: Callback): Promise<{ events: Array<string | null>; deliveries: string[] }> => {
     const fail = async (reason: CallbackFailure) => ({ events: [(await finish(tx, c, ['scheduled'], 'failed', { reason }))?.eventId ?? null], deliveries: [] });
-    const contact = (await tx.query('SELECT phone, timezone, do_not_contact, opted_out_channels FROM contacts WHERE id = $1', [c.contactId])).rows[0];
+    const contact = await callableContact(tx, c);
     if (!contact?.phone) return fail('no_phone');
-    if (contact.do_not_contact || (contact.opted_out_channels ?? []).includes('voice') || (await isDoNotContact(tx, c.accountId, contact.phone))) {
-      return fail('do_not_contact');
-    }
+    if (contact.refused) return fail('do_not_contact');
     const acct = await accountTiming(tx, c.accountId);
     const now = clock.now();
     const when = callableAt(now, callbackHours(acct, c.window as ScheduleWindow, contact.timezone));
@@ -163,8 +172,8 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
       const c = await findCallbackByDelivery(tx, deliveryId, true);
       if (!c) return { r: { ok: false, reason: 'not_found' } as CallbackConnect, events: [] };
       if (c.status !== 'calling') return { r: { ok: false, reason: 'not_calling' } as CallbackConnect, events: [] };
-      const contact = (await tx.query('SELECT phone, do_not_contact FROM contacts WHERE id = $1', [c.contactId])).rows[0];
-      if (!contact?.phone || contact.do_not_contact || (await isDoNotContact(tx, c.accountId, contact.phone))) {
+      const contact = await callableContact(tx, c);
+      if (!contact?.phone || contact.refused) {
         const f = await finish(tx, c, ['calling'], 'failed', { reason: 'do_not_contact' });
         return { r: { ok: false, reason: 'do_not_contact' } as CallbackConnect, events: [f?.eventId ?? null] };
       }

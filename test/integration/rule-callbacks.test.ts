@@ -4,7 +4,7 @@
  * official twilio SDK into the carrier emulator, which answers it, follows the TwiML (whisper,
  * then <Dial> the contact) and posts the Dial action back signed like Twilio.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCarrierEmulator, type CarrierEmulator } from '../../dev/carrier/emulator.js';
 import { loadConfig } from '../../src/config.js';
@@ -193,6 +193,19 @@ describe('rule callbacks: scheduled, placed, moved, cancelled, refused — agent
     expect(log).toEqual([{ outcome: 'skipped', detail: { reason: 'do_not_contact', callbackId: cb!.id } }]);
     expect(await eventsOf(lead.id, 'callback.failed')).toEqual([expect.objectContaining({ callbackId: cb!.id, reason: 'do_not_contact' })]);
     expect(callsTo(agents.bob)).toHaveLength(0);
+  });
+
+  it('a contact who opts out of calls while the agent is being rung is not dialled when the agent answers', async () => {
+    const lead = await newLead();
+    const deliveryId = randomUUID();
+    const cb = (await q(
+      `INSERT INTO callbacks (account_id, contact_id, kind, line_id, whisper, due_at, status, agents, delivery_id)
+       VALUES ($1, $2, 'immediate', $3, 'Call them back', now(), 'calling', ARRAY[$4], $5) RETURNING id`,
+      [acct.account.id, lead.id, line.id, agents.ann, deliveryId],
+    )).rows[0].id as string;
+    await q(`UPDATE contacts SET opted_out_channels = array_append(opted_out_channels, 'voice') WHERE id = $1`, [lead.id]);
+    expect(await t.rt.services.rulesEngine.callbackCalls.connect(deliveryId)).toMatchObject({ ok: false, reason: 'do_not_contact' });
+    expect((await callbacksOf(lead.id)).find((c) => c.id === cb)).toMatchObject({ status: 'failed', reason: 'do_not_contact' });
   });
 
   it('group agents ring one after another; a contact who does not answer fails the callback with no_answer', async () => {
