@@ -88,7 +88,10 @@ describe('website numbers (DNI) editing on the Call tracking page', { timeout: 9
     await form.getByLabel('Google Ads click (gclid)').uncheck();
     await form.getByLabel('Microsoft Ads click (msclkid)').check();
     await form.getByLabel(`${NUMBERS[1]} Web 2`).check();
+    // The same "Saved" line may still show from creating the source: wait for this save's answer.
+    const put = page.waitForResponse((r) => r.request().method() === 'PUT' && /\/v1\/tracking-pools\//.test(r.url()));
     await form.getByRole('button', { name: 'Save source' }).click();
+    expect((await put).status()).toBe(200);
     await card().getByText('Saved source “Google”.').waitFor();
     const pool = (await acct.api.get('/v1/tracking-pools').expect(200)).body.data.find((p: { source: string }) => p.source === 'Google');
     // utm_source left empty: the API's default, the source's own name.
