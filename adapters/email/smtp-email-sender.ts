@@ -1,5 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { ChannelResult, ChannelSender, DeliveryJob } from '../../src/delivery/channel-port.js';
+import type { ChannelResult, ChannelSender, DeliveryJob } from '../../src/engine/channel-port.js';
 import { ProviderError } from '../../src/errors.js';
 
 export type SmtpEmailSenderOptions = {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { PromptContext, PromptRunner } from '../../src/delivery/notification-extras-port.js';
+import type { PromptContext, PromptRunner } from '../../src/engine/notification-extras-port.js';
 
 export type OpenAiPromptOptions = {
   /** PROMPT_API_URL: the API base (`https://api.openai.com/v1`) or the full `/chat/completions` URL. */

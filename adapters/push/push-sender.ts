@@ -1,4 +1,4 @@
-import type { ChannelResult, ChannelSender, DeliveryJob } from '../../src/delivery/channel-port.js';
+import type { ChannelResult, ChannelSender, DeliveryJob } from '../../src/engine/channel-port.js';
 import { ProviderError } from '../../src/errors.js';
 import type { PushProvider } from '../../src/push/push-port.js';
 

@@ -1,5 +1,5 @@
 import type { SecretBox } from '../../src/crypto.js';
-import type { ChannelResult, ChannelSender, DeliveryJob } from '../../src/delivery/channel-port.js';
+import type { ChannelResult, ChannelSender, DeliveryJob } from '../../src/engine/channel-port.js';
 import { ProviderError } from '../../src/errors.js';
 import { parseWebhookPayload } from '../../src/webhooks/webhook-payload.js';
 import type { WebhookClient, WebhookOutcome } from '../../src/webhooks/webhook-port.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/db.js';
 import { isUuid } from '../db/db.js';
 import type { Page, PageQuery } from '../db/pagination.js';
-import type { AttachmentLinks } from '../delivery/notification-extras-port.js';
+import type { AttachmentLinks } from '../engine/notification-extras-port.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import {
   deleteAttachment, findAttachment, findAttachmentFileByCode, insertAttachment, listAttachments,

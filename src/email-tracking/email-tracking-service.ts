@@ -3,7 +3,7 @@ import { withTransaction, type Db } from '../db/db.js';
 import { NotFoundError } from '../errors.js';
 import type { EventDispatcher } from '../events/event-publisher.js';
 import type { EventPublisher } from '../events/event-types.js';
-import type { DeliveryJob } from '../delivery/channel-port.js';
+import type { DeliveryJob } from '../engine/channel-port.js';
 import { emailHtml } from './email-html.js';
 import { emailTrackingFromSettings, type EmailTrackingEventData, type TrackingRequest } from './email-tracking-types.js';
 import {

@@ -1,4 +1,4 @@
-import type { ChannelResult, ChannelSender, DeliveryJob } from '../delivery/channel-port.js';
+import type { ChannelResult, ChannelSender, DeliveryJob } from '../engine/channel-port.js';
 import type { EmailTrackingService } from './email-tracking-service.js';
 
 /**

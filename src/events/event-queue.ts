@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/db.js';
-import { isJobPending } from '../queue/queues.js';
+import { isJobPending } from '../engine/queues.js';
 import type { EventDispatcher } from './event-publisher.js';
 
 /** BullMQ queue that carries event ids to the event worker. Job name `event`, job id = event id. */

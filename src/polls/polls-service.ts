@@ -1,8 +1,8 @@
 import { withTransaction, type Db } from '../db/db.js';
 import { isUuid } from '../db/db.js';
-import type { PollPort, PollSpec } from '../delivery/notification-extras-port.js';
+import type { PollPort, PollSpec } from '../engine/notification-extras-port.js';
 import { NotFoundError } from '../errors.js';
-import type { PollAnswerChange } from '../feed/feed.js';
+import type { PollAnswerChange } from '../engine/feed.js';
 import type { InboundSms, InterceptResult } from '../telephony/inbound-port.js';
 import {
   answersOf, findPoll, latestClosedPollFor, latestOpenPollFor, logVote, pollsOfActivation, saveAnswer, upsertPoll, type Poll,

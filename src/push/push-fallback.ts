@@ -1,8 +1,8 @@
 import type { Db } from '../db/db.js';
-import type { DeliveryJob } from '../delivery/channel-port.js';
-import { insertPlanned } from '../delivery/deliveries-repo.js';
-import type { PushPayload } from '../delivery/delivery-payloads.js';
-import type { DeliveryDispatch } from '../delivery/direct-sends.js';
+import type { DeliveryJob } from '../engine/channel-port.js';
+import { insertPlanned } from '../engine/deliveries-repo.js';
+import type { PushPayload } from '../engine/delivery-payloads.js';
+import type { DeliveryDispatch } from '../engine/direct-sends.js';
 import type { Logger } from '../logger.js';
 
 export type PushFallbackDeps = { db: Db; dispatch: DeliveryDispatch; logger: Pick<Logger, 'warn'> };

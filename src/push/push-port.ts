@@ -1,4 +1,4 @@
-import type { PushCapability, PushContact } from '../delivery/notification-extras-port.js';
+import type { PushCapability, PushContact } from '../engine/notification-extras-port.js';
 
 export type { PushContact };
 

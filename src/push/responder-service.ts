@@ -1,6 +1,6 @@
 import { isUuid, type Db } from '../db/db.js';
-import type { PollPort } from '../delivery/notification-extras-port.js';
-import type { DeliveryStatusService } from '../delivery/status-listener.js';
+import type { PollPort } from '../engine/notification-extras-port.js';
+import type { DeliveryStatusService } from '../engine/status-listener.js';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { webhookUrlProblem } from '../webhooks/ssrf-policy.js';
 import { alertOf, alertsOf, type AlertRow } from './responder-repo.js';

@@ -1,5 +1,5 @@
-import type { ChannelResult, ChannelSender, DeliveryJob } from '../delivery/channel-port.js';
-import type { PushPayload } from '../delivery/delivery-payloads.js';
+import type { ChannelResult, ChannelSender, DeliveryJob } from '../engine/channel-port.js';
+import type { PushPayload } from '../engine/delivery-payloads.js';
 import type { Db } from '../db/db.js';
 import { ProviderError } from '../errors.js';
 import type { Logger } from '../logger.js';

@@ -1,4 +1,4 @@
-import type { ActivationService } from '../activation/activation-service.js';
+import type { ActivationService } from '../engine/activation-service.js';
 import { withTransaction, type Db } from '../db/db.js';
 import { AppError } from '../errors.js';
 import type { ContactChangeHook } from '../events/contact-events.js';

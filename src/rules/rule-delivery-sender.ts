@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
-import { createDirectSends, ruleSends } from '../delivery/direct-sends.js';
+import { createDirectSends, ruleSends } from '../engine/direct-sends.js';
 
-export type { DeliveryDispatch } from '../delivery/direct-sends.js';
+export type { DeliveryDispatch } from '../engine/direct-sends.js';
 
 export type RuleChannel = 'sms' | 'voice' | 'email' | 'webhook';
 

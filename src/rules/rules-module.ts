@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
-import type { ActivationService } from '../activation/activation-service.js';
+import type { ActivationService } from '../engine/activation-service.js';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
-import { createDeliveryDispatch, type DeliveryDispatch } from '../delivery/direct-sends.js';
+import { createDeliveryDispatch, type DeliveryDispatch } from '../engine/direct-sends.js';
 import { createContactChangeHook, createContactChangesHook } from '../events/contact-events.js';
 import { createEventPublisher } from '../events/event-publisher.js';
 import { createEventDispatcher, EVENT_QUEUE, lazyQueue, type EventJob } from '../events/event-queue.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { insertActivationsBatch, type BatchActivateItem } from '../activation/activation-batch.js';
-import type { ActivationDispatcher } from '../activation/activation-service.js';
-import type { Activation } from '../activation/activation-types.js';
+import { insertActivationsBatch, type BatchActivateItem } from '../engine/activation-batch.js';
+import type { ActivationDispatcher } from '../engine/activation-service.js';
+import type { Activation } from '../engine/activation-types.js';
 import { withTransaction, type Db } from '../db/db.js';
 import { groupBy } from '../group-by.js';
 import type { Clock } from './clock.js';

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
-import type { LockedWorkflow } from '../activation/activation-batch.js';
-import { definitionPlaceholders } from '../activation/activation-service.js';
+import type { LockedWorkflow } from '../engine/activation-batch.js';
+import { definitionPlaceholders } from '../engine/activation-service.js';
 import type { Queryable } from '../db/db.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { ScheduleSpec } from './schedule-types.js';

@@ -1,11 +1,11 @@
 import type { PoolClient } from 'pg';
-import { createDirectSends, sequenceSends } from '../delivery/direct-sends.js';
+import { createDirectSends, sequenceSends } from '../engine/direct-sends.js';
 import { render } from '../templates/templates.js';
 import type { SequenceContact } from './conditions.js';
 import type { SendOutcome } from './sequence-engine.js';
 import type { SendStep } from './sequence-types.js';
 
-export type { DeliveryDispatch } from '../delivery/direct-sends.js';
+export type { DeliveryDispatch } from '../engine/direct-sends.js';
 
 export type SendRequest = {
   accountId: string;

@@ -4,7 +4,7 @@
  * Every method re-finds the line from the called number and checks that the verified carrier
  * account owns it, so a step URL cannot be replayed against another account's line.
  */
-import type { ActivationService } from '../activation/activation-service.js';
+import type { ActivationService } from '../engine/activation-service.js';
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
 import { countWorkflowRecipients, findContactIdByPhone, findWorkflowByDigits } from './codes-repo.js';

@@ -9,7 +9,7 @@
  * A carrier retry (same MessageSid) stores nothing new and activates nothing new.
  * A sender who opted out gets no reply except to START/HELP (the STOP confirmation aside).
  */
-import type { ActivationService } from '../activation/activation-service.js';
+import type { ActivationService } from '../engine/activation-service.js';
 import type { Db } from '../db/db.js';
 import { normaliseCode } from '../workflows/keypad.js';
 import { countWorkflowRecipients, findContactIdByPhone, findWorkflowByCode, findWorkflowByDigits } from './codes-repo.js';

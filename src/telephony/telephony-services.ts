@@ -8,7 +8,7 @@
  * The arrays are used by reference: a feature built later may push itself onto them.
  */
 import type { Redis } from 'ioredis';
-import type { ActivationService } from '../activation/activation-service.js';
+import type { ActivationService } from '../engine/activation-service.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';

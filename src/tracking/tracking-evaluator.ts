@@ -9,7 +9,7 @@
  * a second run skip, or finish the activations a crashed run left `running`.
  */
 import type { PoolClient } from 'pg';
-import type { ActivationService } from '../activation/activation-service.js';
+import type { ActivationService } from '../engine/activation-service.js';
 import { withTransaction, type Db } from '../db/db.js';
 import { AppError } from '../errors.js';
 import type { DomainEvent, EventConsumer } from '../events/event-types.js';

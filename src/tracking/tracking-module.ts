@@ -6,11 +6,11 @@
  * - `workflows`, `logs`, `preview`: the API's services; `deliveries`: the fast path to close on shutdown.
  */
 import type { Redis } from 'ioredis';
-import type { ActivationService } from '../activation/activation-service.js';
+import type { ActivationService } from '../engine/activation-service.js';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
-import { createDeliveryDispatch } from '../delivery/direct-sends.js';
+import { createDeliveryDispatch } from '../engine/direct-sends.js';
 import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
 import { createDniNumbersService } from './dni-numbers-service.js';

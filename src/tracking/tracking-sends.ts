@@ -7,7 +7,7 @@
  * Texts to the caller also get their conversation row.
  */
 import type { PoolClient } from 'pg';
-import { createDirectSends, trackingSends } from '../delivery/direct-sends.js';
+import { createDirectSends, trackingSends } from '../engine/direct-sends.js';
 
 export type TrackingDelivery = {
   actionId: string;

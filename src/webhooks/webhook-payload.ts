@@ -1,4 +1,4 @@
-import type { WebhookPayload } from '../delivery/delivery-payloads.js';
+import type { WebhookPayload } from '../engine/delivery-payloads.js';
 import { render } from '../templates/templates.js';
 
 export type { WebhookPayload };

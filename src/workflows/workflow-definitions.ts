@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretBox } from '../crypto.js';
-import { definitionPlaceholders } from '../activation/activation-service.js';
+import { definitionPlaceholders } from '../engine/activation-service.js';
 import type { StoredAction, WorkflowDefinition, WorkflowInput } from './workflow-types.js';
 
 const newActionId = (taken: Set<string>): string => {

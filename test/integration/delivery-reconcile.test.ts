@@ -10,8 +10,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLineDirectory } from '../../src/delivery/line-directory.js';
-import { createStatusReconciler } from '../../src/delivery/status-reconciler.js';
+import { createLineDirectory } from '../../src/engine/line-directory.js';
+import { createStatusReconciler } from '../../src/engine/status-reconciler.js';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { activationStatus, addCrowd, addWorkflow, eventually } from '../helpers/engine-fixtures.js';

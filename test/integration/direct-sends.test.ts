@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/db.js';
-import { createDirectSends, pendingOf, ruleSends, trackingSends, type DirectSend } from '../../src/delivery/direct-sends.js';
+import { createDirectSends, pendingOf, ruleSends, trackingSends, type DirectSend } from '../../src/engine/direct-sends.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /** The shared writer behind rule, sequence and call-tracking sends (src/delivery/direct-sends.ts). */

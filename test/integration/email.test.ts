@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpEmailSender } from '../../adapters/email/smtp-email-sender.js';
-import type { DeliveryJob } from '../../src/delivery/channel-port.js';
+import type { DeliveryJob } from '../../src/engine/channel-port.js';
 import { ProviderError } from '../../src/errors.js';
 import { startSmtpServer, type SmtpServerProcess } from '../helpers/smtp-server.js';
 

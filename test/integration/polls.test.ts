@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFeedSubscriber, type FeedEvent } from '../../src/feed/feed.js';
+import { createFeedSubscriber, type FeedEvent } from '../../src/engine/feed.js';
 import { addContacts, addGroup, addTwilioLine, messageSid, signedPost, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 

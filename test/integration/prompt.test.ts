@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatCompletionsUrl, createOpenAiPromptRunner, PromptFailedError } from '../../adapters/prompt/openai-prompt-runner.js';
-import type { PromptContext } from '../../src/delivery/notification-extras-port.js';
+import type { PromptContext } from '../../src/engine/notification-extras-port.js';
 
 /** A local stand-in for the third-party OpenAI-compatible API. */
 type Seen = { url: string; headers: IncomingMessage['headers']; body: { model: string; messages: Array<{ role: string; content: string }> } };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNoopPushProvider } from '../../adapters/push/noop-push-provider.js';
 import { createPushSender } from '../../adapters/push/push-sender.js';
 import { createSimulatorPushProvider } from '../../adapters/push/simulator-push-provider.js';
-import type { DeliveryJob } from '../../src/delivery/channel-port.js';
+import type { DeliveryJob } from '../../src/engine/channel-port.js';
 import { ProviderError } from '../../src/errors.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 

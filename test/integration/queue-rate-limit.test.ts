@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEngineQueues, createWorker, type EngineWorker } from '../../src/queue/queues.js';
-import type { DeliveryBatchJob } from '../../src/queue/queues.js';
+import { createEngineQueues, createWorker, type EngineWorker } from '../../src/engine/queues.js';
+import type { DeliveryBatchJob } from '../../src/engine/queues.js';
 
 /**
  * A carrier 429 seen by one delivery worker must slow the whole queue: every worker, in every

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivationService } from '../../src/activation/activation-service.js';
+import { createActivationService } from '../../src/engine/activation-service.js';
 import { createSecretBox } from '../../src/crypto.js';
 import { createPool } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';

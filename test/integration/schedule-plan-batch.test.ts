@@ -6,11 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOutboxRelay } from '../../src/activation/outbox-relay.js';
-import { createPlanJobProcessor } from '../../src/activation/plan-job.js';
+import { createOutboxRelay } from '../../src/engine/outbox-relay.js';
+import { createPlanJobProcessor } from '../../src/engine/plan-job.js';
 import { withTransaction, type Db } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';
-import type { PlanJob } from '../../src/queue/queues.js';
+import type { PlanJob } from '../../src/engine/queues.js';
 import { createManualClock } from '../../src/schedule/clock.js';
 import { createScheduleFirer } from '../../src/schedule/schedule-firer.js';
 import { createScheduleHook } from '../../src/schedule/schedule-hook.js';

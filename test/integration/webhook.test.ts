@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpsWebhookClient } from '../../adapters/webhook/https-webhook-client.js';
 import { createWebhookSender } from '../../adapters/webhook/webhook-sender.js';
 import { createSecretBox } from '../../src/crypto.js';
-import type { DeliveryJob } from '../../src/delivery/channel-port.js';
+import type { DeliveryJob } from '../../src/engine/channel-port.js';
 import { ProviderError } from '../../src/errors.js';
 import { buildWebhookPayload } from '../../src/webhooks/webhook-payload.js';
 import { startHttpsServer, type LocalHttpsServer } from '../helpers/https-server.js';

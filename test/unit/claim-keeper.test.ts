@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClaimKeeper } from '../../src/delivery/delivery-worker.js';
+import { createClaimKeeper } from '../../src/engine/delivery-worker.js';
 
 /** A fake `db.query` for the refresh statement: rows in `ours` are still claimed by their token. */
 const fakeDb = (ours: Set<string>) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { noExtras, planConference, planNotification, planPager, planWebhook, type PlanContact, type PlanScope } from '../../src/activation/plan-rows.js';
-import { laterBatches } from '../../src/delivery/delivery-pacing.js';
-import { fromCallStatus, fromMessageStatus, statusesBefore } from '../../src/delivery/delivery-status.js';
+import { noExtras, planConference, planNotification, planPager, planWebhook, type PlanContact, type PlanScope } from '../../src/engine/plan-rows.js';
+import { laterBatches } from '../../src/engine/delivery-pacing.js';
+import { fromCallStatus, fromMessageStatus, statusesBefore } from '../../src/engine/delivery-status.js';
 
 const person = (id: string, p: Partial<PlanContact> = {}): PlanContact => ({
   id, name: id, phone: `+1555000${id.length}`, email: `${id}@x.test`, pagerNumber: null, pushToken: null, optedOutChannels: [], doNotContact: false, customFields: {}, ...p,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeFailure, failureWords } from '../../src/delivery/failure-reasons.js';
+import { describeFailure, failureWords } from '../../src/engine/failure-reasons.js';
 
 describe('describeFailure (the words the activation API and the live feed both send)', () => {
   it('words a carrier code and keeps the code beside them', () => {

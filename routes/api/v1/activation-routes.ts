@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { ActivationQueries } from '../../../src/activation/activation-queries.js';
-import type { ActivationService } from '../../../src/activation/activation-service.js';
-import { activationSources } from '../../../src/activation/activation-types.js';
+import type { ActivationQueries } from '../../../src/engine/activation-queries.js';
+import type { ActivationService } from '../../../src/engine/activation-service.js';
+import { activationSources } from '../../../src/engine/activation-types.js';
 import { stableHash } from '../../../src/crypto.js';
 import { ValidationError } from '../../../src/errors.js';
 import { auth } from '../../auth.js';

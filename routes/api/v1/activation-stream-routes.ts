@@ -13,10 +13,10 @@ import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AuthContext } from '../../../src/accounts/accounts-service.js';
-import type { ActivationQueries } from '../../../src/activation/activation-queries.js';
+import type { ActivationQueries } from '../../../src/engine/activation-queries.js';
 import { isUuid } from '../../../src/db/db.js';
 import { NotFoundError, UnauthorizedError } from '../../../src/errors.js';
-import type { FeedEvent, FeedSubscriber } from '../../../src/feed/feed.js';
+import type { FeedEvent, FeedSubscriber } from '../../../src/engine/feed.js';
 import { auth, type Authenticator } from '../../auth.js';
 
 export type ActivationStreamOpts = {

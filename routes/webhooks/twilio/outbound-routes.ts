@@ -14,7 +14,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { conferenceCall, notificationCall, notificationKeys, pagerCall, pollAnswer, unknownCall } from '../../../ivr/outbound-twiml.js';
 import { callbackAgentCall, callbackDialEnded, callbackRefused } from '../../../ivr/callback-twiml.js';
-import type { OutboundCalls } from '../../../src/delivery/outbound-calls.js';
+import type { OutboundCalls } from '../../../src/engine/outbound-calls.js';
 import type { CallbackCalls } from '../../../src/rules/callback-calls.js';
 import { twilioSignatureHook } from './signature.js';
 

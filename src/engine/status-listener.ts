@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { completeIfDone } from '../activation/engine-repo.js';
+import { completeIfDone } from './engine-repo.js';
 import { isUuid, type Db } from '../db/db.js';
-import type { FeedPublisher } from '../feed/feed.js';
+import type { FeedPublisher } from './feed.js';
 import type { DeliveryMetrics } from '../metrics/metrics-port.js';
 import type { CallStatusEvent, MessageStatusEvent, StatusListener } from '../telephony/status-port.js';
 import { findByProviderId, toChange, transition, type Delivery, type Transition } from './deliveries-repo.js';

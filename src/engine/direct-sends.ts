@@ -16,7 +16,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PoolClient } from 'pg';
-import { queueNames, type DeliveryBatchJob } from '../queue/queues.js';
+import { queueNames, type DeliveryBatchJob } from './queues.js';
 import type { DeliveryChannel } from './channel-port.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { withTransaction, type Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
-import { isJobPending, requeueAlone, type PlanJob } from '../queue/queues.js';
+import { isJobPending, requeueAlone, type PlanJob } from './queues.js';
 import type { ActivationDispatcher } from './activation-service.js';
 import { setActivationStatus } from './engine-repo.js';
 

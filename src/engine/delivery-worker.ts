@@ -1,14 +1,14 @@
 import { Worker, type Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
-import { completeIfDone } from '../activation/engine-repo.js';
+import { completeIfDone } from './engine-repo.js';
 import type { Db } from '../db/db.js';
 import { ProviderError } from '../errors.js';
 import { groupBy } from '../group-by.js';
-import type { FeedPublisher } from '../feed/feed.js';
+import type { FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryMetrics } from '../metrics/metrics-port.js';
-import type { DeliveryBatchJob } from '../queue/queues.js';
-import type { RateLimiter } from '../queue/rate-limiter.js';
+import type { DeliveryBatchJob } from './queues.js';
+import type { RateLimiter } from './rate-limiter.js';
 import type { ChannelResult, ChannelSender } from './channel-port.js';
 import { claimSendable } from './contact-refusals.js';
 import { finish, toChange, type Delivery, type DeliveryState, type Outcome } from './deliveries-repo.js';

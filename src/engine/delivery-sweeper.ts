@@ -1,12 +1,12 @@
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
-import { completeIfDone } from '../activation/engine-repo.js';
+import { completeIfDone } from './engine-repo.js';
 import type { Db } from '../db/db.js';
 import { ProviderError } from '../errors.js';
-import type { FeedPublisher } from '../feed/feed.js';
+import type { FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryMetrics } from '../metrics/metrics-port.js';
-import { isJobPending, type DeliveryBatchJob, type TimerJob } from '../queue/queues.js';
+import { isJobPending, type DeliveryBatchJob, type TimerJob } from './queues.js';
 import type { TelephonyProvider } from '../telephony/telephony-port.js';
 import { finish, toChange, toDelivery, type Delivery, type Outcome } from './deliveries-repo.js';
 import { enqueueDeliveries } from './delivery-queue.js';

@@ -1,6 +1,6 @@
 import { decodeCursor, type Page } from '../db/pagination.js';
 import type { Db } from '../db/db.js';
-import { describeFailure } from '../delivery/failure-reasons.js';
+import { describeFailure } from './failure-reasons.js';
 import { NotFoundError } from '../errors.js';
 import type { Activation, ActivationSource } from './activation-types.js';
 import { toActivation } from './activations-repo.js';

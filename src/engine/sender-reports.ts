@@ -11,7 +11,7 @@
  * opt-out checks and conversation history.
  */
 import { withTransaction, type Db } from '../db/db.js';
-import type { FeedEvent, FeedPublisher } from '../feed/feed.js';
+import type { FeedEvent, FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
 import { createDirectSends, pendingOf, senderReportSends, type DeliveryDispatch } from './direct-sends.js';
 import { findUnreachedSmsActivations } from './sender-reports-repo.js';

@@ -1,4 +1,4 @@
-import type { RateLimiter } from '../queue/rate-limiter.js';
+import type { RateLimiter } from './rate-limiter.js';
 import type { Delivery } from './deliveries-repo.js';
 import { linePace, type LineDirectory } from './line-directory.js';
 

@@ -2,11 +2,11 @@
  * Pure planning: one action's recipients x channels -> delivery rows, with every skip and its
  * reason. No I/O; the planner gathers contacts, the sending line and the rendered texts.
  */
-import type { PlannedDelivery } from '../delivery/deliveries-repo.js';
+import type { PlannedDelivery } from './deliveries-repo.js';
 import type {
   ConferencePayload, EmailPayload, PagerPayload, PushPayload, SmsFallbackRow, SmsPayload, VoicePayload, WebhookPayload,
-} from '../delivery/delivery-payloads.js';
-import type { PushCapability } from '../delivery/notification-extras-port.js';
+} from './delivery-payloads.js';
+import type { PushCapability } from './notification-extras-port.js';
 import { composeNotification, fitValue, pollText } from '../templates/sms-text.js';
 import { render } from '../templates/templates.js';
 import type { ConferenceAction, NotificationAction, PagerAction, StoredAction, StoredWebhookAction } from '../workflows/workflow-types.js';

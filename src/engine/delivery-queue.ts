@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { DeliveryBatchJob } from '../queue/queues.js';
+import type { DeliveryBatchJob } from './queues.js';
 
 /**
  * Puts deliveries on the delivery queue in batches of `batchSize` with `addBulk`. Job ids are

@@ -1,12 +1,12 @@
 import type { Queue } from 'bullmq';
 import { withTransaction, type Db } from '../db/db.js';
-import { insertPlanned, pendingIds, toChange, type PlannedDelivery } from '../delivery/deliveries-repo.js';
-import { enqueueDeliveries } from '../delivery/delivery-queue.js';
-import type { NotificationExtras } from '../delivery/notification-extras-port.js';
-import type { FeedEvent, FeedPublisher } from '../feed/feed.js';
+import { insertPlanned, pendingIds, toChange, type PlannedDelivery } from './deliveries-repo.js';
+import { enqueueDeliveries } from './delivery-queue.js';
+import type { NotificationExtras } from './notification-extras-port.js';
+import type { FeedEvent, FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryMetrics } from '../metrics/metrics-port.js';
-import type { DeliveryBatchJob, TimerJob } from '../queue/queues.js';
+import type { DeliveryBatchJob, TimerJob } from './queues.js';
 import { render } from '../templates/templates.js';
 import type { Action, NotificationAction, WebhookAction } from '../workflows/workflow-types.js';
 import {

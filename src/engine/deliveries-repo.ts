@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import type { DeliveryChange } from '../feed/feed.js';
+import type { DeliveryChange } from './feed.js';
 import { describeFailure } from './failure-reasons.js';
 import type { DeliveryChannel } from './channel-port.js';
 import { statusesBefore, type DeliveryStatus } from './delivery-status.js';

@@ -1,11 +1,11 @@
 import type { Queue } from 'bullmq';
 import { withTransaction, type Db } from '../db/db.js';
-import { insertPlanned, toChange } from '../delivery/deliveries-repo.js';
-import { enqueueDeliveries } from '../delivery/delivery-queue.js';
-import type { FeedPublisher } from '../feed/feed.js';
+import { insertPlanned, toChange } from './deliveries-repo.js';
+import { enqueueDeliveries } from './delivery-queue.js';
+import type { FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryMetrics } from '../metrics/metrics-port.js';
-import type { DeliveryBatchJob, TimerJob } from '../queue/queues.js';
+import type { DeliveryBatchJob, TimerJob } from './queues.js';
 import { accountLines, completeIfDone, groupContacts, loadPlanInput } from './engine-repo.js';
 import { planConference } from './plan-rows.js';
 import { sendingLine } from './planner.js';

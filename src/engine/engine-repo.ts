@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.js';
-import { awaitingCarrierSql } from '../delivery/delivery-status.js';
-import type { ActivationChange } from '../feed/feed.js';
+import { awaitingCarrierSql } from './delivery-status.js';
+import type { ActivationChange } from './feed.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { Activation } from './activation-types.js';
 import { toActivation } from './activations-repo.js';

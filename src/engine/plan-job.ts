@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from '../logger.js';
-import { requeueAlone, type PlanJob } from '../queue/queues.js';
+import { requeueAlone, type PlanJob } from './queues.js';
 import type { Planner } from './planner.js';
 
 export type PlanJobDeps = {
