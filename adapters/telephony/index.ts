@@ -1,7 +1,7 @@
 /** Builds the carrier adapters from config (called by the composition root only). */
 import type { Config } from '../../src/config.js';
 import type { Queryable } from '../../src/db/db.js';
-import type { TelephonyProvider } from '../../src/telephony/telephony-port.js';
+import type { TelephonyProvider } from '../../src/engine/telephony-port.js';
 import { createSimulatorProvider, type SimulatedSend } from './simulator-provider.js';
 import { createTwilioProvider } from './twilio-provider.js';
 

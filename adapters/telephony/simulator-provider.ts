@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../../src/db/db.js';
 import type {
   CarrierCredentials, OutboundCall, OutboundSms, ProviderMessage, ProviderSendResult, ProviderStatus, TelephonyProvider,
-} from '../../src/telephony/telephony-port.js';
+} from '../../src/engine/telephony-port.js';
 
 export type SimulatedSend =
   | { kind: 'sms'; providerId: string; msg: OutboundSms }

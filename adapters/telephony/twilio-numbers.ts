@@ -9,7 +9,7 @@
  */
 import twilio from 'twilio';
 import type { CarrierNumber, CarrierNumbers, NumberUpdate } from '../../src/lines/carrier-numbers-port.js';
-import type { CarrierCredentials } from '../../src/telephony/telephony-port.js';
+import type { CarrierCredentials } from '../../src/engine/telephony-port.js';
 import { TwilioHttpClient } from './twilio-http-client.js';
 import { callCarrier } from './twilio-provider.js';
 

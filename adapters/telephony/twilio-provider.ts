@@ -13,7 +13,7 @@ import { ProviderError } from '../../src/errors.js';
 import { TwilioHttpClient } from './twilio-http-client.js';
 import type {
   CarrierCredentials, OutboundCall, OutboundSms, ProviderMessage, ProviderSendResult, ProviderStatus, TelephonyProvider,
-} from '../../src/telephony/telephony-port.js';
+} from '../../src/engine/telephony-port.js';
 
 export type TwilioProviderOptions = {
   /** TWILIO_API_URL: another base URL for every REST call (emulator). */

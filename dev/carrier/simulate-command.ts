@@ -12,7 +12,7 @@ import type { Config } from '../../src/config.js';
 import { createSecretBox } from '../../src/crypto.js';
 import { createPool } from '../../src/db/db.js';
 import { findLineByNumber } from '../../src/telephony/lines-repo.js';
-import { simulatorCredentials } from '../../src/telephony/simulator-credentials.js';
+import { simulatorCredentials } from '../../src/carriers/simulator-credentials.js';
 import { fakeSid, messageReplies, playCall, postSigned, type CallEvent, type PlayerTransport } from './call-player.js';
 
 type Common = { line: string; from: string; url?: string; accountSid?: string; authToken?: string };

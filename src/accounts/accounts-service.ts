@@ -2,7 +2,7 @@ import { sha256Hex, randomToken } from '../crypto.js';
 import type { PoolClient } from 'pg';
 import { withTransaction, type Db, type Queryable } from '../db/db.js';
 import { NotFoundError, UnauthorizedError } from '../errors.js';
-import { isValidTimeZone } from '../schedule/schedule-types.js';
+import { isValidTimeZone } from '../calendar/schedule-types.js';
 import { ValidationError } from '../errors.js';
 
 export type Account = {

@@ -1,7 +1,9 @@
 import type { SecretBox } from '../crypto.js';
 import type { Queryable } from '../db/db.js';
 import { NotFoundError } from '../errors.js';
-import type { CarrierCredentials } from '../telephony/telephony-port.js';
+
+/** A carrier account's REST credentials (Twilio Account SID and auth token). */
+export type CarrierCredentials = { accountSid: string; authToken: string };
 
 /** A line with what is needed to send from it: its provider and the decrypted carrier credentials. */
 export type LineCarrier = {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isValidTimeZone } from '../schedule/schedule-types.js';
+import { isValidTimeZone } from '../calendar/schedule-types.js';
 import { e164Phone } from './phone.js';
 
 export const contactChannels = ['sms', 'email', 'voice', 'push'] as const;

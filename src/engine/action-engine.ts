@@ -20,8 +20,8 @@ import { createStatusReconciler, type CarrierStatusReport } from './status-recon
 import { createTelephonySender } from './telephony-sender.js';
 import { createFeedPublisher, createFeedSubscriber } from './feed.js';
 import type { Logger } from '../logger.js';
-import type { DeliveryMetrics } from '../metrics/metrics-port.js';
-import type { TelephonyProvider } from '../telephony/telephony-port.js';
+import type { DeliveryMetrics } from './metrics-port.js';
+import type { TelephonyProvider } from './telephony-port.js';
 import { createEngineQueues, createWorker, type PlanJob, type TimerJob } from './queues.js';
 import { createRateLimiter } from './rate-limiter.js';
 

@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import { groupBy } from '../group-by.js';
 import { missingPlaceholders } from '../templates/templates.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
-import { definitionPlaceholders } from './activation-service.js';
+import { definitionPlaceholders } from '../workflows/workflow-definitions.js';
 import type { ActivateInput, Activation } from './activation-types.js';
 import { toActivation } from './activations-repo.js';
 

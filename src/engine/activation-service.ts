@@ -2,6 +2,7 @@ import { withTransaction, type Db } from '../db/db.js';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError, type FieldIssue } from '../errors.js';
 import { fixedSmsLength, SMS_MAX_CHARS } from '../templates/sms-text.js';
 import { findPlaceholders, missingPlaceholders } from '../templates/templates.js';
+import { definitionPlaceholders } from '../workflows/workflow-definitions.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { ActivateInput, ActivateResult, Activation } from './activation-types.js';
 import { findActivation, findActivationByKey, insertActivation } from './activations-repo.js';
@@ -32,22 +33,6 @@ export type ActivationServiceDeps = {
 };
 
 /** Every `[[placeholder]]` a definition's messages use. */
-export const definitionPlaceholders = (def: Pick<WorkflowDefinition, 'actions'>): string[] =>
-  findPlaceholders(
-    ...def.actions.flatMap((a) => {
-      switch (a.type) {
-        case 'notification':
-          return [a.message, a.subject, a.poll?.question, a.prompt?.text];
-        case 'conference':
-          return [a.intro];
-        case 'webhook':
-          return [a.body, a.prompt?.text];
-        default:
-          return [];
-      }
-    }),
-  );
-
 /**
  * Placeholder values that make a texted notification longer than the carrier accepts: one issue
  * per `[[placeholder]]` of each such message (`placeholders.<name>`), counting the workflow's own

@@ -4,7 +4,7 @@ import { insertPlanned, toChange } from './deliveries-repo.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import type { FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
-import type { DeliveryMetrics } from '../metrics/metrics-port.js';
+import type { DeliveryMetrics } from './metrics-port.js';
 import type { DeliveryBatchJob, TimerJob } from './queues.js';
 import { accountLines, completeIfDone, groupContacts, loadPlanInput } from './engine-repo.js';
 import { planConference } from './plan-rows.js';

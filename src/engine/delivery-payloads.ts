@@ -4,6 +4,7 @@
  * attachment link) before a sender sees it. `address` on the delivery row is the recipient's
  * phone (sms, voice, conference), e-mail, pager number or push token.
  */
+import type { WebhookRequest } from '../webhooks/webhook-payload.js';
 
 /** Notes the planner leaves for the delivery log (e.g. a prompt that failed). */
 export type PayloadNotes = { promptError?: string; fallbackFrom?: 'push' };
@@ -50,9 +51,4 @@ export type SmsFallbackRow = {
  * Authorization header exactly as stored in the workflow definition (sealed with SecretBox);
  * the webhook sender opens it and never logs it.
  */
-export type WebhookPayload = PayloadNotes & {
-  method: 'POST' | 'GET';
-  url: string;
-  body: string | null;
-  authorizationSealed: string | null;
-};
+export type WebhookPayload = PayloadNotes & WebhookRequest;

@@ -6,7 +6,7 @@ import { ProviderError } from '../errors.js';
 import { groupBy } from '../group-by.js';
 import type { FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
-import type { DeliveryMetrics } from '../metrics/metrics-port.js';
+import type { DeliveryMetrics } from './metrics-port.js';
 import type { DeliveryBatchJob } from './queues.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ChannelResult, ChannelSender } from './channel-port.js';

@@ -5,7 +5,7 @@ import { enqueueDeliveries } from './delivery-queue.js';
 import type { NotificationExtras } from './notification-extras-port.js';
 import type { FeedEvent, FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
-import type { DeliveryMetrics } from '../metrics/metrics-port.js';
+import type { DeliveryMetrics } from './metrics-port.js';
 import type { DeliveryBatchJob, TimerJob } from './queues.js';
 import { render } from '../templates/templates.js';
 import type { Action, NotificationAction, WebhookAction } from '../workflows/workflow-types.js';

@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import { completeIfDone } from './engine-repo.js';
 import { isUuid, type Db } from '../db/db.js';
 import type { FeedPublisher } from './feed.js';
-import type { DeliveryMetrics } from '../metrics/metrics-port.js';
-import type { CallStatusEvent, MessageStatusEvent, StatusListener } from '../telephony/status-port.js';
+import type { DeliveryMetrics } from './metrics-port.js';
+import type { CallStatusEvent, MessageStatusEvent, StatusListener } from './status-port.js';
 import { findByProviderId, toChange, transition, type Delivery, type Transition } from './deliveries-repo.js';
 import { fromCallStatus, fromMessageStatus } from './delivery-status.js';
 

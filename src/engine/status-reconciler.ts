@@ -1,8 +1,8 @@
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
-import { SIMULATOR_ACCOUNT_SID } from '../telephony/simulator-credentials.js';
-import type { CallStatusInput, MessageStatusInput } from '../telephony/status-service.js';
-import type { TelephonyProvider } from '../telephony/telephony-port.js';
+import { SIMULATOR_ACCOUNT_SID } from '../carriers/simulator-credentials.js';
+import type { CallStatusInput, MessageStatusInput } from './status-port.js';
+import type { TelephonyProvider } from './telephony-port.js';
 import { claimCarrierChecks, type CarrierCheck } from './carrier-checks-repo.js';
 import { fromCallStatus, fromMessageStatus } from './delivery-status.js';
 import type { LineDirectory } from './line-directory.js';

@@ -1,6 +1,6 @@
 import type { Db } from '../db/db.js';
 import { ProviderError } from '../errors.js';
-import type { TelephonyProvider } from '../telephony/telephony-port.js';
+import type { TelephonyProvider } from './telephony-port.js';
 import { SMS_MAX_CHARS, smsLength } from '../templates/sms-text.js';
 import type { ChannelResult, ChannelSender, DeliveryJob } from './channel-port.js';
 import type { LineDirectory } from './line-directory.js';

@@ -1,7 +1,7 @@
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
 import type { InboundSms, SmsInterceptor } from '../telephony/inbound-port.js';
-import type { CallStatusEvent, MessageStatusEvent, StatusListener } from '../telephony/status-port.js';
+import type { CallStatusEvent, MessageStatusEvent, StatusListener } from '../engine/status-port.js';
 import type { EventPublisher } from './event-types.js';
 
 const FINAL_CALL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);

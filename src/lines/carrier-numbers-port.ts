@@ -7,7 +7,7 @@
  * timeouts and carrier 5xx; the carrier's status and code in `providerStatus` / `providerCode`
  * (401 / 20003: the credentials were refused).
  */
-import type { CarrierCredentials } from '../telephony/telephony-port.js';
+import type { CarrierCredentials } from '../engine/telephony-port.js';
 
 /** Where the carrier sends a number's calls, texts and call status changes. */
 export type NumberWebhooks = {

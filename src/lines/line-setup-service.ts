@@ -1,5 +1,5 @@
 import { ProviderError, ValidationError } from '../errors.js';
-import type { CarrierCredentials } from '../telephony/telephony-port.js';
+import type { CarrierCredentials } from '../engine/telephony-port.js';
 import type { CarrierNumber, CarrierNumbers } from './carrier-numbers-port.js';
 import { expectedWebhooks, numberFindings, numberUpdate, publicUrlFindings, type ExpectedWebhooks, type Finding } from './line-check.js';
 import type { Line, LineInput, LinesService } from './lines-service.js';

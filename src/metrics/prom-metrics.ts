@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { telephonyChannels } from '../engine/delivery-status.js';
-import type { ActivationMetrics, DeliveryMetrics, RequestObservation } from './metrics-port.js';
+import type { ActivationMetrics, DeliveryMetrics, RequestObservation } from '../engine/metrics-port.js';
 import type { BacklogSnapshot } from './metrics-repo.js';
 import type { QueueSnapshot } from './queue-stats.js';
 

@@ -6,7 +6,7 @@ import { withTransaction, type Db } from '../db/db.js';
 import { groupBy } from '../group-by.js';
 import type { Clock } from './clock.js';
 import { createNextFn, occurrenceKey, planDue, type NextFn } from './schedule-plan.js';
-import { scheduleSpecSchema } from './schedule-types.js';
+import { scheduleSpecSchema } from '../calendar/schedule-types.js';
 import {
   advanceSchedules, claimDueSchedules, deleteSchedules, insertRuns, type ClaimedSchedule, type NewRun,
 } from './schedules-repo.js';

@@ -1,7 +1,7 @@
 import type { WorkflowChangeHook } from '../workflows/workflow-hooks.js';
 import type { Clock } from './clock.js';
 import { createNextFn, planDue } from './schedule-plan.js';
-import { scheduleSpecSchema } from './schedule-types.js';
+import { scheduleSpecSchema } from '../calendar/schedule-types.js';
 import { accountTimezone, deleteSchedules, findScheduleForUpdate, insertRuns, upsertSchedule } from './schedules-repo.js';
 import { fromZod } from '../errors.js';
 

@@ -1,5 +1,5 @@
-import { nextOccurrences } from './recurrence.js';
-import type { ScheduleSpec } from './schedule-types.js';
+import { nextOccurrences } from '../calendar/recurrence.js';
+import type { ScheduleSpec } from '../calendar/schedule-types.js';
 
 /** What to do with one due occurrence. */
 export type OccurrenceDecision = { occurrence: Date; action: 'fire' | 'missed' | 'skipped_paused' };

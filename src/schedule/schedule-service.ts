@@ -1,8 +1,8 @@
 import { isUuid, type Db } from '../db/db.js';
 import { AppError, NotFoundError } from '../errors.js';
 import type { Clock } from './clock.js';
-import { describeOccurrence, nextOccurrences } from './recurrence.js';
-import { scheduleSpecSchema, type ScheduleSpec } from './schedule-types.js';
+import { describeOccurrence, nextOccurrences } from '../calendar/recurrence.js';
+import { scheduleSpecSchema, type ScheduleSpec } from '../calendar/schedule-types.js';
 import { findSchedule, listRuns, type ScheduleRun } from './schedules-repo.js';
 
 export type ScheduleServiceDeps = { db: Db; clock: Clock };

@@ -1,9 +1,9 @@
 import type { PoolClient } from 'pg';
 import type { LockedWorkflow } from '../engine/activation-batch.js';
-import { definitionPlaceholders } from '../engine/activation-service.js';
+import { definitionPlaceholders } from '../workflows/workflow-definitions.js';
 import type { Queryable } from '../db/db.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
-import type { ScheduleSpec } from './schedule-types.js';
+import type { ScheduleSpec } from '../calendar/schedule-types.js';
 
 export type RunStatus = 'fired' | 'missed' | 'skipped_paused' | 'failed';
 

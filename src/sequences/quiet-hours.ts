@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { isValidTimeZone } from '../schedule/schedule-types.js';
+import { isValidTimeZone } from '../calendar/schedule-types.js';
 import type { Duration } from './sequence-types.js';
 
 /**

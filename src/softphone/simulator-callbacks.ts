@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
-import { SIMULATOR_ACCOUNT_SID } from '../telephony/simulator-credentials.js';
-import type { CallStatusInput, MessageStatusInput, StatusOutcome } from '../telephony/status-service.js';
+import { SIMULATOR_ACCOUNT_SID } from '../carriers/simulator-credentials.js';
+import type { CallStatusInput, MessageStatusInput } from '../engine/status-port.js';
+import type { StatusOutcome } from '../telephony/status-service.js';
 
 /** What the simulator provider reports after storing a send (structurally its `SimulatedSend`). */
 export type SimulatedSendNotice =

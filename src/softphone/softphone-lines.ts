@@ -1,7 +1,7 @@
 import { loadLineCarrier } from '../carriers/carrier-credentials.js';
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
-import { simulatorCredentials } from '../telephony/simulator-credentials.js';
+import { simulatorCredentials } from '../carriers/simulator-credentials.js';
 
 /** How the carrier signs webhooks for a line: its number, and the account SID + token to sign with. */
 export type LineSigning = { phoneNumber: string; accountSid: string; authToken: string };

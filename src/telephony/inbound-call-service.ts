@@ -12,7 +12,7 @@ import { noteCallActivation } from './conversation-repo.js';
 import { createInboundCallWriter } from './inbound-call-writer.js';
 import { findLineByNumber, type GatewayLine } from './lines-repo.js';
 import type { Lockout } from './lockout.js';
-import { SIMULATOR_ACCOUNT_SID } from './simulator-credentials.js';
+import { SIMULATOR_ACCOUNT_SID } from '../carriers/simulator-credentials.js';
 import type { TrackingCallHandler } from './tracking-port.js';
 
 /** One inbound call as the carrier describes it (carrier field names converted at the door). */

@@ -7,8 +7,8 @@ import { loadLineCarrier, type LineCarrier } from '../carriers/carrier-credentia
 import type { SecretBox } from '../crypto.js';
 import type { Queryable } from '../db/db.js';
 import { findSealedTokensBySid } from './lines-repo.js';
-import { SIMULATOR_ACCOUNT_SID, simulatorCredentials } from './simulator-credentials.js';
-import type { TelephonyProvider } from './telephony-port.js';
+import { SIMULATOR_ACCOUNT_SID, simulatorCredentials } from '../carriers/simulator-credentials.js';
+import type { TelephonyProvider } from '../engine/telephony-port.js';
 
 export type ProviderName = TelephonyProvider['name'];
 

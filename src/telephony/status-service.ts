@@ -9,24 +9,9 @@ import type { Db } from '../db/db.js';
 import { applyCallStatus, applyMessageStatus } from './conversation-repo.js';
 import { ownsLine } from './inbound-call-service.js';
 import { findLineByMessagingService, findLineByNumber, type GatewayLine } from './lines-repo.js';
-import type { CallStatusEvent, MessageStatusEvent, StatusListener } from './status-port.js';
-
-type Common = {
-  carrierAccountSid: string;
-  providerId: string;
-  status: string;
-  sequence: number | null;
-  from: string | null;
-  to: string | null;
-  params: Record<string, string>;
-  at: Date;
-};
-export type MessageStatusInput = Common & {
-  kind: 'message'; errorCode: string | null;
-  /** The Messaging Service the text went through: its From is a number of the service's pool, not a line. */
-  messagingServiceSid?: string | null;
-};
-export type CallStatusInput = Common & { kind: 'call'; durationSeconds: number | null; answeredBy: string | null; direction: string | null };
+import type {
+  CallStatusEvent, CallStatusInput, MessageStatusEvent, MessageStatusInput, StatusListener,
+} from '../engine/status-port.js';
 
 export type StatusOutcome = { accountId: string | null; recorded: boolean; listenerErrors: unknown[] };
 

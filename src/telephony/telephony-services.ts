@@ -18,7 +18,7 @@ import { createInboundSmsService, type SmsReplyTexts } from './inbound-sms-servi
 import { createLockout } from './lockout.js';
 import type { TelephonyProviders } from './providers.js';
 import { createKeywordInterceptor, type KeywordReplies, type OptOutListener } from './sms-keywords.js';
-import type { StatusListener } from './status-port.js';
+import type { StatusListener } from '../engine/status-port.js';
 import { createStatusService } from './status-service.js';
 import type { TrackingCallHandler } from './tracking-port.js';
 

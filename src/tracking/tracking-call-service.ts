@@ -12,7 +12,7 @@ import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
 import { ownsLine } from '../telephony/inbound-call-service.js';
 import { findLineById, type GatewayLine } from '../telephony/lines-repo.js';
-import type { CallStatusEvent, StatusListener } from '../telephony/status-port.js';
+import type { CallStatusEvent, StatusListener } from '../engine/status-port.js';
 import type { TrackedInboundCall } from '../telephony/tracking-port.js';
 import type { DniNumbersService } from './dni-numbers-service.js';
 import { afterDial, fromCallStatus, fromLegStatus, type Verdict } from './call-outcome.js';

@@ -1,7 +1,12 @@
-import type { WebhookPayload } from '../engine/delivery-payloads.js';
 import { render } from '../templates/templates.js';
 
-export type { WebhookPayload };
+/** The request a webhook delivery makes; the engine stores it as the delivery's payload. */
+export type WebhookRequest = {
+  method: 'POST' | 'GET';
+  url: string;
+  body: string | null;
+  authorizationSealed: string | null;
+};
 
 /**
  * The webhook action as stored in a workflow version: the Authorization header is kept only
@@ -33,14 +38,14 @@ export const buildWebhookPayload = (
   action: Pick<StoredWebhookAction, 'method' | 'url' | 'authorizationSealed' | 'body'>,
   fields: WebhookFields,
   placeholders: Record<string, string> = {},
-): WebhookPayload => {
+): WebhookRequest => {
   const method = action.method ?? 'POST';
   const body = method === 'GET' || !action.body ? null : render(action.body, placeholders, fields, 'json');
   return { method, url: action.url, body, authorizationSealed: action.authorizationSealed ?? null };
 };
 
 /** Reads a delivery payload back; null when it is not a webhook payload. */
-export const parseWebhookPayload = (p: Record<string, unknown>): WebhookPayload | null => {
+export const parseWebhookPayload = (p: Record<string, unknown>): WebhookRequest | null => {
   if (typeof p.url !== 'string') return null;
   const method = p.method === 'GET' ? 'GET' : 'POST';
   return {

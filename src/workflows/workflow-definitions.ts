@@ -1,7 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretBox } from '../crypto.js';
-import { definitionPlaceholders } from '../engine/activation-service.js';
+import { findPlaceholders } from '../templates/templates.js';
 import type { StoredAction, WorkflowDefinition, WorkflowInput } from './workflow-types.js';
+
+/** Every `[[placeholder]]` a definition's messages use. */
+export const definitionPlaceholders = (def: Pick<WorkflowDefinition, 'actions'>): string[] =>
+  findPlaceholders(
+    ...def.actions.flatMap((a) => {
+      switch (a.type) {
+        case 'notification':
+          return [a.message, a.subject, a.poll?.question, a.prompt?.text];
+        case 'conference':
+          return [a.intro];
+        case 'webhook':
+          return [a.body, a.prompt?.text];
+        default:
+          return [];
+      }
+    }),
+  );
 
 const newActionId = (taken: Set<string>): string => {
   for (;;) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { promptSettingsSchema } from '../prompts/prompt-types.js';
-import { scheduleSpecSchema } from '../schedule/schedule-types.js';
+import { scheduleSpecSchema } from '../calendar/schedule-types.js';
 
 const uuid = z.uuid({ error: 'must be a UUID' });
 const actionId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1–40 letters, digits, _ or -');

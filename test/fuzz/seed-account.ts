@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
-import { SIMULATOR_ACCOUNT_SID, simulatorAuthToken } from '../../src/telephony/simulator-credentials.js';
+import { SIMULATOR_ACCOUNT_SID, simulatorAuthToken } from '../../src/carriers/simulator-credentials.js';
 import type { createTestAccount, TestRuntime } from '../helpers/runtime.js';
 import { pathParams } from './route-table.js';
 

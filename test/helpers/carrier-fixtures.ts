@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
 import type supertest from 'supertest';
 import { createSecretBox } from '../../src/crypto.js';
-import { SIMULATOR_ACCOUNT_SID, simulatorAuthToken } from '../../src/telephony/simulator-credentials.js';
+import { SIMULATOR_ACCOUNT_SID, simulatorAuthToken } from '../../src/carriers/simulator-credentials.js';
 import { toKeypadDigits } from '../../src/workflows/keypad.js';
 import type { TestRuntime } from './runtime.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { withTransaction, type Db } from '../../src/db/db.js';
-import type { ScheduleSpec } from '../../src/schedule/schedule-types.js';
+import type { ScheduleSpec } from '../../src/calendar/schedule-types.js';
 import type { WorkflowChangeHook } from '../../src/workflows/workflow-hooks.js';
 import type { WorkflowDefinition } from '../../src/workflows/workflow-types.js';
 

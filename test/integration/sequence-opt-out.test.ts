@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIMULATOR_ACCOUNT_SID, simulatorAuthToken } from '../../src/telephony/simulator-credentials.js';
+import { SIMULATOR_ACCOUNT_SID, simulatorAuthToken } from '../../src/carriers/simulator-credentials.js';
 import { messageSid, signedPost } from '../helpers/carrier-fixtures.js';
 import { addContact, addSimLine, DAY, newAccount, phone, sentTo, startSequenceEnv, type SequenceEnv } from './sequence-harness.js';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTwilioProvider } from '../../adapters/telephony/twilio-provider.js';
 import { startCarrierEmulator, type CarrierEmulator } from '../../dev/carrier/emulator.js';
 import { ProviderError } from '../../src/errors.js';
-import type { TelephonyProvider } from '../../src/telephony/telephony-port.js';
+import type { TelephonyProvider } from '../../src/engine/telephony-port.js';
 
 const creds = { accountSid: `AC${'a1'.repeat(16)}`, authToken: 'emulator-auth-token-0123456789ab' };
 const LINE = '+15005550006';

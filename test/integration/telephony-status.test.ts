@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallStatusEvent, MessageStatusEvent } from '../../src/telephony/status-port.js';
+import type { CallStatusEvent, MessageStatusEvent } from '../../src/engine/status-port.js';
 import { addTwilioLine, callSid, messageSid, signedPost, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { describeOccurrence, nextOccurrences } from '../../src/schedule/recurrence.js';
-import { scheduleSpecSchema, weekdays } from '../../src/schedule/schedule-types.js';
+import { describeOccurrence, nextOccurrences } from '../../src/calendar/recurrence.js';
+import { scheduleSpecSchema, weekdays } from '../../src/calendar/schedule-types.js';
 
 /** Next `n` occurrences as local ISO strings (with offset) in `tz`. */
 const local = (spec: unknown, tz: string, after: string, n: number): string[] =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromZod } from '../../src/errors.js';
-import { scheduleSpecSchema } from '../../src/schedule/schedule-types.js';
+import { scheduleSpecSchema } from '../../src/calendar/schedule-types.js';
 import { workflowInputSchema } from '../../src/workflows/workflow-types.js';
 
 /** The field paths a bad schedule is refused with. */

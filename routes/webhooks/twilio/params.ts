@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { fromZod } from '../../../src/errors.js';
 import type { InboundCall } from '../../../src/telephony/inbound-call-service.js';
 import type { InboundText } from '../../../src/telephony/inbound-sms-service.js';
-import type { CallStatusInput, MessageStatusInput } from '../../../src/telephony/status-service.js';
+import type { CallStatusInput, MessageStatusInput } from '../../../src/engine/status-port.js';
 
 const sid = (prefix: string) => z.string({ error: 'is required' }).regex(new RegExp(`^${prefix}[0-9a-fA-F]{32}$`), `must be a ${prefix}… id`);
 const number = z.string({ error: 'is required' }).trim().min(1, 'is required').max(64);

@@ -34,3 +34,21 @@ export interface StatusListener {
   onMessageStatus?(e: MessageStatusEvent): Promise<void>;
   onCallStatus?(e: CallStatusEvent): Promise<void>;
 }
+
+/** What a verified carrier status callback (or a status fetched by SID) says, before it is matched to an account. */
+type StatusInputCommon = {
+  carrierAccountSid: string;
+  providerId: string;
+  status: string;
+  sequence: number | null;
+  from: string | null;
+  to: string | null;
+  params: Record<string, string>;
+  at: Date;
+};
+export type MessageStatusInput = StatusInputCommon & {
+  kind: 'message'; errorCode: string | null;
+  /** The Messaging Service the text went through: its From is a number of the service's pool, not a line. */
+  messagingServiceSid?: string | null;
+};
+export type CallStatusInput = StatusInputCommon & { kind: 'call'; durationSeconds: number | null; answeredBy: string | null; direction: string | null };

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../crypto.js';
-import type { CarrierCredentials } from './telephony-port.js';
+import type { CarrierCredentials } from './carrier-credentials.js';
 
 /**
  * Simulator lines have no carrier account, yet their webhooks are signed like Twilio's so the

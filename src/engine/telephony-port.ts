@@ -7,7 +7,9 @@
  * carrier's 429; `retryable: false` for permanent refusals (invalid number, unverified
  * caller id…) with the carrier's own error code in `providerCode`.
  */
-export type CarrierCredentials = { accountSid: string; authToken: string };
+import type { CarrierCredentials } from '../carriers/carrier-credentials.js';
+
+export type { CarrierCredentials };
 
 export type OutboundSms = {
   /** The line's number; ignored when `messagingServiceSid` is given. */
