@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { createActivationQueries } from './activation-queries.js';
+import { activationQueriesRepo } from './activation-queries-repo.js';
 import { createConferenceRetry } from './conference-retry.js';
 import { createOutboxRelay } from './outbox-relay.js';
 import { createPlanJobProcessor } from './plan-job.js';
@@ -9,6 +10,8 @@ import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
 import type { ChannelSender } from './channel-port.js';
 import { createDeliverySweeper } from './delivery-sweeper.js';
+import { engineTimersRepo } from './engine-timers-repo.js';
+import { sweeperRepo } from './sweeper-repo.js';
 import { createDeliveryWorker, type DeliveryJobData } from './delivery-worker.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import { createLineDirectory } from './line-directory.js';
@@ -94,7 +97,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
       settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },
     });
     const planJob = createPlanJobProcessor({ planner, queue: queues.activations, logger: log });
-    const retry = createConferenceRetry({ db: deps.db, queues, feed, metrics: deps.metrics, settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log });
+    const retry = createConferenceRetry({ db: deps.db, timers: engineTimersRepo, queues, feed, metrics: deps.metrics, settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log });
     const delivery = createDeliveryWorker({
       db: deps.db, lines, feed, queue: queues.deliveries, logger: log, metrics: deps.metrics,
       limiter: createRateLimiter(deps.redis, prefix),
@@ -108,7 +111,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
       },
     });
     const sweeper = createDeliverySweeper({
-      db: deps.db, queues, lines, providers: wiring.providers, feed, logger: log, metrics: deps.metrics,
+      db: deps.db, repo: sweeperRepo, timers: engineTimersRepo, queues, lines, providers: wiring.providers, feed, logger: log, metrics: deps.metrics,
       settings: { staleAfterMs: c.DELIVERY_STALE_AFTER_MS, inDoubtAfterMs: c.SEND_IN_DOUBT_AFTER_MS, batchSize: c.DELIVERY_BATCH_SIZE, smsLookupAfterDoubtMs: c.SMS_LOOKUP_AFTER_DOUBT_MS },
     });
     const statuses = wiring.recordStatus && createStatusReconciler({
@@ -169,7 +172,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     dispatcher: relay.dispatcher,
     statusListener: status.listener,
     deliveryStatus: status,
-    queries: createActivationQueries({ db: deps.db }),
+    queries: createActivationQueries({ db: deps.db, repo: activationQueriesRepo }),
     outboundCalls: (polls?: NotificationExtras['polls']) => createOutboundCalls({ db: deps.db, status, polls }),
     start,
   };

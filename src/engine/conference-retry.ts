@@ -5,6 +5,7 @@ import { enqueueDeliveries } from './delivery-queue.js';
 import type { FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryMetrics } from './metrics-port.js';
+import type { EngineTimersRepo } from './engine-timers-repo.js';
 import type { DeliveryBatchJob, TimerJob } from './queues.js';
 import { accountLines, completeIfDone, groupContacts, loadPlanInput } from './engine-repo.js';
 import { planConference } from './plan-rows.js';
@@ -12,6 +13,7 @@ import { sendingLine } from './planner.js';
 
 export type ConferenceRetryDeps = {
   db: Db;
+  timers: Pick<EngineTimersRepo, 'lockOpenConferenceTimer' | 'actionAnswered' | 'closeConferenceTimer'>;
   queues: { deliveries: Queue<DeliveryBatchJob> };
   feed: FeedPublisher;
   metrics?: Pick<DeliveryMetrics, 'reached'>;
@@ -28,19 +30,13 @@ export type ConferenceRetryDeps = {
 export const createConferenceRetry = (deps: ConferenceRetryDeps) => {
   const run = async (job: TimerJob): Promise<'answered' | 'retried' | 'done'> => {
     const outcome = await withTransaction(deps.db, async (tx) => {
-      const timer = await tx.query(
-        `SELECT * FROM engine_timers WHERE activation_id = $1 AND action_id = $2 AND kind = 'conference_retry' AND done_at IS NULL FOR UPDATE`,
-        [job.activationId, job.actionId],
-      );
-      if (!timer.rows[0]) return { outcome: 'done' as const, created: [], accountId: null };
-      const answered = await tx.query(
-        `SELECT 1 FROM deliveries WHERE activation_id = $1 AND action_id = $2 AND status IN ('answered', 'acknowledged') LIMIT 1`,
-        [job.activationId, job.actionId],
-      );
+      const key = { activationId: job.activationId, actionId: job.actionId };
+      if (!(await deps.timers.lockOpenConferenceTimer(tx, key))) return { outcome: 'done' as const, created: [], accountId: null };
+      const answered = await deps.timers.actionAnswered(tx, key);
       const input = await loadPlanInput(tx, job.activationId);
       const action = input?.definition.actions.find((x) => x.id === job.actionId);
       let created: Awaited<ReturnType<typeof insertPlanned>> = [];
-      const result = answered.rowCount || !input || action?.type !== 'conference' ? 'answered' as const : 'retried' as const;
+      const result = answered || !input || action?.type !== 'conference' ? 'answered' as const : 'retried' as const;
       if (result === 'retried' && input && action?.type === 'conference') {
         const a = input.activation;
         const contacts = await groupContacts(tx, a.accountId, action.groupIds, true);
@@ -48,10 +44,7 @@ export const createConferenceRetry = (deps: ConferenceRetryDeps) => {
         const scope = { activationId: a.id, workflowName: input.workflowName, placeholders: a.placeholders, inboundMessage: a.inboundMessage, recordingUrl: a.recordingUrl };
         created = await insertPlanned(tx, a.accountId, a.id, planConference(action, contacts, scope, line, 2));
       }
-      await tx.query(
-        `UPDATE engine_timers SET done_at = now(), outcome = $3 WHERE activation_id = $1 AND action_id = $2 AND kind = 'conference_retry'`,
-        [job.activationId, job.actionId, result],
-      );
+      await deps.timers.closeConferenceTimer(tx, key, result);
       return { outcome: result, created, accountId: input?.activation.accountId ?? null };
     });
     if (outcome.accountId) {

@@ -258,3 +258,22 @@ export const findByProviderId = async (q: Queryable, accountId: string, provider
   const res = await q.query('SELECT * FROM deliveries WHERE account_id = $1 AND provider_id = $2', [accountId, providerId]);
   return res.rows[0] ? toDelivery(res.rows[0]) : null;
 };
+
+/**
+ * Claim heartbeat: moves `claimed_at` to now on each row still `sending` under the token we hold
+ * for it; returns the ids whose claim is still ours (the others were taken over by the sweeper).
+ */
+export const refreshClaims = async (q: Queryable, held: ReadonlyArray<{ id: string; token: string }>): Promise<Set<string>> => {
+  const res = await q.query(
+    `UPDATE deliveries d SET claimed_at = now() FROM unnest($1::uuid[], $2::uuid[]) AS h(id, token)
+      WHERE d.id = h.id AND d.claim_token = h.token AND d.status = 'sending' RETURNING d.id`,
+    [held.map((h) => h.id), held.map((h) => h.token)],
+  );
+  return new Set(res.rows.map((r) => r.id as string));
+};
+
+/** Which of these carrier ids are already recorded on a delivery other than `exceptDeliveryId`. */
+export const providerIdsTaken = async (q: Queryable, providerIds: string[], exceptDeliveryId: string): Promise<Set<string>> => {
+  const res = await q.query('SELECT provider_id FROM deliveries WHERE provider_id = ANY($1::text[]) AND id <> $2', [providerIds, exceptDeliveryId]);
+  return new Set(res.rows.map((r) => r.provider_id as string));
+};

@@ -8,14 +8,18 @@ import type { Logger } from '../logger.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import { isJobPending, type DeliveryBatchJob, type TimerJob } from './queues.js';
 import type { TelephonyProvider } from './telephony-port.js';
-import { finish, toChange, toDelivery, type Delivery, type Outcome } from './deliveries-repo.js';
+import { finish, toChange, type Delivery, type Outcome } from './deliveries-repo.js';
 import { enqueueDeliveries } from './delivery-queue.js';
-import { awaitingCarrierSql, fromMessageStatus } from './delivery-status.js';
+import { fromMessageStatus } from './delivery-status.js';
+import type { EngineTimersRepo } from './engine-timers-repo.js';
 import type { LineDirectory } from './line-directory.js';
+import type { SweeperRepo } from './sweeper-repo.js';
 import { findSentSms } from './telephony-sender.js';
 
 export type DeliverySweeperDeps = {
   db: Db;
+  repo: SweeperRepo;
+  timers: Pick<EngineTimersRepo, 'listOverdueTimers'>;
   queues: { deliveries: Queue<DeliveryBatchJob>; timers: Queue<TimerJob> };
   lines: LineDirectory;
   providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
@@ -29,8 +33,6 @@ export type DeliverySweeperDeps = {
   logger: Logger;
 };
 
-const ms = (n: number) => `make_interval(secs => ${Number(n) / 1000})`;
-
 /**
  * Repairs what a crash or a Redis loss left behind, safely from any number of processes:
  * - pending deliveries whose job is gone: queued again (claims make a duplicate job harmless);
@@ -42,15 +44,7 @@ const ms = (n: number) => `make_interval(secs => ${Number(n) / 1000})`;
  */
 export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
   const requeueStale = async (): Promise<number> => {
-    const res = await deps.db.query(
-      `UPDATE deliveries SET updated_at = now() WHERE id IN (
-         SELECT id FROM deliveries
-          WHERE status = 'pending' AND updated_at < now() - ${ms(deps.settings.staleAfterMs)}
-            AND (not_before IS NULL OR not_before < now() - ${ms(deps.settings.staleAfterMs)})
-          ORDER BY updated_at LIMIT 2000 FOR UPDATE SKIP LOCKED)
-       RETURNING id`,
-    );
-    const ids = res.rows.map((r) => r.id as string);
+    const ids = await deps.repo.touchStalePending(deps.db, deps.settings.staleAfterMs);
     if (ids.length) {
       await enqueueDeliveries(deps.queues.deliveries, ids, deps.settings.batchSize, { tag: `s${Date.now()}` });
       deps.logger.warn({ deliveries: ids.length }, 'sweeper queued stale deliveries again');
@@ -68,16 +62,7 @@ export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
     // carrier finish even a slow request before it is looked up (and maybe sent again).
     const { inDoubtAfterMs, smsLookupAfterDoubtMs = 0 } = deps.settings;
     const takeOverAfterMs = Math.max(inDoubtAfterMs, smsLookupAfterDoubtMs + inDoubtAfterMs / 2);
-    const res = await deps.db.query(
-      `WITH c AS (
-         SELECT id, claimed_at AS old_claimed_at FROM deliveries
-          WHERE status = 'sending' AND provider_id IS NULL AND claimed_at < now() - ${ms(takeOverAfterMs)}
-          ORDER BY claimed_at LIMIT 100 FOR UPDATE SKIP LOCKED)
-       UPDATE deliveries d SET claim_token = $1, claimed_at = now(), updated_at = now() FROM c WHERE d.id = c.id
-       RETURNING d.*, c.old_claimed_at`,
-      [token],
-    );
-    return res.rows.map((r) => ({ d: toDelivery(r), claimedBefore: r.old_claimed_at as Date }));
+    return deps.repo.takeInDoubt(deps.db, token, takeOverAfterMs);
   };
 
   const reconcileOne = async (d: Delivery, claimedBefore: Date): Promise<Outcome> => {
@@ -126,29 +111,16 @@ export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
   };
 
   const requeueTimers = async (): Promise<void> => {
-    const res = await deps.db.query(
-      `SELECT activation_id, action_id, kind FROM engine_timers WHERE done_at IS NULL AND due_at < now() - interval '5 seconds' LIMIT 100`,
-    );
-    for (const t of res.rows) {
-      const jobId = `cr-${t.activation_id}-${t.action_id}`;
+    for (const t of await deps.timers.listOverdueTimers(deps.db)) {
+      const jobId = `cr-${t.activationId}-${t.actionId}`;
       if ((await isJobPending(deps.queues.timers, jobId)) === 'pending') continue;
       await (await deps.queues.timers.getJob(jobId))?.remove().catch(() => undefined);
-      await deps.queues.timers.add('conference_retry', { activationId: t.activation_id, actionId: t.action_id, kind: t.kind }, { jobId });
+      await deps.queues.timers.add('conference_retry', { activationId: t.activationId, actionId: t.actionId, kind: t.kind }, { jobId });
     }
   };
 
   const completeStuck = async (): Promise<void> => {
-    const res = await deps.db.query(
-      `SELECT id FROM activations WHERE status = 'running' AND created_at < now() - interval '10 seconds' ORDER BY created_at LIMIT 200`,
-    );
-    // Dispatched ones whose last carrier word was recorded by a process that died before
-    // completing them; those still awaiting the carrier are passed over (one index probe each).
-    const dispatched = await deps.db.query(
-      `SELECT a.id FROM activations a WHERE a.status = 'dispatched' AND a.created_at < now() - interval '10 seconds'
-          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activation_id = a.id AND (${awaitingCarrierSql}))
-        ORDER BY a.created_at LIMIT 200`,
-    );
-    const done = await completeIfDone(deps.db, [...res.rows, ...dispatched.rows].map((r) => r.id));
+    const done = await completeIfDone(deps.db, await deps.repo.listPossiblyDoneActivations(deps.db));
     for (const c of done) await deps.feed.publish(c.accountId, [c]);
   };
 

@@ -1,7 +1,7 @@
 import { Worker, type Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { completeIfDone } from './engine-repo.js';
-import type { Db } from '../db/db.js';
+import type { Db, Queryable } from '../db/db.js';
 import { ProviderError } from '../errors.js';
 import { groupBy } from '../group-by.js';
 import type { FeedPublisher } from './feed.js';
@@ -10,8 +10,8 @@ import type { DeliveryMetrics } from './metrics-port.js';
 import type { DeliveryBatchJob } from './queues.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ChannelResult, ChannelSender } from './channel-port.js';
-import { claimSendable } from './contact-refusals.js';
-import { finish, toChange, type Delivery, type DeliveryState, type Outcome } from './deliveries-repo.js';
+import { claimSendable } from './contact-refusals-repo.js';
+import { finish, refreshClaims, toChange, type Delivery, type DeliveryState, type Outcome } from './deliveries-repo.js';
 import { laterBatches, paceRows } from './delivery-pacing.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import { isCallChannel } from './delivery-status.js';
@@ -81,19 +81,14 @@ export const backoffMs = (base: number, attempt: number): number =>
  * that died or stalled. Each held row keeps when its claim was last known to be ours (local
  * clock; never again once a refresh finds it taken over), which is what `fresh` checks.
  */
-export const createClaimKeeper = (db: Pick<Db, 'query'>, inDoubtAfterMs: number, logger: Pick<Logger, 'warn'>) => {
+export const createClaimKeeper = (db: Queryable, inDoubtAfterMs: number, logger: Pick<Logger, 'warn'>) => {
   const held = new Map<string, { token: string; confirmedAt: number }>();
   let beating: Promise<void> | null = null;
   const beat = async () => {
     if (held.size === 0) return;
     const ids = [...held.keys()];
     const started = Date.now();
-    const res = await db.query(
-      `UPDATE deliveries d SET claimed_at = now() FROM unnest($1::uuid[], $2::uuid[]) AS h(id, token)
-        WHERE d.id = h.id AND d.claim_token = h.token AND d.status = 'sending' RETURNING d.id`,
-      [ids, ids.map((id) => held.get(id)!.token)],
-    );
-    const kept = new Set(res.rows.map((r) => r.id as string));
+    const kept = await refreshClaims(db, ids.map((id) => ({ id, token: held.get(id)!.token })));
     for (const id of ids) {
       const h = held.get(id);
       if (!h) continue; // finished meanwhile

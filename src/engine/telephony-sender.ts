@@ -1,13 +1,14 @@
-import type { Db } from '../db/db.js';
+import type { Queryable } from '../db/db.js';
 import { ProviderError } from '../errors.js';
 import type { TelephonyProvider } from './telephony-port.js';
 import { SMS_MAX_CHARS, smsLength } from '../templates/sms-text.js';
 import type { ChannelResult, ChannelSender, DeliveryJob } from './channel-port.js';
+import { providerIdsTaken } from './deliveries-repo.js';
 import type { LineDirectory } from './line-directory.js';
 
 export type TelephonySenderDeps = {
   /** Reads which carrier ids other deliveries already hold (findSentSms). */
-  db: Pick<Db, 'query'>;
+  db: Queryable;
   lines: LineDirectory;
   providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
   publicUrl: string;
@@ -49,10 +50,7 @@ export const findSentSms = async (
   const { line, provider, address } = await routeOf(deps, q.lineId, q.address);
   const candidates = (await provider.findMessages(line.credentials, { from: line.phoneNumber, to: address, since, messagingServiceSid: line.messagingServiceSid })).filter((m) => m.body === q.body);
   if (candidates.length === 0) return null;
-  const taken = await deps.db.query(
-    'SELECT provider_id FROM deliveries WHERE provider_id = ANY($1::text[]) AND id <> $2', [candidates.map((m) => m.providerId), q.deliveryId],
-  );
-  const owned = new Set(taken.rows.map((r) => r.provider_id as string));
+  const owned = await providerIdsTaken(deps.db, candidates.map((m) => m.providerId), q.deliveryId);
   const found = candidates.find((m) => !owned.has(m.providerId));
   return found ? { provider: provider.name, providerId: found.providerId, carrierStatus: found.status } : null;
 };
