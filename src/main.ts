@@ -45,7 +45,7 @@ import { createRedis } from './redis.js';
 import { readFileSync } from 'node:fs';
 import { createSmtpEmailSender } from '../adapters/email/smtp-email-sender.js';
 import { createMailCatcherSender } from '../adapters/email/mail-catcher.js';
-import { createMailCatcherStore } from './engine/mail-catcher-store.js';
+import { createMailCatcherStore } from './demo/mail-catcher-store.js';
 import { mailCatcherRoutes } from '../routes/api/v1/mail-catcher-routes.js';
 import { createOpenAiPromptRunner } from '../adapters/prompt/openai-prompt-runner.js';
 import { createNoopPushProvider } from '../adapters/push/noop-push-provider.js';

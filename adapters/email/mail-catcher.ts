@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { ChannelResult, ChannelSender, DeliveryJob } from '../../src/engine/channel-port.js';
-import type { MailCatcherStore } from '../../src/engine/mail-catcher-store.js';
+import type { MailCatcherStore } from '../../src/demo/mail-catcher-store.js';
 import { createSmtpEmailSender } from './smtp-email-sender.js';
 
 export type MailCatcherSenderOptions = {

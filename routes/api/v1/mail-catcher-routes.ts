@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { MailCatcherStore } from '../../../src/engine/mail-catcher-store.js';
+import type { MailCatcherStore } from '../../../src/demo/mail-catcher-store.js';
 import { auth } from '../../auth.js';
 
 export type MailCatcherRoutesOpts = {
