@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { activationSources } from '../engine/activation-types.js';
 import { telephonyChannels } from '../engine/delivery-status.js';
 import type { ActivationMetrics, DeliveryMetrics, RequestObservation } from '../engine/metrics-port.js';
 import type { BacklogSnapshot } from './metrics-repo.js';
@@ -13,7 +14,7 @@ export type ScrapeSources = {
 };
 
 // Bounded label sets: anything else is reported as `other`, so no value from outside can grow the series.
-const sources = ['ivr', 'sms', 'api', 'dashboard', 'agent', 'schedule', 'rule', 'sequence', 'call_tracking'];
+const sources: readonly string[] = activationSources;
 const channels = ['sms', 'email', 'push', 'voice', 'conference', 'pager', 'webhook'];
 const telephony = new Set<string>(telephonyChannels);
 /** Statuses a delivery ends in or passes as an outcome; pending/sending/queued are not counted. */

@@ -243,6 +243,8 @@ describe('metrics of separate processes (real CLI)', () => {
         expect(ok.status).toBe(200);
         const text = await ok.text();
         expect(text).toContain('switchboard_activations_total{source="schedule"} 0');
+        // Every activation source has its own series (one list: activationSources), none counted as "other".
+        expect(text).toContain('switchboard_activations_total{source="sender_report"} 0');
         expect(text).toContain('switchboard_queue_jobs{queue="deliveries",state="wait"} 0');
         expect((await fetch(url)).status).toBe(401);
         expect((await fetch(url, { headers: { authorization: `Bearer ${wrong}` } })).status).toBe(401);
