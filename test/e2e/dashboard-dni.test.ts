@@ -98,7 +98,15 @@ describe('website numbers (DNI) editing on the Call tracking page', { timeout: 9
     expect(pool.match).toEqual({ utmSources: ['google'], clickIds: ['msclkid'], referrerHosts: ['google.com'] });
     expect(pool.lines.map((l: { id: string }) => l.id).sort()).toEqual([lineIds[0], lineIds[1]].sort());
 
+    // Asked in the page's own dialog: keeping it deletes nothing, and focus goes back to the button.
     await card().getByRole('button', { name: 'Delete source Google' }).click();
+    const ask = page.getByRole('dialog', { name: 'Delete the source “Google”?' });
+    await ask.getByRole('button', { name: 'Keep it' }).click();
+    await ask.waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Delete source Google');
+    expect((await acct.api.get('/v1/tracking-pools').expect(200)).body.data).toHaveLength(2);
+    await card().getByRole('button', { name: 'Delete source Google' }).click();
+    await ask.getByRole('button', { name: 'Delete' }).click();
     await card().getByText('Deleted source “Google”.').waitFor();
     expect((await acct.api.get('/v1/tracking-pools').expect(200)).body.data.map((p: { source: string }) => p.source)).toEqual(['organic']);
   });

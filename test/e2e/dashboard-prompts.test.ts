@@ -100,4 +100,21 @@ describe('prompts dashboard in headless Chromium', () => {
     await expect.poll(() => page.getByLabel('Saved prompt').inputValue()).toBe(prompt.id);
     expect(pageErrors).toEqual([]);
   });
+
+  it('deletes a prompt only after the page\'s own dialog is confirmed; keeping it changes nothing', async () => {
+    await page.goto(`${base}/#/prompts`);
+    await page.getByRole('heading', { name: 'Prompts', level: 1 }).waitFor();
+    const del = page.getByRole('button', { name: 'Delete Flood advice' });
+    await del.click();
+    const ask = page.getByRole('dialog', { name: 'Delete the prompt “Flood advice”?' });
+    await ask.getByText('Workflows saved with it keep their version.').waitFor();
+    await page.keyboard.press('Escape');
+    await ask.waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Delete Flood advice');
+    expect((await acct.api.get('/v1/prompts').expect(200)).body.data.map((p: { name: string }) => p.name)).toEqual(['Flood advice']);
+    await del.click();
+    await ask.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No saved prompts yet.').waitFor();
+    expect((await acct.api.get('/v1/prompts').expect(200)).body.data).toEqual([]);
+  });
 });

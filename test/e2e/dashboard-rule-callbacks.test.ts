@@ -163,6 +163,8 @@ describe('rule editor: callback and sequence actions; the Callbacks page', { tim
     await shot('callbacks-phone');
 
     await item.getByRole('button', { name: 'Cancel callback to Ana Ortiz' }).click();
+    const ask = page.getByRole('dialog', { name: 'Cancel the callback to Ana Ortiz?' });
+    await ask.getByRole('button', { name: 'Cancel callback' }).click();
     await item.getByText('cancelled').waitFor();
     expect((await acct.api.get(`/v1/callbacks/${booked.id}`).expect(200)).body.status).toBe('cancelled');
     expect(await item.getByRole('button', { name: 'Cancel callback to Ana Ortiz' }).count()).toBe(0);

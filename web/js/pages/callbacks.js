@@ -1,7 +1,7 @@
 // Callbacks (#/callbacks): the calls rules booked (schedule_callback, place_call), by due time, with their
 // outcome; admins move a scheduled one to another time (PATCH /v1/callbacks/:id) or cancel it (POST …/cancel).
 import { api, ApiError, getAll, qs } from '../api.js';
-import { alertBox, announce, badge, field, formatTime, h, nextId, pageTitle, select, showFieldErrors, spinner } from '../dom.js';
+import { alertBox, announce, badge, confirmDialog, field, formatTime, h, nextId, pageTitle, select, showFieldErrors, spinner } from '../dom.js';
 
 const STATUSES = [['', 'Any status'], ['scheduled', 'Scheduled'], ['calling', 'Calling'], ['completed', 'Completed'], ['failed', 'Failed'], ['cancelled', 'Cancelled']];
 const REASONS = {
@@ -86,8 +86,12 @@ function item(cb, names, ctx) {
         h('button', { type: 'button', 'aria-label': `Move callback to ${who}`, onclick: (e) => openMove(e.currentTarget) }, 'Move'),
         h('button', { type: 'button', class: 'danger', 'aria-label': `Cancel callback to ${who}`, onclick: cancel }, 'Cancel callback')) : null);
   };
-  const cancel = async () => {
-    if (!window.confirm(`Cancel the callback to ${who} due ${formatTime(cb.dueAt)}? Nobody will be called.`)) return;
+  const cancel = async (e) => {
+    const asked = await confirmDialog({
+      title: `Cancel the callback to ${who}?`, body: h('p', {}, `It is due ${formatTime(cb.dueAt)}. Nobody will be called.`),
+      confirm: 'Cancel callback', confirmClass: 'danger', keep: 'Keep it',
+    }, e.currentTarget);
+    if (!asked) return;
     try {
       Object.assign(cb, await api.post(`/v1/callbacks/${cb.id}/cancel`, {}));
       announce(`Callback to ${who} cancelled`);

@@ -1,7 +1,7 @@
 // Prompt library (#/prompts): the account's saved prompts — name, text, model settings — each edit a new version.
 import { api, ApiError } from '../api.js';
 import { area, num, text } from '../controls.js';
-import { alertBox, announce, field, formatTime, h, pageTitle, showFieldErrors, spinner } from '../dom.js';
+import { alertBox, announce, confirmDialog, field, formatTime, h, pageTitle, showFieldErrors, spinner } from '../dom.js';
 
 const blank = () => ({ id: null, name: '', text: '', model: '', maxOutputChars: null, temperature: null });
 
@@ -32,8 +32,12 @@ export async function render(main) {
         h('td', { class: 'actions' },
           h('button', { type: 'button', 'aria-label': `Edit ${p.name}`, onclick: () => form.load(p) }, 'Edit'),
           h('button', { type: 'button', 'aria-label': `History of ${p.name}`, onclick: () => showHistory(p) }, 'History'),
-          h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${p.name}`, onclick: async () => {
-            if (!confirm(`Delete the prompt "${p.name}"? Workflows saved with it keep their version.`)) return;
+          h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${p.name}`, onclick: async (e) => {
+            const asked = await confirmDialog({
+              title: `Delete the prompt “${p.name}”?`, body: h('p', {}, 'Workflows saved with it keep their version.'),
+              confirm: 'Delete', confirmClass: 'danger', keep: 'Keep it',
+            }, e.currentTarget);
+            if (!asked) return;
             await api.del(`/v1/prompts/${p.id}`);
             announce(`Deleted ${p.name}`);
             refresh();

@@ -78,7 +78,7 @@ function poolsTable(pools, isAdmin, onEdit, onDelete) {
       h('td', { 'data-label': 'Numbers shown' }, h('ul', { class: 'flush list' }, p.lines.map((l) => h('li', {}, h('span', { class: 'mono' }, l.phoneNumber), l.name ? ` ${l.name}` : '')))),
       isAdmin ? h('td', {}, h('div', { class: 'row-actions' },
         h('button', { type: 'button', 'aria-label': `Edit source ${p.source}`, onclick: (e) => onEdit(p, e.currentTarget) }, 'Edit'),
-        h('button', { type: 'button', class: 'danger', 'aria-label': `Delete source ${p.source}`, onclick: () => onDelete(p) }, 'Delete'))) : null)))));
+        h('button', { type: 'button', class: 'danger', 'aria-label': `Delete source ${p.source}`, onclick: (e) => onDelete(p, e.currentTarget) }, 'Delete'))) : null)))));
 }
 
 async function fill(body, ctx, flash) {
@@ -120,8 +120,12 @@ async function fill(body, ctx, flash) {
       },
     }));
   };
-  const remove = async (p) => {
-    if (!window.confirm(`Delete the source “${p.source}”? Its numbers go back to being plain tracking lines.`)) return;
+  const remove = async (p, opener) => {
+    const asked = await confirmDialog({
+      title: `Delete the source “${p.source}”?`, body: h('p', {}, 'Its numbers go back to being plain tracking lines.'),
+      confirm: 'Delete', confirmClass: 'danger', keep: 'Keep it',
+    }, opener);
+    if (!asked) return;
     try {
       await api.del(`/v1/tracking-pools/${p.id}`);
       announce(`Deleted source ${p.source}`);

@@ -1,6 +1,6 @@
 // Call tracking: the post-call workflows (list, active toggle, edit, delete) and the log of their runs.
 import { api, ApiError, getAll } from '../api.js';
-import { alertBox, announce, badge, h, nextId, pageTitle, spinner } from '../dom.js';
+import { alertBox, announce, badge, confirmDialog, h, nextId, pageTitle, spinner } from '../dom.js';
 import { runLog } from '../tracking-logs.js';
 
 const ACTIONS = { sms_caller: 'text the caller', email_owners: 'e-mail the owners', webhook: 'webhook', activate_workflow: 'activate a workflow' };
@@ -75,8 +75,12 @@ function workflowItem(w, lines, ctx) {
       h('div', {}, `Then: ${w.actions.map((a) => ACTIONS[a.type] ?? a.type).join(', ') || 'nothing'}`), status),
     ctx.isAdmin ? h('div', { class: 'row-actions' }, toggle,
       h('a', { class: 'button', href: `#/tracking/${w.id}`, 'aria-label': `Edit ${w.name}` }, 'Edit'),
-      h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${w.name}`, onclick: async () => {
-        if (!window.confirm(`Delete the post-call workflow “${w.name}”? Its past runs stay in the log.`)) return;
+      h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${w.name}`, onclick: async (e) => {
+        const asked = await confirmDialog({
+          title: `Delete the post-call workflow “${w.name}”?`, body: h('p', {}, 'Its past runs stay in the log.'),
+          confirm: 'Delete', confirmClass: 'danger', keep: 'Keep it',
+        }, e.currentTarget);
+        if (!asked) return;
         try {
           await api.del(`/v1/tracking-workflows/${w.id}`);
           announce(`Deleted ${w.name}`);
