@@ -39,7 +39,7 @@ export const createConferenceRetry = (deps: ConferenceRetryDeps) => {
       const result = answered || !input || action?.type !== 'conference' ? 'answered' as const : 'retried' as const;
       if (result === 'retried' && input && action?.type === 'conference') {
         const a = input.activation;
-        const contacts = await groupContacts(tx, a.accountId, action.groupIds, true);
+        const contacts = await groupContacts(tx, a.accountId, action.groupIds, true, false);
         const line = sendingLine(action, input, await accountLines(tx, a.accountId));
         const scope = { activationId: a.id, workflowName: input.workflowName, placeholders: a.placeholders, inboundMessage: a.inboundMessage, recordingUrl: a.recordingUrl };
         created = await insertPlanned(tx, a.accountId, a.id, planConference(action, contacts, scope, line, 2));

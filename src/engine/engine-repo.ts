@@ -37,20 +37,27 @@ export const accountLines = async (q: Queryable, accountId: string): Promise<Sen
   return res.rows.map((r) => ({ id: r.id, phoneNumber: r.phone_number }));
 };
 
-/** Members of the groups (each person once), on duty only unless `includeOffDuty`. */
-export const groupContacts = async (q: Queryable, accountId: string, groupIds: string[], includeOffDuty: boolean): Promise<PlanContact[]> => {
+/**
+ * Members of the groups (each person once), on duty only unless `includeOffDuty`. Their push
+ * devices are counted only when `withPushDevices` (an action with a push channel): one index probe
+ * per contact that a text-only fan-out does not need (`pushDevices` is then left out).
+ */
+export const groupContacts = async (
+  q: Queryable, accountId: string, groupIds: string[], includeOffDuty: boolean, withPushDevices = true,
+): Promise<PlanContact[]> => {
   const res = await q.query(
     `SELECT c.id, c.name, c.phone, c.email, c.pager_number, c.push_token, c.opted_out_channels, c.do_not_contact, c.custom_fields,
-            (SELECT count(*) FROM push_subscriptions s WHERE s.contact_id = c.id)::int AS push_devices
+            CASE WHEN $4 THEN (SELECT count(*) FROM push_subscriptions s WHERE s.contact_id = c.id)::int END AS push_devices
        FROM contacts c
       WHERE c.account_id = $1
         AND EXISTS (SELECT 1 FROM group_members m WHERE m.contact_id = c.id AND m.group_id = ANY($2::uuid[]) AND m.account_id = $1)
         AND ($3 OR c.on_duty)
       ORDER BY c.id`,
-    [accountId, groupIds, includeOffDuty],
+    [accountId, groupIds, includeOffDuty, withPushDevices],
   );
   return res.rows.map((r) => ({
-    id: r.id, name: r.name, phone: r.phone, email: r.email, pagerNumber: r.pager_number, pushToken: r.push_token, pushDevices: r.push_devices,
+    id: r.id, name: r.name, phone: r.phone, email: r.email, pagerNumber: r.pager_number, pushToken: r.push_token,
+    ...(r.push_devices === null ? {} : { pushDevices: r.push_devices }),
     optedOutChannels: r.opted_out_channels ?? [], doNotContact: r.do_not_contact, customFields: r.custom_fields ?? {},
   }));
 };

@@ -125,18 +125,24 @@ export const planNotification = (
   const notes = extras.promptError ? { promptError: extras.promptError } : {};
   for (const c of contacts) {
     const fields = fieldsFor(scope, extras, c);
-    const parts = {
+    // Rendered when a channel needs them, once per contact: a text-only fan-out renders each
+    // contact's message once (in smsText), not three more times for texts it never uses.
+    let parts: Parameters<typeof composeNotification>[0] | undefined;
+    const partsOf = () => (parts ??= {
       text: render(a.message, scope.placeholders, fields),
       promptOutput: a.prompt?.appendToMessage !== false ? extras.promptOutput : null,
       attachmentUrl: extras.attachmentUrl,
-    };
-    const text = composeNotification(parts);
-    const withPoll = composeNotification({ ...parts, poll: a.poll });
-    const subject = render(a.subject ?? scope.workflowName, scope.placeholders, fields);
+    });
+    let textOnce: string | undefined;
+    let withPollOnce: string | undefined;
+    let subjectOnce: string | undefined;
+    const text = () => (textOnce ??= composeNotification(partsOf()));
+    const withPoll = () => (withPollOnce ??= composeNotification({ ...partsOf(), poll: a.poll }));
+    const subject = () => (subjectOnce ??= render(a.subject ?? scope.workflowName, scope.placeholders, fields));
     const smsRow = (meta: Record<string, unknown>) => {
       const skip = skipFor(c, 'sms', c.phone, 'no_phone') ?? (line ? null : 'no_sending_line');
-      const fitted = skip ? null : smsText(a, scope, fields, extras);
-      const payload: SmsPayload = { body: fitted?.body ?? withPoll, lineId: line?.id ?? '', from: line?.phoneNumber ?? '' };
+      const fitted = skip ? null : smsText(a, scope, fields, extras); // a skipped row keeps no payload
+      const payload: SmsPayload = { body: fitted?.body ?? '', lineId: line?.id ?? '', from: line?.phoneNumber ?? '' };
       const cut = fitted?.shortened.length ? { shortened: fitted.shortened } : {};
       return row(a.id, c, 'sms', c.phone, skip, payload, { ...notes, ...cut, ...meta });
     };
@@ -144,12 +150,12 @@ export const planNotification = (
     for (const channel of a.channels) {
       if (channel === 'sms') sms({});
       else if (channel === 'email') {
-        const payload: EmailPayload = { subject, text: withPoll };
+        const payload: EmailPayload = { subject: subject(), text: withPoll() };
         add(row(a.id, c, 'email', c.email, skipFor(c, 'email', c.email, 'no_email'), payload, notes));
       } else if (channel === 'voice') {
         const skip = skipFor(c, 'voice', c.phone, 'no_phone') ?? (line ? null : 'no_sending_line');
         const payload: VoicePayload = {
-          text, lineId: line?.id ?? '', from: line?.phoneNumber ?? '',
+          text: text(), lineId: line?.id ?? '', from: line?.phoneNumber ?? '',
           ...(a.poll && extras.pollId ? { pollId: extras.pollId, pollQuestion: a.poll.question, pollOptions: a.poll.options } : {}),
         };
         add(row(a.id, c, 'voice', c.phone, skip, payload, notes));
@@ -161,7 +167,7 @@ export const planNotification = (
           const smsFallback = smsRow({ fallbackFrom: 'push' }) as SmsFallbackRow;
           const poll = a.poll && extras.pollId ? { pollId: extras.pollId, pollQuestion: a.poll.question, pollOptions: a.poll.options } : {};
           // A poll travels as data (the notification's buttons), not as "reply with a number" text.
-          const payload: PushPayload = { title: subject, body: a.poll && extras.pollId ? text : withPoll, contactId: c.id, ...poll, smsFallback };
+          const payload: PushPayload = { title: subject(), body: a.poll && extras.pollId ? text() : withPoll(), contactId: c.id, ...poll, smsFallback };
           add(row(a.id, c, 'push', c.pushToken, null, payload, notes));
         } else sms({ fallbackFrom: 'push' });
       }

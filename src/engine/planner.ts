@@ -80,7 +80,8 @@ export const createPlanner = (deps: PlannerDeps) => {
   const planAction = async (input: PlanInput, action: Action & { id: string }, scope: PlanScope, lines: SendingLine[]): Promise<PlannedDelivery[]> => {
     const line = sendingLine(action, input, lines);
     const groups = actionGroups(action);
-    const contacts = groups ? await groupContacts(db, input.activation.accountId, groups.groupIds, groups.includeOffDuty) : [];
+    const withPush = action.type === 'notification' && action.channels.includes('push');
+    const contacts = groups ? await groupContacts(db, input.activation.accountId, groups.groupIds, groups.includeOffDuty, withPush) : [];
     switch (action.type) {
       case 'notification':
         return planNotification(action, contacts, scope, await actionExtras(input, action, scope), line, extras.push);
