@@ -63,6 +63,9 @@ export type PlannedDelivery = {
  * e-mail and push delivery, written by the same statement as the delivery (so exactly once: a
  * delivery that already existed is not returned by the INSERT). Its status then mirrors the
  * delivery's (`MIRROR_TO_MESSAGES`). Conference, pager and webhook sends are not messages.
+ * No `ON CONFLICT` clause: every `i` row is a delivery this statement created, so no message can
+ * name it yet (messages_delivery_uniq still guards it); the clause made each row a speculative
+ * insertion, one more probe of that index and one more WAL record per text (bench:fanout).
  */
 const HISTORY_OF_INSERTED = `INSERT INTO messages (account_id, contact_id, line_id, direction, channel, from_address, to_address, body, status,
                              activation_id, delivery_id, meta)
@@ -72,8 +75,7 @@ const HISTORY_OF_INSERTED = `INSERT INTO messages (account_id, contact_id, line_
                              WHEN 'push' THEN concat_ws(E'\\n\\n', NULLIF(i.payload->>'title', ''), i.payload->>'body')
                              ELSE COALESCE(i.payload->>'body', '') END,
               'queued', i.activation_id, i.id, i.meta
-         FROM i WHERE i.status = 'pending' AND i.channel IN ('sms', 'voice', 'email', 'push')
-       ON CONFLICT (delivery_id) WHERE delivery_id IS NOT NULL DO NOTHING`;
+         FROM i WHERE i.status = 'pending' AND i.channel IN ('sms', 'voice', 'email', 'push')`;
 
 /**
  * Inserts planned deliveries; an existing (activation, action, recipient, channel) is left as it
