@@ -32,6 +32,7 @@ import { createContactsService } from './contacts/contacts-service.js';
 import { createGroupsService } from './groups/groups-service.js';
 import { createLinesService } from './lines/lines-service.js';
 import { createWorkflowsService } from './workflows/workflows-service.js';
+import { workflowsRepo } from './workflows/workflows-repo.js';
 import { createActivationService } from './engine/activation-service.js';
 import { createActionEngine } from './engine/action-engine.js';
 import { activationRoutes } from '../routes/api/v1/activation-routes.js';
@@ -149,7 +150,7 @@ export const buildServices = (infra: Infra) => {
   });
   const groups = createGroupsService({ db });
   const prompts = createPromptsService({ db }); // the prompt library: workflows pin a saved prompt's version on save
-  const workflows = createWorkflowsService({ db, secrets, onChange: [scheduleHook], attachmentLinkLength: shortUrlLength(config.PUBLIC_URL), allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS, prompts });
+  const workflows = createWorkflowsService({ db, workflows: workflowsRepo, secrets, onChange: [scheduleHook], attachmentLinkLength: shortUrlLength(config.PUBLIC_URL), allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS, prompts });
   // The simulator "carrier" reports delivered/answered through the status service built just below.
   let simulatedCarrier: ((s: SimulatedSendNotice) => void) | null = null;
   /** Call tracking (docs/CALL-TRACKING.md): tracking-line calls, post-call workflows, logs. */

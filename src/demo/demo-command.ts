@@ -12,6 +12,7 @@ import { createGroupsService } from '../groups/groups-service.js';
 import { createLinesService } from '../lines/lines-service.js';
 import { createUsersService } from '../users/users-service.js';
 import { createWorkflowsService } from '../workflows/workflows-service.js';
+import { workflowsRepo } from '../workflows/workflows-repo.js';
 import { demoReport, seedDemo, type DemoSeedDeps } from './demo-seed.js';
 
 /** The seeding dependencies over one pool (no Redis needed). */
@@ -21,7 +22,7 @@ export const demoDeps = (db: Db, config: Pick<Config, 'SECRET_KEY'>): DemoSeedDe
   lines: createLinesService({ db }),
   groups: createGroupsService({ db }),
   contacts: createContactsService({ db }),
-  workflows: createWorkflowsService({ db, secrets: createSecretBox(config.SECRET_KEY) }),
+  workflows: createWorkflowsService({ db, workflows: workflowsRepo, secrets: createSecretBox(config.SECRET_KEY) }),
 });
 
 const withPool = async <T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> => {

@@ -2,7 +2,7 @@
  * Read-only lookups for code activation: the workflow a code names, how many people it
  * reaches, and who a phone number is.
  */
-import { workflowAudience } from '../workflows/workflow-audience.js';
+import { workflowAudience } from '../workflows/workflow-audience-repo.js';
 import type { Queryable } from '../db/db.js';
 
 export type CodeWorkflow = {

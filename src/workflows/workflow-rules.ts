@@ -1,4 +1,3 @@
-import type { Queryable } from '../db/db.js';
 import type { FieldIssue } from '../errors.js';
 import { findPlaceholders, render } from '../templates/templates.js';
 import type { Action, WorkflowInput } from './workflow-types.js';
@@ -71,9 +70,11 @@ export const checkDefinitionRules = (input: WorkflowInput): FieldIssue[] => {
 /**
  * Every line, group and attachment the definition names must belong to the account: returns
  * an issue for each that does not (a 400, so another account's ids are not told apart from
- * ids that do not exist).
+ * ids that do not exist). `known(table, ids)` answers which of the ids are rows of the account.
  */
-export const checkReferences = async (q: Queryable, accountId: string, input: WorkflowInput): Promise<FieldIssue[]> => {
+export const checkReferences = async (
+  input: WorkflowInput, known: (table: 'lines' | 'groups' | 'attachments', ids: string[]) => Promise<Set<string>>,
+): Promise<FieldIssue[]> => {
   const lines: Array<[string, string]> = [];
   const groups: Array<[string, string]> = [];
   const attachments: Array<[string, string]> = [];
@@ -83,15 +84,11 @@ export const checkReferences = async (q: Queryable, accountId: string, input: Wo
     if ('groupIds' in a) a.groupIds.forEach((g, j) => groups.push([`actions.${i}.groupIds.${j}`, g]));
     if (a.type === 'notification' && a.attachmentId) attachments.push([`actions.${i}.attachmentId`, a.attachmentId]);
   });
-  const known = async (table: string, refs: Array<[string, string]>) => {
-    if (refs.length === 0) return new Set<string>();
-    const res = await q.query(`SELECT id FROM ${table} WHERE account_id = $1 AND id = ANY($2::uuid[])`, [accountId, [...new Set(refs.map((r) => r[1]))]]);
-    return new Set<string>(res.rows.map((r) => r.id));
-  };
-  // Sequential: `q` may be a transaction's client, which runs one query at a time.
-  const l = await known('lines', lines);
-  const g = await known('groups', groups);
-  const t = await known('attachments', attachments);
+  const ids = (refs: Array<[string, string]>) => refs.map((r) => r[1]);
+  // Sequential: `known` may query through a transaction's client, which runs one query at a time.
+  const l = await known('lines', ids(lines));
+  const g = await known('groups', ids(groups));
+  const t = await known('attachments', ids(attachments));
   return [
     ...lines.filter(([, id]) => !l.has(id)).map(([path]) => ({ path, message: 'no such line in this account' })),
     ...groups.filter(([, id]) => !g.has(id)).map(([path]) => ({ path, message: 'no such group in this account' })),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import type { WorkflowChange } from '../../src/workflows/workflow-hooks.js';
 import { createWorkflowsService } from '../../src/workflows/workflows-service.js';
+import { workflowsRepo } from '../../src/workflows/workflows-repo.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 type Acct = Awaited<ReturnType<typeof createTestAccount>>;
@@ -219,7 +220,7 @@ describe('workflows API', () => {
     const seen: WorkflowChange[] = [];
     let fail = false;
     const svc = createWorkflowsService({
-      db: t.rt.infra.db, secrets: t.rt.services.secrets,
+      db: t.rt.infra.db, workflows: workflowsRepo, secrets: t.rt.services.secrets,
       onChange: [async (tx, change) => {
         const row = await tx.query('SELECT current_version, status, deleted_at FROM workflows WHERE id = $1', [change.workflowId]);
         expect(row.rows[0].current_version).toBe(change.version); // sees the uncommitted change
