@@ -30,6 +30,8 @@ import { createAccountsService } from './accounts/accounts-service.js';
 import { createCarriersService } from './carriers/carriers-service.js';
 import { createContactsService } from './contacts/contacts-service.js';
 import { createGroupsService } from './groups/groups-service.js';
+import { groupsRepo } from './groups/groups-repo.js';
+import { contactsRepo } from './contacts/contacts-repo.js';
 import { createLinesService } from './lines/lines-service.js';
 import { createWorkflowsService } from './workflows/workflows-service.js';
 import { workflowsRepo } from './workflows/workflows-repo.js';
@@ -146,9 +148,9 @@ export const buildServices = (infra: Infra) => {
   const carriers = createCarriersService({ db, secrets });
   const lines = createLinesService({ db });
   const contacts = createContactsService({ // events for rules/sequences
-    db, onChange: (tx, change) => rulesEngine.onContactChanged(tx, change), onChanges: (tx, changes) => rulesEngine.onContactsChanged(tx, changes),
+    db, contacts: contactsRepo, onChange: (tx, change) => rulesEngine.onContactChanged(tx, change), onChanges: (tx, changes) => rulesEngine.onContactsChanged(tx, changes),
   });
-  const groups = createGroupsService({ db });
+  const groups = createGroupsService({ db, groups: groupsRepo, contacts: contactsRepo });
   const prompts = createPromptsService({ db }); // the prompt library: workflows pin a saved prompt's version on save
   const workflows = createWorkflowsService({ db, workflows: workflowsRepo, secrets, onChange: [scheduleHook], attachmentLinkLength: shortUrlLength(config.PUBLIC_URL), allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS, prompts });
   // The simulator "carrier" reports delivered/answered through the status service built just below.

@@ -9,6 +9,8 @@ import { createContactsService } from '../contacts/contacts-service.js';
 import { createSecretBox } from '../crypto.js';
 import { createPool, isUuid, type Db } from '../db/db.js';
 import { createGroupsService } from '../groups/groups-service.js';
+import { groupsRepo } from '../groups/groups-repo.js';
+import { contactsRepo } from '../contacts/contacts-repo.js';
 import { createLinesService } from '../lines/lines-service.js';
 import { createUsersService } from '../users/users-service.js';
 import { createWorkflowsService } from '../workflows/workflows-service.js';
@@ -20,8 +22,8 @@ export const demoDeps = (db: Db, config: Pick<Config, 'SECRET_KEY'>): DemoSeedDe
   db,
   users: createUsersService({ db }),
   lines: createLinesService({ db }),
-  groups: createGroupsService({ db }),
-  contacts: createContactsService({ db }),
+  groups: createGroupsService({ db, groups: groupsRepo, contacts: contactsRepo }),
+  contacts: createContactsService({ db, contacts: contactsRepo }),
   workflows: createWorkflowsService({ db, workflows: workflowsRepo, secrets: createSecretBox(config.SECRET_KEY) }),
 });
 
