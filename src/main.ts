@@ -33,6 +33,7 @@ import { createGroupsService } from './groups/groups-service.js';
 import { groupsRepo } from './groups/groups-repo.js';
 import { contactsRepo } from './contacts/contacts-repo.js';
 import { createLinesService } from './lines/lines-service.js';
+import { linesRepo } from './lines/lines-repo.js';
 import { createWorkflowsService } from './workflows/workflows-service.js';
 import { workflowsRepo } from './workflows/workflows-repo.js';
 import { createActivationService } from './engine/activation-service.js';
@@ -146,7 +147,7 @@ export const buildServices = (infra: Infra) => {
   /** Keeps workflow_schedules in step with workflows: goes in the workflows service's onChange list. */
   const scheduleHook = createScheduleHook({ clock });
   const carriers = createCarriersService({ db, secrets });
-  const lines = createLinesService({ db });
+  const lines = createLinesService({ db, lines: linesRepo });
   const contacts = createContactsService({ // events for rules/sequences
     db, contacts: contactsRepo, onChange: (tx, change) => rulesEngine.onContactChanged(tx, change), onChanges: (tx, changes) => rulesEngine.onContactsChanged(tx, changes),
   });

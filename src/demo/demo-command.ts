@@ -12,6 +12,7 @@ import { createGroupsService } from '../groups/groups-service.js';
 import { groupsRepo } from '../groups/groups-repo.js';
 import { contactsRepo } from '../contacts/contacts-repo.js';
 import { createLinesService } from '../lines/lines-service.js';
+import { linesRepo } from '../lines/lines-repo.js';
 import { createUsersService } from '../users/users-service.js';
 import { createWorkflowsService } from '../workflows/workflows-service.js';
 import { workflowsRepo } from '../workflows/workflows-repo.js';
@@ -21,7 +22,7 @@ import { demoReport, seedDemo, type DemoSeedDeps } from './demo-seed.js';
 export const demoDeps = (db: Db, config: Pick<Config, 'SECRET_KEY'>): DemoSeedDeps => ({
   db,
   users: createUsersService({ db }),
-  lines: createLinesService({ db }),
+  lines: createLinesService({ db, lines: linesRepo }),
   groups: createGroupsService({ db, groups: groupsRepo, contacts: contactsRepo }),
   contacts: createContactsService({ db, contacts: contactsRepo }),
   workflows: createWorkflowsService({ db, workflows: workflowsRepo, secrets: createSecretBox(config.SECRET_KEY) }),
