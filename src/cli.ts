@@ -9,6 +9,7 @@ import { migrate } from './db/migrate.js';
 import { createLogger } from './logger.js';
 import { createRuntime, type Roles } from './main.js';
 import { createAccountsService } from './accounts/accounts-service.js';
+import { accountsRepo } from './accounts/accounts-repo.js';
 
 const config = (): Config => {
   try {
@@ -79,7 +80,7 @@ accounts
     const cfg = config();
     const db = createPool(cfg.DATABASE_URL, 2);
     try {
-      const svc = createAccountsService({ db });
+      const svc = createAccountsService({ db, accounts: accountsRepo });
       const { account, key } = await svc.createAccount({ name: opts.name, timezone: opts.timezone, ownerEmails: opts.ownerEmail });
       process.stdout.write(`account ${account.id} (${account.name})\nAPI key (shown once): ${key}\n`);
     } finally {

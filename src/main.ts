@@ -27,6 +27,7 @@ import { createSessionsService } from './users/sessions-service.js';
 import { createUsersService } from './users/users-service.js';
 import { createLoginLockout } from './users/login-lockout.js';
 import { createAccountsService } from './accounts/accounts-service.js';
+import { accountsRepo } from './accounts/accounts-repo.js';
 import { createCarriersService } from './carriers/carriers-service.js';
 import { createContactsService } from './contacts/contacts-service.js';
 import { createGroupsService } from './groups/groups-service.js';
@@ -66,6 +67,7 @@ import { createWebhookSender } from '../adapters/webhook/webhook-sender.js';
 import { actionTestRoutes } from '../routes/api/v1/action-test-routes.js';
 import { capabilitiesRoutes } from '../routes/api/v1/capabilities-routes.js';
 import { createCapabilitiesService } from './accounts/capabilities-service.js';
+import { capabilitiesRepo } from './accounts/capabilities-repo.js';
 import { attachmentsRoutes } from '../routes/api/v1/attachments-routes.js';
 import { pollsRoutes } from '../routes/api/v1/polls-routes.js';
 import { publicAttachmentRoutes } from '../routes/public/attachment-routes.js';
@@ -130,7 +132,7 @@ export const buildServices = (infra: Infra) => {
   const { db, config } = infra;
   const secrets = createSecretBox(config.SECRET_KEY);
   // A new account zone recomputes, in the same transaction, the schedules that follow it.
-  const accounts = createAccountsService({ db, onTimezoneChange: [createAccountZoneHook({ clock: infra.clock ?? systemClock })] });
+  const accounts = createAccountsService({ db, accounts: accountsRepo, onTimezoneChange: [createAccountZoneHook({ clock: infra.clock ?? systemClock })] });
   /** Action engine: outbox relay, planner, delivery workers, status listener, live feed (docs/ENGINE.md). */
   const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets, metrics: infra.metrics?.delivery, senderReportText: notSentText });
   const activations = createActivationService({ db, dispatcher: engine.dispatcher, onCreated: activationCounter(infra), attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });
@@ -264,7 +266,7 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
     senders: [email, createWebhookSender({ client: webhookClient, secrets }), webPush?.sender ?? createPushSender(push)],
     pushDispatch: webPush?.dispatch ?? null,
     webhookTests: createWebhookTestService({ db, client: webhookClient, secrets }),
-    capabilities: createCapabilitiesService({ db, config }),
+    capabilities: createCapabilitiesService({ db, capabilities: capabilitiesRepo, config }),
     pollInterceptor: createPollSmsInterceptor(polls),
   };
 };

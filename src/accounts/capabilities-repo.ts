@@ -21,3 +21,6 @@ export const ownerEmailCount = async (q: Queryable, accountId: string): Promise<
   const r = await q.query('SELECT coalesce(cardinality(owner_emails), 0)::int AS n FROM accounts WHERE id = $1', [accountId]);
   return r.rows[0]?.n ?? 0;
 };
+
+export const capabilitiesRepo = { lineAbilities, ownerEmailCount };
+export type CapabilitiesRepo = typeof capabilitiesRepo;

@@ -6,7 +6,7 @@
  */
 import { pushProviderOf, type Config } from '../config.js';
 import type { Queryable } from '../db/db.js';
-import { lineAbilities, ownerEmailCount } from './capabilities-repo.js';
+import type { CapabilitiesRepo } from './capabilities-repo.js';
 
 /** One capability: `available`, and when not, `reason` in words a dashboard shows as is. */
 export type Capability = { available: boolean; reason: string | null };
@@ -22,6 +22,7 @@ export type Capabilities = {
 
 export type CapabilitiesDeps = {
   db: Queryable;
+  capabilities: Pick<CapabilitiesRepo, 'lineAbilities' | 'ownerEmailCount'>;
   config: Pick<Config, 'SMTP_URL' | 'PUSH_PROVIDER' | 'VAPID_PUBLIC_KEY' | 'PROMPT_API_URL'>;
 };
 
@@ -38,7 +39,7 @@ const NO_OWNERS = 'The account has no owner e-mail addresses (PATCH /v1/account 
 export const createCapabilitiesService = (deps: CapabilitiesDeps) => ({
   async forAccount(accountId: string): Promise<Capabilities> {
     const { config } = deps;
-    const [lines, owners] = await Promise.all([lineAbilities(deps.db, accountId), ownerEmailCount(deps.db, accountId)]);
+    const [lines, owners] = await Promise.all([deps.capabilities.lineAbilities(deps.db, accountId), deps.capabilities.ownerEmailCount(deps.db, accountId)]);
     const sending = lines.some((l) => l.connected) ? yes : no(NO_LINE);
     const provider = pushProviderOf(config);
     return {

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { createAccountsService } from '../accounts/accounts-service.js';
+import { accountsRepo } from '../accounts/accounts-repo.js';
 import type { Config } from '../config.js';
 import { createContactsService } from '../contacts/contacts-service.js';
 import { createSecretBox } from '../crypto.js';
@@ -16,11 +17,14 @@ import { linesRepo } from '../lines/lines-repo.js';
 import { createUsersService } from '../users/users-service.js';
 import { createWorkflowsService } from '../workflows/workflows-service.js';
 import { workflowsRepo } from '../workflows/workflows-repo.js';
+import { demoRepo } from './demo-repo.js';
 import { demoReport, seedDemo, type DemoSeedDeps } from './demo-seed.js';
 
 /** The seeding dependencies over one pool (no Redis needed). */
 export const demoDeps = (db: Db, config: Pick<Config, 'SECRET_KEY'>): DemoSeedDeps => ({
   db,
+  demo: demoRepo,
+  accounts: accountsRepo,
   users: createUsersService({ db }),
   lines: createLinesService({ db, lines: linesRepo }),
   groups: createGroupsService({ db, groups: groupsRepo, contacts: contactsRepo }),
@@ -63,7 +67,7 @@ export const registerDemo = (program: Command, config: () => Config): void => {
       }
       const cfg = config();
       const { apiKey, key } = await withPool(cfg, async (db) => {
-        const svc = createAccountsService({ db });
+        const svc = createAccountsService({ db, accounts: accountsRepo });
         await svc.getAccount(opts.account);
         return svc.createKey(opts.account, opts.name);
       });

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { insertApiKey } from '../accounts/accounts-service.js';
+import type { AccountsRepo } from '../accounts/accounts-repo.js';
+import { newApiKey } from '../accounts/accounts-service.js';
 import type { ContactsService } from '../contacts/contacts-service.js';
 import { withTransaction, type Db } from '../db/db.js';
 import type { GroupsService } from '../groups/groups-service.js';
 import type { LinesService } from '../lines/lines-service.js';
 import type { UsersService } from '../users/users-service.js';
 import type { WorkflowsService } from '../workflows/workflows-service.js';
+import type { DemoRepo } from './demo-repo.js';
 
 export const DEMO_EMAIL = 'demo@switchboard.local';
 export const DEMO_LINE = '+15555550100';
@@ -24,6 +26,8 @@ const CONTACTS = [
 
 export type DemoSeedDeps = {
   db: Db;
+  demo: DemoRepo;
+  accounts: Pick<AccountsRepo, 'insertApiKey'>;
   users: Pick<UsersService, 'createUser' | 'updateUser'>;
   lines: Pick<LinesService, 'create'>;
   groups: Pick<GroupsService, 'create' | 'addMembers'>;
@@ -42,8 +46,6 @@ export type DemoSeedResult = {
   created: string[];
 };
 
-const one = async (db: Db, sql: string, params: unknown[]): Promise<string | null> => (await db.query(sql, params)).rows[0]?.id ?? null;
-
 /**
  * Seeds (idempotently) the demo account: API key, dashboard admin, a simulator line, two groups,
  * contacts on fictional 555 numbers, a code-activated workflow (RESQ = 7377) and a dashboard
@@ -51,35 +53,35 @@ const one = async (db: Db, sql: string, params: unknown[]): Promise<string | nul
  * an advisory lock, so two quick starts at once do not both seed.
  */
 export const seedDemo = async (deps: DemoSeedDeps, opts: { resetPassword?: boolean } = {}): Promise<DemoSeedResult> => {
-  const { db } = deps;
-  const lock = await db.connect();
+  const lock = await deps.db.connect();
   try {
-    await lock.query('SELECT pg_advisory_lock(7003)');
+    await deps.demo.lockDemoSeed(lock);
     return await seed(deps, opts);
   } finally {
-    await lock.query('SELECT pg_advisory_unlock(7003)').catch(() => undefined);
+    await deps.demo.unlockDemoSeed(lock).catch(() => undefined);
     lock.release();
   }
 };
 
 const seed = async (deps: DemoSeedDeps, opts: { resetPassword?: boolean }): Promise<DemoSeedResult> => {
-  const { db } = deps;
+  const { db, demo } = deps;
   const created: string[] = [];
   let apiKey: string | null = null;
-  let accountId = await one(db, `SELECT id FROM accounts WHERE settings @> '{"demo": true}' ORDER BY created_at LIMIT 1`, []);
+  let accountId = await demo.findDemoAccountId(db);
   const accountCreated = !accountId;
   if (!accountId) {
     accountId = await withTransaction(db, async (tx) => {
-      const res = await tx.query(`INSERT INTO accounts (name, owner_emails, settings) VALUES ('Switchboard demo', $1, '{"demo": true}') RETURNING id`, [[DEMO_EMAIL]]);
-      const id = res.rows[0].id as string;
-      apiKey = (await insertApiKey(tx, id, 'demo')).key;
+      const id = await demo.insertDemoAccount(tx, DEMO_EMAIL);
+      const k = newApiKey();
+      await deps.accounts.insertApiKey(tx, id, 'demo', k);
+      apiKey = k.key;
       return id;
     });
     created.push('account');
   }
 
   let adminPassword: string | null = null;
-  const userId = await one(db, 'SELECT id FROM users WHERE lower(email) = lower($1)', [DEMO_EMAIL]);
+  const userId = await demo.findUserIdByEmail(db, DEMO_EMAIL);
   if (!userId) {
     adminPassword = randomBytes(12).toString('base64url');
     await deps.users.createUser(accountId, { email: DEMO_EMAIL, name: 'Demo admin', password: adminPassword, role: 'admin' });
@@ -89,7 +91,7 @@ const seed = async (deps: DemoSeedDeps, opts: { resetPassword?: boolean }): Prom
     await deps.users.updateUser(accountId, userId, { password: adminPassword });
   }
 
-  let lineId = await one(db, 'SELECT id FROM lines WHERE account_id = $1 AND phone_number = $2', [accountId, DEMO_LINE]);
+  let lineId = await demo.findLineIdByNumber(db, accountId, DEMO_LINE);
   if (!lineId) {
     lineId = (await deps.lines.create(accountId, { phoneNumber: DEMO_LINE, name: 'Demo line', provider: 'simulator', greeting: DEMO_GREETING })).id;
     created.push('line');
@@ -97,7 +99,7 @@ const seed = async (deps: DemoSeedDeps, opts: { resetPassword?: boolean }): Prom
 
   const groupIds: Record<string, string> = {};
   for (const g of GROUPS) {
-    let id = await one(db, 'SELECT id FROM groups WHERE account_id = $1 AND lower(name) = lower($2)', [accountId, g.name]);
+    let id = await demo.findGroupIdByName(db, accountId, g.name);
     if (!id) {
       id = (await deps.groups.create(accountId, g)).id;
       created.push(`group ${g.name}`);
@@ -106,7 +108,7 @@ const seed = async (deps: DemoSeedDeps, opts: { resetPassword?: boolean }): Prom
   }
 
   for (const c of CONTACTS) {
-    let id = await one(db, 'SELECT id FROM contacts WHERE account_id = $1 AND phone = $2', [accountId, c.phone]);
+    let id = await demo.findContactIdByPhone(db, accountId, c.phone);
     if (!id) {
       const { groups, ...fields } = c;
       id = (await deps.contacts.create(accountId, fields)).id;
@@ -129,7 +131,7 @@ const seed = async (deps: DemoSeedDeps, opts: { resetPassword?: boolean }): Prom
     },
   ];
   for (const w of workflows) {
-    const exists = await one(db, 'SELECT id FROM workflows WHERE account_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL', [accountId, w.name]);
+    const exists = await demo.findWorkflowIdByName(db, accountId, w.name);
     if (!exists) {
       await deps.workflows.create(accountId, w);
       created.push(`workflow ${w.name}`);

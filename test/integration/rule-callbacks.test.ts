@@ -304,7 +304,7 @@ describe('rule callbacks: scheduled, placed, moved, cancelled, refused — agent
     expect(nowCb).toMatchObject({ status: 'failed', reason: 'quiet_hours' });
     await drained([rule]);
     expect(await eventsOf(lead.id, 'callback.failed')).toEqual([expect.objectContaining({ callbackId: nowCb.id, reason: 'quiet_hours' })]);
-    await acct.api.patch('/v1/account').send({ settings: {} }).expect(200);
+    await acct.api.patch('/v1/account').send({ settings: { quietHours: null } }).expect(200);
   });
 
   it('validates callback actions with 400s naming the field; the rule field catalogue lists them', async () => {

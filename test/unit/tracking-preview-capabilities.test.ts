@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCapabilitiesService, NO_PUSH, NO_SMTP } from '../../src/accounts/capabilities-service.js';
+import { capabilitiesRepo } from '../../src/accounts/capabilities-repo.js';
 import type { Queryable } from '../../src/db/db.js';
 import { renderSms } from '../../src/tracking/call-details.js';
 import { previewSms, sampleDetails, SAMPLE_CALLER } from '../../src/tracking/tracking-preview.js';
@@ -31,14 +32,14 @@ describe('account capabilities', () => {
   } as Queryable);
 
   it('says e-mail and push are off, with the reason, when SMTP_URL and a push provider are missing', async () => {
-    const caps = await createCapabilitiesService({ db: db([true]), config: {} }).forAccount('a');
+    const caps = await createCapabilitiesService({ capabilities: capabilitiesRepo, db: db([true]), config: {} }).forAccount('a');
     expect(caps.channels.email).toEqual({ available: false, reason: NO_SMTP, catcher: false });
     expect(caps.channels.push).toEqual({ available: false, reason: NO_PUSH, provider: 'none' });
     expect(caps.channels.sms.available && caps.channels.voice.available).toBe(true);
   });
 
   it('e-mail on with SMTP_URL (and no URL in the answer); SMS and voice off when no line reaches the carrier', async () => {
-    const caps = await createCapabilitiesService({ db: db([false], 0), config: { SMTP_URL: 'smtp://user:pw@mail.example:587', PUSH_PROVIDER: 'simulator' } }).forAccount('a');
+    const caps = await createCapabilitiesService({ capabilities: capabilitiesRepo, db: db([false], 0), config: { SMTP_URL: 'smtp://user:pw@mail.example:587', PUSH_PROVIDER: 'simulator' } }).forAccount('a');
     expect(caps.channels.email).toEqual({ available: true, reason: null, catcher: false });
     expect(caps.channels.push.available).toBe(true);
     expect(caps.channels.voice).toEqual({ available: false, reason: expect.stringContaining('No phone line can reach the carrier') });

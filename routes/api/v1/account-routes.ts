@@ -29,7 +29,8 @@ export const accountRoutes: FastifyPluginAsyncZod<AccountRoutesOpts> = async (ap
         timezone: z.string().optional(),
         helpText: z.string().trim().min(1).max(320).optional(),
         ownerEmails: z.array(z.email()).max(20).optional(),
-        // Replaces the whole settings object. Known keys are checked (a malformed one is a 400, never ignored).
+        // Merged key by key into the stored settings: keys left out are kept, a key sent as null is removed.
+        // Known keys are checked (a malformed one is a 400, never ignored).
         // emailTracking: { opens, clicks } (off by default; docs/CHANNELS.md "E-mail open and click tracking").
         settings: z.object({
           quietHours: quietHoursSettingSchema.optional(), emailTracking: emailTrackingSettingSchema.optional(),

@@ -30,11 +30,9 @@ export async function render(main, _route, ctx) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     result.replaceChildren();
-    // PATCH replaces the settings object: keep every other setting as it is.
-    const current = (await api.get('/v1/account')).settings ?? {};
-    const { quietHours: _old, ...rest } = current;
+    // PATCH merges settings key by key (null removes one): send only this section's key.
     try {
-      const saved = await api.patch('/v1/account', { settings: m.on ? { ...rest, quietHours: { start: m.start, end: m.end } } : rest });
+      const saved = await api.patch('/v1/account', { settings: { quietHours: m.on ? { start: m.start, end: m.end } : null } });
       showFieldErrors(form, []);
       const q = saved.settings.quietHours;
       const text = q ? `Saved: quiet hours ${q.start} to ${q.end}.` : 'Saved: no quiet hours.';
@@ -70,10 +68,9 @@ function emailTrackingSection(account, readOnly) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     result.replaceChildren();
-    // PATCH replaces the settings object: keep every other setting as it is.
-    const current = (await api.get('/v1/account')).settings ?? {};
+    // PATCH merges settings key by key: send only this section's key.
     try {
-      const saved = await api.patch('/v1/account', { settings: { ...current, emailTracking: { opens: m.opens, clicks: m.clicks } } });
+      const saved = await api.patch('/v1/account', { settings: { emailTracking: { opens: m.opens, clicks: m.clicks } } });
       showFieldErrors(form, []);
       const s = saved.settings.emailTracking;
       const on = [s.opens && 'opens', s.clicks && 'clicks'].filter(Boolean);
