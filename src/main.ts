@@ -25,10 +25,13 @@ import { dashboardAuthenticator, dashboardModules } from '../routes/dashboard/in
 import { startSessionPurge } from './users/session-purge.js';
 import { createSessionsService } from './users/sessions-service.js';
 import { createUsersService } from './users/users-service.js';
+import { usersRepo } from './users/users-repo.js';
+import { sessionsRepo } from './users/sessions-repo.js';
 import { createLoginLockout } from './users/login-lockout.js';
 import { createAccountsService } from './accounts/accounts-service.js';
 import { accountsRepo } from './accounts/accounts-repo.js';
 import { createCarriersService } from './carriers/carriers-service.js';
+import { carriersRepo } from './carriers/carriers-repo.js';
 import { createContactsService } from './contacts/contacts-service.js';
 import { createGroupsService } from './groups/groups-service.js';
 import { groupsRepo } from './groups/groups-repo.js';
@@ -136,19 +139,19 @@ export const buildServices = (infra: Infra) => {
   /** Action engine: outbox relay, planner, delivery workers, status listener, live feed (docs/ENGINE.md). */
   const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets, metrics: infra.metrics?.delivery, senderReportText: notSentText });
   const activations = createActivationService({ db, dispatcher: engine.dispatcher, onCreated: activationCounter(infra), attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });
-  const users = createUsersService({ db });
+  const users = createUsersService({ db, users: usersRepo });
   const logins = createLoginLockout({
     redis: infra.redis, redisPrefix: config.REDIS_PREFIX, users, maxFailures: config.LOGIN_LOCKOUT_MAX_FAILURES,
     windowSeconds: config.LOGIN_LOCKOUT_WINDOW_SECONDS, lockSeconds: config.LOGIN_LOCKOUT_SECONDS,
   });
-  const sessions = createSessionsService({ db, ttlSeconds: Math.round(config.SESSION_TTL_HOURS * 3600) });
+  const sessions = createSessionsService({ db, sessions: sessionsRepo, ttlSeconds: Math.round(config.SESSION_TTL_HOURS * 3600) });
   const softphone = createSoftphoneLines({ db, secrets, secretKey: config.SECRET_KEY, publicUrl: config.PUBLIC_URL });
   const conversations = createConversationsService({ db });
   const clock = infra.clock ?? systemClock;
   const schedules = createScheduleService({ db, clock });
   /** Keeps workflow_schedules in step with workflows: goes in the workflows service's onChange list. */
   const scheduleHook = createScheduleHook({ clock });
-  const carriers = createCarriersService({ db, secrets });
+  const carriers = createCarriersService({ db, carriers: carriersRepo, secrets });
   const lines = createLinesService({ db, lines: linesRepo });
   const contacts = createContactsService({ // events for rules/sequences
     db, contacts: contactsRepo, onChange: (tx, change) => rulesEngine.onContactChanged(tx, change), onChanges: (tx, changes) => rulesEngine.onContactsChanged(tx, changes),

@@ -15,6 +15,7 @@ import { contactsRepo } from '../contacts/contacts-repo.js';
 import { createLinesService } from '../lines/lines-service.js';
 import { linesRepo } from '../lines/lines-repo.js';
 import { createUsersService } from '../users/users-service.js';
+import { usersRepo } from '../users/users-repo.js';
 import { createWorkflowsService } from '../workflows/workflows-service.js';
 import { workflowsRepo } from '../workflows/workflows-repo.js';
 import { demoRepo } from './demo-repo.js';
@@ -25,7 +26,7 @@ export const demoDeps = (db: Db, config: Pick<Config, 'SECRET_KEY'>): DemoSeedDe
   db,
   demo: demoRepo,
   accounts: accountsRepo,
-  users: createUsersService({ db }),
+  users: createUsersService({ db, users: usersRepo }),
   lines: createLinesService({ db, lines: linesRepo }),
   groups: createGroupsService({ db, groups: groupsRepo, contacts: contactsRepo }),
   contacts: createContactsService({ db, contacts: contactsRepo }),

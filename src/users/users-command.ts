@@ -9,6 +9,7 @@ import { randomToken } from '../crypto.js';
 import { createPool, isUuid } from '../db/db.js';
 import { AppError } from '../errors.js';
 import { createUsersService, userRoles, type UserRole } from './users-service.js';
+import { usersRepo } from './users-repo.js';
 
 export const registerUsers = (program: Command, config: () => Config): void => {
   const users = program.commands.find((c) => c.name() === 'users') ?? program.command('users').description('manage dashboard users');
@@ -27,7 +28,7 @@ export const registerUsers = (program: Command, config: () => Config): void => {
       const db = createPool(cfg.DATABASE_URL, 2);
       try {
         const password = randomToken(15);
-        const user = await createUsersService({ db }).createUser(opts.account, { email: opts.email, name: opts.name, password, role: opts.role as UserRole });
+        const user = await createUsersService({ db, users: usersRepo }).createUser(opts.account, { email: opts.email, name: opts.name, password, role: opts.role as UserRole });
         process.stdout.write(`created ${user.role} ${user.email} (${user.id})\npassword (shown once): ${password}\nsign in at ${cfg.PUBLIC_URL}/\n`);
       } catch (err) {
         if (err instanceof AppError && err.status < 500) fail(err.message === 'a referenced object does not exist' ? 'no such account' : err.message);

@@ -1,29 +1,9 @@
 import { hash, verify } from '@node-rs/argon2';
 import type { Db } from '../db/db.js';
-import { mapPgError } from '../db/db.js';
 import { NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
+import type { User, UserRole, UsersRepo } from './users-repo.js';
 
-export const userRoles = ['admin', 'member'] as const;
-/** Admins configure (workflows, lines, contacts, users); members read, activate and watch. */
-export type UserRole = (typeof userRoles)[number];
-
-export type User = {
-  id: string;
-  accountId: string;
-  email: string;
-  name: string;
-  role: UserRole;
-  createdAt: Date;
-  disabledAt: Date | null;
-  /** The contact this user is (responder view, Web Push); null when not linked (PUT /v1/users/:id/contact). */
-  contactId: string | null;
-};
-
-type Row = Record<string, any>;
-const toUser = (r: Row): User => ({
-  id: r.id, accountId: r.account_id, email: r.email, name: r.name, role: r.role, createdAt: r.created_at, disabledAt: r.disabled_at,
-  contactId: r.contact_id ?? null,
-});
+export { userRoles, type User, type UserRole } from './users-repo.js';
 
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 256;
@@ -45,7 +25,7 @@ const checkPassword = (password: string, path = 'password') => {
 
 export type NewUser = { email: string; name?: string; password: string; role: UserRole };
 
-export type UsersServiceDeps = { db: Db };
+export type UsersServiceDeps = { db: Db; users: Pick<UsersRepo, 'insertUser' | 'listUsers' | 'findUser' | 'updateUser' | 'findLoginByEmail'> };
 
 /**
  * Dashboard users of an account. E-mails are unique across all accounts (case-insensitive),
@@ -53,32 +33,21 @@ export type UsersServiceDeps = { db: Db };
  */
 export const createUsersService = (deps: UsersServiceDeps) => {
   /** Creates a user; a taken e-mail is a 409 naming `email`. */
+  const { db, users: repo } = deps;
+
+  /** Creates a user; a taken e-mail is a 409 naming `email`. */
   const createUser = async (accountId: string, input: NewUser): Promise<User> => {
     checkPassword(input.password);
     const passwordHash = await hashPassword(input.password);
-    try {
-      const res = await deps.db.query(
-        'INSERT INTO users (account_id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5) RETURNING *',
-        [accountId, input.email.trim(), (input.name ?? '').trim(), passwordHash, input.role],
-      );
-      return toUser(res.rows[0]);
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505') {
-        throw new ValidationError('email: is already in use', [{ path: 'email', message: 'is already in use' }], 'conflict');
-      }
-      return mapPgError(err);
-    }
+    return repo.insertUser(db, accountId, { email: input.email.trim(), name: (input.name ?? '').trim(), passwordHash, role: input.role });
   };
 
-  const listUsers = async (accountId: string): Promise<User[]> => {
-    const res = await deps.db.query('SELECT * FROM users WHERE account_id = $1 ORDER BY created_at, id', [accountId]);
-    return res.rows.map(toUser);
-  };
+  const listUsers = (accountId: string): Promise<User[]> => repo.listUsers(db, accountId);
 
   const getUser = async (accountId: string, id: string): Promise<User> => {
-    const res = await deps.db.query('SELECT * FROM users WHERE account_id = $1 AND id = $2', [accountId, id]);
-    if (!res.rows[0]) throw new NotFoundError('user');
-    return toUser(res.rows[0]);
+    const user = await repo.findUser(db, accountId, id);
+    if (!user) throw new NotFoundError('user');
+    return user;
   };
 
   /**
@@ -92,19 +61,9 @@ export const createUsersService = (deps: UsersServiceDeps) => {
   ): Promise<User> => {
     if (patch.password !== undefined) checkPassword(patch.password);
     const passwordHash = patch.password !== undefined ? await hashPassword(patch.password) : null;
-    const res = await deps.db.query(
-      `WITH u AS (
-         UPDATE users SET name = COALESCE($3, name), role = COALESCE($4, role), password_hash = COALESCE($5, password_hash),
-                disabled_at = CASE WHEN $6::boolean IS NULL THEN disabled_at WHEN $6 THEN COALESCE(disabled_at, now()) ELSE NULL END
-          WHERE account_id = $1 AND id = $2 RETURNING *
-       ), gone AS (
-         DELETE FROM sessions s USING u WHERE s.user_id = u.id AND (u.disabled_at IS NOT NULL OR $5::text IS NOT NULL)
-       )
-       SELECT * FROM u`,
-      [accountId, id, patch.name?.trim() ?? null, patch.role ?? null, passwordHash, patch.disabled ?? null],
-    );
-    if (!res.rows[0]) throw new NotFoundError('user');
-    return toUser(res.rows[0]);
+    const user = await repo.updateUser(db, accountId, id, { name: patch.name?.trim() ?? null, role: patch.role ?? null, passwordHash, disabled: patch.disabled ?? null });
+    if (!user) throw new NotFoundError('user');
+    return user;
   };
 
   /**
@@ -112,11 +71,10 @@ export const createUsersService = (deps: UsersServiceDeps) => {
    * 401, and take about the same time, so sign-in does not reveal which e-mails exist.
    */
   const verifyLogin = async (email: string, password: string): Promise<User> => {
-    const res = await deps.db.query('SELECT * FROM users WHERE lower(email) = lower($1)', [email.trim()]);
-    const row = res.rows[0];
-    const ok = password.length <= PASSWORD_MAX && (await verify(row?.password_hash ?? (await dummy()), password).catch(() => false));
-    if (!row || !ok || row.disabled_at) throw new UnauthorizedError('wrong e-mail or password');
-    return toUser(row);
+    const found = await repo.findLoginByEmail(db, email.trim());
+    const ok = password.length <= PASSWORD_MAX && (await verify(found?.passwordHash ?? (await dummy()), password).catch(() => false));
+    if (!found || !ok || found.user.disabledAt) throw new UnauthorizedError('wrong e-mail or password');
+    return found.user;
   };
 
   return { createUser, listUsers, getUser, updateUser, verifyLogin };
