@@ -20,6 +20,7 @@ import { softphoneRoutes } from '../routes/api/v1/softphone-routes.js';
 import { createSoftphoneLines } from './softphone/softphone-lines.js';
 import { conversationRoutes } from '../routes/api/v1/conversation-routes.js';
 import { createConversationsService } from './conversations/conversations-service.js';
+import { conversationsRepo } from './conversations/conversations-repo.js';
 import { createSimulatorCallbacks, type SimulatedSendNotice } from './softphone/simulator-callbacks.js';
 import { dashboardAuthenticator, dashboardModules } from '../routes/dashboard/index.js';
 import { startSessionPurge } from './users/session-purge.js';
@@ -85,6 +86,7 @@ import type { NotificationExtras } from './engine/notification-extras-port.js';
 import { createFeedPublisher } from './engine/feed.js';
 import { createPollSmsInterceptor } from './polls/poll-sms-interceptor.js';
 import { createPollsService } from './polls/polls-service.js';
+import { pollsRepo } from './polls/polls-repo.js';
 import { createWebhookTestService } from './webhooks/webhook-test-service.js';
 import { createTelephonyAdapters } from '../adapters/telephony/index.js';
 import { createTwilioNumbers } from '../adapters/telephony/twilio-numbers.js';
@@ -102,6 +104,7 @@ import { createAccountZoneHook } from './schedule/schedule-account-zone.js';
 import { createScheduleHook } from './schedule/schedule-hook.js';
 import { startScheduleLoop } from './schedule/schedule-loop.js';
 import { createScheduleService } from './schedule/schedule-service.js';
+import { schedulesRepo } from './schedule/schedules-repo.js';
 import { sequenceEnrollmentRoutes } from '../routes/api/v1/sequence-enrollment-routes.js';
 import { sequenceRoutes } from '../routes/api/v1/sequence-routes.js';
 import { sequenceTemplateRoutes } from '../routes/api/v1/sequence-template-routes.js';
@@ -146,9 +149,9 @@ export const buildServices = (infra: Infra) => {
   });
   const sessions = createSessionsService({ db, sessions: sessionsRepo, ttlSeconds: Math.round(config.SESSION_TTL_HOURS * 3600) });
   const softphone = createSoftphoneLines({ db, secrets, secretKey: config.SECRET_KEY, publicUrl: config.PUBLIC_URL });
-  const conversations = createConversationsService({ db });
+  const conversations = createConversationsService({ db, conversations: conversationsRepo });
   const clock = infra.clock ?? systemClock;
-  const schedules = createScheduleService({ db, clock });
+  const schedules = createScheduleService({ db, schedules: schedulesRepo, clock });
   /** Keeps workflow_schedules in step with workflows: goes in the workflows service's onChange list. */
   const scheduleHook = createScheduleHook({ clock });
   const carriers = createCarriersService({ db, carriers: carriersRepo, secrets });
@@ -261,14 +264,14 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
   const attachments = createAttachmentsService({ db, publicUrl: config.PUBLIC_URL, maxBytes: config.ATTACHMENT_MAX_BYTES });
   // Poll answers go to the activation's live feed next to its deliveries.
   const feed = createFeedPublisher(infra.redis, config.REDIS_PREFIX);
-  const polls = createPollsService({ db, onAnswer: (accountId, e) => feed.publish(accountId, [e]) });
+  const polls = createPollsService({ db, polls: pollsRepo, onAnswer: (accountId, e) => feed.publish(accountId, [e]) });
   const prompts = createOpenAiPromptRunner({ apiUrl: config.PROMPT_API_URL, apiKey: config.PROMPT_API_KEY, model: config.PROMPT_MODEL, timeoutMs: config.PROMPT_TIMEOUT_MS });
   const extras: NotificationExtras = { prompts, attachments, polls, push: webPush?.capability ?? push };
   return {
     attachments, polls, prompts, push, email, caughtMail, extras,
     senders: [email, createWebhookSender({ client: webhookClient, secrets }), webPush?.sender ?? createPushSender(push)],
     pushDispatch: webPush?.dispatch ?? null,
-    webhookTests: createWebhookTestService({ db, client: webhookClient, secrets }),
+    webhookTests: createWebhookTestService({ db, workflows: workflowsRepo, client: webhookClient, secrets }),
     capabilities: createCapabilitiesService({ db, capabilities: capabilitiesRepo, config }),
     pollInterceptor: createPollSmsInterceptor(polls),
   };

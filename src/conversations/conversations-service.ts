@@ -1,65 +1,18 @@
 import type { Db } from '../db/db.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
+import type { ConversationPage, ConversationsRepo } from './conversations-repo.js';
 
-/** One message of a contact's conversation history (inbound or outbound, any channel). */
-export type ConversationMessage = {
-  id: string;
-  direction: 'inbound' | 'outbound';
-  channel: 'sms' | 'email' | 'voice' | 'push';
-  from: string | null;
-  to: string | null;
-  body: string;
-  status: string | null;
-  lineId: string | null;
-  activationId: string | null;
-  createdAt: Date;
-};
+export type { ConversationMessage, ConversationPage } from './conversations-repo.js';
 
-export type ConversationPage = { data: ConversationMessage[]; nextCursor: string | null };
-
-type Row = Record<string, any>;
-const toMessage = (r: Row): ConversationMessage => ({
-  id: r.id, direction: r.direction, channel: r.channel, from: r.from_address, to: r.to_address, body: r.body, status: r.status,
-  lineId: r.line_id, activationId: r.activation_id, createdAt: r.created_at,
-});
-
-// Newest first, keyset on (created_at, id); the cursor keeps PostgreSQL's microseconds.
-const encode = (t: string, id: string) => Buffer.from(JSON.stringify({ t, id })).toString('base64url');
-const decode = (c: string): { t: string; id: string } => {
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
-    if (typeof v.t === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(v.t) && /^[0-9a-f-]{36}$/i.test(v.id)) return v;
-  } catch {
-    // fall through
-  }
-  throw ValidationError.field('cursor', 'is not a cursor returned by this list');
-};
-
-export type ConversationsServiceDeps = { db: Db };
+export type ConversationsServiceDeps = { db: Db; conversations: Pick<ConversationsRepo, 'contactExists' | 'listContactMessages'> };
 
 /** A contact's conversation history: every message stored in `messages` for them, newest first. */
 export const createConversationsService = (deps: ConversationsServiceDeps) => ({
-  /** NotFoundError when the contact is not the account's. */
+  /** NotFoundError when the contact is not the account's; a bad cursor is a 400 naming `cursor`. */
   async forContact(accountId: string, contactId: string, q: { limit: number; cursor?: string | null }): Promise<ConversationPage> {
-    const c = await deps.db.query('SELECT 1 FROM contacts WHERE account_id = $1 AND id = $2', [accountId, contactId]);
-    if (!c.rowCount) throw new NotFoundError('contact');
-    const params: unknown[] = [accountId, contactId];
-    let where = '';
-    if (q.cursor) {
-      const k = decode(q.cursor);
-      params.push(k.t, k.id);
-      where = ' AND (created_at, id) < ($3::timestamptz, $4::uuid)';
-    }
-    params.push(q.limit + 1);
-    const res = await deps.db.query(
-      `SELECT *, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS _t FROM messages
-        WHERE account_id = $1 AND contact_id = $2${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
-    );
-    const more = res.rows.length > q.limit;
-    const rows = more ? res.rows.slice(0, q.limit) : res.rows;
-    const last = rows[rows.length - 1];
-    return { data: rows.map(toMessage), nextCursor: more && last ? encode(last._t, last.id) : null };
+    // The contact is checked first: another account's contact is a 404 even with a bad cursor.
+    if (!(await deps.conversations.contactExists(deps.db, accountId, contactId))) throw new NotFoundError('contact');
+    return deps.conversations.listContactMessages(deps.db, accountId, contactId, q);
   },
 });
 

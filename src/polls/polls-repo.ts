@@ -165,3 +165,14 @@ export const answersOf = async (db: Queryable, accountId: string, pollIds: strin
     deliveryId: r.delivery_id, firstAnsweredAt: r.first_answered_at, answeredAt: r.answered_at, changes: Number(r.changes),
   }));
 };
+
+/** Whether the activation is the account's. */
+export const activationExists = async (db: Queryable, accountId: string, activationId: string): Promise<boolean> => {
+  const { rowCount } = await db.query('SELECT 1 FROM activations WHERE account_id = $1 AND id = $2', [accountId, activationId]);
+  return (rowCount ?? 0) > 0;
+};
+
+export const pollsRepo = {
+  upsertPoll, findPoll, pollsOfActivation, latestOpenPollFor, latestClosedPollFor, logVote, saveAnswer, answersOf, activationExists,
+};
+export type PollsRepo = typeof pollsRepo;

@@ -4,15 +4,16 @@ import type { PollPort, PollSpec } from '../engine/notification-extras-port.js';
 import { NotFoundError } from '../errors.js';
 import type { PollAnswerChange } from '../engine/feed.js';
 import type { InboundSms, InterceptResult } from '../telephony/inbound-port.js';
-import {
-  answersOf, findPoll, latestClosedPollFor, latestOpenPollFor, logVote, pollsOfActivation, saveAnswer, upsertPoll, type Poll,
-} from './polls-repo.js';
+import type { Poll, PollAnswer, PollsRepo } from './polls-repo.js';
 
 /** Published (feed) after an answer is stored. */
 export type PollAnswerEvent = PollAnswerChange;
 
 export type PollsServiceDeps = {
   db: Db;
+  polls: Pick<PollsRepo,
+    'upsertPoll' | 'findPoll' | 'pollsOfActivation' | 'latestOpenPollFor' | 'latestClosedPollFor' | 'logVote' | 'saveAnswer' | 'answersOf'
+    | 'activationExists'>;
   /** Told of every stored answer (the live feed); best effort, errors are ignored. */
   onAnswer?: (accountId: string, e: PollAnswerEvent) => Promise<void> | void;
 };
@@ -45,6 +46,7 @@ const closedReply = (poll: Poll) => `The poll "${short(poll.question)}" is close
  * Implements the engine's `PollPort`; `answerBySms` backs the polls `SmsInterceptor`.
  */
 export const createPollsService = (deps: PollsServiceDeps) => {
+  const repo = deps.polls;
   const publish = async (poll: Poll, contactId: string, option: number, channel: 'sms' | 'voice' | 'push') => {
     if (!deps.onAnswer) return;
     try {
@@ -58,18 +60,18 @@ export const createPollsService = (deps: PollsServiceDeps) => {
 
   /** Idempotent on (activationId, actionId): a second call returns the first poll unchanged. */
   const createPoll: PollPort['createPoll'] = async ({ accountId, activationId, actionId, poll }: { accountId: string; activationId: string; actionId: string; poll: PollSpec }) => {
-    const p = await upsertPoll(deps.db, { accountId, activationId, actionId, question: poll.question, options: poll.options, durationMinutes: poll.durationMinutes });
+    const p = await repo.upsertPoll(deps.db, { accountId, activationId, actionId, question: poll.question, options: poll.options, durationMinutes: poll.durationMinutes });
     return { pollId: p.id };
   };
 
   /** A key press on the call (or any channel but SMS): false when closed, unknown or out of range. */
   const recordAnswer: PollPort['recordAnswer'] = async (input) => {
     if (!isUuid(input.pollId)) return false;
-    const poll = await findPoll(deps.db, input.accountId, input.pollId);
+    const poll = await repo.findPoll(deps.db, input.accountId, input.pollId);
     if (!poll || !Number.isInteger(input.option) || input.option < 1 || input.option > poll.options.length) return false;
     const saved = await withTransaction(deps.db, async (tx) => {
-      const ok = await saveAnswer(tx, { ...input, pollId: poll.id });
-      await logVote(tx, { pollId: poll.id, accountId: input.accountId, contactId: input.contactId, option: input.option, channel: input.channel, providerId: null, accepted: ok });
+      const ok = await repo.saveAnswer(tx, { ...input, pollId: poll.id });
+      await repo.logVote(tx, { pollId: poll.id, accountId: input.accountId, contactId: input.contactId, option: input.option, channel: input.channel, providerId: null, accepted: ok });
       return ok;
     });
     if (saved) await publish(poll, input.contactId, input.option, input.channel);
@@ -86,10 +88,10 @@ export const createPollsService = (deps: PollsServiceDeps) => {
     const m = OPTION_REPLY.exec(msg.body);
     if (!m) return null;
     const who = { contactId: msg.contactId, phone: msg.from };
-    const poll = await latestOpenPollFor(deps.db, msg.accountId, who);
+    const poll = await repo.latestOpenPollFor(deps.db, msg.accountId, who);
     if (!poll) {
       // A late answer to a poll that has closed: say so (it is not a code to be "not recognised").
-      const closed = await latestClosedPollFor(deps.db, msg.accountId, who);
+      const closed = await repo.latestClosedPollFor(deps.db, msg.accountId, who);
       return closed ? { handled: true, reply: closedReply(closed) } : null;
     }
     const option = Number(m[1]);
@@ -98,8 +100,8 @@ export const createPollsService = (deps: PollsServiceDeps) => {
       return { handled: true, reply: `Reply with a number from 1 to ${n} to answer "${short(poll.question)}".` };
     }
     const result = await withTransaction(deps.db, async (tx) => {
-      const saved = await saveAnswer(tx, { pollId: poll.id, accountId: msg.accountId, contactId: poll.contactId, option, channel: 'sms', deliveryId: poll.deliveryId });
-      const { duplicateOf } = await logVote(tx, {
+      const saved = await repo.saveAnswer(tx, { pollId: poll.id, accountId: msg.accountId, contactId: poll.contactId, option, channel: 'sms', deliveryId: poll.deliveryId });
+      const { duplicateOf } = await repo.logVote(tx, {
         pollId: poll.id, accountId: msg.accountId, contactId: poll.contactId, option, channel: 'sms', providerId: msg.providerId, accepted: saved,
       });
       if (duplicateOf) throw new DuplicateVote(duplicateOf.option, duplicateOf.accepted);
@@ -115,7 +117,7 @@ export const createPollsService = (deps: PollsServiceDeps) => {
     return { handled: true, reply: `Answer recorded: ${shownOption} (${short(poll.options[shownOption - 1] ?? '', 40)}). Reply another number to change it.` };
   };
 
-  const toResult = (poll: Poll, answers: Awaited<ReturnType<typeof answersOf>>, now: Date): PollResult => {
+  const toResult = (poll: Poll, answers: PollAnswer[], now: Date): PollResult => {
     const mine = answers.filter((a) => a.pollId === poll.id);
     return {
       id: poll.id,
@@ -136,18 +138,17 @@ export const createPollsService = (deps: PollsServiceDeps) => {
 
   /** Every poll of an activation with per-option counts and per-person answers; 404 for another account's activation. */
   const resultsForActivation = async (accountId: string, activationId: string): Promise<PollResult[]> => {
-    const { rowCount } = await deps.db.query('SELECT 1 FROM activations WHERE account_id = $1 AND id = $2', [accountId, activationId]);
-    if (!rowCount) throw new NotFoundError('activation');
-    const polls = await pollsOfActivation(deps.db, accountId, activationId);
-    const answers = await answersOf(deps.db, accountId, polls.map((p) => p.id));
+    if (!(await repo.activationExists(deps.db, accountId, activationId))) throw new NotFoundError('activation');
+    const polls = await repo.pollsOfActivation(deps.db, accountId, activationId);
+    const answers = await repo.answersOf(deps.db, accountId, polls.map((p) => p.id));
     const now = new Date();
     return polls.map((p) => toResult(p, answers, now));
   };
 
   const result = async (accountId: string, pollId: string): Promise<PollResult> => {
-    const poll = isUuid(pollId) ? await findPoll(deps.db, accountId, pollId) : null;
+    const poll = isUuid(pollId) ? await repo.findPoll(deps.db, accountId, pollId) : null;
     if (!poll) throw new NotFoundError('poll');
-    return toResult(poll, await answersOf(deps.db, accountId, [poll.id]), new Date());
+    return toResult(poll, await repo.answersOf(deps.db, accountId, [poll.id]), new Date());
   };
 
   return { createPoll, recordAnswer, answerBySms, resultsForActivation, result };

@@ -3,9 +3,9 @@ import { AppError, NotFoundError } from '../errors.js';
 import type { Clock } from './clock.js';
 import { describeOccurrence, nextOccurrences } from '../calendar/recurrence.js';
 import { scheduleSpecSchema, type ScheduleSpec } from '../calendar/schedule-types.js';
-import { findSchedule, listRuns, type ScheduleRun } from './schedules-repo.js';
+import type { ScheduleRun, SchedulesRepo } from './schedules-repo.js';
 
-export type ScheduleServiceDeps = { db: Db; clock: Clock };
+export type ScheduleServiceDeps = { db: Db; schedules: Pick<SchedulesRepo, 'findScheduledWorkflow' | 'findSchedule' | 'listRuns'>; clock: Clock };
 
 export const MAX_PREVIEW = 100;
 
@@ -30,17 +30,9 @@ export class NoScheduleError extends AppError {
 export const createScheduleService = (deps: ScheduleServiceDeps) => {
   const loadWorkflow = async (accountId: string, workflowId: string) => {
     if (!isUuid(workflowId)) throw new NotFoundError('workflow');
-    const res = await deps.db.query(
-      `SELECT w.status, v.definition->'schedule' AS schedule, a.timezone AS account_timezone
-         FROM workflows w
-         JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
-         JOIN accounts a ON a.id = w.account_id
-        WHERE w.account_id = $1 AND w.id = $2 AND w.deleted_at IS NULL`,
-      [accountId, workflowId],
-    );
-    const row = res.rows[0];
+    const row = await deps.schedules.findScheduledWorkflow(deps.db, accountId, workflowId);
     if (!row) throw new NotFoundError('workflow');
-    return row as { status: string; schedule: unknown; account_timezone: string };
+    return row;
   };
 
   /** The next `count` (1..100) occurrences from now, in local time and UTC. */
@@ -48,9 +40,9 @@ export const createScheduleService = (deps: ScheduleServiceDeps) => {
     const wf = await loadWorkflow(accountId, workflowId);
     if (wf.schedule === null || wf.schedule === undefined) throw new NoScheduleError();
     const spec = scheduleSpecSchema.parse(wf.schedule);
-    const timezone = spec.timezone ?? wf.account_timezone;
+    const timezone = spec.timezone ?? wf.accountTimezone;
     const n = Math.max(1, Math.min(MAX_PREVIEW, Math.floor(count)));
-    const stored = await findSchedule(deps.db, accountId, workflowId);
+    const stored = await deps.schedules.findSchedule(deps.db, accountId, workflowId);
     return {
       workflowId,
       timezone,
@@ -64,7 +56,7 @@ export const createScheduleService = (deps: ScheduleServiceDeps) => {
   /** The latest recorded occurrences (fired, missed, skipped_paused, failed), newest first. */
   const runs = async (accountId: string, workflowId: string, limit = 50): Promise<ScheduleRun[]> => {
     await loadWorkflow(accountId, workflowId);
-    return listRuns(deps.db, accountId, workflowId, Math.max(1, Math.min(500, limit)));
+    return deps.schedules.listRuns(deps.db, accountId, workflowId, Math.max(1, Math.min(500, limit)));
   };
 
   return { preview, runs };

@@ -217,3 +217,25 @@ export const lockSchedulesFollowingAccount = async (tx: PoolClient, accountId: s
   );
   return res.rows.map(toSchedule);
 };
+
+/** A live workflow of the account with its current schedule (raw JSON, null when none) and the account's zone. */
+export const findScheduledWorkflow = async (
+  q: Queryable, accountId: string, workflowId: string,
+): Promise<{ status: string; schedule: unknown; accountTimezone: string } | null> => {
+  const res = await q.query(
+    `SELECT w.status, v.definition->'schedule' AS schedule, a.timezone AS account_timezone
+       FROM workflows w
+       JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
+       JOIN accounts a ON a.id = w.account_id
+      WHERE w.account_id = $1 AND w.id = $2 AND w.deleted_at IS NULL`,
+    [accountId, workflowId],
+  );
+  const r = res.rows[0];
+  return r ? { status: r.status, schedule: r.schedule, accountTimezone: r.account_timezone } : null;
+};
+
+export const schedulesRepo = {
+  findScheduleForUpdate, findSchedule, upsertSchedule, deleteSchedules, accountTimezone, claimDueSchedules, advanceSchedules, insertRuns,
+  listRuns, earliestDue, lockSchedulesFollowingAccount, findScheduledWorkflow,
+};
+export type SchedulesRepo = typeof schedulesRepo;

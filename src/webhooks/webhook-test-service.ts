@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../crypto.js';
 import type { Queryable } from '../db/db.js';
+import type { WorkflowsRepo } from '../workflows/workflows-repo.js';
 import { NotFoundError, UnprocessableError } from '../errors.js';
 import { buildWebhookPayload, type StoredWebhookAction } from './webhook-payload.js';
 import type { WebhookClient, WebhookFailureKind } from './webhook-port.js';
 
 export type WebhookTestServiceDeps = {
   db: Queryable;
+  workflows: Pick<WorkflowsRepo, 'findWorkflow'>;
   client: WebhookClient;
   secrets: Pick<SecretBox, 'open'>;
 };
@@ -36,18 +38,13 @@ export type WebhookTestReport = {
  */
 export const createWebhookTestService = (deps: WebhookTestServiceDeps) => {
   const findAction = async (accountId: string, workflowId: string, actionId: string) => {
-    const { rows } = await deps.db.query(
-      `SELECT w.name, v.definition FROM workflows w
-         JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
-        WHERE w.account_id = $1 AND w.id = $2 AND w.deleted_at IS NULL`,
-      [accountId, workflowId],
-    );
-    const row = rows[0] as { name: string; definition: { actions?: Array<Record<string, unknown>> } } | undefined;
+    const row = await deps.workflows.findWorkflow(deps.db, accountId, workflowId);
     if (!row) throw new NotFoundError('workflow');
-    const action = (row.definition.actions ?? []).find((a) => a.id === actionId);
+    const actions = (row.definition.actions ?? []) as unknown as Array<Record<string, unknown>>;
+    const action = actions.find((a) => a.id === actionId);
     if (!action) throw new NotFoundError('action');
     if (action.type !== 'webhook') throw new UnprocessableError(`action ${actionId} is a ${String(action.type)} action, not a webhook`, 'not_a_webhook_action');
-    return { workflowName: row.name, action: action as unknown as StoredWebhookAction };
+    return { workflowName: row.definition.name, action: action as unknown as StoredWebhookAction };
   };
 
   /** Sends the test request; a refused or failed request is a report, not an error. */

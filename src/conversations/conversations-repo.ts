@@ -1,0 +1,66 @@
+import type { Queryable } from '../db/db.js';
+import { ValidationError } from '../errors.js';
+
+/** One message of a contact's conversation history (inbound or outbound, any channel). */
+export type ConversationMessage = {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  channel: 'sms' | 'email' | 'voice' | 'push';
+  from: string | null;
+  to: string | null;
+  body: string;
+  status: string | null;
+  lineId: string | null;
+  activationId: string | null;
+  createdAt: Date;
+};
+
+export type ConversationPage = { data: ConversationMessage[]; nextCursor: string | null };
+
+const toMessage = (r: Record<string, any>): ConversationMessage => ({
+  id: r.id, direction: r.direction, channel: r.channel, from: r.from_address, to: r.to_address, body: r.body, status: r.status,
+  lineId: r.line_id, activationId: r.activation_id, createdAt: r.created_at,
+});
+
+// Newest first, keyset on (created_at, id); the cursor keeps PostgreSQL's microseconds.
+const encode = (t: string, id: string) => Buffer.from(JSON.stringify({ t, id })).toString('base64url');
+const decode = (c: string): { t: string; id: string } => {
+  try {
+    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
+    if (typeof v.t === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(v.t) && /^[0-9a-f-]{36}$/i.test(v.id)) return v;
+  } catch {
+    // fall through
+  }
+  throw ValidationError.field('cursor', 'is not a cursor returned by this list');
+};
+
+export const contactExists = async (q: Queryable, accountId: string, contactId: string): Promise<boolean> => {
+  const res = await q.query('SELECT 1 FROM contacts WHERE account_id = $1 AND id = $2', [accountId, contactId]);
+  return (res.rowCount ?? 0) > 0;
+};
+
+/** The contact's messages, newest first; a bad cursor is a 400 naming `cursor`. */
+export const listContactMessages = async (
+  q: Queryable, accountId: string, contactId: string, page: { limit: number; cursor?: string | null },
+): Promise<ConversationPage> => {
+  const params: unknown[] = [accountId, contactId];
+  let where = '';
+  if (page.cursor) {
+    const k = decode(page.cursor);
+    params.push(k.t, k.id);
+    where = ' AND (created_at, id) < ($3::timestamptz, $4::uuid)';
+  }
+  params.push(page.limit + 1);
+  const res = await q.query(
+    `SELECT *, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS _t FROM messages
+      WHERE account_id = $1 AND contact_id = $2${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const more = res.rows.length > page.limit;
+  const rows = more ? res.rows.slice(0, page.limit) : res.rows;
+  const last = rows[rows.length - 1];
+  return { data: rows.map(toMessage), nextCursor: more && last ? encode(last._t, last.id) : null };
+};
+
+export const conversationsRepo = { contactExists, listContactMessages };
+export type ConversationsRepo = typeof conversationsRepo;
