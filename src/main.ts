@@ -60,6 +60,7 @@ import { createOpenAiPromptRunner } from '../adapters/prompt/openai-prompt-runne
 import { createNoopPushProvider } from '../adapters/push/noop-push-provider.js';
 import { createPushSender } from '../adapters/push/push-sender.js';
 import { createSimulatorPushProvider } from '../adapters/push/simulator-push-provider.js';
+import { simulatedPushesRepo } from '../adapters/push/simulated-pushes-repo.js';
 import { createWebPushTransport } from '../adapters/push/web-push-transport.js';
 import { responderRoutes } from '../routes/api/v1/responder-routes.js';
 import { createPushFallback } from './push/push-fallback.js';
@@ -96,6 +97,7 @@ import { simulatorRoutes } from '../routes/api/v1/simulator-routes.js';
 import { twilioWebhooks } from '../routes/webhooks/twilio/index.js';
 import { createProviderRegistry } from './telephony/providers.js';
 import { createSimulatorOutbox } from './telephony/simulator-outbox.js';
+import { simulatorOutboxRepo } from './telephony/simulator-outbox-repo.js';
 import { createTelephonyServices } from './telephony/telephony-services.js';
 import { scheduleRoutes } from '../routes/api/v1/schedule-routes.js';
 import { systemClock } from './schedule/clock.js';
@@ -180,7 +182,7 @@ export const buildServices = (infra: Infra) => {
     lines, numbers: createTwilioNumbers({ apiUrl: config.TWILIO_API_URL }), publicUrl: config.PUBLIC_URL,
     carrierOf: async (accountId, lineId) => (await telephony.providers.forLine(accountId, lineId)).line,
   });
-  const simulatorOutbox = createSimulatorOutbox({ db });
+  const simulatorOutbox = createSimulatorOutbox({ db, outbox: simulatorOutboxRepo });
   /** E-mail open/click tracking (docs/CHANNELS.md "E-mail open and click tracking"): raises email.opened / email.clicked. */
   const emailTracking = createEmailTrackingService({
     db, tokens: createTrackingTokens(config.SECRET_KEY), publicUrl: config.PUBLIC_URL,
@@ -253,7 +255,7 @@ const buildChannels = (infra: Infra, secrets: ReturnType<typeof createSecretBox>
     timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS, userAgent: 'Switchboard-Webhook/1.0',
     ca: config.WEBHOOK_CA_FILE ? readFileSync(config.WEBHOOK_CA_FILE) : undefined,
   });
-  const push = pushProviderOf(config) === 'simulator' ? createSimulatorPushProvider(db) : createNoopPushProvider();
+  const push = pushProviderOf(config) === 'simulator' ? createSimulatorPushProvider(db, simulatedPushesRepo) : createNoopPushProvider();
   const webPush = pushProviderOf(config) === 'webpush' ? buildWebPush(infra) : null;
   const messageIdDomain = new URL(config.PUBLIC_URL).hostname;
   const caughtMail = config.SMTP_URL === 'catcher' ? createMailCatcherStore({ redis: infra.redis, prefix: config.REDIS_PREFIX }) : null;

@@ -3,6 +3,7 @@ import type { Config } from '../../src/config.js';
 import type { Queryable } from '../../src/db/db.js';
 import type { TelephonyProvider } from '../../src/engine/telephony-port.js';
 import { createSimulatorProvider, type SimulatedSend } from './simulator-provider.js';
+import { simulatorOutboxRepo } from '../../src/telephony/simulator-outbox-repo.js';
 import { createTwilioProvider } from './twilio-provider.js';
 
 export const createTelephonyAdapters = (
@@ -11,5 +12,5 @@ export const createTelephonyAdapters = (
   opts: { onSimulatedSend?: (s: SimulatedSend) => void } = {},
 ): Record<'twilio' | 'simulator', TelephonyProvider> => ({
   twilio: createTwilioProvider({ apiUrl: config.TWILIO_API_URL, maxSockets: config.DELIVERY_MAX_IN_FLIGHT }),
-  simulator: createSimulatorProvider({ db, onSent: opts.onSimulatedSend }),
+  simulator: createSimulatorProvider({ db, outbox: simulatorOutboxRepo, onSent: opts.onSimulatedSend }),
 });

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../../src/db/db.js';
+import type { SimulatorOutboxRepo } from '../../src/telephony/simulator-outbox-repo.js';
 import type {
   CarrierCredentials, OutboundCall, OutboundSms, ProviderMessage, ProviderSendResult, ProviderStatus, TelephonyProvider,
 } from '../../src/engine/telephony-port.js';
@@ -19,6 +20,8 @@ export type SimulatedSend =
 
 export type SimulatorProviderDeps = {
   db: Queryable;
+  /** The simulator_outbox statements (src/telephony/simulator-outbox-repo.ts). */
+  outbox: Pick<SimulatorOutboxRepo, 'insertSimulatedSms' | 'insertSimulatedCall' | 'findSimulatedStatus' | 'findSimulatedTexts' | 'completeSimulatedCall'>;
   /** Called after a send is stored (e.g. to post simulated status callbacks). Errors are ignored. */
   onSent?: (s: SimulatedSend) => void;
 };
@@ -26,10 +29,10 @@ export type SimulatorProviderDeps = {
 const sid = (prefix: 'SM' | 'CA') => prefix + randomBytes(16).toString('hex');
 
 export const createSimulatorProvider = (deps: SimulatorProviderDeps): TelephonyProvider => {
+  const { db, outbox } = deps;
   const status = async (providerId: string): Promise<ProviderStatus | null> => {
-    const r = await deps.db.query('SELECT provider_id, status FROM simulator_outbox WHERE provider_id = $1', [providerId]);
-    const row = r.rows[0];
-    return row ? { providerId: row.provider_id, status: row.status, errorCode: null, durationSeconds: null } : null;
+    const row = await outbox.findSimulatedStatus(db, providerId);
+    return row ? { providerId: row.providerId, status: row.status, errorCode: null, durationSeconds: null } : null;
   };
   const notify = (s: SimulatedSend) => {
     try {
@@ -43,36 +46,28 @@ export const createSimulatorProvider = (deps: SimulatorProviderDeps): TelephonyP
     name: 'simulator',
     async sendSms(_creds: CarrierCredentials | null, msg: OutboundSms): Promise<ProviderSendResult> {
       const providerId = sid('SM');
-      await deps.db.query(
-        `INSERT INTO simulator_outbox (provider_id, kind, from_number, to_number, body, media_urls, status_callback_url, status)
-         VALUES ($1, 'sms', $2, $3, $4, $5, $6, 'sent')`,
-        [providerId, msg.from, msg.to, msg.body, msg.mediaUrls ?? [], msg.statusCallbackUrl ?? null],
-      );
+      await outbox.insertSimulatedSms(db, {
+        providerId, from: msg.from, to: msg.to, body: msg.body, mediaUrls: msg.mediaUrls ?? [], statusCallbackUrl: msg.statusCallbackUrl ?? null,
+      });
       notify({ kind: 'sms', providerId, msg });
       return { providerId, status: 'sent' };
     },
     async placeCall(_creds, call: OutboundCall): Promise<ProviderSendResult> {
       const providerId = sid('CA');
-      await deps.db.query(
-        `INSERT INTO simulator_outbox (provider_id, kind, from_number, to_number, twiml_url, send_digits, status_callback_url, status)
-         VALUES ($1, 'call', $2, $3, $4, $5, $6, 'queued')`,
-        [providerId, call.from, call.to, call.twimlUrl, call.sendDigits ?? null, call.statusCallbackUrl ?? null],
-      );
+      await outbox.insertSimulatedCall(db, {
+        providerId, from: call.from, to: call.to, twimlUrl: call.twimlUrl, sendDigits: call.sendDigits ?? null, statusCallbackUrl: call.statusCallbackUrl ?? null,
+      });
       notify({ kind: 'call', providerId, call });
       return { providerId, status: 'queued' };
     },
     fetchMessageStatus: (_c, id) => status(id),
     fetchCallStatus: (_c, id) => status(id),
     async findMessages(_creds, q): Promise<ProviderMessage[]> {
-      const r = await deps.db.query(
-        `SELECT provider_id, from_number, to_number, body, status, created_at FROM simulator_outbox
-          WHERE kind = 'sms' AND from_number = $1 AND to_number = $2 AND created_at >= $3 ORDER BY id`,
-        [q.from, q.to, q.since],
-      );
-      return r.rows.map((m) => ({ providerId: m.provider_id, from: m.from_number, to: m.to_number, body: m.body ?? '', status: m.status, sentAt: m.created_at }));
+      const texts = await outbox.findSimulatedTexts(db, { from: q.from, to: q.to, since: q.since });
+      return texts;
     },
     async hangupCall(_creds, providerId): Promise<void> {
-      await deps.db.query(`UPDATE simulator_outbox SET status = 'completed' WHERE provider_id = $1 AND kind = 'call'`, [providerId]);
+      await outbox.completeSimulatedCall(db, providerId);
     },
   };
 };

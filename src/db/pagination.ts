@@ -1,5 +1,8 @@
 import { ValidationError } from '../errors.js';
 
+// `cursorColumn` and `pageClause` are SQL fragments for repositories (`*-repo.ts`) to build their
+// list statements with; services see only `PageQuery` and `Page`.
+
 /** One page of a list: `nextCursor` is null on the last page. */
 export type Page<T> = { data: T[]; nextCursor: string | null };
 

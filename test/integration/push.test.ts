@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNoopPushProvider } from '../../adapters/push/noop-push-provider.js';
 import { createPushSender } from '../../adapters/push/push-sender.js';
 import { createSimulatorPushProvider } from '../../adapters/push/simulator-push-provider.js';
+import { simulatedPushesRepo } from '../../adapters/push/simulated-pushes-repo.js';
 import type { DeliveryJob } from '../../src/engine/channel-port.js';
 import { ProviderError } from '../../src/errors.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -37,7 +38,7 @@ describe('push channel: none (default) and simulator providers', () => {
     const again = await sender.send(j);
     expect(again.providerId).toBe(first.providerId);
 
-    const pushes = await createSimulatorPushProvider(t.rt.infra.db).list(account.id);
+    const pushes = await createSimulatorPushProvider(t.rt.infra.db, simulatedPushesRepo).list(account.id);
     expect(pushes).toMatchObject([{ contactId, deliveryId: j.deliveryId, token: 'tok-dee-1', title: 'Flood warning', body: 'River at 5.2 m: move to higher ground' }]);
   });
 
