@@ -29,6 +29,7 @@ import setupTemplate from '../test/helpers/global-setup.js';
 import { createTestDatabase } from '../test/helpers/test-db.js';
 import { seedDueSchedules } from '../test/integration/schedule-helpers.js';
 import { cpuWindow, matchingCpuMs, processCpuMs } from './proc-cpu.js';
+import { schedulesRepo } from '../src/schedule/schedules-repo.js';
 
 const N = Number(process.env.BENCH_SCHEDULES ?? 10_000);
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 1);
@@ -87,8 +88,8 @@ const main = async () => {
       const db = createPool(database.url, CONCURRENCY + 2);
       pools.push(db);
       return startScheduleLoop({
-        db, clock: systemClock, logger: quiet, concurrency: CONCURRENCY, onPass: (r) => passes.push(r),
-        firer: createScheduleFirer({ db, clock: systemClock, graceMinutes: 15, batchSize: BATCH, dispatcher: relay.dispatcher }),
+        db, schedules: schedulesRepo, clock: systemClock, logger: quiet, concurrency: CONCURRENCY, onPass: (r) => passes.push(r),
+        firer: createScheduleFirer({ db, schedules: schedulesRepo, clock: systemClock, graceMinutes: 15, batchSize: BATCH, dispatcher: relay.dispatcher }),
       });
     });
     const deadline = Date.now() + 60_000;

@@ -140,7 +140,7 @@ export const buildServices = (infra: Infra) => {
   const { db, config } = infra;
   const secrets = createSecretBox(config.SECRET_KEY);
   // A new account zone recomputes, in the same transaction, the schedules that follow it.
-  const accounts = createAccountsService({ db, accounts: accountsRepo, onTimezoneChange: [createAccountZoneHook({ clock: infra.clock ?? systemClock })] });
+  const accounts = createAccountsService({ db, accounts: accountsRepo, onTimezoneChange: [createAccountZoneHook({ schedules: schedulesRepo, clock: infra.clock ?? systemClock })] });
   /** Action engine: outbox relay, planner, delivery workers, status listener, live feed (docs/ENGINE.md). */
   const engine = createActionEngine({ config, db, redis: infra.redis, logger: infra.logger, secrets, metrics: infra.metrics?.delivery, senderReportText: notSentText });
   const activations = createActivationService({ db, dispatcher: engine.dispatcher, onCreated: activationCounter(infra), attachmentLinkLength: shortUrlLength(config.PUBLIC_URL) });
@@ -155,7 +155,7 @@ export const buildServices = (infra: Infra) => {
   const clock = infra.clock ?? systemClock;
   const schedules = createScheduleService({ db, schedules: schedulesRepo, clock });
   /** Keeps workflow_schedules in step with workflows: goes in the workflows service's onChange list. */
-  const scheduleHook = createScheduleHook({ clock });
+  const scheduleHook = createScheduleHook({ schedules: schedulesRepo, clock });
   const carriers = createCarriersService({ db, carriers: carriersRepo, secrets });
   const lines = createLinesService({ db, lines: linesRepo });
   const contacts = createContactsService({ // events for rules/sequences
@@ -360,10 +360,11 @@ const startWorkers = async (s: Services, infra: Infra): Promise<Closeable[]> => 
   }),
   startScheduleLoop({
     db: infra.db,
+    schedules: schedulesRepo,
     clock: s.clock,
     logger: infra.logger.child({ component: 'schedules' }),
     onPass: scheduleLag(infra),
-    firer: createScheduleFirer({ db: infra.db, clock: s.clock, graceMinutes: infra.config.SCHEDULE_GRACE_MINUTES, dispatcher: s.engine.dispatcher, onCreated: activationCounter(infra) }),
+    firer: createScheduleFirer({ db: infra.db, schedules: schedulesRepo, clock: s.clock, graceMinutes: infra.config.SCHEDULE_GRACE_MINUTES, dispatcher: s.engine.dispatcher, onCreated: activationCounter(infra) }),
   }),
 ];
 

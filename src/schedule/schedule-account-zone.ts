@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { Clock } from './clock.js';
 import { createNextFn } from './schedule-plan.js';
-import { advanceSchedules, lockSchedulesFollowingAccount } from './schedules-repo.js';
+import type { SchedulesRepo } from './schedules-repo.js';
 
 /** Told inside the transaction that changes an account's zone (see accounts-service). */
 export type AccountZoneHook = (tx: PoolClient, change: { accountId: string; timezone: string }) => Promise<void>;
@@ -13,12 +13,15 @@ export type AccountZoneHook = (tx: PoolClient, change: { accountId: string; time
  * yet fired keeps its turn, as on a workflow edit. One statement writes them all; any failure
  * rolls back the zone change with them.
  */
-export const createAccountZoneHook = (deps: { clock: Clock }): AccountZoneHook => {
+export const createAccountZoneHook = (deps: {
+  schedules: Pick<SchedulesRepo, 'lockSchedulesFollowingAccount' | 'advanceSchedules'>;
+  clock: Clock;
+}): AccountZoneHook => {
   const next = createNextFn(1000);
   return async (tx, { accountId, timezone }) => {
-    const rows = await lockSchedulesFollowingAccount(tx, accountId);
+    const rows = await deps.schedules.lockSchedulesFollowingAccount(tx, accountId);
     const now = deps.clock.now();
-    await advanceSchedules(tx, rows.map((r) => ({
+    await deps.schedules.advanceSchedules(tx, rows.map((r) => ({
       workflowId: r.workflowId,
       timezone,
       nextRunAt: r.nextRunAt && r.nextRunAt.getTime() <= now.getTime() ? r.nextRunAt : next(r.spec, timezone, now),

@@ -7,12 +7,11 @@ import { groupBy } from '../group-by.js';
 import type { Clock } from './clock.js';
 import { createNextFn, occurrenceKey, planDue, type NextFn } from './schedule-plan.js';
 import { scheduleSpecSchema } from '../calendar/schedule-types.js';
-import {
-  advanceSchedules, claimDueSchedules, deleteSchedules, insertRuns, type ClaimedSchedule, type NewRun,
-} from './schedules-repo.js';
+import type { ClaimedSchedule, NewRun, SchedulesRepo } from './schedules-repo.js';
 
 export type ScheduleFirerDeps = {
   db: Db;
+  schedules: Pick<SchedulesRepo, 'claimDueSchedules' | 'insertRuns' | 'advanceSchedules' | 'deleteSchedules'>;
   clock: Clock;
   /** Occurrences older than this when first seen are recorded as missed, not fired. */
   graceMinutes: number;
@@ -109,7 +108,7 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
     const now = deps.clock.now();
     const created: Array<{ activation: Activation; jobId?: string }> = [];
     const out = await withTransaction(deps.db, async (tx) => {
-      const rows = await claimDueSchedules(tx, now, batchSize);
+      const rows = await deps.schedules.claimDueSchedules(tx, now, batchSize);
       const result: Omit<FireResult, 'committedAt'> = { claimed: rows.length, fired: [], missed: 0, skipped: 0, failed: 0 };
       if (rows.length === 0) return result;
       const work = plan(rows, now);
@@ -149,9 +148,9 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
         result.fired.push({ workflowId: row.workflowId, occurrence, activationId: o.activation.id });
         if (o.status === 'created') created.push({ activation: o.activation, jobId: o.jobId });
       });
-      await insertRuns(tx, work.runs);
-      await advanceSchedules(tx, work.advances);
-      await deleteSchedules(tx, work.deletes);
+      await deps.schedules.insertRuns(tx, work.runs);
+      await deps.schedules.advanceSchedules(tx, work.advances);
+      await deps.schedules.deleteSchedules(tx, work.deletes);
       for (const r of work.runs) {
         if (r.status === 'missed') result.missed++;
         else if (r.status === 'skipped_paused') result.skipped++;

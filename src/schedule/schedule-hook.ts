@@ -2,10 +2,13 @@ import type { WorkflowChangeHook } from '../workflows/workflow-hooks.js';
 import type { Clock } from './clock.js';
 import { createNextFn, planDue } from './schedule-plan.js';
 import { scheduleSpecSchema } from '../calendar/schedule-types.js';
-import { accountTimezone, deleteSchedules, findScheduleForUpdate, insertRuns, upsertSchedule } from './schedules-repo.js';
+import type { SchedulesRepo } from './schedules-repo.js';
 import { fromZod } from '../errors.js';
 
-export type ScheduleHookDeps = { clock: Clock };
+export type ScheduleHookDeps = {
+  schedules: Pick<SchedulesRepo, 'accountTimezone' | 'deleteSchedules' | 'findScheduleForUpdate' | 'insertRuns' | 'upsertSchedule'>;
+  clock: Clock;
+};
 
 /**
  * Keeps `workflow_schedules` in step with a workflow, inside the transaction that changes it:
@@ -19,32 +22,33 @@ export type ScheduleHookDeps = { clock: Clock };
  */
 export const createScheduleHook = (deps: ScheduleHookDeps): WorkflowChangeHook => {
   const next = createNextFn(1000);
+  const repo = deps.schedules;
   return async (tx, change) => {
     if (change.deleted || !change.definition.schedule) {
-      await deleteSchedules(tx, [change.workflowId]);
+      await repo.deleteSchedules(tx, [change.workflowId]);
       return;
     }
     const parsed = scheduleSpecSchema.safeParse(change.definition.schedule);
     if (!parsed.success) throw fromZod(parsed.error, 'schedule');
     const spec = parsed.data;
-    const timezone = spec.timezone ?? (await accountTimezone(tx, change.accountId));
+    const timezone = spec.timezone ?? (await repo.accountTimezone(tx, change.accountId));
     const now = deps.clock.now();
     const paused = change.status === 'paused';
-    const existing = await findScheduleForUpdate(tx, change.workflowId);
+    const existing = await repo.findScheduleForUpdate(tx, change.workflowId);
 
     let nextRunAt: Date | null;
     const overdue = existing?.nextRunAt && existing.nextRunAt.getTime() <= now.getTime() ? existing.nextRunAt : null;
     if (overdue && existing!.paused && !paused) {
       // Resumed: what fell due while paused was skipped; record it, then count from now.
       const p = planDue({ spec: existing!.spec, timezone: existing!.timezone, from: overdue, now, graceMs: 0, paused: true, next });
-      await insertRuns(tx, p.decisions.map((d) => ({ workflowId: change.workflowId, accountId: change.accountId, occurrence: d.occurrence, status: 'skipped_paused' as const })));
+      await repo.insertRuns(tx, p.decisions.map((d) => ({ workflowId: change.workflowId, accountId: change.accountId, occurrence: d.occurrence, status: 'skipped_paused' as const })));
       nextRunAt = next(spec, timezone, now);
     } else if (overdue) {
       nextRunAt = overdue;
     } else {
       nextRunAt = next(spec, timezone, now);
     }
-    await upsertSchedule(tx, {
+    await repo.upsertSchedule(tx, {
       workflowId: change.workflowId,
       accountId: change.accountId,
       workflowVersion: change.version,

@@ -2,10 +2,11 @@ import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import type { FireResult, ScheduleFirer } from './schedule-firer.js';
-import { earliestDue } from './schedules-repo.js';
+import type { SchedulesRepo } from './schedules-repo.js';
 
 export type ScheduleLoopDeps = {
   db: Db;
+  schedules: Pick<SchedulesRepo, 'earliestDue'>;
   clock: Clock;
   firer: ScheduleFirer;
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
@@ -44,7 +45,7 @@ export const startScheduleLoop = (deps: ScheduleLoopDeps): ScheduleLoop => {
   const abort = new AbortController();
 
   const napMs = async (): Promise<number> => {
-    const at = await earliestDue(deps.db);
+    const at = await deps.schedules.earliestDue(deps.db);
     if (!at) return interval;
     // A floor, so rows that are due but held by another process are not polled in a hot loop.
     return Math.max(MIN_NAP_MS, Math.min(interval, at.getTime() - deps.clock.now().getTime()));

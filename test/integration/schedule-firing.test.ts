@@ -7,6 +7,7 @@ import { createScheduleHook } from '../../src/schedule/schedule-hook.js';
 import { listRuns } from '../../src/schedule/schedules-repo.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { scheduledWorkflows } from './schedule-helpers.js';
+import { schedulesRepo } from '../../src/schedule/schedules-repo.js';
 
 const NY = 'America/New_York';
 const weekdays9 = { type: 'weekly', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], time: '09:00', timezone: NY };
@@ -15,7 +16,7 @@ describe('schedule firing with a controllable clock', () => {
   let t: TestRuntime;
   let db: Db;
   const clock = createManualClock('2025-03-03T13:00:00Z');
-  const hook = createScheduleHook({ clock });
+  const hook = createScheduleHook({ schedules: schedulesRepo, clock });
   let wf: ReturnType<typeof scheduledWorkflows>;
   let firer: ReturnType<typeof createScheduleFirer>;
   let accountId: string;
@@ -24,7 +25,7 @@ describe('schedule firing with a controllable clock', () => {
     t = await startTestRuntime({}, { web: false, worker: false });
     db = t.rt.infra.db;
     wf = scheduledWorkflows(db, hook);
-    firer = createScheduleFirer({ db, clock, graceMinutes: 15 });
+    firer = createScheduleFirer({ db, schedules: schedulesRepo, clock, graceMinutes: 15 });
   });
   afterAll(async () => t?.close());
   beforeEach(async () => {
@@ -152,7 +153,7 @@ describe('schedule firing with a controllable clock', () => {
         typeof text === 'string' && text.includes('UPDATE workflow_schedules') ? Promise.reject(new Error('connection lost')) : query(text, ...rest);
     });
     try {
-      const doomed = createScheduleFirer({ db: crashing, clock, graceMinutes: 15 });
+      const doomed = createScheduleFirer({ db: crashing, schedules: schedulesRepo, clock, graceMinutes: 15 });
       await expect(doomed.fireDue()).rejects.toThrow('connection lost');
     } finally {
       await crashing.end();
@@ -170,7 +171,7 @@ describe('schedule firing with a controllable clock', () => {
     clock.set('2025-11-01T13:00:00.3Z');
     const handedOff: string[][] = [];
     const redisDown = createScheduleFirer({
-      db, clock, graceMinutes: 15,
+      db, schedules: schedulesRepo, clock, graceMinutes: 15,
       dispatcher: { dispatch: async (ids) => { handedOff.push(ids); throw new Error('ECONNREFUSED 127.0.0.1:6379'); } },
     });
     const r = await redisDown.fireDue();

@@ -17,11 +17,12 @@ import { createScheduleHook } from '../../src/schedule/schedule-hook.js';
 import type { WorkflowDefinition } from '../../src/workflows/workflow-types.js';
 import { eventually } from '../helpers/engine-fixtures.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { schedulesRepo } from '../../src/schedule/schedules-repo.js';
 
 const logger = createLogger('silent');
 // Far in the future, so the runtime's own firing loop (real clock) never sees these as due.
 const clock = createManualClock('2091-01-07T12:00:00Z');
-const hook = createScheduleHook({ clock });
+const hook = createScheduleHook({ schedules: schedulesRepo, clock });
 const daily9 = { type: 'weekly', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], time: '09:00', timezone: 'UTC' };
 
 /** `n` scheduled workflows whose action (a text to an empty group) plans zero deliveries. */
@@ -75,7 +76,7 @@ describe('planner batch jobs with the workers running', () => {
     const { account } = await createTestAccount(t);
     await createWorkflows(db, account.id, 5);
     const engine = t.rt.services.engine;
-    const firer = createScheduleFirer({ db, clock, graceMinutes: 15, dispatcher: engine.dispatcher, planBatchSize: 2 });
+    const firer = createScheduleFirer({ db, schedules: schedulesRepo, clock, graceMinutes: 15, dispatcher: engine.dispatcher, planBatchSize: 2 });
     const ids = await fireAll(firer);
     expect(ids).toHaveLength(5);
 
@@ -147,7 +148,7 @@ describe('planner batch jobs: failures and Redis loss', () => {
     await q.obliterate({ force: true }); // the previous test's job
     const { account } = await createTestAccount(t);
     await createWorkflows(db, account.id, 3);
-    const firer = createScheduleFirer({ db, clock, graceMinutes: 15, dispatcher: t.rt.services.engine.dispatcher, planBatchSize: 2 });
+    const firer = createScheduleFirer({ db, schedules: schedulesRepo, clock, graceMinutes: 15, dispatcher: t.rt.services.engine.dispatcher, planBatchSize: 2 });
     const ids = await fireAll(firer);
     expect(ids).toHaveLength(3);
     const relay = createOutboxRelay({ db, queue: q, settings: { redispatchAfterMs: 60_000 }, logger });
@@ -186,7 +187,7 @@ describe('planner batch jobs: failures and Redis loss', () => {
     await createWorkflows(db, account.id, 2);
     const handedOff: PlanJob[] = [];
     const firer = createScheduleFirer({
-      db, clock, graceMinutes: 15, planBatchSize: 10,
+      db, schedules: schedulesRepo, clock, graceMinutes: 15, planBatchSize: 10,
       dispatcher: {
         dispatch: async () => { throw new Error('not used for batches'); },
         dispatchBatches: async (batches) => {

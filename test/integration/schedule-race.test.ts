@@ -8,6 +8,7 @@ import { createScheduleFirer, type FireResult } from '../../src/schedule/schedul
 import { startScheduleLoop } from '../../src/schedule/schedule-loop.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { seedDueSchedules } from './schedule-helpers.js';
+import { schedulesRepo } from '../../src/schedule/schedules-repo.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -88,8 +89,9 @@ describe('schedules across processes', () => {
     const passes: FireResult[] = [];
     const loop = startScheduleLoop({
       db,
+      schedules: schedulesRepo,
       clock: systemClock,
-      firer: createScheduleFirer({ db, clock: systemClock, graceMinutes: 15 }),
+      firer: createScheduleFirer({ db, schedules: schedulesRepo, clock: systemClock, graceMinutes: 15 }),
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
       onPass: (r) => passes.push(r),
     });
