@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../crypto.js';
 import type { Queryable } from '../db/db.js';
-import type { WorkflowsRepo } from '../workflows/workflows-repo.js';
 import { NotFoundError, UnprocessableError } from '../errors.js';
 import { buildWebhookPayload, type StoredWebhookAction } from './webhook-payload.js';
 import type { WebhookClient, WebhookFailureKind } from './webhook-port.js';
 
+/**
+ * Reads a workflow's current version: `workflowsRepo` (src/workflows/workflows-repo.ts) fits.
+ * Declared here because src/workflows imports src/webhooks (the SSRF policy), not the reverse.
+ */
+export type WorkflowReader = {
+  findWorkflow(q: Queryable, accountId: string, id: string): Promise<{ definition: { name: string; actions?: readonly unknown[] } } | null>;
+};
+
 export type WebhookTestServiceDeps = {
   db: Queryable;
-  workflows: Pick<WorkflowsRepo, 'findWorkflow'>;
+  workflows: WorkflowReader;
   client: WebhookClient;
   secrets: Pick<SecretBox, 'open'>;
 };
