@@ -23,6 +23,7 @@ export const accountRoutes: FastifyPluginAsyncZod<AccountRoutesOpts> = async (ap
     preHandler: requireAdmin,
     schema: {
       operationId: 'updateAccount', summary: 'Change the account',
+      description: 'Fields left out are kept. `settings` is merged key by key into the stored settings: keys left out keep their value, a key sent as `null` is removed.',
       tags: ['account'],
       body: z.object({
         name: z.string().trim().min(1).max(200).optional(),
