@@ -1,7 +1,9 @@
 /** The simulated_pushes table, written and read only by the simulator push provider beside it. */
 import type { Queryable } from '../../src/db/db.js';
 
-export type SimulatedPush = { id: number; accountId: string; contactId: string | null; deliveryId: string | null; token: string; title: string; body: string; createdAt: Date };
+export type SimulatedPush = {
+  id: number; accountId: string; contactId: string | null; deliveryId: string | null; token: string; title: string; body: string; createdAt: Date;
+};
 
 /** Stores the push unless its delivery already has one; returns the id of the delivery's push either way. */
 export const insertSimulatedPush = async (
@@ -24,7 +26,10 @@ export const listSimulatedPushes = async (q: Queryable, accountId: string): Prom
     `SELECT id, account_id, contact_id, delivery_id, token, title, body, created_at FROM simulated_pushes WHERE account_id = $1 ORDER BY id`,
     [accountId],
   );
-  return rows.map((r) => ({ id: Number(r.id), accountId: r.account_id, contactId: r.contact_id, deliveryId: r.delivery_id, token: r.token, title: r.title, body: r.body, createdAt: r.created_at }));
+  return rows.map((r) => ({
+    id: Number(r.id), accountId: r.account_id, contactId: r.contact_id, deliveryId: r.delivery_id, token: r.token, title: r.title, body: r.body,
+    createdAt: r.created_at,
+  }));
 };
 
 export const simulatedPushesRepo = { insertSimulatedPush, listSimulatedPushes };

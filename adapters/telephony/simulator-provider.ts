@@ -21,7 +21,8 @@ export type SimulatedSend =
 export type SimulatorProviderDeps = {
   db: Queryable;
   /** The simulator_outbox statements (src/telephony/simulator-outbox-repo.ts). */
-  outbox: Pick<SimulatorOutboxRepo, 'insertSimulatedSms' | 'insertSimulatedCall' | 'findSimulatedStatus' | 'findSimulatedTexts' | 'completeSimulatedCall'>;
+  outbox: Pick<SimulatorOutboxRepo,
+    'insertSimulatedSms' | 'insertSimulatedCall' | 'findSimulatedStatus' | 'findSimulatedTexts' | 'completeSimulatedCall'>;
   /** Called after a send is stored (e.g. to post simulated status callbacks). Errors are ignored. */
   onSent?: (s: SimulatedSend) => void;
 };
@@ -55,7 +56,8 @@ export const createSimulatorProvider = (deps: SimulatorProviderDeps): TelephonyP
     async placeCall(_creds, call: OutboundCall): Promise<ProviderSendResult> {
       const providerId = sid('CA');
       await outbox.insertSimulatedCall(db, {
-        providerId, from: call.from, to: call.to, twimlUrl: call.twimlUrl, sendDigits: call.sendDigits ?? null, statusCallbackUrl: call.statusCallbackUrl ?? null,
+        providerId, from: call.from, to: call.to, twimlUrl: call.twimlUrl, sendDigits: call.sendDigits ?? null,
+        statusCallbackUrl: call.statusCallbackUrl ?? null,
       });
       notify({ kind: 'call', providerId, call });
       return { providerId, status: 'queued' };
