@@ -85,3 +85,6 @@ export const listEvents = async (q: Queryable, accountId: string, f: EventListQu
   const res = await q.query(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, id DESC LIMIT $${args.length}`, args);
   return res.rows.map(toEvent);
 };
+
+export const eventsRepo = { insertEvent, insertEventsWithOutbox, findEventByKey, findEvent, listEvents };
+export type EventsRepo = typeof eventsRepo;

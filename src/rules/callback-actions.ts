@@ -4,7 +4,7 @@ import { fillFields } from '../templates/templates.js';
 import type { CallbackCalls } from './callback-calls.js';
 import { callableAt, callbackHours, type CallbackHours } from './callback-timing.js';
 import { accountTiming, findCallback, insertCallback, moveCallback, nextScheduledFor, finishCallback, type Callback } from './callbacks-repo.js';
-import { isDoNotContact } from './dnc-service.js';
+import { isDoNotContact } from './dnc-repo.js';
 import { templateFields, type ContactSnapshot } from './fields.js';
 import type { PendingAction } from './pending-repo.js';
 import type { Rule, RuleAction, ScheduleWindow } from './rule-types.js';

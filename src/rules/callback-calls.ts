@@ -4,11 +4,8 @@ import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import { callableAt, callbackHours } from './callback-timing.js';
-import {
-  accountTiming, callbackLine, findCallbackByDelivery, finishCallback, groupAgents, lockDue, lockHungUp, lockUnanswered, markAnswered, markCalling, moveCallback, stampLastCalled,
-  type Callback, type CallbackStatus,
-} from './callbacks-repo.js';
-import { isDoNotContact } from './dnc-service.js';
+import type { Callback, CallbacksRepo, CallbackStatus } from './callbacks-repo.js';
+import type { DncRepo } from './dnc-repo.js';
 import type { DeliveryDispatch, RuleDeliverySender } from './rule-delivery-sender.js';
 import type { ScheduleWindow } from './rule-types.js';
 
@@ -18,6 +15,10 @@ export type CallbackFailure =
 
 export type CallbackCallsDeps = {
   db: Db;
+  callbacks: Pick<CallbacksRepo,
+    'accountTiming' | 'callbackLine' | 'callbackContact' | 'findCallbackByDelivery' | 'finishCallback' | 'groupAgents' | 'lockDue' | 'lockHungUp'
+    | 'lockUnanswered' | 'markAnswered' | 'markCalling' | 'moveCallback' | 'stampLastCalled'>;
+  dnc: Pick<DncRepo, 'isDoNotContact'>;
   clock: Clock;
   sender: RuleDeliverySender;
   deliveries: DeliveryDispatch;
@@ -48,7 +49,7 @@ const dialReason = (s: string): CallbackFailure => (s === 'busy' ? 'busy' : s ==
  * in the transaction that records it (idempotency key `callback.<outcome>:<id>`).
  */
 export const createCallbackCalls = (deps: CallbackCallsDeps) => {
-  const { db, clock } = deps;
+  const { db, clock, callbacks: repo } = deps;
 
   const raise = async (q: Queryable, c: Callback, type: string, data: Record<string, unknown>): Promise<string | null> => {
     const r = await deps.publisher.publish(q, {
@@ -63,7 +64,7 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
   const finish = async (
     q: PoolClient, c: Callback, from: CallbackStatus[], outcome: 'completed' | 'failed', fields: { reason?: CallbackFailure; talkSeconds?: number },
   ): Promise<{ callback: Callback; eventId: string | null } | null> => {
-    const done = await finishCallback(q, c.id, from, outcome, fields, clock.now());
+    const done = await repo.finishCallback(q, c.id, from, outcome, fields, clock.now());
     if (!done) return null;
     const agent = done.answeredBy ?? done.agents[done.agentIndex] ?? null;
     const data = outcome === 'completed' ? { agent, talkSeconds: fields.talkSeconds ?? 0 } : { agent, reason: fields.reason };
@@ -85,7 +86,7 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
       payload: { text: c.whisper, lineId: line.id, from: line.number, callback: { id: c.id, contactNumber } },
       context: { callbackId: c.id, ruleId: c.ruleId, contactId: c.contactId, pendingActionId: c.pendingId, agentIndex: index },
     });
-    await markCalling(tx, c.id, agents, index, r.deliveryId, clock.now());
+    await repo.markCalling(tx, c.id, agents, index, r.deliveryId, clock.now());
     return r.created ? [r.deliveryId] : [];
   };
 
@@ -94,10 +95,10 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
    * opted out of voice. Asked when the callback starts and again when the agent answers.
    */
   const callableContact = async (tx: PoolClient, c: Callback) => {
-    const row = (await tx.query('SELECT phone, timezone, do_not_contact, opted_out_channels FROM contacts WHERE id = $1', [c.contactId])).rows[0];
+    const row = await repo.callbackContact(tx, c.contactId);
     if (!row) return null;
-    const refused = row.do_not_contact || (row.opted_out_channels ?? []).includes('voice') || (row.phone && (await isDoNotContact(tx, c.accountId, row.phone)));
-    return { phone: row.phone as string | null, timezone: row.timezone as string | null, refused: Boolean(refused) };
+    const refused = row.doNotContact || row.optedOutChannels.includes('voice') || (row.phone && (await deps.dnc.isDoNotContact(tx, c.accountId, row.phone)));
+    return { phone: row.phone, timezone: row.timezone, refused: Boolean(refused) };
   };
 
   /** Claims one due callback (locked by the caller) and starts it, or moves / fails it. */
@@ -106,18 +107,18 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
     const contact = await callableContact(tx, c);
     if (!contact?.phone) return fail('no_phone');
     if (contact.refused) return fail('do_not_contact');
-    const acct = await accountTiming(tx, c.accountId);
+    const acct = await repo.accountTiming(tx, c.accountId);
     const now = clock.now();
     const when = callableAt(now, callbackHours(acct, c.window as ScheduleWindow, contact.timezone));
     if (when.at.getTime() > now.getTime()) {
       // Settings may have changed since it was booked: a callback waits; a call-now is refused.
       if (c.kind === 'immediate') return fail('quiet_hours');
-      await moveCallback(tx, c.id, when.at, when.reason, now);
+      await repo.moveCallback(tx, c.id, when.at, when.reason, now);
       return { events: [], deliveries: [] };
     }
-    const line = await callbackLine(tx, c.accountId, c.lineId);
+    const line = await repo.callbackLine(tx, c.accountId, c.lineId);
     if (!line) return fail('no_line');
-    const agents = c.agentNumber ? [c.agentNumber] : c.agentGroupId ? await groupAgents(tx, c.accountId, c.agentGroupId, contact.phone) : line.forwardTo;
+    const agents = c.agentNumber ? [c.agentNumber] : c.agentGroupId ? await repo.groupAgents(tx, c.accountId, c.agentGroupId, contact.phone) : line.forwardTo;
     if (agents.length === 0) return fail('agent_unavailable');
     return { events: [], deliveries: await callAgent(tx, c, agents, 0, line, contact.phone) };
   };
@@ -125,7 +126,7 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
   /** Starts due callbacks (`ids`: only these, the fast path). Returns how many were handled. */
   const placeDue = async (ids?: string[], limit = 50): Promise<number> => {
     const out = await withTransaction(db, async (tx) => {
-      const due = await lockDue(tx, clock.now(), limit, ids);
+      const due = await repo.lockDue(tx, clock.now(), limit, ids);
       const events: Array<string | null> = [];
       const deliveries: string[] = [];
       for (const c of due) {
@@ -145,15 +146,15 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
    */
   const nextAgents = async (limit = 50): Promise<number> => {
     const out = await withTransaction(db, async (tx) => {
-      const rows = await lockUnanswered(tx, limit);
+      const rows = await repo.lockUnanswered(tx, limit);
       const events: Array<string | null> = [];
       const deliveries: string[] = [];
-      for (const c of await lockHungUp(tx, 60, limit)) {
+      for (const c of await repo.lockHungUp(tx, 60, limit)) {
         events.push((await finish(tx, c, ['calling'], 'failed', { reason: 'agent_hung_up' }))?.eventId ?? null);
       }
       for (const c of rows) {
-        const line = await callbackLine(tx, c.accountId, c.lineId);
-        const phone = (await tx.query('SELECT phone FROM contacts WHERE id = $1', [c.contactId])).rows[0]?.phone as string | undefined;
+        const line = await repo.callbackLine(tx, c.accountId, c.lineId);
+        const phone = (await repo.callbackContact(tx, c.contactId))?.phone;
         if (line && phone && c.agentIndex + 1 < c.agents.length) deliveries.push(...(await callAgent(tx, c, c.agents, c.agentIndex + 1, line, phone)));
         else events.push((await finish(tx, c, ['calling'], 'failed', { reason: 'agent_unavailable' }))?.eventId ?? null);
       }
@@ -169,7 +170,7 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
    */
   const connect = async (deliveryId: string): Promise<CallbackConnect> => {
     const out = await withTransaction(db, async (tx) => {
-      const c = await findCallbackByDelivery(tx, deliveryId, true);
+      const c = await repo.findCallbackByDelivery(tx, deliveryId, true);
       if (!c) return { r: { ok: false, reason: 'not_found' } as CallbackConnect, events: [] };
       if (c.status !== 'calling') return { r: { ok: false, reason: 'not_calling' } as CallbackConnect, events: [] };
       const contact = await callableContact(tx, c);
@@ -178,9 +179,9 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
         return { r: { ok: false, reason: 'do_not_contact' } as CallbackConnect, events: [f?.eventId ?? null] };
       }
       const agent = c.agents[c.agentIndex] ?? '';
-      await markAnswered(tx, c.id, agent, clock.now());
-      await stampLastCalled(tx, c.contactId, clock.now());
-      const line = await callbackLine(tx, c.accountId, c.lineId);
+      await repo.markAnswered(tx, c.id, agent, clock.now());
+      await repo.stampLastCalled(tx, c.contactId, clock.now());
+      const line = await repo.callbackLine(tx, c.accountId, c.lineId);
       return { r: { ok: true, callbackId: c.id, whisper: c.whisper, contactNumber: contact.phone, callerId: line?.number ?? '' } as CallbackConnect, events: [] };
     });
     await afterCommit(out.events, []);
@@ -190,7 +191,7 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
   /** The Dial to the contact ended: completed when the contact answered, else failed with the reason. Once. */
   const dialEnded = async (deliveryId: string, end: DialEnd): Promise<{ outcome: 'completed' | 'failed' | 'unknown'; reason?: CallbackFailure }> => {
     const out = await withTransaction(db, async (tx) => {
-      const c = await findCallbackByDelivery(tx, deliveryId, true);
+      const c = await repo.findCallbackByDelivery(tx, deliveryId, true);
       if (!c) return { r: { outcome: 'unknown' as const }, events: [] };
       const answered = end.status === 'completed' || end.status === 'answered';
       const reason = answered ? undefined : dialReason(end.status);

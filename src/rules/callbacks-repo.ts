@@ -199,3 +199,18 @@ export const accountTiming = async (q: Queryable, accountId: string): Promise<{ 
   const res = await q.query('SELECT timezone, settings FROM accounts WHERE id = $1', [accountId]);
   return res.rows[0] ? { timezone: res.rows[0].timezone, settings: res.rows[0].settings ?? {} } : null;
 };
+
+/** What a callback needs of its contact: the number, time zone, and whether calls are refused. */
+export const callbackContact = async (
+  q: Queryable, contactId: string,
+): Promise<{ phone: string | null; timezone: string | null; doNotContact: boolean; optedOutChannels: string[] } | null> => {
+  const res = await q.query('SELECT phone, timezone, do_not_contact, opted_out_channels FROM contacts WHERE id = $1', [contactId]);
+  const r = res.rows[0];
+  return r ? { phone: r.phone, timezone: r.timezone, doNotContact: r.do_not_contact, optedOutChannels: r.opted_out_channels ?? [] } : null;
+};
+
+export const callbacksRepo = {
+  insertCallback, findCallback, findCallbackByDelivery, nextScheduledFor, listCallbacks, lockDue, lockUnanswered, lockHungUp, markCalling,
+  moveCallback, markAnswered, stampLastCalled, finishCallback, groupAgents, callbackLine, accountTiming, callbackContact,
+};
+export type CallbacksRepo = typeof callbacksRepo;

@@ -2,8 +2,20 @@ import type { PoolClient } from 'pg';
 import type { ContactChangeHook, ContactState } from '../events/contact-events.js';
 import type { DomainEvent } from '../events/event-types.js';
 import { isNumericText } from './conditions.js';
+import type { DncRepo } from './dnc-repo.js';
 import { contactFields, resolveField, type ContactSnapshot } from './fields.js';
+import type { ListsRepo } from './lists-repo.js';
+import type { RevenueRepo } from './revenue-repo.js';
+import type { RuleContextRepo } from './rule-context-repo.js';
 import type { RuleAction } from './rule-types.js';
+
+/** The repositories local actions write through (all inside the caller's transaction). */
+export type LocalActionRepos = {
+  contacts: Pick<RuleContextRepo, 'setContactColumn' | 'setContactCustomField'>;
+  lists: Pick<ListsRepo, 'removeFromOtherLists' | 'addMemberIfListExists'>;
+  dnc: Pick<DncRepo, 'insertDnc' | 'flagContactDoNotContact'>;
+  revenue: Pick<RevenueRepo, 'insertRevenueEntry'>;
+};
 
 export type LocalActionContext = {
   tx: PoolClient;
@@ -15,6 +27,7 @@ export type LocalActionContext = {
   event: DomainEvent | null;
   now: Date;
   onContactChanged: ContactChangeHook;
+  repos: LocalActionRepos;
 };
 
 /** What a local action did, for the log (and the events it raised). */
@@ -52,17 +65,14 @@ const updateField = async (ctx: LocalActionContext, a: Extract<RuleAction, { typ
     case 'stamp_now': value = ctx.now.toISOString(); break;
   }
   if (key === 'custom') {
-    await ctx.tx.query(
-      `UPDATE contacts SET custom_fields = jsonb_set(custom_fields, ARRAY[$2::text], $3::jsonb, true), updated_at = now() WHERE id = $1`,
-      [ctx.contact.id, custom, JSON.stringify(value ?? null)],
-    );
+    await ctx.repos.contacts.setContactCustomField(ctx.tx, ctx.contact.id, custom!, value);
     const after = { ...ctx.contact.customFields, [custom!]: value ?? null };
     return { detail: { field: a.field, from: current ?? null, to: value ?? null }, eventIds: await changed(ctx, { customFields: after }) };
   }
   const f = contactFields[key!]!;
   const typed = f.type === 'boolean' ? value === true || value === 'true' : value === null || value === undefined ? null : String(value);
   if (f.column === 'name' && (typed === null || typed === '')) throw Object.assign(new Error('name may not be empty'), { permanent: true });
-  await ctx.tx.query(`UPDATE contacts SET ${f.column} = $2, updated_at = now() WHERE id = $1`, [ctx.contact.id, typed]);
+  await ctx.repos.contacts.setContactColumn(ctx.tx, ctx.contact.id, f.column, typed);
   return { detail: { field: a.field, from: current ?? null, to: typed }, eventIds: await changed(ctx, { [key!]: typed }) };
 };
 
@@ -71,46 +81,35 @@ const updateField = async (ctx: LocalActionContext, a: Extract<RuleAction, { typ
  * contact row locked), raising contact change events marked with the rule (loop protection).
  */
 export const runLocalAction = async (ctx: LocalActionContext): Promise<LocalResult> => {
-  const { tx, action: a, contact } = ctx;
+  const { tx, action: a, contact, repos } = ctx;
   switch (a.type) {
     case 'change_status': {
       if (contact.status === a.status) return { detail: { status: a.status, unchanged: true }, eventIds: [] };
-      await tx.query('UPDATE contacts SET status = $2, updated_at = now() WHERE id = $1', [contact.id, a.status]);
+      await repos.contacts.setContactColumn(tx, contact.id, 'status', a.status);
       return { detail: { from: contact.status, to: a.status }, eventIds: await changed(ctx, { status: a.status }) };
     }
     case 'update_field':
       return updateField(ctx, a);
     case 'move_to_list': {
-      const removed = a.removeFromOthers
-        ? await tx.query('DELETE FROM contact_list_members WHERE contact_id = $1 AND list_id <> $2 RETURNING list_id', [contact.id, a.listId])
-        : { rows: [] };
-      const added = await tx.query(
-        `INSERT INTO contact_list_members (list_id, contact_id, account_id) SELECT $1, $2, $3
-          WHERE EXISTS (SELECT 1 FROM contact_lists WHERE id = $1 AND account_id = $3) ON CONFLICT DO NOTHING RETURNING list_id`,
-        [a.listId, contact.id, contact.accountId],
-      );
-      return { detail: { listId: a.listId, added: (added.rowCount ?? 0) > 0, removedFrom: removed.rows.map((r) => r.list_id) }, eventIds: [] };
+      const removedFrom = a.removeFromOthers ? await repos.lists.removeFromOtherLists(tx, contact.id, a.listId) : [];
+      const added = await repos.lists.addMemberIfListExists(tx, contact.accountId, a.listId, contact.id);
+      return { detail: { listId: a.listId, added, removedFrom }, eventIds: [] };
     }
     case 'add_to_dnc': {
       const numbers = [contact.phone, contact.pagerNumber].filter((n): n is string => !!n && /^\+?[0-9]{5,20}$/.test(n));
       for (const n of numbers) {
-        await tx.query(
-          `INSERT INTO dnc_numbers (account_id, phone, source, rule_id, contact_id) VALUES ($1, $2, 'rule', $3, $4) ON CONFLICT DO NOTHING`,
-          [contact.accountId, n, ctx.ruleId, contact.id],
-        );
+        await repos.dnc.insertDnc(tx, { accountId: contact.accountId, phone: n, source: 'rule', ruleId: ctx.ruleId, contactId: contact.id });
       }
       if (contact.doNotContact) return { detail: { numbers, alreadyFlagged: true }, eventIds: [] };
-      await tx.query('UPDATE contacts SET do_not_contact = true, updated_at = now() WHERE id = $1', [contact.id]);
+      await repos.dnc.flagContactDoNotContact(tx, contact.id);
       return { detail: { numbers }, eventIds: await changed(ctx, { doNotContact: true }) };
     }
     case 'log_revenue': {
       const raw = a.amount ?? resolveField(a.amountField!, { contact, event: ctx.event });
       if (!isNumericText(raw)) return { detail: { skipped: 'amount_not_numeric', value: raw ?? null }, eventIds: [] };
-      await tx.query(
-        `INSERT INTO revenue_entries (account_id, contact_id, rule_id, pending_id, amount, currency, note) VALUES ($1,$2,$3,$4,$5,$6,$7)
-         ON CONFLICT (pending_id) DO NOTHING`,
-        [contact.accountId, contact.id, ctx.ruleId, ctx.pendingId, Number(raw), a.currency, a.note],
-      );
+      await repos.revenue.insertRevenueEntry(tx, {
+        accountId: contact.accountId, contactId: contact.id, ruleId: ctx.ruleId, pendingId: ctx.pendingId, amount: Number(raw), currency: a.currency, note: a.note,
+      });
       return { detail: { amount: Number(raw), currency: a.currency }, eventIds: [] };
     }
     default:

@@ -170,3 +170,20 @@ export const reschedulePending = async (q: Queryable, id: string, dueAt: Date, r
     [id, dueAt, reason, now],
   );
 };
+
+/** Locks the row (the caller's transaction) and returns its status, or null when it is gone. */
+export const lockPendingStatus = async (q: Queryable, id: string): Promise<string | null> => {
+  const res = await q.query('SELECT status FROM rule_pending_actions WHERE id = $1 FOR UPDATE', [id]);
+  return res.rows[0]?.status ?? null;
+};
+
+/** queued -> pending again (their jobs could not be added); the next poll claims them. */
+export const unqueuePending = async (q: Queryable, ids: string[]): Promise<void> => {
+  await q.query(`UPDATE rule_pending_actions SET status = 'pending', queued_at = NULL WHERE id = ANY($1::uuid[]) AND status = 'queued'`, [ids]);
+};
+
+export const pendingRepo = {
+  insertPending, hasOpenPending, rulesWithOpenPending, cancelPendingForRule, cancelPendingById, findPending, getPendingById, listPending,
+  claimDue, recoverStale, claimForRun, finishPending, reschedulePending, lockPendingStatus, unqueuePending,
+};
+export type PendingRepo = typeof pendingRepo;

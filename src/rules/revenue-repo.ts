@@ -60,3 +60,17 @@ export const revenueTotals = async (q: Queryable, accountId: string, f: RevenueF
   );
   return res.rows.map((r) => ({ currency: r.currency, sum: Number(r.sum), count: r.count }));
 };
+
+/** Records what a `log_revenue` action logged; once per pending action (a re-run adds nothing). */
+export const insertRevenueEntry = async (
+  q: Queryable, e: { accountId: string; contactId: string; ruleId: string; pendingId: string; amount: number; currency: string; note: string },
+): Promise<void> => {
+  await q.query(
+    `INSERT INTO revenue_entries (account_id, contact_id, rule_id, pending_id, amount, currency, note) VALUES ($1,$2,$3,$4,$5,$6,$7)
+     ON CONFLICT (pending_id) DO NOTHING`,
+    [e.accountId, e.contactId, e.ruleId, e.pendingId, e.amount, e.currency, e.note],
+  );
+};
+
+export const revenueRepo = { listRevenue, revenueTotals, insertRevenueEntry };
+export type RevenueRepo = typeof revenueRepo;

@@ -1,20 +1,22 @@
 import type { ActivationService } from '../engine/activation-service.js';
 import { withTransaction, type Db } from '../db/db.js';
+import type { PoolClient } from 'pg';
 import { AppError } from '../errors.js';
 import type { ContactChangeHook } from '../events/contact-events.js';
 import type { DomainEvent } from '../events/event-types.js';
-import { findEvent } from '../events/events-repo.js';
+import type { EventsRepo } from '../events/events-repo.js';
 import type { Logger } from '../logger.js';
 import { fillFields } from '../templates/templates.js';
 import type { Clock } from './clock.js';
-import { isDoNotContact } from './dnc-service.js';
+import type { DncRepo } from './dnc-repo.js';
 import { templateFields, type ContactSnapshot } from './fields.js';
-import { runLocalAction } from './local-actions.js';
-import { cancelPendingForRule, claimForRun, finishPending, reschedulePending, type PendingAction } from './pending-repo.js';
-import { hasLiveCall, loadAccount, loadContact, stopReason } from './rule-context.js';
-import { insertLog } from './rule-logs-repo.js';
+import { runLocalAction, type LocalActionRepos } from './local-actions.js';
+import type { PendingAction, PendingRepo } from './pending-repo.js';
+import { stopReason } from './rule-context.js';
+import type { RuleContextRepo } from './rule-context-repo.js';
+import type { RuleLogsRepo } from './rule-logs-repo.js';
 import type { DeliveryDispatch, RuleDeliverySender, RuleSend } from './rule-delivery-sender.js';
-import { actionById, findRule } from './rules-repo.js';
+import { actionById, type RulesRepo } from './rules-repo.js';
 import type { CallbackActions } from './callback-actions.js';
 import { callbackActionTypes, localActionTypes, type Rule, type RuleAction } from './rule-types.js';
 import { inWindow, nextInWindow } from './schedule-math.js';
@@ -23,6 +25,14 @@ import { sequenceActionTypes } from './rule-types.js';
 
 export type RuleActionRunnerDeps = {
   db: Db;
+  pending: Pick<PendingRepo, 'claimForRun' | 'finishPending' | 'reschedulePending' | 'cancelPendingForRule' | 'lockPendingStatus'>;
+  rules: Pick<RulesRepo, 'findRule'>;
+  ruleLogs: Pick<RuleLogsRepo, 'insertLog'>;
+  context: Pick<RuleContextRepo, 'loadAccount' | 'loadContact' | 'hasLiveCall' | 'sendLine'>;
+  dnc: Pick<DncRepo, 'isDoNotContact'>;
+  events: Pick<EventsRepo, 'findEvent'>;
+  /** What local actions (status, fields, lists, do-not-contact, revenue) write through. */
+  local: LocalActionRepos;
   clock: Clock;
   sender: RuleDeliverySender;
   /** Fast path to the delivery queue; without it the engine's sweeper queues the delivery. */
@@ -47,33 +57,26 @@ class Skip extends Error {}
  * Local writes commit together with the log line; sends are at most once (see recoverStale).
  */
 export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
-  const { db, clock } = deps;
+  const { db, clock, pending, context } = deps;
 
-  const log = (p: PendingAction, outcome: string, detail: Record<string, unknown>, q: Db | import('pg').PoolClient = db) =>
-    insertLog(q, {
+  const log = (p: PendingAction, outcome: string, detail: Record<string, unknown>, q: Db | PoolClient = db) =>
+    deps.ruleLogs.insertLog(q, {
       accountId: p.accountId, ruleId: p.ruleId, contactId: p.contactId, eventId: p.eventId, kind: 'action', outcome,
       actionId: p.actionId, actionType: p.actionType, pendingId: p.id, detail, at: clock.now(),
     });
 
   // The pending row's end and its log line commit together: whoever sees the action finished
   // also sees why (and a crash between the two cannot leave a finished action unlogged).
-  const endIn = async (tx: import('pg').PoolClient, p: PendingAction, status: 'done' | 'failed' | 'cancelled' | 'skipped', outcome: string, detail: Record<string, unknown>) => {
-    await finishPending(tx, p.id, status, typeof detail.reason === 'string' ? detail.reason : null, clock.now());
+  const endIn = async (tx: PoolClient, p: PendingAction, status: 'done' | 'failed' | 'cancelled' | 'skipped', outcome: string, detail: Record<string, unknown>) => {
+    await pending.finishPending(tx, p.id, status, typeof detail.reason === 'string' ? detail.reason : null, clock.now());
     await log(p, outcome, detail, tx);
   };
   const end = async (p: PendingAction, status: 'done' | 'failed' | 'cancelled' | 'skipped', outcome: string, detail: Record<string, unknown>) => {
     await withTransaction(db, (tx) => endIn(tx, p, status, outcome, detail));
   };
 
-  const lineFor = async (accountId: string, lineId: string | undefined, event: DomainEvent | null) => {
-    const eventLine = typeof event?.data.lineId === 'string' ? event.data.lineId : null;
-    const res = await db.query(
-      `SELECT id, phone_number FROM lines WHERE account_id = $1 AND ($2::uuid IS NULL OR id = $2)
-        ORDER BY (id = $3::uuid) DESC NULLS LAST, (mode = 'activation') DESC, created_at LIMIT 1`,
-      [accountId, lineId ?? null, eventLine],
-    );
-    return res.rows[0] ? { id: res.rows[0].id as string, number: res.rows[0].phone_number as string } : null;
-  };
+  const lineFor = (accountId: string, lineId: string | undefined, event: DomainEvent | null) =>
+    context.sendLine(db, accountId, lineId ?? null, typeof event?.data.lineId === 'string' ? event.data.lineId : null);
 
   /** The delivery a send action becomes, rendered; throws Skip when it must not be sent. */
   const buildSend = async (p: PendingAction, rule: Rule, a: RuleAction, contact: ContactSnapshot | null, event: DomainEvent | null): Promise<RuleSend> => {
@@ -91,7 +94,7 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
     const channel = a.type === 'email' ? 'email' : a.type === 'sms' ? 'sms' : 'voice';
     const address = channel === 'email' ? contact.email : contact.phone;
     if (!address) throw new Skip(channel === 'email' ? 'no_email' : 'no_phone');
-    if (contact.doNotContact || contact.optedOutChannels.includes(channel) || (channel !== 'email' && (await isDoNotContact(db, p.accountId, address)))) {
+    if (contact.doNotContact || contact.optedOutChannels.includes(channel) || (channel !== 'email' && (await deps.dnc.isDoNotContact(db, p.accountId, address)))) {
       throw new Skip('do_not_contact');
     }
     if (a.type === 'email') {
@@ -108,11 +111,9 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
   /** Creates the delivery and finishes the action in one transaction: sent once, whatever crashes. */
   const runSend = async (p: PendingAction, send: RuleSend) => {
     const out = await withTransaction(db, async (tx) => {
-      const lock = await tx.query('SELECT status FROM rule_pending_actions WHERE id = $1 FOR UPDATE', [p.id]);
-      if (lock.rows[0]?.status !== 'running') return null;
+      if ((await pending.lockPendingStatus(tx, p.id)) !== 'running') return null;
       const r = await deps.sender.send(tx, send);
-      await finishPending(tx, p.id, 'done', null, clock.now());
-      await log(p, 'executed', { channel: send.channel, deliveryId: r.deliveryId, activationId: r.activationId }, tx);
+      await endIn(tx, p, 'done', 'executed', { channel: send.channel, deliveryId: r.deliveryId, activationId: r.activationId });
       return r;
     });
     if (out?.created) await deps.deliveries?.dispatch([out.deliveryId]).catch((err) => deps.logger.warn({ err }, 'delivery fast path failed; the sweeper will queue it'));
@@ -132,70 +133,77 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
     return { activationId: res.activation.id, created: res.created };
   };
 
-  const runLocal = async (p: PendingAction, rule: Rule, a: RuleAction, event: DomainEvent | null) => {
+  /**
+   * Runs `work` in one transaction with the pending row locked and still `running`, and the
+   * contact loaded (`lockContact`: row-locked for writing); null when the row moved on. Events the
+   * work raised go to the event queue after commit.
+   */
+  const inClaimedTx = async <R extends { eventIds: string[] }>(
+    p: PendingAction, lockContact: boolean, work: (tx: PoolClient, contact: ContactSnapshot | null) => Promise<R>,
+  ): Promise<R | null> => {
     const result = await withTransaction(db, async (tx) => {
-      const lock = await tx.query('SELECT status FROM rule_pending_actions WHERE id = $1 FOR UPDATE', [p.id]);
-      if (lock.rows[0]?.status !== 'running') return null;
-      const contact = p.contactId ? await loadContact(tx, p.accountId, p.contactId, true) : null;
-      if (!contact) {
-        await finishPending(tx, p.id, 'skipped', 'no_contact', clock.now());
-        await log(p, 'skipped', { reason: 'no_contact' }, tx);
-        return { eventIds: [] };
-      }
-      const r = await runLocalAction({ tx, action: a, ruleId: rule.id, pendingId: p.id, chainDepth: p.chainDepth, contact, event, now: clock.now(), onContactChanged: deps.onContactChanged });
-      await finishPending(tx, p.id, 'done', null, clock.now());
-      await log(p, 'executed', r.detail, tx);
+      if ((await pending.lockPendingStatus(tx, p.id)) !== 'running') return null;
+      return work(tx, p.contactId ? await context.loadContact(tx, p.accountId, p.contactId, lockContact) : null);
+    });
+    if (result?.eventIds.length) await deps.dispatchEvents?.(result.eventIds).catch(() => undefined);
+    return result;
+  };
+
+  /** A local action: its writes, its events and the action's end commit together. */
+  const runLocal = async (p: PendingAction, rule: Rule, a: RuleAction, event: DomainEvent | null) => {
+    await inClaimedTx(p, true, async (tx, contact) => {
+      if (!contact) return (await endIn(tx, p, 'skipped', 'skipped', { reason: 'no_contact' }), { eventIds: [] });
+      const r = await runLocalAction({
+        tx, action: a, ruleId: rule.id, pendingId: p.id, chainDepth: p.chainDepth, contact, event, now: clock.now(),
+        onContactChanged: deps.onContactChanged, repos: deps.local,
+      });
+      await endIn(tx, p, 'done', 'executed', r.detail);
       return r;
     });
-    if (result && result.eventIds.length > 0) await deps.dispatchEvents?.(result.eventIds).catch(() => undefined);
   };
 
   /** A callback action: the callback row, its event and the action's end commit together. */
   const runCallback = async (p: PendingAction, rule: Rule, a: RuleAction, event: DomainEvent | null) => {
     if (!deps.callbacks) throw new Error('callbacks are not configured');
     const cb = deps.callbacks;
-    const result = await withTransaction(db, async (tx) => {
-      const lock = await tx.query('SELECT status FROM rule_pending_actions WHERE id = $1 FOR UPDATE', [p.id]);
-      if (lock.rows[0]?.status !== 'running') return null;
-      const contact = p.contactId ? await loadContact(tx, p.accountId, p.contactId) : null;
+    const result = await inClaimedTx(p, false, async (tx, contact) => {
       const r = contact
         ? await cb.actions.run({ tx, pending: p, rule, action: a as Parameters<CallbackActions['run']>[0]['action'], contact, event, now: clock.now() })
         : { outcome: 'skipped' as const, detail: { reason: 'no_contact' }, eventIds: [], dueNow: [] };
       await endIn(tx, p, r.outcome === 'executed' ? 'done' : 'skipped', r.outcome, r.detail);
       return r;
     });
-    if (result?.eventIds.length) await deps.dispatchEvents?.(result.eventIds).catch(() => undefined);
     if (result?.dueNow.length) await cb.placeDue(result.dueNow).catch((err) => deps.logger.warn({ err }, 'callback fast path failed; the poll will place it'));
   };
 
   /** Executes the pending action `id` if it is still queued. Never throws for a business outcome. */
   const run = async (id: string): Promise<void> => {
-    const p = await claimForRun(db, id, clock.now());
+    const p = await pending.claimForRun(db, id, clock.now());
     if (!p) return;
-    const rule = await findRule(db, p.accountId, p.ruleId, { withDeleted: true });
+    const rule = await deps.rules.findRule(db, p.accountId, p.ruleId, { withDeleted: true });
     const action = rule ? actionById(rule, p.actionId) : undefined;
     if (!rule || !rule.enabled) return end(p, 'cancelled', 'cancelled', { reason: 'rule_disabled' });
     if (!action || !action.active) return end(p, 'cancelled', 'cancelled', { reason: 'action_inactive' });
-    const account = await loadAccount(db, p.accountId);
+    const account = await context.loadAccount(db, p.accountId);
     if (!account) return end(p, 'cancelled', 'cancelled', { reason: 'no_account' });
-    const contact = p.contactId ? await loadContact(db, p.accountId, p.contactId) : null;
+    const contact = p.contactId ? await context.loadContact(db, p.accountId, p.contactId) : null;
     const now = clock.now();
     const stop = stopReason(rule.stopIf, contact, account, { now, timezone: account.timezone });
     if (stop && contact) {
       await end(p, 'cancelled', 'cancelled', { reason: `stop_if:${stop}` });
-      await cancelPendingForRule(db, p.accountId, rule.id, `stop_if:${stop}`, { contactId: contact.id, at: now });
+      await pending.cancelPendingForRule(db, p.accountId, rule.id, `stop_if:${stop}`, { contactId: contact.id, at: now });
       return;
     }
     const window = action.window ?? rule.window;
     // A callback is booked at once; the window applies to the time it rings (callback-actions.ts).
     if (action.type !== 'schedule_callback' && !inWindow(now, window, account.timezone)) {
       const next = nextInWindow(now, window, account.timezone);
-      await reschedulePending(db, p.id, next, 'outside_window', now);
+      await pending.reschedulePending(db, p.id, next, 'outside_window', now);
       await log(p, 'deferred', { reason: 'outside_window', window, dueAt: next.toISOString() });
       return;
     }
-    if (action.skipIfLiveCall && contact && (await hasLiveCall(db, contact, now))) return end(p, 'skipped', 'skipped', { reason: 'live_call' });
-    const event = await findEvent(db, p.eventId);
+    if (action.skipIfLiveCall && contact && (await context.hasLiveCall(db, contact, now))) return end(p, 'skipped', 'skipped', { reason: 'live_call' });
+    const event = await deps.events.findEvent(db, p.eventId);
     try {
       if (sequenceActionTypes.has(action.type)) {
         if (!deps.sequences) throw new Error('sequence actions are not configured');
@@ -215,7 +223,7 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
       if (retryable && p.attempts < deps.retry.maxAttempts) {
         const delay = Math.min(deps.retry.baseDelayMs * 2 ** (p.attempts - 1), 10 * 60_000);
         const at = new Date(clock.now().getTime() + delay);
-        await reschedulePending(db, p.id, at, 'retry', clock.now());
+        await pending.reschedulePending(db, p.id, at, 'retry', clock.now());
         await log(p, 'deferred', { reason: 'retry', attempt: p.attempts, error: message, code, dueAt: at.toISOString() });
         return;
       }

@@ -4,7 +4,7 @@ import type { Db } from '../db/db.js';
 import { removeFinishedJobs } from '../events/event-queue.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
-import { claimDue, recoverStale } from './pending-repo.js';
+import type { PendingRepo } from './pending-repo.js';
 import type { RuleActionRunner } from './rule-action-runner.js';
 
 /** BullMQ queue of due rule actions. Job name `rule_action`, job id = pending action id. */
@@ -32,12 +32,14 @@ export const enqueueRuleActions = async (queue: Queue<RuleActionJob>, ids: strin
  * `pending`; if this process dies in between, the stale-row recovery queues them again.
  * `ids` limits the claim to freshly scheduled rows (the evaluator's fast path).
  */
-export const dispatchDueActions = async (deps: { db: Db; clock: Clock; queue: Queue<RuleActionJob> }, ids?: string[], limit = 500): Promise<number> => {
-  const claimed = await claimDue(deps.db, deps.clock.now(), limit, ids);
+export const dispatchDueActions = async (
+  deps: { db: Db; pending: Pick<PendingRepo, 'claimDue' | 'unqueuePending'>; clock: Clock; queue: Queue<RuleActionJob> }, ids?: string[], limit = 500,
+): Promise<number> => {
+  const claimed = await deps.pending.claimDue(deps.db, deps.clock.now(), limit, ids);
   try {
     await enqueueRuleActions(deps.queue, claimed);
   } catch (err) {
-    await deps.db.query(`UPDATE rule_pending_actions SET status = 'pending', queued_at = NULL WHERE id = ANY($1::uuid[]) AND status = 'queued'`, [claimed]).catch(() => undefined);
+    await deps.pending.unqueuePending(deps.db, claimed).catch(() => undefined);
     throw err;
   }
   return claimed.length;
@@ -45,6 +47,7 @@ export const dispatchDueActions = async (deps: { db: Db; clock: Clock; queue: Qu
 
 export type RuleActionWorkerDeps = {
   db: Db;
+  pending: Pick<PendingRepo, 'claimDue' | 'unqueuePending' | 'recoverStale'>;
   connection: Redis;
   prefix: string;
   queue: Queue<RuleActionJob>;
@@ -72,7 +75,7 @@ export const startRuleActionWorker = (deps: RuleActionWorkerDeps): { close(): Pr
 
   const tick = async (): Promise<number> => {
     const n = await dispatchDueActions(deps);
-    const stale = await recoverStale(deps.db, deps.clock.now(), deps.staleAfterMs, 500);
+    const stale = await deps.pending.recoverStale(deps.db, deps.clock.now(), deps.staleAfterMs, 500);
     await removeFinishedJobs(deps.queue, stale);
     await enqueueRuleActions(deps.queue, stale);
     return n + stale.length;

@@ -1,26 +1,11 @@
 import type { Queryable } from '../db/db.js';
 import type { DomainEvent } from '../events/event-types.js';
 import { conditionType, matchCondition, type EvalContext } from './conditions.js';
-import { resolveField, toContactSnapshot, type ContactSnapshot } from './fields.js';
+import { resolveField, type ContactSnapshot } from './fields.js';
+import type { AccountInfo, RuleContextRepo } from './rule-context-repo.js';
 import type { Condition, Rule, StopIf } from './rule-types.js';
 
-/** Statuses that end a contact's journey unless the account sets `settings.finalStatuses`. */
-export const DEFAULT_FINAL_STATUSES = ['closed', 'converted', 'won', 'lost', 'do_not_contact'];
-
-export type AccountInfo = { id: string; timezone: string; ownerEmails: string[]; finalStatuses: string[] };
-
-export const loadAccount = async (q: Queryable, accountId: string): Promise<AccountInfo | null> => {
-  const res = await q.query('SELECT id, timezone, owner_emails, settings FROM accounts WHERE id = $1', [accountId]);
-  const r = res.rows[0];
-  if (!r) return null;
-  const fs = Array.isArray(r.settings?.finalStatuses) ? (r.settings.finalStatuses as unknown[]).map(String) : DEFAULT_FINAL_STATUSES;
-  return { id: r.id, timezone: r.timezone, ownerEmails: r.owner_emails ?? [], finalStatuses: fs };
-};
-
-export const loadContact = async (q: Queryable, accountId: string, contactId: string, forUpdate = false): Promise<ContactSnapshot | null> => {
-  const res = await q.query(`SELECT * FROM contacts WHERE account_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`, [accountId, contactId]);
-  return res.rows[0] ? toContactSnapshot(res.rows[0]) : null;
-};
+export { DEFAULT_FINAL_STATUSES, type AccountInfo } from './rule-context-repo.js';
 
 /** Index of the first condition that fails, or -1 when all match (AND). */
 export const firstFailing = (conds: Condition[], eventType: string | null, ctx: { contact: ContactSnapshot | null; event: DomainEvent | null }, ec: EvalContext): number =>
@@ -41,7 +26,9 @@ export const stopReason = (stopIf: StopIf | null, contact: ContactSnapshot | nul
 };
 
 /** Is the event inside the rule's relation (whole account, lines, groups, lists, campaigns)? */
-export const inScope = async (q: Queryable, rule: Rule, event: DomainEvent): Promise<boolean> => {
+export const inScope = async (
+  repo: Pick<RuleContextRepo, 'isMemberOf' | 'activationWorkflowId'>, q: Queryable, rule: Rule, event: DomainEvent,
+): Promise<boolean> => {
   const s = rule.scope;
   switch (s.type) {
     case 'account':
@@ -49,34 +36,12 @@ export const inScope = async (q: Queryable, rule: Rule, event: DomainEvent): Pro
     case 'lines':
       return typeof event.data.lineId === 'string' && s.ids.includes(event.data.lineId);
     case 'groups':
-    case 'lists': {
-      if (!event.contactId) return false;
-      const table = s.type === 'groups' ? 'group_members' : 'contact_list_members';
-      const col = s.type === 'groups' ? 'group_id' : 'list_id';
-      const res = await q.query(`SELECT 1 FROM ${table} WHERE contact_id = $1 AND ${col} = ANY($2::uuid[]) LIMIT 1`, [event.contactId, s.ids]);
-      return (res.rowCount ?? 0) > 0;
-    }
+    case 'lists':
+      return !!event.contactId && repo.isMemberOf(q, s.type, event.contactId, s.ids);
     case 'campaigns': {
       let wf = typeof event.data.workflowId === 'string' ? event.data.workflowId : typeof event.data.campaignId === 'string' ? event.data.campaignId : null;
-      if (!wf && typeof event.data.activationId === 'string') {
-        const res = await q.query('SELECT workflow_id FROM activations WHERE id = $1 AND account_id = $2', [event.data.activationId, event.accountId])
-          .catch(() => ({ rows: [] as Array<Record<string, string>> }));
-        wf = res.rows[0]?.workflow_id ?? null;
-      }
+      if (!wf && typeof event.data.activationId === 'string') wf = await repo.activationWorkflowId(q, event.accountId, event.data.activationId);
       return !!wf && s.ids.includes(wf);
     }
   }
-};
-
-/** A call in progress with the contact (by id or by number); stale rows older than 6 hours are ignored. */
-export const hasLiveCall = async (q: Queryable, contact: ContactSnapshot, now: Date): Promise<boolean> => {
-  const res = await q.query(
-    `SELECT 1 FROM calls
-      WHERE account_id = $1 AND ended_at IS NULL AND status IN ('queued', 'initiated', 'ringing', 'in-progress', 'answered')
-        AND started_at > $4::timestamptz - interval '6 hours'
-        AND (contact_id = $2 OR ($3::text IS NOT NULL AND (from_number = $3 OR to_number = $3)))
-      LIMIT 1`,
-    [contact.accountId, contact.id, contact.phone, now],
-  );
-  return (res.rowCount ?? 0) > 0;
 };

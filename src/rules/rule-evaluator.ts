@@ -4,10 +4,11 @@ import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import type { ContactSnapshot } from './fields.js';
 import type { AccountNotifier } from './notifier.js';
-import { cancelPendingForRule, hasOpenPending, insertPending, rulesWithOpenPending, type NewPending } from './pending-repo.js';
-import { conditionResults, inScope, loadAccount, loadContact, stopReason, type AccountInfo } from './rule-context.js';
-import { countMatchesSince, insertLog } from './rule-logs-repo.js';
-import { countLoop, findRule, listRules } from './rules-repo.js';
+import type { NewPending, PendingRepo } from './pending-repo.js';
+import { conditionResults, inScope, stopReason } from './rule-context.js';
+import type { AccountInfo, RuleContextRepo } from './rule-context-repo.js';
+import type { RuleLogsRepo } from './rule-logs-repo.js';
+import type { RulesRepo } from './rules-repo.js';
 import type { Rule } from './rule-types.js';
 import { actionDueAt, inRollout, nextInWindow } from './schedule-math.js';
 
@@ -25,6 +26,10 @@ export type RuleLimits = {
 
 export type RuleEvaluatorDeps = {
   db: Db;
+  rules: Pick<RulesRepo, 'findRule' | 'listRules' | 'countLoop' | 'lockRuleEvaluation' | 'isRuleLive'>;
+  pending: Pick<PendingRepo, 'rulesWithOpenPending' | 'cancelPendingForRule' | 'hasOpenPending' | 'insertPending'>;
+  ruleLogs: Pick<RuleLogsRepo, 'insertLog' | 'countMatchesSince' | 'hasEvaluation'>;
+  context: Pick<RuleContextRepo, 'loadAccount' | 'loadContact' | 'isMemberOf' | 'activationWorkflowId'>;
   clock: Clock;
   notifier: AccountNotifier;
   logger: Logger;
@@ -43,19 +48,19 @@ type Outcome = { scheduled: Array<{ id: string; dueAt: Date }>; disabled?: { loo
  * an evaluation already logged for (event, rule) is not repeated.
  */
 export const createRuleEvaluator = (deps: RuleEvaluatorDeps): EventConsumer & { applyStopIf(accountId: string, contactId: string): Promise<number> } => {
-  const { db, clock, limits } = deps;
+  const { db, clock, limits, rules: rulesRepo, pending, ruleLogs, context } = deps;
 
   const applyStopIf = async (accountId: string, contactId: string): Promise<number> => {
-    const ruleIds = await rulesWithOpenPending(db, contactId);
+    const ruleIds = await pending.rulesWithOpenPending(db, contactId);
     if (ruleIds.length === 0) return 0;
-    const [account, contact] = await Promise.all([loadAccount(db, accountId), loadContact(db, accountId, contactId)]);
+    const [account, contact] = await Promise.all([context.loadAccount(db, accountId), context.loadContact(db, accountId, contactId)]);
     if (!account || !contact) return 0;
     let cancelled = 0;
     for (const ruleId of ruleIds) {
-      const rule = await findRule(db, accountId, ruleId, { withDeleted: true });
+      const rule = await rulesRepo.findRule(db, accountId, ruleId, { withDeleted: true });
       const reason = rule && stopReason(rule.stopIf, contact, account, { now: clock.now(), timezone: account.timezone });
       if (!reason) continue;
-      const rows = await cancelPendingForRule(db, accountId, ruleId, `stop_if:${reason}`, { contactId, at: clock.now() });
+      const rows = await pending.cancelPendingForRule(db, accountId, ruleId, `stop_if:${reason}`, { contactId, at: clock.now() });
       cancelled += rows.length;
     }
     return cancelled;
@@ -65,41 +70,39 @@ export const createRuleEvaluator = (deps: RuleEvaluatorDeps): EventConsumer & { 
     withTransaction(db, async (tx) => {
       const now = clock.now();
       const ec = { now, timezone: account.timezone };
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [rule.id, event.contactId ?? event.id]);
-      const done = await tx.query(`SELECT 1 FROM rule_logs WHERE event_id = $1 AND rule_id = $2 AND kind = 'evaluation'`, [event.id, rule.id]);
-      if (done.rowCount) return { scheduled: [] };
-      const current = await tx.query('SELECT enabled, deleted_at FROM rules WHERE id = $1', [rule.id]);
-      if (!current.rows[0]?.enabled || current.rows[0].deleted_at) return { scheduled: [] };
+      await rulesRepo.lockRuleEvaluation(tx, rule.id, event.contactId ?? event.id);
+      if (await ruleLogs.hasEvaluation(tx, event.id, rule.id)) return { scheduled: [] };
+      if (!(await rulesRepo.isRuleLive(tx, rule.id))) return { scheduled: [] };
 
       const base = { accountId: event.accountId, ruleId: rule.id, contactId: event.contactId, eventId: event.id, kind: 'evaluation' as const, at: now };
       // Once conditions are checked, every evaluation line carries each condition's result.
       let results: ReturnType<typeof conditionResults> | undefined;
       const log = (outcome: string, detail: Record<string, unknown> = {}) =>
-        insertLog(tx, { ...base, outcome, detail: results?.length ? { ...detail, conditions: results } : detail });
+        ruleLogs.insertLog(tx, { ...base, outcome, detail: results?.length ? { ...detail, conditions: results } : detail });
 
-      if (!(await inScope(tx, rule, event))) return (await log('out_of_scope'), { scheduled: [] });
+      if (!(await inScope(context, tx, rule, event))) return (await log('out_of_scope'), { scheduled: [] });
       results = conditionResults(rule.conditions, rule.eventType, { contact, event }, ec);
       const failing = results.findIndex((r) => !r.matched);
       if (failing >= 0) return (await log('not_matched', { condition: failing, field: rule.conditions[failing]!.field }), { scheduled: [] });
 
       // Loop protection: the rule's own action raised this event, or the chain is too deep.
       if (event.causedByRule === rule.id || event.chainDepth >= limits.maxChainDepth) {
-        const loop = await countLoop(tx, rule.id, limits.loopDisableAfter);
+        const loop = await rulesRepo.countLoop(tx, rule.id, limits.loopDisableAfter);
         await log('loop_cut', {
           causedByRule: event.causedByRule, chainDepth: event.chainDepth, loopCount: loop.loopCount, disabled: loop.disabled,
           ...(loop.counted ? {} : { counted: false }), // the rule was disabled while this evaluation ran
         });
-        if (loop.disabled) await cancelPendingForRule(tx, rule.accountId, rule.id, 'rule_disabled', { at: now });
+        if (loop.disabled) await pending.cancelPendingForRule(tx, rule.accountId, rule.id, 'rule_disabled', { at: now });
         return { scheduled: [], ...(loop.disabled ? { disabled: { loopCount: loop.loopCount } } : {}) };
       }
       const stop = stopReason(rule.stopIf, contact, account, ec);
       if (stop) return (await log('stopped', { reason: stop }), { scheduled: [] });
       if (!inRollout(rule.id, event.contactId, rule.rolloutPercent)) return (await log('not_in_rollout', { percent: rule.rolloutPercent }), { scheduled: [] });
-      if (rule.skipIfPending && event.contactId && (await hasOpenPending(tx, rule.id, event.contactId))) {
+      if (rule.skipIfPending && event.contactId && (await pending.hasOpenPending(tx, rule.id, event.contactId))) {
         return (await log('skipped_pending'), { scheduled: [] });
       }
       if (event.contactId) {
-        const recent = await countMatchesSince(tx, rule.id, event.contactId, new Date(now.getTime() - limits.rateLimitWindowMs));
+        const recent = await ruleLogs.countMatchesSince(tx, rule.id, event.contactId, new Date(now.getTime() - limits.rateLimitWindowMs));
         if (recent >= limits.rateLimitCount) {
           return (await log('rate_limited', { matchesInWindow: recent, limit: limits.rateLimitCount, windowSeconds: limits.rateLimitWindowMs / 1000 }), { scheduled: [] });
         }
@@ -109,7 +112,7 @@ export const createRuleEvaluator = (deps: RuleEvaluatorDeps): EventConsumer & { 
       const rows: NewPending[] = [];
       for (const action of rule.actions) {
         const alog = (outcome: string, detail: Record<string, unknown>) =>
-          insertLog(tx, { ...base, kind: 'action', outcome, actionId: action.id, actionType: action.type, detail });
+          ruleLogs.insertLog(tx, { ...base, kind: 'action', outcome, actionId: action.id, actionType: action.type, detail });
         if (!action.active) continue;
         // A callback is booked at once: its timing and window set when it rings (callback-actions.ts).
         const booking = action.type === 'schedule_callback';
@@ -121,20 +124,20 @@ export const createRuleEvaluator = (deps: RuleEvaluatorDeps): EventConsumer & { 
         const dueAt = booking ? now : nextInWindow(due.dueAt, action.window ?? rule.window, account.timezone);
         rows.push({ accountId: rule.accountId, ruleId: rule.id, actionId: action.id, actionType: action.type, contactId: event.contactId, eventId: event.id, chainDepth: event.chainDepth, dueAt });
       }
-      const inserted = await insertPending(tx, rows, now);
+      const inserted = await pending.insertPending(tx, rows, now);
       for (const p of inserted) {
-        await insertLog(tx, { ...base, kind: 'action', outcome: 'scheduled', actionId: p.actionId, actionType: p.actionType, pendingId: p.id, detail: { dueAt: p.dueAt.toISOString() } });
+        await ruleLogs.insertLog(tx, { ...base, kind: 'action', outcome: 'scheduled', actionId: p.actionId, actionType: p.actionType, pendingId: p.id, detail: { dueAt: p.dueAt.toISOString() } });
       }
       return { scheduled: inserted.map((p) => ({ id: p.id, dueAt: p.dueAt })) };
     });
 
   const handle = async (event: DomainEvent): Promise<void> => {
     if (event.contactId) await applyStopIf(event.accountId, event.contactId);
-    const rules = await listRules(db, event.accountId, { eventType: event.type, enabled: true });
+    const rules = await rulesRepo.listRules(db, event.accountId, { eventType: event.type, enabled: true });
     if (rules.length === 0) return;
-    const account = await loadAccount(db, event.accountId);
+    const account = await context.loadAccount(db, event.accountId);
     if (!account) return;
-    const contact = event.contactId ? await loadContact(db, event.accountId, event.contactId) : null;
+    const contact = event.contactId ? await context.loadContact(db, event.accountId, event.contactId) : null;
     const dueNow: string[] = [];
     for (const rule of rules) {
       const out = await evaluate(rule, event, contact, account);

@@ -75,3 +75,12 @@ export const countMatchesSince = async (q: Queryable, ruleId: string, contactId:
   );
   return res.rows[0].n;
 };
+
+/** Whether the rule's evaluation of the event is already logged (evaluations are idempotent on the event). */
+export const hasEvaluation = async (q: Queryable, eventId: string, ruleId: string): Promise<boolean> => {
+  const res = await q.query(`SELECT 1 FROM rule_logs WHERE event_id = $1 AND rule_id = $2 AND kind = 'evaluation'`, [eventId, ruleId]);
+  return (res.rowCount ?? 0) > 0;
+};
+
+export const ruleLogsRepo = { insertLog, queryLogs, countMatchesSince, hasEvaluation };
+export type RuleLogsRepo = typeof ruleLogsRepo;

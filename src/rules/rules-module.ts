@@ -8,6 +8,7 @@ import { createContactChangeHook, createContactChangesHook } from '../events/con
 import { createEventPublisher } from '../events/event-publisher.js';
 import { createEventDispatcher, EVENT_QUEUE, lazyQueue, type EventJob } from '../events/event-queue.js';
 import type { EventConsumer } from '../events/event-types.js';
+import { eventsRepo } from '../events/events-repo.js';
 import { startEventWorker } from '../events/event-worker.js';
 import { createEventsService } from '../events/events-service.js';
 import { createEventSmsInterceptor, createEventStatusListener } from '../events/telephony-events.js';
@@ -16,16 +17,25 @@ import { createRedis } from '../redis.js';
 import { systemClock, type Clock } from './clock.js';
 import { createCallbackActions } from './callback-actions.js';
 import { createCallbackCalls } from './callback-calls.js';
+import { callbacksRepo } from './callbacks-repo.js';
 import { createCallbacksService } from './callbacks-service.js';
+import { dncRepo } from './dnc-repo.js';
 import { createDncService } from './dnc-service.js';
+import { listsRepo } from './lists-repo.js';
 import { createListsService } from './lists-service.js';
+import { notificationsRepo } from './notifications-repo.js';
 import { createAccountNotifier } from './notifier.js';
+import { pendingRepo } from './pending-repo.js';
+import { revenueRepo } from './revenue-repo.js';
 import { createRuleActionRunner } from './rule-action-runner.js';
 import { dispatchDueActions, RULE_ACTION_QUEUE, startRuleActionWorker, type RuleActionJob } from './rule-action-worker.js';
 import { createRuleEvaluator, type RuleLimits } from './rule-evaluator.js';
+import { ruleContextRepo } from './rule-context-repo.js';
+import { ruleLogsRepo } from './rule-logs-repo.js';
 import { createRuleLogsService } from './rule-logs-service.js';
 import { createRevenueService } from './revenue-service.js';
 import { createRuleDeliverySender } from './rule-delivery-sender.js';
+import { rulesRepo } from './rules-repo.js';
 import { createRulesService } from './rules-service.js';
 import type { RuleSequences } from './sequence-actions.js';
 
@@ -75,14 +85,18 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
   const dispatcher = createEventDispatcher({ db, queue: eventQueue.get });
   const publisher = createEventPublisher({ dispatcher });
   const onContactChanged = createContactChangeHook(publisher);
-  const notifier = createAccountNotifier({ db, sender, deliveries, emailEnabled: deps.emailEnabled ?? false, logger });
+  const notifier = createAccountNotifier({ db, notifications: notificationsRepo, sender, deliveries, emailEnabled: deps.emailEnabled ?? false, logger });
   const ruleConsumer = createRuleEvaluator({
-    db, clock, notifier, logger, limits: ruleLimits(config),
-    dispatchDue: async (ids) => { await dispatchDueActions({ db, clock, queue: actionQueue.get() }, ids); },
+    db, rules: rulesRepo, pending: pendingRepo, ruleLogs: ruleLogsRepo, context: ruleContextRepo, clock, notifier, logger, limits: ruleLimits(config),
+    dispatchDue: async (ids) => { await dispatchDueActions({ db, pending: pendingRepo, clock, queue: actionQueue.get() }, ids); },
   });
-  const callbackCalls = createCallbackCalls({ db, clock, sender, deliveries, publisher, logger, dispatchEvents: (ids) => dispatcher.dispatch(ids) });
+  const callbackCalls = createCallbackCalls({
+    db, callbacks: callbacksRepo, dnc: dncRepo, clock, sender, deliveries, publisher, logger, dispatchEvents: (ids) => dispatcher.dispatch(ids),
+  });
   const runner = createRuleActionRunner({
-    db, clock, sender, deliveries, activations: deps.activations, sequences: deps.sequences, onContactChanged, logger,
+    db, pending: pendingRepo, rules: rulesRepo, ruleLogs: ruleLogsRepo, context: ruleContextRepo, dnc: dncRepo, events: eventsRepo,
+    local: { contacts: ruleContextRepo, lists: listsRepo, dnc: dncRepo, revenue: revenueRepo },
+    clock, sender, deliveries, activations: deps.activations, sequences: deps.sequences, onContactChanged, logger,
     dispatchEvents: (ids) => dispatcher.dispatch(ids),
     callbacks: { actions: createCallbackActions({ calls: callbackCalls }), placeDue: (ids) => callbackCalls.placeDue(ids) },
     retry: { maxAttempts: config.RULES_MAX_ATTEMPTS, baseDelayMs: 30_000 },
@@ -95,11 +109,13 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     /** Bulk form of onContactChanged (contact import): one batched insert of every change's events. */
     onContactsChanged: createContactChangesHook(publisher),
     events: createEventsService({ db, publisher }),
-    rules: createRulesService({ db, secrets: deps.secrets, allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS }),
-    ruleLogs: createRuleLogsService({ db }),
+    rules: createRulesService({ db, rules: rulesRepo, pending: pendingRepo, callbacks: callbacksRepo, secrets: deps.secrets, allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS }),
+    ruleLogs: createRuleLogsService({
+      db, ruleLogs: ruleLogsRepo, pending: pendingRepo, rules: rulesRepo, context: ruleContextRepo, notifications: notificationsRepo,
+    }),
     revenue: createRevenueService({ db }),
-    lists: createListsService({ db }),
-    dnc: createDncService({ db, onContactChanged }),
+    lists: createListsService({ db, lists: listsRepo }),
+    dnc: createDncService({ db, dnc: dncRepo, onContactChanged }),
     /** Callbacks: the agent-first calls (outbound TwiML routes) and the API (list, move, cancel). */
     callbackCalls,
     callbacks: createCallbacksService({ db, clock }),
@@ -125,7 +141,7 @@ export const startEventsAndRulesWorkers = (m: EventsAndRules, deps: { db: Db; co
     redispatchAfterMs: config.EVENTS_REDISPATCH_AFTER_MS,
   });
   const actions = startRuleActionWorker({
-    db, connection, prefix: config.REDIS_PREFIX, queue: m.queues.actions.get(), runner: m.runner, clock: m.clock, logger,
+    db, pending: pendingRepo, connection, prefix: config.REDIS_PREFIX, queue: m.queues.actions.get(), runner: m.runner, clock: m.clock, logger,
     concurrency: Math.min(config.WORKER_CONCURRENCY, 20), pollIntervalMs: config.RULES_POLL_INTERVAL_MS, staleAfterMs: config.RULES_STALE_AFTER_MS,
   });
   // Callbacks come due in PostgreSQL: a poll starts them (SKIP LOCKED claims: any number of workers).

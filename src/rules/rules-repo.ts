@@ -109,3 +109,32 @@ export const countLoop = async (q: Queryable, ruleId: string, disableAt: number)
 };
 
 export const actionById = (rule: Rule, actionId: string): RuleAction | undefined => rule.actions.find((a) => a.id === actionId);
+
+/**
+ * Serialises evaluations of one rule for one contact (or event) until the transaction ends, so the
+ * rate limit, skip-if-pending and the evaluation log agree across worker processes.
+ */
+export const lockRuleEvaluation = async (q: Queryable, ruleId: string, key: string): Promise<void> => {
+  await q.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [ruleId, key]);
+};
+
+/** Whether the rule is still enabled and not deleted (read inside the evaluation's lock). */
+export const isRuleLive = async (q: Queryable, ruleId: string): Promise<boolean> => {
+  const res = await q.query('SELECT enabled, deleted_at FROM rules WHERE id = $1', [ruleId]);
+  return !!res.rows[0]?.enabled && !res.rows[0].deleted_at;
+};
+
+/** What a rule may name: lines, groups, contact lists, workflows (campaigns), sequences. */
+export type RuleReferenceTable = 'lines' | 'groups' | 'contact_lists' | 'workflows' | 'sequences';
+
+/** Ids in `ids` that are not objects of this account in `table` (deleted workflows and sequences count as missing). */
+export const missingIds = async (q: Queryable, table: RuleReferenceTable, accountId: string, ids: string[]): Promise<Set<string>> => {
+  if (ids.length === 0) return new Set();
+  const extra = table === 'workflows' || table === 'sequences' ? ' AND deleted_at IS NULL' : '';
+  const res = await q.query(`SELECT id FROM ${table} WHERE account_id = $1 AND id = ANY($2::uuid[])${extra}`, [accountId, ids]);
+  const found = new Set(res.rows.map((r) => r.id as string));
+  return new Set(ids.filter((id) => !found.has(id)));
+};
+
+export const rulesRepo = { insertRule, updateRule, findRule, listRules, deleteRule, countLoop, lockRuleEvaluation, isRuleLive, missingIds };
+export type RulesRepo = typeof rulesRepo;

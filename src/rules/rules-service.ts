@@ -5,13 +5,16 @@ import { savedSmsIssue } from '../templates/sms-text.js';
 import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
 import { checkConditions, type ConditionIssue } from './conditions.js';
 import { contactFields, describeField } from './fields.js';
-import { callbackLine } from './callbacks-repo.js';
-import { cancelPendingForRule } from './pending-repo.js';
-import { deleteRule, findRule, insertRule, listRules, updateRule, type RuleRow } from './rules-repo.js';
+import type { CallbacksRepo } from './callbacks-repo.js';
+import type { PendingRepo } from './pending-repo.js';
+import type { RuleReferenceTable, RuleRow, RulesRepo } from './rules-repo.js';
 import { ruleInputSchema, type Rule, type RuleAction, type RuleActionInput, type RuleInput, type RulePatch } from './rule-types.js';
 
 export type RulesServiceDeps = {
   db: Db;
+  rules: Pick<RulesRepo, 'insertRule' | 'updateRule' | 'findRule' | 'listRules' | 'deleteRule' | 'missingIds'>;
+  pending: Pick<PendingRepo, 'cancelPendingForRule'>;
+  callbacks: Pick<CallbacksRepo, 'callbackLine'>;
   secrets: Pick<SecretBox, 'seal'>;
   /** WEBHOOK_ALLOWED_HOSTS: hosts an http action may name although they are private (default: none). */
   allowedWebhookHosts?: readonly string[];
@@ -25,16 +28,7 @@ export const toRuleView = (r: Rule): RuleView => ({
   actions: r.actions.map(({ authorizationSealed, ...a }) => (a.type === 'http' ? { ...a, authorizationSet: !!authorizationSealed } : a)),
 });
 
-const scopeTables = { lines: 'lines', groups: 'groups', lists: 'contact_lists', campaigns: 'workflows' } as const;
-
-/** Ids in `ids` that are not objects of this account in `table`. */
-const missingIds = async (q: Queryable, table: string, accountId: string, ids: string[]): Promise<Set<string>> => {
-  if (ids.length === 0) return new Set();
-  const extra = table === 'workflows' || table === 'sequences' ? ' AND deleted_at IS NULL' : '';
-  const res = await q.query(`SELECT id FROM ${table} WHERE account_id = $1 AND id = ANY($2::uuid[])${extra}`, [accountId, ids]);
-  const found = new Set(res.rows.map((r) => r.id as string));
-  return new Set(ids.filter((id) => !found.has(id)));
-};
+const scopeTables = { lines: 'lines', groups: 'groups', lists: 'contact_lists', campaigns: 'workflows' } as const satisfies Record<string, RuleReferenceTable>;
 
 const checkActions = (actions: RuleActionInput[]): FieldIssue[] => {
   const issues: FieldIssue[] = [];
@@ -95,6 +89,7 @@ const throwIssues = (issues: Array<FieldIssue | ConditionIssue>): void => {
 
 /** CRUD for rules. Every write validates fields, operators and referenced objects first: a bad rule is never stored. */
 export const createRulesService = (deps: RulesServiceDeps) => {
+  const { rules, pending } = deps;
   const prepare = async (q: Queryable, accountId: string, input: RuleInput, previous: Rule | null): Promise<RuleRow> => {
     const issues: Array<FieldIssue | ConditionIssue> = [
       ...checkConditions(input.conditions, input.eventType, 'conditions'),
@@ -105,10 +100,10 @@ export const createRulesService = (deps: RulesServiceDeps) => {
         ? [[`actions.${i}.url`, a.url] as [string, string]] : [])), deps.allowedWebhookHosts),
     ];
     if (input.scope.type !== 'account') {
-      const missing = await missingIds(q, scopeTables[input.scope.type], accountId, input.scope.ids);
+      const missing = await rules.missingIds(q, scopeTables[input.scope.type], accountId, input.scope.ids);
       input.scope.ids.forEach((id, i) => missing.has(id) && issues.push({ path: `scope.ids.${i}`, message: `no such ${input.scope.type.replace(/s$/, '')}` }));
     }
-    const refs: Array<[string, string, string]> = [];
+    const refs: Array<[RuleReferenceTable, string, string]> = [];
     input.actions.forEach((a, i) => {
       if (a.type === 'move_to_list') refs.push(['contact_lists', a.listId, `actions.${i}.listId`]);
       if (a.type === 'enroll_sequence' || a.type === 'unenroll_sequence') refs.push(['sequences', a.sequenceId, `actions.${i}.sequenceId`]);
@@ -120,11 +115,11 @@ export const createRulesService = (deps: RulesServiceDeps) => {
       }
     });
     for (const [table, id, path] of refs) {
-      if ((await missingIds(q, table, accountId, [id])).size > 0) issues.push({ path, message: 'does not exist in this account' });
+      if ((await rules.missingIds(q, table, accountId, [id])).size > 0) issues.push({ path, message: 'does not exist in this account' });
     }
     for (const [i, a] of input.actions.entries()) {
       if ((a.type !== 'schedule_callback' && a.type !== 'place_call') || a.agentGroupId || a.agentNumber) continue;
-      const line = await callbackLine(q, accountId, a.lineId);
+      const line = await deps.callbacks.callbackLine(q, accountId, a.lineId);
       if (line && line.forwardTo.length === 0) {
         issues.push({ path: `actions.${i}.agentGroupId`, message: 'give agentGroupId or agentNumber (or a tracking line with forwardTo numbers)' });
       }
@@ -150,16 +145,16 @@ export const createRulesService = (deps: RulesServiceDeps) => {
   };
 
   const create = async (accountId: string, input: RuleInput): Promise<RuleView> =>
-    toRuleView(await insertRule(deps.db, await prepare(deps.db, accountId, input, null)));
+    toRuleView(await rules.insertRule(deps.db, await prepare(deps.db, accountId, input, null)));
 
   const get = async (accountId: string, id: string): Promise<RuleView> => {
-    const r = await findRule(deps.db, accountId, id);
+    const r = await rules.findRule(deps.db, accountId, id);
     if (!r) throw new NotFoundError('rule');
     return toRuleView(r);
   };
 
   const list = async (accountId: string, f: { eventType?: string; enabled?: boolean } = {}): Promise<RuleView[]> =>
-    (await listRules(deps.db, accountId, f)).map(toRuleView);
+    (await rules.listRules(deps.db, accountId, f)).map(toRuleView);
 
   /**
    * Applies a partial change over the stored rule (write-only secrets are kept when omitted).
@@ -167,7 +162,7 @@ export const createRulesService = (deps: RulesServiceDeps) => {
    */
   const update = async (accountId: string, id: string, patch: RulePatch): Promise<RuleView> =>
     withTransaction(deps.db, async (tx) => {
-      const current = await findRule(tx, accountId, id, { forUpdate: true });
+      const current = await rules.findRule(tx, accountId, id, { forUpdate: true });
       if (!current) throw new NotFoundError('rule');
       const merged = ruleInputSchema.safeParse({
         name: current.name, eventType: current.eventType, enabled: current.enabled, scope: current.scope, conditions: current.conditions,
@@ -176,17 +171,17 @@ export const createRulesService = (deps: RulesServiceDeps) => {
       });
       if (!merged.success) throw fromZod(merged.error);
       const row = await prepare(tx, accountId, merged.data, current);
-      const updated = await updateRule(tx, id, row);
+      const updated = await rules.updateRule(tx, id, row);
       if (!updated) throw new NotFoundError('rule');
-      if (current.enabled && !updated.enabled) await cancelPendingForRule(tx, accountId, id, 'rule_disabled');
+      if (current.enabled && !updated.enabled) await pending.cancelPendingForRule(tx, accountId, id, 'rule_disabled');
       return toRuleView(updated);
     });
 
   const remove = async (accountId: string, id: string): Promise<RuleView> =>
     withTransaction(deps.db, async (tx) => {
-      const r = await deleteRule(tx, accountId, id);
+      const r = await rules.deleteRule(tx, accountId, id);
       if (!r) throw new NotFoundError('rule');
-      await cancelPendingForRule(tx, accountId, id, 'rule_deleted');
+      await pending.cancelPendingForRule(tx, accountId, id, 'rule_deleted');
       return toRuleView(r);
     });
 

@@ -4,7 +4,7 @@
  * Runs inside the evaluator's transaction; `activate_workflow` actions come back `pending`.
  */
 import type { PoolClient } from 'pg';
-import { isDoNotContact } from '../rules/dnc-service.js';
+import { isDoNotContact } from '../rules/dnc-repo.js';
 import { isSmsOptedOut } from '../telephony/sms-keywords.js';
 import { ownerEmail, renderSms, webhookBody, type CallDetails } from './call-details.js';
 import type { TrackingDelivery } from './tracking-sends.js';
