@@ -56,3 +56,21 @@ export const mapPgError = (err: unknown, messages: Record<string, string> = {}):
 };
 
 export const isUuid = (s: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+
+/**
+ * A savepoint in the caller's transaction, set on the first `mark()`: `rollback()` then undoes only
+ * what ran after it and `release()` keeps it; both do nothing when it was never set. Transaction
+ * control, like withTransaction (`name` is a code constant, never input).
+ */
+export const lazySavepoint = (tx: pg.PoolClient, name: string) => {
+  let set = false;
+  return {
+    async mark(): Promise<void> {
+      if (set) return;
+      await tx.query(`SAVEPOINT ${name}`);
+      set = true;
+    },
+    async release(): Promise<void> { if (set) await tx.query(`RELEASE SAVEPOINT ${name}`); },
+    async rollback(): Promise<void> { if (set) await tx.query(`ROLLBACK TO SAVEPOINT ${name}`); },
+  };
+};

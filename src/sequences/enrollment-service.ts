@@ -3,9 +3,10 @@ import { isUuid, withTransaction, type Db } from '../db/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { findPlaceholders, missingPlaceholders } from '../templates/templates.js';
 import type { Clock } from './clock.js';
-import { findEnrollment, insertHistory, toEnrollment, unenrollActiveOfContact, type Enrollment, type EnrollmentSource } from './enrollments-repo.js';
+import type { EnrollmentTargetsRepo } from './enrollment-targets-repo.js';
+import type { Enrollment, EnrollmentSource, EnrollmentsRepo } from './enrollments-repo.js';
 import { definitionTexts, type SequenceDefinition } from './sequence-types.js';
-import { findSequence, findVersion } from './sequences-repo.js';
+import type { SequencesRepo } from './sequences-repo.js';
 
 /**
  * Enrollment: putting contacts into a sequence (API, API trigger, rules) and taking them out.
@@ -25,20 +26,28 @@ export type EnrollInput = {
 export type SkipReason = 'already_enrolled' | 'previously_enrolled';
 export type EnrollResult = { enrolled: Enrollment[]; skipped: Array<{ contactId: string; reason: SkipReason }>; existing: boolean };
 
-export type EnrollmentServiceDeps = { db: Db; clock: Clock };
+export type EnrollmentServiceDeps = {
+  db: Db;
+  clock: Clock;
+  sequences: Pick<SequencesRepo, 'findSequence' | 'findVersion'>;
+  enrollments: Pick<EnrollmentsRepo,
+    'findEnrollment' | 'findEnrollmentByKey' | 'insertHistory' | 'lockSequenceEnrollments' | 'insertEnrollments' | 'activeContactIds'
+    | 'markUnenrolled' | 'unenrollActiveOfContact'>;
+  contacts: Pick<EnrollmentTargetsRepo, 'existingContactIds' | 'findContactId'>;
+};
 
 export const createEnrollmentService = (deps: EnrollmentServiceDeps) => {
-  const { db, clock } = deps;
+  const { db, clock, enrollments } = deps;
 
   const enrollTx = async (tx: PoolClient, accountId: string, sequenceId: string, input: EnrollInput): Promise<EnrollResult> => {
-    const s = await findSequence(tx, accountId, sequenceId);
+    const s = await deps.sequences.findSequence(tx, accountId, sequenceId);
     if (!s) throw new NotFoundError('sequence');
     if (input.idempotencyKey) {
-      const prior = await tx.query('SELECT * FROM sequence_enrollments WHERE account_id = $1 AND idempotency_key = $2', [accountId, input.idempotencyKey]);
-      if (prior.rows[0]) return { enrolled: [toEnrollment(prior.rows[0])], skipped: [], existing: true };
+      const prior = await enrollments.findEnrollmentByKey(tx, accountId, input.idempotencyKey);
+      if (prior) return { enrolled: [prior], skipped: [], existing: true };
     }
     if (s.status === 'paused') throw new ConflictError('sequence is paused: it takes no new enrollments', 'sequence_paused');
-    const v = await findVersion(tx, s.id, s.currentVersion);
+    const v = await deps.sequences.findVersion(tx, s.id, s.currentVersion);
     if (!v) throw new NotFoundError('sequence version');
     const placeholders = input.placeholders ?? {};
     const missing = missingPlaceholders(findPlaceholders(...definitionTexts(v.definition as SequenceDefinition)), placeholders);
@@ -49,34 +58,25 @@ export const createEnrollmentService = (deps: EnrollmentServiceDeps) => {
     const ids = [...new Set(input.contactIds)];
     const bad = input.contactIds.map((id, i) => ({ id, i })).filter((x) => !isUuid(x.id));
     if (bad.length) throw new ValidationError('contact ids must be UUIDs', bad.map((x) => ({ path: `contactIds.${x.i}`, message: 'must be a UUID' })));
-    const found = await tx.query('SELECT id FROM contacts WHERE account_id = $1 AND id = ANY($2::uuid[])', [accountId, ids]);
-    const known = new Set(found.rows.map((r) => r.id as string));
+    const known = await deps.contacts.existingContactIds(tx, accountId, ids);
     const unknown = input.contactIds.map((id, i) => ({ id, i })).filter((x) => !known.has(x.id));
     if (unknown.length) throw new ValidationError('unknown contacts', unknown.slice(0, 50).map((x) => ({ path: `contactIds.${x.i}`, message: 'no such contact in this account' })));
 
     // Serialise enrollments of one sequence so the "never enrolled before" check cannot race.
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sequence-enroll:${s.id}`]);
+    await enrollments.lockSequenceEnrollments(tx, s.id);
     const now = clock.now();
-    const inserted = await tx.query(
-      `INSERT INTO sequence_enrollments (account_id, sequence_id, version_id, version, contact_id, source, step_id, next_run_at,
-                                         placeholders, context, idempotency_key, enrolled_at, step_entered_at, updated_at)
-       SELECT $1, $2, $3, $4, c.id, $5, NULL, $6, $7, $8, $9, $6, $6, $6 FROM unnest($10::uuid[]) AS c(id)
-        WHERE $11::boolean OR NOT EXISTS (SELECT 1 FROM sequence_enrollments p WHERE p.sequence_id = $2 AND p.contact_id = c.id)
-       ON CONFLICT (sequence_id, contact_id) WHERE status = 'active' DO NOTHING
-       RETURNING *`,
-      [accountId, s.id, v.id, v.version, input.source ?? 'api', now, JSON.stringify(placeholders), JSON.stringify(input.context ?? {}),
-        input.idempotencyKey ?? null, ids, s.allowReenrollment],
-    );
-    const enrolled = inserted.rows.map(toEnrollment);
+    const enrolled = await enrollments.insertEnrollments(tx, {
+      accountId, sequenceId: s.id, versionId: v.id, version: v.version, contactIds: ids, source: input.source ?? 'api', now,
+      placeholders, context: input.context ?? {}, idempotencyKey: input.idempotencyKey ?? null, allowReenrollment: s.allowReenrollment,
+    });
     const got = new Set(enrolled.map((e) => e.contactId));
     const rest = ids.filter((id) => !got.has(id));
     let skipped: EnrollResult['skipped'] = [];
     if (rest.length) {
-      const act = await tx.query(`SELECT contact_id FROM sequence_enrollments WHERE sequence_id = $1 AND status = 'active' AND contact_id = ANY($2::uuid[])`, [s.id, rest]);
-      const active = new Set(act.rows.map((r) => r.contact_id as string));
+      const active = await enrollments.activeContactIds(tx, s.id, rest);
       skipped = rest.map((contactId) => ({ contactId, reason: active.has(contactId) ? 'already_enrolled' : 'previously_enrolled' }));
     }
-    await insertHistory(tx, enrolled.map((e) => ({
+    await enrollments.insertHistory(tx, enrolled.map((e) => ({
       accountId, sequenceId: s.id, enrollmentId: e.id, contactId: e.contactId, version: e.version, stepId: null, kind: 'enrolled',
       detail: { source: e.source, ...(input.context ? { context: input.context } : {}) }, at: now,
     })));
@@ -93,12 +93,7 @@ export const createEnrollmentService = (deps: EnrollmentServiceDeps) => {
   const trigger = async (accountId: string, sequenceId: string, input: {
     contactId?: string; phone?: string; email?: string; placeholders?: Record<string, string>; context?: Record<string, unknown>; idempotencyKey?: string;
   }): Promise<EnrollResult> => {
-    const res = input.contactId
-      ? await db.query('SELECT id FROM contacts WHERE account_id = $1 AND id = $2', [accountId, input.contactId])
-      : input.phone
-        ? await db.query('SELECT id FROM contacts WHERE account_id = $1 AND phone = $2', [accountId, input.phone])
-        : await db.query('SELECT id FROM contacts WHERE account_id = $1 AND lower(email) = lower($2) ORDER BY created_at LIMIT 1', [accountId, input.email ?? '']);
-    const id = res.rows[0]?.id as string | undefined;
+    const id = await deps.contacts.findContactId(db, accountId, input);
     if (!id) throw new NotFoundError('contact');
     return enroll(accountId, sequenceId, { contactIds: [id], placeholders: input.placeholders, context: input.context, source: 'trigger', idempotencyKey: input.idempotencyKey });
   };
@@ -131,9 +126,9 @@ export const createEnrollmentService = (deps: EnrollmentServiceDeps) => {
     Promise<{ unenrolled: true; enrollmentId: string } | { unenrolled: false; reason: 'not_enrolled' }> =>
     withTransaction(db, async (tx) => {
       const now = clock.now();
-      const e = await unenrollActiveOfContact(tx, input.accountId, input.sequenceId, input.contactId, 'rule', now);
+      const e = await enrollments.unenrollActiveOfContact(tx, input.accountId, input.sequenceId, input.contactId, 'rule', now);
       if (!e) return { unenrolled: false, reason: 'not_enrolled' };
-      await insertHistory(tx, [{
+      await enrollments.insertHistory(tx, [{
         accountId: input.accountId, sequenceId: e.sequenceId, enrollmentId: e.id, contactId: e.contactId, version: e.version, stepId: e.stepId,
         kind: 'unenrolled', detail: { reason: 'rule', ruleId: input.ruleId }, at: now,
       }]);
@@ -143,17 +138,13 @@ export const createEnrollmentService = (deps: EnrollmentServiceDeps) => {
   /** Takes a contact out of a sequence now; nothing more is sent. Ended enrollments are a 409. */
   const unenroll = async (accountId: string, sequenceId: string, enrollmentId: string, reason = 'api'): Promise<Enrollment> =>
     withTransaction(db, async (tx) => {
-      const e = await findEnrollment(tx, accountId, enrollmentId, true);
+      const e = await enrollments.findEnrollment(tx, accountId, enrollmentId, true);
       if (!e || e.sequenceId !== sequenceId) throw new NotFoundError('enrollment');
       if (e.status !== 'active') throw new ConflictError(`enrollment is already ${e.status}`, 'enrollment_ended');
       const now = clock.now();
-      const res = await tx.query(
-        `UPDATE sequence_enrollments SET status = 'unenrolled', waiting = 'none', next_run_at = NULL, ended_at = $2, exit_reason = $3, updated_at = $2
-          WHERE id = $1 RETURNING *`,
-        [e.id, now, reason],
-      );
-      await insertHistory(tx, [{ accountId, sequenceId, enrollmentId: e.id, contactId: e.contactId, version: e.version, stepId: e.stepId, kind: 'unenrolled', detail: { reason }, at: now }]);
-      return toEnrollment(res.rows[0]);
+      const ended = await enrollments.markUnenrolled(tx, e.id, reason, now);
+      await enrollments.insertHistory(tx, [{ accountId, sequenceId, enrollmentId: e.id, contactId: e.contactId, version: e.version, stepId: e.stepId, kind: 'unenrolled', detail: { reason }, at: now }]);
+      return ended;
     });
 
   return { enroll, trigger, enrollByRule, unenrollByRule, unenroll };

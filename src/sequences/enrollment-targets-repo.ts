@@ -34,3 +34,16 @@ export const existingContactIds = async (q: Queryable, accountId: string, ids: s
   const res = await q.query('SELECT id FROM contacts WHERE account_id = $1 AND id = ANY($2::uuid[])', [accountId, ids]);
   return new Set(res.rows.map((r) => r.id as string));
 };
+
+/** A contact of the account by id, by phone, or by e-mail (case-insensitive, the oldest). */
+export const findContactId = async (q: Queryable, accountId: string, by: { contactId?: string; phone?: string; email?: string }): Promise<string | null> => {
+  const res = by.contactId
+    ? await q.query('SELECT id FROM contacts WHERE account_id = $1 AND id = $2', [accountId, by.contactId])
+    : by.phone
+      ? await q.query('SELECT id FROM contacts WHERE account_id = $1 AND phone = $2', [accountId, by.phone])
+      : await q.query('SELECT id FROM contacts WHERE account_id = $1 AND lower(email) = lower($2) ORDER BY created_at LIMIT 1', [accountId, by.email ?? '']);
+  return res.rows[0]?.id ?? null;
+};
+
+export const enrollmentTargetsRepo = { groupMemberIds, listMemberIds, contactIdsByPhone, existingContactIds, findContactId };
+export type EnrollmentTargetsRepo = typeof enrollmentTargetsRepo;

@@ -136,3 +136,64 @@ export const unenrollActiveOfContact = async (q: Queryable, accountId: string, s
   );
   return res.rows[0] ? toEnrollment(res.rows[0]) : null;
 };
+
+/** The enrollment an idempotent trigger made with this key, if any. */
+export const findEnrollmentByKey = async (q: Queryable, accountId: string, key: string): Promise<Enrollment | null> => {
+  const res = await q.query('SELECT * FROM sequence_enrollments WHERE account_id = $1 AND idempotency_key = $2', [accountId, key]);
+  return res.rows[0] ? toEnrollment(res.rows[0]) : null;
+};
+
+/** Serialises enrollments of one sequence until the transaction ends (the "never enrolled before" check cannot race). */
+export const lockSequenceEnrollments = async (q: Queryable, sequenceId: string): Promise<void> => {
+  await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sequence-enroll:${sequenceId}`]);
+};
+
+export type NewEnrollments = {
+  accountId: string; sequenceId: string; versionId: string; version: number; contactIds: string[]; source: EnrollmentSource; now: Date;
+  placeholders: Record<string, string>; context: Record<string, unknown>; idempotencyKey: string | null; allowReenrollment: boolean;
+};
+
+/**
+ * Enrolls the contacts, due at `now`: a contact already active in the sequence (partial unique
+ * index), or — without `allowReenrollment` — ever enrolled in it, is left out. The new rows.
+ */
+export const insertEnrollments = async (q: Queryable, n: NewEnrollments): Promise<Enrollment[]> => {
+  const res = await q.query(
+    `INSERT INTO sequence_enrollments (account_id, sequence_id, version_id, version, contact_id, source, step_id, next_run_at,
+                                       placeholders, context, idempotency_key, enrolled_at, step_entered_at, updated_at)
+     SELECT $1, $2, $3, $4, c.id, $5, NULL, $6, $7, $8, $9, $6, $6, $6 FROM unnest($10::uuid[]) AS c(id)
+      WHERE $11::boolean OR NOT EXISTS (SELECT 1 FROM sequence_enrollments p WHERE p.sequence_id = $2 AND p.contact_id = c.id)
+     ON CONFLICT (sequence_id, contact_id) WHERE status = 'active' DO NOTHING
+     RETURNING *`,
+    [n.accountId, n.sequenceId, n.versionId, n.version, n.source, n.now, JSON.stringify(n.placeholders), JSON.stringify(n.context),
+      n.idempotencyKey, n.contactIds, n.allowReenrollment],
+  );
+  return res.rows.map(toEnrollment);
+};
+
+/** The contacts among `contactIds` with an active enrollment in the sequence. */
+export const activeContactIds = async (q: Queryable, sequenceId: string, contactIds: string[]): Promise<Set<string>> => {
+  const res = await q.query(`SELECT contact_id FROM sequence_enrollments WHERE sequence_id = $1 AND status = 'active' AND contact_id = ANY($2::uuid[])`, [sequenceId, contactIds]);
+  return new Set(res.rows.map((r) => r.contact_id as string));
+};
+
+/** Ends an enrollment as `unenrolled` (the caller checked it is active). */
+export const markUnenrolled = async (q: Queryable, id: string, reason: string, now: Date): Promise<Enrollment> => {
+  const res = await q.query(
+    `UPDATE sequence_enrollments SET status = 'unenrolled', waiting = 'none', next_run_at = NULL, ended_at = $2, exit_reason = $3, updated_at = $2
+      WHERE id = $1 RETURNING *`,
+    [id, now, reason],
+  );
+  return toEnrollment(res.rows[0]);
+};
+
+export const countActiveEnrollments = async (q: Queryable, sequenceId: string): Promise<number> => {
+  const res = await q.query(`SELECT count(*)::int AS n FROM sequence_enrollments WHERE sequence_id = $1 AND status = 'active'`, [sequenceId]);
+  return res.rows[0].n;
+};
+
+export const enrollmentsRepo = {
+  insertHistory, applyUpdates, claimDue, findEnrollment, exitActiveForPhone, unenrollActiveOfContact, findEnrollmentByKey,
+  lockSequenceEnrollments, insertEnrollments, activeContactIds, markUnenrolled, countActiveEnrollments,
+};
+export type EnrollmentsRepo = typeof enrollmentsRepo;

@@ -1,15 +1,17 @@
 import type { PoolClient } from 'pg';
-import { withTransaction, type Db } from '../db/db.js';
+import { lazySavepoint, withTransaction, type Db } from '../db/db.js';
 import type { ContactChangeHook } from '../events/contact-events.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
 import { isSignalCondition, type SequenceContact, type Signal } from './conditions.js';
-import { applyUpdates, claimDue, insertHistory, type Enrollment, type EnrollmentUpdate, type NewHistory } from './enrollments-repo.js';
+import type { Enrollment, EnrollmentsRepo, EnrollmentUpdate, NewHistory } from './enrollments-repo.js';
 import { runEnrollment } from './sequence-engine.js';
 import type { DeliveryDispatch, SequenceSender } from './sequence-sender.js';
 import { quietHoursFromSettings, zoneFor } from './quiet-hours.js';
 import type { SequenceDefinition, UpdateContactStep } from './sequence-types.js';
-import { findVersionsById } from './sequences-repo.js';
+import type { SequenceRunRepo } from './sequence-run-repo.js';
+import type { SequenceSignalsRepo } from './sequence-signals-repo.js';
+import type { SequencesRepo } from './sequences-repo.js';
 
 /**
  * The sequence worker loop. Waits live in PostgreSQL: each active enrollment has a due time
@@ -23,6 +25,10 @@ import { findVersionsById } from './sequences-repo.js';
  */
 export type SequenceRunnerDeps = {
   db: Db;
+  enrollments: Pick<EnrollmentsRepo, 'claimDue' | 'applyUpdates' | 'insertHistory'>;
+  sequences: Pick<SequencesRepo, 'findVersionsById'>;
+  run: Pick<SequenceRunRepo, 'loadRunContacts' | 'loadRunAccounts' | 'acknowledgedCalls' | 'updateContactForStep'>;
+  signals: Pick<SequenceSignalsRepo, 'loadSignals'>;
   clock: Clock;
   sender: Pick<SequenceSender, 'send'>;
   dispatch?: DeliveryDispatch;
@@ -35,51 +41,20 @@ export type SequenceRunnerDeps = {
 const MAX_ATTEMPTS = 5;
 const backoffMs = (attempt: number) => Math.min(30_000 * 2 ** (attempt - 1), 3_600_000);
 
-const loadContacts = async (tx: PoolClient, ids: string[]): Promise<Map<string, SequenceContact>> => {
-  const res = await tx.query(
-    `SELECT id, name, phone, email, timezone, on_duty, status, do_not_contact, opted_out_channels, custom_fields FROM contacts WHERE id = ANY($1::uuid[])`,
-    [ids],
-  );
-  return new Map(res.rows.map((r) => [r.id, {
-    id: r.id, name: r.name, phone: r.phone, email: r.email, timezone: r.timezone, onDuty: r.on_duty, status: r.status,
-    doNotContact: r.do_not_contact, optedOutChannels: r.opted_out_channels ?? [], customFields: r.custom_fields ?? {},
-  }]));
-};
-
-const loadSignals = async (tx: PoolClient, contactIds: string[], since: Date): Promise<Map<string, Signal[]>> => {
-  const out = new Map<string, Signal[]>();
-  if (contactIds.length === 0) return out;
-  const res = await tx.query(
-    'SELECT contact_id, kind, event_type, data, at FROM sequence_signals WHERE contact_id = ANY($1::uuid[]) AND at >= $2 ORDER BY at',
-    [contactIds, since],
-  );
-  for (const r of res.rows) {
-    const list = out.get(r.contact_id) ?? [];
-    list.push({ kind: r.kind, eventType: r.event_type, data: r.data ?? {}, at: r.at });
-    out.set(r.contact_id, list);
-  }
-  return out;
-};
-
 /**
  * A key pressed on a sequence call is recorded on its delivery (`acknowledged`) by the outbound
  * call flow, which raises no event: read it from the enrollment's own deliveries, stamped with
  * the time its step ran.
  */
-const loadKeyPresses = async (tx: PoolClient, due: Enrollment[]): Promise<Map<string, Signal[]>> => {
+const loadKeyPresses = async (repo: Pick<SequenceRunRepo, 'acknowledgedCalls'>, tx: PoolClient, due: Enrollment[]): Promise<Map<string, Signal[]>> => {
   const out = new Map<string, Signal[]>();
   if (due.length === 0) return out;
   const byId = new Map(due.map((e) => [e.id, e]));
-  const res = await tx.query(
-    `SELECT id, contact_id, meta->>'enrollmentId' AS enrollment_id, meta->>'stepId' AS step_id FROM deliveries
-      WHERE contact_id = ANY($1::uuid[]) AND channel = 'voice' AND status = 'acknowledged' AND meta->>'enrollmentId' = ANY($2::text[])`,
-    [[...new Set(due.map((e) => e.contactId))], due.map((e) => e.id)],
-  );
-  for (const r of res.rows) {
-    const e = byId.get(r.enrollment_id)!;
-    const ran = e.state.ran?.[r.step_id];
+  for (const r of await repo.acknowledgedCalls(tx, [...new Set(due.map((e) => e.contactId))], due.map((e) => e.id))) {
+    const e = byId.get(r.enrollmentId)!;
+    const ran = e.state.ran?.[r.stepId];
     const list = out.get(e.id) ?? [];
-    list.push({ kind: 'key_pressed', eventType: 'delivery.status', data: { digits: '1', deliveryId: r.id }, at: ran ? new Date(ran) : e.enrolledAt });
+    list.push({ kind: 'key_pressed', eventType: 'delivery.status', data: { digits: '1', deliveryId: r.deliveryId }, at: ran ? new Date(ran) : e.enrolledAt });
     out.set(e.id, list);
   }
   return out;
@@ -96,30 +71,21 @@ const usesSignals = (d: SequenceDefinition): boolean =>
  * contact.status_changed / contact.field_changed events as an API update (rules react to them),
  * in the step's transaction.
  */
-const contactUpdater = (onChange: ContactChangeHook | undefined) =>
+const contactUpdater = (repo: Pick<SequenceRunRepo, 'updateContactForStep'>, onChange: ContactChangeHook | undefined) =>
   async (tx: PoolClient, e: Pick<Enrollment, 'accountId' | 'contactId'>, update: UpdateContactStep['update']): Promise<void> => {
-    const before = await tx.query('SELECT status, custom_fields FROM contacts WHERE id = $1 FOR UPDATE', [e.contactId]);
-    const res = await tx.query(
-      `UPDATE contacts SET status = COALESCE($2, status), custom_fields = custom_fields || $3::jsonb, updated_at = now()
-        WHERE id = $1 RETURNING status, custom_fields`,
-      [e.contactId, update.status ?? null, JSON.stringify(update.fields ?? {})],
-    );
-    const [b, a] = [before.rows[0], res.rows[0]];
-    if (!onChange || !b || !a) return;
-    await onChange(tx, {
-      accountId: e.accountId, contactId: e.contactId,
-      before: { status: b.status, customFields: b.custom_fields }, after: { status: a.status, customFields: a.custom_fields },
-    });
+    const changed = await repo.updateContactForStep(tx, e.contactId, update);
+    if (!onChange || !changed) return;
+    await onChange(tx, { accountId: e.accountId, contactId: e.contactId, before: changed.before, after: changed.after });
   };
 
 export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
-  const updateContact = contactUpdater(deps.onContactChanged);
+  const updateContact = contactUpdater(deps.run, deps.onContactChanged);
   // Versions are immutable: cache them (bounded) instead of reading them on every batch.
   const versions = new Map<string, SequenceDefinition>();
   const definitions = async (tx: PoolClient, ids: string[]) => {
     const missing = [...new Set(ids)].filter((id) => !versions.has(id));
     if (versions.size + missing.length > 5000) versions.clear();
-    for (const v of await findVersionsById(tx, missing)) versions.set(v.id, v.definition);
+    for (const v of await deps.sequences.findVersionsById(tx, missing)) versions.set(v.id, v.definition);
     return versions;
   };
 
@@ -143,16 +109,16 @@ export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
     const now = deps.clock.now();
     const toDispatch: string[] = [];
     const claimed = await withTransaction(deps.db, async (tx) => {
-      const due = await claimDue(tx, now, deps.batchSize);
+      const due = await deps.enrollments.claimDue(tx, now, deps.batchSize);
       if (due.length === 0) return 0;
       const defs = await definitions(tx, due.map((e) => e.versionId));
-      const contacts = await loadContacts(tx, [...new Set(due.map((e) => e.contactId))]);
-      const accountRes = await tx.query('SELECT id, timezone, settings FROM accounts WHERE id = ANY($1::uuid[])', [[...new Set(due.map((e) => e.accountId))]]);
-      const accounts = new Map(accountRes.rows.map((r) => [r.id as string, { timezone: r.timezone as string, quiet: quietHoursFromSettings(r.settings) }]));
+      const contacts = await deps.run.loadRunContacts(tx, [...new Set(due.map((e) => e.contactId))]);
+      const accountRows = await deps.run.loadRunAccounts(tx, [...new Set(due.map((e) => e.accountId))]);
+      const accounts = new Map([...accountRows].map(([id, r]) => [id, { timezone: r.timezone, quiet: quietHoursFromSettings(r.settings) }]));
       const needSignals = due.filter((e) => usesSignals(defs.get(e.versionId)!));
       const earliest = new Date(Math.min(...needSignals.map((e) => e.enrolledAt.getTime()), now.getTime()));
-      const signals = await loadSignals(tx, [...new Set(needSignals.map((e) => e.contactId))], earliest);
-      const keyPresses = await loadKeyPresses(tx, due.filter((e) => usesKeyPresses(defs.get(e.versionId)!)));
+      const signals = await deps.signals.loadSignals(tx, [...new Set(needSignals.map((e) => e.contactId))], earliest);
+      const keyPresses = await loadKeyPresses(deps.run, tx, due.filter((e) => usesKeyPresses(defs.get(e.versionId)!)));
 
       const updates: EnrollmentUpdate[] = [];
       const history: NewHistory[] = [];
@@ -161,13 +127,13 @@ export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
         const contact = contacts.get(e.contactId) ?? null;
         const account = accounts.get(e.accountId)!;
         const sent: string[] = [];
-        let savepoint = false;
+        const sp = lazySavepoint(tx, 'seq_enrollment');
         try {
           const result = await runEnrollment(e, {
             now, definition: def, contact, signals: [...(signals.get(e.contactId) ?? []), ...(keyPresses.get(e.id) ?? [])], quietHours: account.quiet,
             zone: zoneFor(contact?.timezone, account.timezone),
             send: async (step) => {
-              if (!savepoint) { await tx.query('SAVEPOINT seq_enrollment'); savepoint = true; }
+              await sp.mark();
               const out = await deps.sender.send(tx, {
                 accountId: e.accountId, sequenceId: e.sequenceId, enrollmentId: e.id, version: e.version, contact: contact!,
                 placeholders: e.placeholders, defaultLineId: def.lineId ?? null, step,
@@ -176,24 +142,24 @@ export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
               return out;
             },
             updateContact: async (step) => {
-              if (!savepoint) { await tx.query('SAVEPOINT seq_enrollment'); savepoint = true; }
+              await sp.mark();
               await updateContact(tx, e, step.update);
             },
           });
-          if (savepoint) await tx.query('RELEASE SAVEPOINT seq_enrollment');
+          await sp.release();
           updates.push(result.update);
           history.push(...result.history);
           toDispatch.push(...sent);
         } catch (err) {
-          if (savepoint) await tx.query('ROLLBACK TO SAVEPOINT seq_enrollment');
+          await sp.rollback();
           deps.logger.warn({ err, enrollmentId: e.id, sequenceId: e.sequenceId }, 'sequence step failed');
           const f = failUpdate(e, err, now);
           updates.push(f.update);
           history.push(...f.history);
         }
       }
-      await applyUpdates(tx, updates, now);
-      await insertHistory(tx, history);
+      await deps.enrollments.applyUpdates(tx, updates, now);
+      await deps.enrollments.insertHistory(tx, history);
       return due.length;
     });
     if (toDispatch.length > 0 && deps.dispatch) {

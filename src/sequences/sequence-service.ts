@@ -3,7 +3,8 @@ import type { SecretBox } from '../crypto.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
 import { savedSmsIssue } from '../templates/sms-text.js';
 import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
-import { findSequence, findVersion, insertSequence, insertVersion, listVersions, toSequence, updateSequenceRow, type Sequence, type SequenceVersion } from './sequences-repo.js';
+import type { EnrollmentsRepo } from './enrollments-repo.js';
+import type { Sequence, SequencesRepo, SequenceVersion } from './sequences-repo.js';
 import { normalizeDefinition, stepSchema, type SequenceDefinition, type SequenceInput, type Step } from './sequence-types.js';
 
 /** A sequence as the API shows it: its current version's steps and exits, secrets masked. */
@@ -11,6 +12,10 @@ export type SequenceView = Sequence & { lineId: string | null; steps: Array<Reco
 
 export type SequenceServiceDeps = {
   db: Db;
+  sequences: Pick<SequencesRepo,
+    'findSequence' | 'findVersion' | 'insertSequence' | 'insertVersion' | 'listVersions' | 'updateSequenceRow' | 'listSequencesWithCurrent'
+    | 'softDeleteSequence' | 'existingLineIds'>;
+  enrollments: Pick<EnrollmentsRepo, 'countActiveEnrollments'>;
   secrets: Pick<SecretBox, 'seal'>;
   /** WEBHOOK_ALLOWED_HOSTS: hosts a webhook step may name although they are private (default: none). */
   allowedWebhookHosts?: readonly string[];
@@ -65,26 +70,25 @@ const checkSmsLengths = (def: SequenceDefinition): void => {
 };
 
 /** Lines named by the definition must be this account's. */
-const checkLines = async (q: Queryable, accountId: string, def: SequenceDefinition): Promise<void> => {
+const checkLines = async (repo: Pick<SequencesRepo, 'existingLineIds'>, q: Queryable, accountId: string, def: SequenceDefinition): Promise<void> => {
   const refs: Array<{ path: string; id: string }> = [];
   if (def.lineId) refs.push({ path: 'lineId', id: def.lineId });
   def.steps.forEach((s, i) => {
     if (s.type === 'send' && (s.send.channel === 'sms' || s.send.channel === 'voice') && s.send.lineId) refs.push({ path: `steps.${i}.send.lineId`, id: s.send.lineId });
   });
   if (refs.length === 0) return;
-  const res = await q.query('SELECT id FROM lines WHERE account_id = $1 AND id = ANY($2::uuid[])', [accountId, [...new Set(refs.map((r) => r.id))]]);
-  const found = new Set(res.rows.map((r) => r.id as string));
+  const found = await repo.existingLineIds(q, accountId, [...new Set(refs.map((r) => r.id))]);
   const issues: FieldIssue[] = refs.filter((r) => !found.has(r.id)).map((r) => ({ path: r.path, message: 'no such line in this account' }));
   if (issues.length) throw new ValidationError(issues.map((x) => `${x.path}: ${x.message}`).join('; '), issues);
 };
 
 export const createSequenceService = (deps: SequenceServiceDeps) => {
-  const { db } = deps;
+  const { db, sequences: repo } = deps;
 
   const load = async (q: Queryable, accountId: string, id: string, lock = false) => {
-    const s = await findSequence(q, accountId, id, lock);
+    const s = await repo.findSequence(q, accountId, id, lock);
     if (!s) throw new NotFoundError('sequence');
-    const v = await findVersion(q, s.id, s.currentVersion);
+    const v = await repo.findVersion(q, s.id, s.currentVersion);
     if (!v) throw new NotFoundError('sequence version');
     return { s, v };
   };
@@ -95,10 +99,10 @@ export const createSequenceService = (deps: SequenceServiceDeps) => {
     return withTransaction(db, async (tx) => {
       checkWebhookUrls(def, deps.allowedWebhookHosts);
       checkSmsLengths(def);
-      await checkLines(tx, accountId, def);
-      const s = await insertSequence(tx, { accountId, name: input.name, description: input.description, allowReenrollment: input.allowReenrollment, templateKey })
+      await checkLines(repo, tx, accountId, def);
+      const s = await repo.insertSequence(tx, { accountId, name: input.name, description: input.description, allowReenrollment: input.allowReenrollment, templateKey })
         .catch((e) => mapPgError(e, nameTaken));
-      const v = await insertVersion(tx, { sequenceId: s.id, accountId, version: 1, definition: def });
+      const v = await repo.insertVersion(tx, { sequenceId: s.id, accountId, version: 1, definition: def });
       return view(s, v);
     });
   };
@@ -109,15 +113,7 @@ export const createSequenceService = (deps: SequenceServiceDeps) => {
   };
 
   const list = async (accountId: string): Promise<SequenceView[]> => {
-    const res = await db.query(
-      `SELECT s.*, v.id AS v_id, v.version AS v_version, v.definition AS v_definition, v.created_at AS v_created_at
-         FROM sequences s JOIN sequence_versions v ON v.sequence_id = s.id AND v.version = s.current_version
-        WHERE s.account_id = $1 AND s.deleted_at IS NULL ORDER BY s.created_at, s.id`,
-      [accountId],
-    );
-    return res.rows.map((r) => view(toSequence(r), {
-      id: r.v_id, sequenceId: r.id, accountId, version: r.v_version, definition: r.v_definition, createdAt: r.v_created_at,
-    }));
+    return (await repo.listSequencesWithCurrent(db, accountId)).map((r) => view(r.sequence, r.version));
   };
 
   /**
@@ -131,9 +127,9 @@ export const createSequenceService = (deps: SequenceServiceDeps) => {
       const def = sealSecrets(normalizeDefinition(edit(v.definition)), deps.secrets, v.definition);
       checkWebhookUrls(def, deps.allowedWebhookHosts, v.definition);
       checkSmsLengths(def);
-      await checkLines(tx, accountId, def);
-      const nv = await insertVersion(tx, { sequenceId: s.id, accountId, version: s.currentVersion + 1, definition: def });
-      const updated = await updateSequenceRow(tx, accountId, id, { ...meta, currentVersion: nv.version }).catch((e) => mapPgError(e, nameTaken));
+      await checkLines(repo, tx, accountId, def);
+      const nv = await repo.insertVersion(tx, { sequenceId: s.id, accountId, version: s.currentVersion + 1, definition: def });
+      const updated = await repo.updateSequenceRow(tx, accountId, id, { ...meta, currentVersion: nv.version }).catch((e) => mapPgError(e, nameTaken));
       return view(updated, nv);
     });
 
@@ -145,7 +141,7 @@ export const createSequenceService = (deps: SequenceServiceDeps) => {
   const patch = async (accountId: string, id: string, p: { name?: string; description?: string; allowReenrollment?: boolean }) =>
     withTransaction(db, async (tx) => {
       const { v } = await load(tx, accountId, id, true);
-      const s = await updateSequenceRow(tx, accountId, id, p).catch((e) => mapPgError(e, nameTaken));
+      const s = await repo.updateSequenceRow(tx, accountId, id, p).catch((e) => mapPgError(e, nameTaken));
       return view(s, v);
     });
 
@@ -153,21 +149,21 @@ export const createSequenceService = (deps: SequenceServiceDeps) => {
   const setStatus = async (accountId: string, id: string, status: 'active' | 'paused') =>
     withTransaction(db, async (tx) => {
       const { v } = await load(tx, accountId, id, true);
-      return view(await updateSequenceRow(tx, accountId, id, { status }), v);
+      return view(await repo.updateSequenceRow(tx, accountId, id, { status }), v);
     });
 
   /** Soft delete: refused while contacts are enrolled (unenroll them first). */
   const remove = async (accountId: string, id: string): Promise<void> =>
     withTransaction(db, async (tx) => {
       await load(tx, accountId, id, true);
-      const active = await tx.query(`SELECT count(*)::int AS n FROM sequence_enrollments WHERE sequence_id = $1 AND status = 'active'`, [id]);
-      if (active.rows[0].n > 0) throw new ConflictError(`${active.rows[0].n} contacts are still enrolled; unenroll them first`, 'sequence_in_use');
-      await tx.query('UPDATE sequences SET deleted_at = now(), updated_at = now() WHERE id = $1', [id]);
+      const active = await deps.enrollments.countActiveEnrollments(tx, id);
+      if (active > 0) throw new ConflictError(`${active} contacts are still enrolled; unenroll them first`, 'sequence_in_use');
+      await repo.softDeleteSequence(tx, id);
     });
 
   const versions = async (accountId: string, id: string) => {
     await load(db, accountId, id);
-    return (await listVersions(db, accountId, id)).map((v) => ({ version: v.version, createdAt: v.createdAt, steps: publicSteps(v.definition), exits: v.definition.exits }));
+    return (await repo.listVersions(db, accountId, id)).map((v) => ({ version: v.version, createdAt: v.createdAt, steps: publicSteps(v.definition), exits: v.definition.exits }));
   };
 
   // Steps: each change is a new version.

@@ -3,6 +3,7 @@ import type { DomainEvent, EventConsumer } from '../events/event-types.js';
 import type { InboundSms, SmsInterceptor } from '../telephony/inbound-port.js';
 import type { Clock } from './clock.js';
 import type { Signal } from './conditions.js';
+import type { SequenceSignalsRepo } from './sequence-signals-repo.js';
 
 /**
  * What enrolled contacts do reaches sequences two ways, both idempotent on `ref`:
@@ -15,7 +16,7 @@ import type { Signal } from './conditions.js';
  * enrollment, and that contact's enrollments are made due now, so branches waiting for it and
  * exit conditions are evaluated by the next worker batch.
  */
-export type SignalsDeps = { db: Db; clock: Clock };
+export type SignalsDeps = { db: Db; clock: Clock; signals: Pick<SequenceSignalsRepo, 'recordSignal' | 'isWaitingForReply'> };
 
 const KEYWORDS = /^(stop|stopall|unsubscribe|cancel|end|quit|start|unstop|yes|help|info)$/i;
 const CODE_LIKE = /^[A-Za-z0-9]{4}$/;
@@ -24,22 +25,8 @@ export const createSequenceSignals = (deps: SignalsDeps) => {
   const { db, clock } = deps;
 
   /** Stores the signal if the contact is in a sequence; returns true when it was (newly) stored. */
-  const record = async (accountId: string, contactId: string, s: Omit<Signal, 'at'> & { ref: string }): Promise<boolean> => {
-    const now = clock.now();
-    const res = await db.query(
-      `WITH ins AS (
-         INSERT INTO sequence_signals (account_id, contact_id, kind, event_type, data, ref, at)
-         SELECT $1, $2, $3, $4, $5, $6, $7
-          WHERE EXISTS (SELECT 1 FROM sequence_enrollments WHERE contact_id = $2 AND account_id = $1 AND status = 'active')
-         ON CONFLICT (account_id, ref) DO NOTHING RETURNING 1
-       )
-       UPDATE sequence_enrollments SET next_run_at = LEAST(COALESCE(next_run_at, $7), $7)
-        WHERE contact_id = $2 AND account_id = $1 AND status = 'active' AND EXISTS (SELECT 1 FROM ins)
-       RETURNING id`,
-      [accountId, contactId, s.kind, s.eventType, JSON.stringify(s.data), s.ref, now],
-    );
-    return (res.rowCount ?? 0) > 0;
-  };
+  const record = (accountId: string, contactId: string, s: Omit<Signal, 'at'> & { ref: string }): Promise<boolean> =>
+    deps.signals.recordSignal(db, accountId, contactId, s, clock.now());
 
   /** Maps a domain event to the signal sequences look at. */
   const signalOf = (e: DomainEvent): Omit<Signal, 'at'> & { ref: string } => {
@@ -82,15 +69,7 @@ export const createSequenceSignals = (deps: SignalsDeps) => {
       });
       const text = msg.body.trim();
       if (!text || KEYWORDS.test(text) || CODE_LIKE.test(text)) return null;
-      const waiting = await db.query(
-        `SELECT 1 FROM sequence_enrollments e JOIN sequence_versions v ON v.id = e.version_id
-          WHERE e.account_id = $1 AND e.contact_id = $2 AND e.status = 'active' AND e.waiting = 'branch'
-            AND EXISTS (SELECT 1 FROM jsonb_array_elements(v.definition->'steps') st
-                         WHERE st->>'id' = e.step_id AND st->'branch'->'condition'->>'type' = 'replied')
-          LIMIT 1`,
-        [msg.accountId, msg.contactId],
-      );
-      return waiting.rows[0] ? { handled: true, reply: null } : null;
+      return (await deps.signals.isWaitingForReply(db, msg.accountId, msg.contactId)) ? { handled: true, reply: null } : null;
     },
   };
 

@@ -4,14 +4,20 @@ import type { ContactChangeHook } from '../events/contact-events.js';
 import type { Logger } from '../logger.js';
 import { systemClock, type Clock } from './clock.js';
 import { createEnrollmentService } from './enrollment-service.js';
+import { enrollmentStatusRepo } from './enrollment-status-repo.js';
+import { enrollmentTargetsRepo } from './enrollment-targets-repo.js';
 import { createEnrollmentTargets } from './enrollment-targets.js';
+import { enrollmentsRepo } from './enrollments-repo.js';
+import { sequenceRunRepo } from './sequence-run-repo.js';
 import { createSequenceRunner } from './sequence-runner.js';
 import { createSequenceSender, type DeliveryDispatch } from './sequence-sender.js';
 import { createSequenceService } from './sequence-service.js';
 import { createSequenceOptOutListener } from './sequence-opt-outs.js';
 import { createSequenceSignals } from './sequence-signals.js';
+import { sequenceSignalsRepo } from './sequence-signals-repo.js';
 import { createSequenceStatusService } from './sequence-status-service.js';
 import { createSequenceTemplateService } from './sequence-template-service.js';
+import { sequencesRepo } from './sequences-repo.js';
 
 export type SequencesDeps = {
   db: Db;
@@ -38,14 +44,18 @@ export type SequencesDeps = {
  */
 export const createSequences = (deps: SequencesDeps) => {
   const clock = deps.clock ?? systemClock;
-  const sequences = createSequenceService({ db: deps.db, secrets: deps.secrets, allowedWebhookHosts: deps.allowedWebhookHosts });
-  const baseEnrollments = createEnrollmentService({ db: deps.db, clock });
+  const sequences = createSequenceService({
+    db: deps.db, sequences: sequencesRepo, enrollments: enrollmentsRepo, secrets: deps.secrets, allowedWebhookHosts: deps.allowedWebhookHosts,
+  });
+  const baseEnrollments = createEnrollmentService({
+    db: deps.db, clock, sequences: sequencesRepo, enrollments: enrollmentsRepo, contacts: enrollmentTargetsRepo,
+  });
   // One object for routes: by id (enroll, trigger…) and by group, list or CSV (enrollTarget).
   const enrollments = { ...baseEnrollments, ...createEnrollmentTargets({ db: deps.db, enrollments: baseEnrollments }) };
-  const status = createSequenceStatusService({ db: deps.db });
-  const signals = createSequenceSignals({ db: deps.db, clock });
+  const status = createSequenceStatusService({ db: deps.db, sequences: sequencesRepo, status: enrollmentStatusRepo });
+  const signals = createSequenceSignals({ db: deps.db, clock, signals: sequenceSignalsRepo });
   const runner = createSequenceRunner({
-    db: deps.db, clock, sender: createSequenceSender(), dispatch: deps.dispatch, onContactChanged: deps.onContactChanged, logger: deps.logger, batchSize: deps.batchSize ?? 500,
+    db: deps.db, enrollments: enrollmentsRepo, sequences: sequencesRepo, run: sequenceRunRepo, signals: sequenceSignalsRepo, clock, sender: createSequenceSender(), dispatch: deps.dispatch, onContactChanged: deps.onContactChanged, logger: deps.logger, batchSize: deps.batchSize ?? 500,
   });
 
   const templates = createSequenceTemplateService({ db: deps.db, sequences });

@@ -92,3 +92,33 @@ export const updateSequenceRow = async (
   );
   return toSequence(res.rows[0]);
 };
+
+/** The account's sequences (not deleted), oldest first, each with its current version. */
+export const listSequencesWithCurrent = async (q: Queryable, accountId: string): Promise<Array<{ sequence: Sequence; version: SequenceVersion }>> => {
+  const res = await q.query(
+    `SELECT s.*, v.id AS v_id, v.version AS v_version, v.definition AS v_definition, v.created_at AS v_created_at
+       FROM sequences s JOIN sequence_versions v ON v.sequence_id = s.id AND v.version = s.current_version
+      WHERE s.account_id = $1 AND s.deleted_at IS NULL ORDER BY s.created_at, s.id`,
+    [accountId],
+  );
+  return res.rows.map((r) => ({
+    sequence: toSequence(r),
+    version: { id: r.v_id, sequenceId: r.id, accountId, version: r.v_version, definition: r.v_definition, createdAt: r.v_created_at },
+  }));
+};
+
+export const softDeleteSequence = async (q: Queryable, id: string): Promise<void> => {
+  await q.query('UPDATE sequences SET deleted_at = now(), updated_at = now() WHERE id = $1', [id]);
+};
+
+/** The ids among `ids` that are lines of this account (steps may name a line). */
+export const existingLineIds = async (q: Queryable, accountId: string, ids: string[]): Promise<Set<string>> => {
+  const res = await q.query('SELECT id FROM lines WHERE account_id = $1 AND id = ANY($2::uuid[])', [accountId, ids]);
+  return new Set(res.rows.map((r) => r.id as string));
+};
+
+export const sequencesRepo = {
+  insertSequence, insertVersion, findSequence, findVersion, findVersionsById, listVersions, updateSequenceRow, listSequencesWithCurrent,
+  softDeleteSequence, existingLineIds,
+};
+export type SequencesRepo = typeof sequencesRepo;
