@@ -49,3 +49,12 @@ export const findContactIdByPhone = async (q: Queryable, accountId: string, phon
   const r = await q.query('SELECT id FROM contacts WHERE account_id = $1 AND phone = $2', [accountId, phone]);
   return r.rows[0]?.id ?? null;
 };
+
+/** The workflow's name, for the caller ('The workflow' when it is gone). */
+export const findWorkflowName = async (q: Queryable, workflowId: string): Promise<string> => {
+  const r = await q.query('SELECT name FROM workflows WHERE id = $1', [workflowId]);
+  return String(r.rows[0]?.name ?? 'The workflow');
+};
+
+export const codesRepo = { findWorkflowByDigits, findWorkflowByCode, countWorkflowRecipients, findContactIdByPhone, findWorkflowName };
+export type CodesRepo = typeof codesRepo;

@@ -117,3 +117,6 @@ export const applyCallStatus = async (q: Queryable, e: CallStatusRow): Promise<b
   );
   return (r.rowCount ?? 0) > 0;
 };
+
+export const conversationRepo = { insertMessage, linkMessageActivation, noteCallActivation, applyMessageStatus, applyCallStatus };
+export type ConversationRepo = typeof conversationRepo;

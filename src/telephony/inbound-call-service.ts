@@ -7,10 +7,11 @@
 import type { ActivationService } from '../engine/activation-service.js';
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
-import { countWorkflowRecipients, findContactIdByPhone, findWorkflowByDigits } from './codes-repo.js';
-import { noteCallActivation } from './conversation-repo.js';
+import type { CodesRepo } from './codes-repo.js';
+import type { ConversationRepo } from './conversation-repo.js';
+import type { InboundCallsRepo } from './inbound-calls-repo.js';
 import { createInboundCallWriter } from './inbound-call-writer.js';
-import { findLineByNumber, type GatewayLine } from './lines-repo.js';
+import type { GatewayLine, GatewayLinesRepo } from './lines-repo.js';
 import type { Lockout } from './lockout.js';
 import { SIMULATOR_ACCOUNT_SID } from '../carriers/simulator-credentials.js';
 import type { TrackingCallHandler } from './tracking-port.js';
@@ -38,6 +39,10 @@ export type VoiceOutcome =
 
 export type InboundCallServiceDeps = {
   db: Db;
+  lines: Pick<GatewayLinesRepo, 'findLineByNumber'>;
+  codes: Pick<CodesRepo, 'findWorkflowByDigits' | 'countWorkflowRecipients' | 'findContactIdByPhone' | 'findWorkflowName'>;
+  conversations: Pick<ConversationRepo, 'noteCallActivation'>;
+  calls: Pick<InboundCallsRepo, 'insertInboundCalls'>;
   activations: Pick<ActivationService, 'activate'>;
   lockout: Lockout;
   tracking?: TrackingCallHandler | null;
@@ -58,6 +63,7 @@ export const ownsLine = (line: GatewayLine, carrierAccountSid: string): boolean 
   line.provider === 'simulator' ? carrierAccountSid === SIMULATOR_ACCOUNT_SID : line.connectionAccountSid === carrierAccountSid;
 
 export const createInboundCallService = (deps: InboundCallServiceDeps) => {
+  const { codes } = deps;
   const lineTtl = deps.lineCacheMs ?? 5_000;
   const lines = new Map<string, { until: number; line: Promise<GatewayLine | null> }>();
   /** The line of a called number, reused for `lineTtl` (unknown numbers are never cached). */
@@ -65,7 +71,7 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
     const now = Date.now();
     const hit = lines.get(phone);
     if (hit && hit.until > now) return hit.line;
-    const line = findLineByNumber(deps.db, phone);
+    const line = deps.lines.findLineByNumber(deps.db, phone);
     if (lineTtl > 0) {
       lines.set(phone, { until: now + lineTtl, line });
       line.then((l) => { if (!l) lines.delete(phone); }, () => lines.delete(phone));
@@ -73,10 +79,10 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
     }
     return line;
   };
-  const callLog = createInboundCallWriter({ db: deps.db, logger: deps.logger });
+  const callLog = createInboundCallWriter({ db: deps.db, calls: deps.calls, logger: deps.logger });
 
   const lineFor = async (call: InboundCall): Promise<GatewayLine | null> => {
-    const line = await findLineByNumber(deps.db, call.to);
+    const line = await deps.lines.findLineByNumber(deps.db, call.to);
     return line && ownsLine(line, call.carrierAccountSid) ? line : null;
   };
   const subject = (line: GatewayLine, call: InboundCall) => ({ accountId: line.accountId, lineId: line.id, caller: call.from });
@@ -91,9 +97,9 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
       context: { caller: call.from, lineId: line.id, providerCallId: call.providerCallId },
     });
     const [recipients, name] = await Promise.all([
-      countWorkflowRecipients(deps.db, line.accountId, activation.workflowId),
-      deps.db.query('SELECT name FROM workflows WHERE id = $1', [activation.workflowId]).then((r) => String(r.rows[0]?.name ?? 'The workflow')),
-      noteCallActivation(deps.db, { accountId: line.accountId, lineId: line.id, providerCallId: call.providerCallId, from: call.from, to: call.to }, activation.id, activation.recordingUrl),
+      codes.countWorkflowRecipients(deps.db, line.accountId, activation.workflowId),
+      codes.findWorkflowName(deps.db, activation.workflowId),
+      deps.conversations.noteCallActivation(deps.db, { accountId: line.accountId, lineId: line.id, providerCallId: call.providerCallId, from: call.from, to: call.to }, activation.id, activation.recordingUrl),
     ]);
     return { kind: 'activated', activationId: activation.id, workflowName: name, recipients, created };
   };
@@ -112,7 +118,7 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
         if (!deps.tracking) return { kind: 'tracking', twiml: null };
         const { twiml } = await deps.tracking.handleInboundCall({
           accountId: line.accountId, lineId: line.id, providerCallId: call.providerCallId, from: call.from, to: call.to,
-          contactId: e164 ? await findContactIdByPhone(deps.db, line.accountId, call.from) : null, carrierParams: call.carrierParams ?? {}, at: new Date(),
+          contactId: e164 ? await codes.findContactIdByPhone(deps.db, line.accountId, call.from) : null, carrierParams: call.carrierParams ?? {}, at: new Date(),
         });
         return { kind: 'tracking', twiml };
       }
@@ -120,7 +126,7 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
       if (!e164) return { kind: 'withheld-caller' };
       let contactId: string | null | undefined; // undefined: the insert looks the caller up
       if (line.settings.knownContactsOnly === true) {
-        contactId = await findContactIdByPhone(deps.db, line.accountId, call.from);
+        contactId = await codes.findContactIdByPhone(deps.db, line.accountId, call.from);
         if (!contactId) return { kind: 'not-allowed' };
       }
       // History row written behind the answer (a few ms later, batched): see inbound-call-writer.ts.
@@ -139,12 +145,12 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
       }
       const s = subject(line, call);
       if (await deps.lockout.isLocked(s)) return { kind: 'retry', attempt, reason: 'wrong' };
-      const wf = await findWorkflowByDigits(deps.db, line.accountId, line.id, digits);
+      const wf = await codes.findWorkflowByDigits(deps.db, line.accountId, line.id, digits);
       if (!wf) {
         await deps.lockout.recordMiss(s);
         return { kind: 'retry', attempt, reason: 'wrong' };
       }
-      if (line.settings.knownContactsOnly === true && !(await findContactIdByPhone(deps.db, line.accountId, call.from))) return { kind: 'not-allowed' };
+      if (line.settings.knownContactsOnly === true && !(await codes.findContactIdByPhone(deps.db, line.accountId, call.from))) return { kind: 'not-allowed' };
       if (wf.askVoiceMessage) return { kind: 'record', workflowId: wf.id, maxSeconds: wf.maxRecordingSeconds };
       return activate(line, call, wf.id, null);
     },

@@ -23,11 +23,9 @@
  */
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
+import type { InboundCallRow, InboundCallsRepo } from './inbound-calls-repo.js';
 
-/** One inbound call's history row. `contactId: undefined`: look the caller up by phone number in the line's account. */
-export type InboundCallRow = {
-  accountId: string; lineId: string; contactId?: string | null; providerCallId: string; from: string; to: string; source: string;
-};
+export type { InboundCallRow } from './inbound-calls-repo.js';
 
 export type InboundCallWriter = {
   /** Queues the call's history row; never throws, never waits for PostgreSQL. */
@@ -36,18 +34,6 @@ export type InboundCallWriter = {
   flush(timeoutMs?: number): Promise<void>;
 };
 
-/** The batch is one JSON parameter: serialising it is one native `JSON.stringify`, where eight text arrays cost the driver ~1.7 KB of garbage and an escape pass per value. */
-const INSERT = `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
-  INSERT INTO calls (account_id, line_id, contact_id, provider_call_id, direction, from_number, to_number, source, status, answered_at)
-  SELECT v.a, v.l,
-         CASE WHEN v.k THEN (SELECT k.id FROM contacts k WHERE k.account_id = v.a AND k.phone = v.f LIMIT 1) ELSE v.c END,
-         v.p, 'inbound', v.f, v.t, v.s, 'in-progress', now()
-    FROM async_commit, json_to_recordset($1::json) AS v(a uuid, l uuid, c uuid, k boolean, p text, f text, t text, s text)
-  ON CONFLICT (provider_call_id) DO NOTHING`;
-
-/** A row as INSERT reads it (short keys: the batch's JSON is smaller; k: look the caller up). */
-const rowJson = (r: InboundCallRow) => ({ a: r.accountId, l: r.lineId, c: r.contactId ?? null, k: r.contactId === undefined, p: r.providerCallId, f: r.from, t: r.to, s: r.source });
-
 /** PostgreSQL not reachable (vs. refusing the row): keep the rows and try again later. */
 const isUnavailable = (err: unknown): boolean => {
   const code = (err as { code?: unknown })?.code;
@@ -55,7 +41,8 @@ const isUnavailable = (err: unknown): boolean => {
 };
 
 export type InboundCallWriterDeps = {
-  db: Pick<Db, 'query'>;
+  db: Db;
+  calls: Pick<InboundCallsRepo, 'insertInboundCalls'>;
   logger?: Pick<Logger, 'warn' | 'error'>;
   /** Longest a queued row waits for companions before its insert starts (ms). */
   lingerMs?: number;
@@ -75,11 +62,7 @@ export const createInboundCallWriter = (deps: InboundCallWriterDeps): InboundCal
   /** Waiters of `flush()`: while there are any, nothing lingers. */
   const idle: Array<() => void> = [];
 
-  const insert = (rows: InboundCallRow[]) => deps.db.query({
-    name: 'sb-inbound-calls-insert',
-    text: INSERT,
-    values: [JSON.stringify(rows.map(rowJson))],
-  });
+  const insert = (rows: InboundCallRow[]) => deps.calls.insertInboundCalls(deps.db, rows);
 
   /** Writes one batch; returns rows to try again later (PostgreSQL unreachable). */
   const writeBatch = async (batch: InboundCallRow[]): Promise<InboundCallRow[]> => {

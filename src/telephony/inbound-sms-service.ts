@@ -18,7 +18,8 @@ import { ownsLine } from './inbound-call-service.js';
 import type { InboundSms, SmsInterceptor } from './inbound-port.js';
 import { findLineByNumber } from './lines-repo.js';
 import type { Lockout } from './lockout.js';
-import { isSmsOptedOut, keywordOf } from './sms-keywords.js';
+import { keywordOf } from './sms-keywords.js';
+import { isSmsOptedOut } from './sms-opt-outs-repo.js';
 
 export type InboundText = {
   carrierAccountSid: string;

@@ -67,3 +67,6 @@ export const findSealedTokensBySid = async (q: Queryable, accountSid: string): P
   const r = await q.query('SELECT auth_token_enc FROM carrier_connections WHERE account_sid = $1', [accountSid]);
   return r.rows.map((x) => x.auth_token_enc as string);
 };
+
+export const gatewayLinesRepo = { findLineByNumber, findLineByMessagingService, findLineById, findSealedTokensBySid };
+export type GatewayLinesRepo = typeof gatewayLinesRepo;

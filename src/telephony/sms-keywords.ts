@@ -10,8 +10,9 @@
  * (src/delivery/contact-refusals.ts), whatever planned it.
  */
 import type { PoolClient } from 'pg';
-import { withTransaction, type Db, type Queryable } from '../db/db.js';
+import { withTransaction, type Db } from '../db/db.js';
 import type { InboundSms, SmsInterceptor } from './inbound-port.js';
+import type { SmsOptOutsRepo } from './sms-opt-outs-repo.js';
 
 export const STOP_WORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'] as const;
 export const START_WORDS = ['START', 'UNSTOP'] as const;
@@ -38,39 +39,13 @@ export const keywordOf = (body: string): { kind: 'stop' | 'start' | 'help'; word
   return null;
 };
 
-export const isSmsOptedOut = async (q: Queryable, accountId: string, phone: string): Promise<boolean> => {
-  const r = await q.query('SELECT 1 FROM sms_opt_outs WHERE account_id = $1 AND phone = $2', [accountId, phone]);
-  return (r.rowCount ?? 0) > 0;
-};
-
-export const optOutSms = async (q: Queryable, accountId: string, phone: string, keyword: string, lineId: string | null): Promise<void> => {
-  await q.query(
-    `INSERT INTO sms_opt_outs (account_id, phone, keyword, line_id) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (account_id, phone) DO NOTHING`,
-    [accountId, phone, keyword, lineId],
-  );
-  await q.query(
-    `UPDATE contacts SET opted_out_channels = array_append(opted_out_channels, 'sms'), updated_at = now()
-      WHERE account_id = $1 AND phone = $2 AND NOT ('sms' = ANY(opted_out_channels))`,
-    [accountId, phone],
-  );
-};
-
-export const optInSms = async (q: Queryable, accountId: string, phone: string): Promise<void> => {
-  await q.query('DELETE FROM sms_opt_outs WHERE account_id = $1 AND phone = $2', [accountId, phone]);
-  await q.query(
-    `UPDATE contacts SET opted_out_channels = array_remove(opted_out_channels, 'sms'), updated_at = now()
-      WHERE account_id = $1 AND phone = $2 AND 'sms' = ANY(opted_out_channels)`,
-    [accountId, phone],
-  );
-};
-
 /**
  * The keyword step as an interceptor (idempotent: opting out twice is one opt-out). An opt-out
  * and what every `OptOutListener` does about it commit together, or not at all.
  */
 export const createKeywordInterceptor = (deps: {
   db: Db;
+  optOuts: Pick<SmsOptOutsRepo, 'optOutSms' | 'optInSms' | 'accountHelpText'>;
   replies: KeywordReplies;
   /** Read for every opt-out, so a feature built later may add itself. */
   optOutListeners?: () => readonly OptOutListener[];
@@ -85,15 +60,14 @@ export const createKeywordInterceptor = (deps: {
         // Listeners first: they lock what they change (enrollments) before the contact row, the
         // order the sequence runner locks them in.
         for (const l of deps.optOutListeners?.() ?? []) await l.onOptOut(tx, o);
-        await optOutSms(tx, msg.accountId, msg.from, k.word, msg.lineId);
+        await deps.optOuts.optOutSms(tx, msg.accountId, msg.from, k.word, msg.lineId);
       });
       return { handled: true, reply: deps.replies.optedOut };
     }
     if (k.kind === 'start') {
-      await optInSms(deps.db, msg.accountId, msg.from);
+      await deps.optOuts.optInSms(deps.db, msg.accountId, msg.from);
       return { handled: true, reply: deps.replies.optedIn };
     }
-    const r = await deps.db.query('SELECT help_text FROM accounts WHERE id = $1', [msg.accountId]);
-    return { handled: true, reply: String(r.rows[0]?.help_text ?? '') || null };
+    return { handled: true, reply: (await deps.optOuts.accountHelpText(deps.db, msg.accountId)) || null };
   },
 });

@@ -12,12 +12,17 @@ import type { ActivationService } from '../engine/activation-service.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
+import { codesRepo } from './codes-repo.js';
+import { conversationRepo } from './conversation-repo.js';
 import { createInboundCallService } from './inbound-call-service.js';
+import { inboundCallsRepo } from './inbound-calls-repo.js';
 import type { SmsInterceptor } from './inbound-port.js';
 import { createInboundSmsService, type SmsReplyTexts } from './inbound-sms-service.js';
+import { gatewayLinesRepo } from './lines-repo.js';
 import { createLockout } from './lockout.js';
 import type { TelephonyProviders } from './providers.js';
 import { createKeywordInterceptor, type KeywordReplies, type OptOutListener } from './sms-keywords.js';
+import { smsOptOutsRepo } from './sms-opt-outs-repo.js';
 import type { StatusListener } from '../engine/status-port.js';
 import { createStatusService } from './status-service.js';
 import type { TrackingCallHandler } from './tracking-port.js';
@@ -51,14 +56,16 @@ export const createTelephonyServices = (deps: TelephonyServicesDeps) => {
       lockSeconds: config.LOCKOUT_SECONDS,
     },
   });
-  const keywords = createKeywordInterceptor({ db, replies: deps.texts, optOutListeners: () => optOutListeners });
+  const keywords = createKeywordInterceptor({ db, optOuts: smsOptOutsRepo, replies: deps.texts, optOutListeners: () => optOutListeners });
   return {
     providers: deps.providers,
     lockout,
     interceptors,
     statusListeners,
     optOutListeners,
-    calls: createInboundCallService({ db, activations: deps.activations, lockout, tracking: deps.tracking ?? null, logger: deps.logger }),
+    calls: createInboundCallService({
+      db, lines: gatewayLinesRepo, codes: codesRepo, conversations: conversationRepo, calls: inboundCallsRepo, activations: deps.activations, lockout, tracking: deps.tracking ?? null, logger: deps.logger,
+    }),
     sms: createInboundSmsService({ db, activations: deps.activations, lockout, interceptors: () => [keywords, ...interceptors], texts: deps.texts }),
     statuses: createStatusService({ db, listeners: statusListeners }),
   };

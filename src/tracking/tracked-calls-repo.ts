@@ -175,3 +175,6 @@ export const countCallerCalls = async (q: Queryable, call: Pick<TrackedCall, 'ac
   );
   return r.rows[0].n as number;
 };
+
+export const trackedCallsRepo = { insertTrackedCall, findTrackedCall, findTrackedCallById, noteLeg, noteRecording, endCall, syncCallRow, countCallerCalls };
+export type TrackedCallsRepo = typeof trackedCallsRepo;

@@ -4,8 +4,9 @@
  * Runs inside the evaluator's transaction; `activate_workflow` actions come back `pending`.
  */
 import type { PoolClient } from 'pg';
-import { isDoNotContact } from '../rules/dnc-repo.js';
-import { isSmsOptedOut } from '../telephony/sms-keywords.js';
+import type { DncRepo } from '../rules/dnc-repo.js';
+import type { SmsOptOutsRepo } from '../telephony/sms-opt-outs-repo.js';
+import type { CallDetailsRepo } from './call-details-repo.js';
 import { ownerEmail, renderSms, webhookBody, type CallDetails } from './call-details.js';
 import type { TrackingDelivery } from './tracking-sends.js';
 import type { StoredTrackingAction, TrackingWorkflow } from './tracking-types.js';
@@ -24,21 +25,30 @@ export type ActionResult = {
   error?: string;
 };
 
+/** What building the deliveries reads (in the evaluator's transaction). */
+export type TrackingActionRepos = {
+  details: Pick<CallDetailsRepo, 'callerSmsFlags' | 'findLine' | 'ownerEmails'>;
+  optOuts: Pick<SmsOptOutsRepo, 'isSmsOptedOut'>;
+  dnc: Pick<DncRepo, 'isDoNotContact'>;
+};
+
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** Why the caller must not be texted, or null. */
-const smsBlock = async (tx: PoolClient, d: CallDetails): Promise<string | null> => {
+const smsBlock = async (repos: TrackingActionRepos, tx: PoolClient, d: CallDetails): Promise<string | null> => {
   const { accountId, caller } = d.call;
   if (!E164.test(caller)) return 'caller_withheld';
-  if (await isSmsOptedOut(tx, accountId, caller)) return 'opted_out_sms';
-  const c = await tx.query('SELECT opted_out_channels, do_not_contact FROM contacts WHERE account_id = $1 AND phone = $2', [accountId, caller]);
-  if (c.rows.some((r) => r.do_not_contact)) return 'do_not_contact';
-  if (c.rows.some((r) => (r.opted_out_channels ?? []).includes('sms'))) return 'opted_out_sms';
-  if (await isDoNotContact(tx, accountId, caller)) return 'do_not_contact';
+  if (await repos.optOuts.isSmsOptedOut(tx, accountId, caller)) return 'opted_out_sms';
+  const flags = await repos.details.callerSmsFlags(tx, accountId, caller);
+  if (flags.doNotContact) return 'do_not_contact';
+  if (flags.optedOutSms) return 'opted_out_sms';
+  if (await repos.dnc.isDoNotContact(tx, accountId, caller)) return 'do_not_contact';
   return null;
 };
 
-export const buildDeliveries = async (tx: PoolClient, d: CallDetails, wf: TrackingWorkflow): Promise<{ deliveries: TrackingDelivery[]; results: ActionResult[] }> => {
+export const buildDeliveries = async (
+  repos: TrackingActionRepos, tx: PoolClient, d: CallDetails, wf: TrackingWorkflow,
+): Promise<{ deliveries: TrackingDelivery[]; results: ActionResult[] }> => {
   const deliveries: TrackingDelivery[] = [];
   const results: ActionResult[] = [];
   const add = (a: StoredTrackingAction, ds: TrackingDelivery[]) => {
@@ -50,25 +60,24 @@ export const buildDeliveries = async (tx: PoolClient, d: CallDetails, wf: Tracki
   for (const a of wf.actions) {
     switch (a.type) {
       case 'sms_caller': {
-        const blocked = await smsBlock(tx, d);
+        const blocked = await smsBlock(repos, tx, d);
         if (blocked) {
           skip(a, blocked);
           break;
         }
-        const line = await tx.query('SELECT id, phone_number FROM lines WHERE account_id = $1 AND id = $2', [d.call.accountId, a.lineId ?? d.call.lineId]);
-        if (!line.rows[0]) {
+        const line = await repos.details.findLine(tx, d.call.accountId, a.lineId ?? d.call.lineId);
+        if (!line) {
           skip(a, 'no_line');
           break;
         }
         add(a, [{
           actionId: a.id, channel: 'sms', recipientKey: 'caller', contactId: d.contact?.id ?? null, address: d.call.caller,
-          payload: { body: renderSms(a.message, d), lineId: line.rows[0].id, from: line.rows[0].phone_number },
+          payload: { body: renderSms(a.message, d), lineId: line.id, from: line.number },
         }]);
         break;
       }
       case 'email_owners': {
-        const r = await tx.query('SELECT owner_emails FROM accounts WHERE id = $1', [d.call.accountId]);
-        const owners = [...new Set<string>(r.rows[0]?.owner_emails ?? [])];
+        const owners = await repos.details.ownerEmails(tx, d.call.accountId);
         if (owners.length === 0) {
           skip(a, 'no_owner_emails');
           break;

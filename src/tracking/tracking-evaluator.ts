@@ -15,44 +15,42 @@ import { AppError } from '../errors.js';
 import type { DomainEvent, EventConsumer } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
 import { fillFields } from '../templates/templates.js';
-import { countCallerCalls, findTrackedCallById, type TrackedCall } from './tracked-calls-repo.js';
+import type { TrackedCall, TrackedCallsRepo } from './tracked-calls-repo.js';
+import type { CallDetailsRepo } from './call-details-repo.js';
 import { templateFields, type CallDetails } from './call-details.js';
 import { evaluateConditions, windowsNeeded } from './tracking-conditions.js';
-import { buildDeliveries, type ActionResult } from './tracking-actions.js';
+import { buildDeliveries, type ActionResult, type TrackingActionRepos } from './tracking-actions.js';
+import type { TrackingLogsRepo } from './tracking-logs-repo.js';
 import type { TrackingSends } from './tracking-sends.js';
 import type { StoredTrackingAction, TrackingWorkflow } from './tracking-types.js';
-import { toTrackingWorkflow } from './tracking-workflows-service.js';
+import type { TrackingWorkflowsRepo } from './tracking-workflows-repo.js';
 
 export type TrackingEvaluatorDeps = {
   db: Db;
+  calls: Pick<TrackedCallsRepo, 'findTrackedCallById' | 'countCallerCalls'>;
+  workflows: Pick<TrackingWorkflowsRepo, 'enabledTrackingWorkflows'>;
+  logs: Pick<TrackingLogsRepo, 'findLogOfWorkflow' | 'insertTrackingLog' | 'updateTrackingLog'>;
+  details: Pick<CallDetailsRepo, 'callContext'>;
+  /** What building an action's deliveries reads. */
+  actionRepos: TrackingActionRepos;
   sends: TrackingSends;
   deliveries?: { dispatch(ids: string[]): Promise<void> };
   activations: Pick<ActivationService, 'activate'>;
   logger: Logger;
 };
 
-const loadDetails = async (db: Db, call: TrackedCall): Promise<CallDetails> => {
-  const r = await db.query(
-    `SELECT a.timezone, l.id AS line_id, l.name AS line_name, l.phone_number, k.id AS contact_id, k.name AS contact_name
-       FROM accounts a LEFT JOIN lines l ON l.id = $2 AND l.account_id = a.id
-       LEFT JOIN contacts k ON k.account_id = a.id AND (k.id = $3 OR ($3::uuid IS NULL AND k.phone = $4))
-      WHERE a.id = $1 LIMIT 1`,
-    [call.accountId, call.lineId, call.contactId, call.caller],
-  );
-  const x = r.rows[0] ?? {};
+const loadDetails = async (repo: Pick<CallDetailsRepo, 'callContext'>, db: Db, call: TrackedCall): Promise<CallDetails> => {
+  const x = await repo.callContext(db, call);
   return {
     call,
-    line: { id: x.line_id ?? call.lineId, name: x.line_name ?? '', number: x.phone_number ?? call.calledNumber },
-    contact: x.contact_id ? { id: x.contact_id, name: x.contact_name } : null,
+    line: { id: x.line?.id ?? call.lineId, name: x.line?.name ?? '', number: x.line?.number ?? call.calledNumber },
+    contact: x.contact,
     timezone: x.timezone ?? 'UTC',
   };
 };
 
 export const createTrackingEvaluator = (deps: TrackingEvaluatorDeps) => {
-  const { db } = deps;
-
-  const updateLog = (q: Db | PoolClient, id: string, actions: ActionResult[], status: 'running' | 'done', activationId?: string | null) =>
-    q.query('UPDATE tracking_logs SET actions = $2, status = $3, activation_id = COALESCE($4, activation_id) WHERE id = $1', [id, JSON.stringify(actions), status, activationId ?? null]);
+  const { db, logs } = deps;
 
   /** Activates the linked workflows still `pending` in the log, then marks the log done. */
   const runActivations = async (logId: string, wf: TrackingWorkflow, d: CallDetails, results: ActionResult[]) => {
@@ -78,34 +76,31 @@ export const createTrackingEvaluator = (deps: TrackingEvaluatorDeps) => {
         Object.assign(r, { result: 'failed', reason: err.code, error: err.message });
       }
     }
-    await updateLog(db, logId, results, 'done');
+    await logs.updateTrackingLog(db, logId, results, 'done');
   };
 
   const evaluateOne = async (d: CallDetails, wf: TrackingWorkflow): Promise<void> => {
     const call = d.call;
-    const existing = await db.query('SELECT id, status, actions FROM tracking_logs WHERE call_id = $1 AND workflow_id = $2', [call.callId, wf.id]);
-    if (existing.rows[0]) {
-      if (existing.rows[0].status === 'running') await runActivations(existing.rows[0].id, wf, d, existing.rows[0].actions);
+    const existing = await logs.findLogOfWorkflow(db, call.callId, wf.id);
+    if (existing) {
+      if (existing.status === 'running') await runActivations(existing.id, wf, d, existing.actions);
       return;
     }
     const counts = new Map<number | null, number>();
-    for (const w of windowsNeeded(wf.conditions)) counts.set(w, await countCallerCalls(db, call, w));
+    for (const w of windowsNeeded(wf.conditions)) counts.set(w, await deps.calls.countCallerCalls(db, call, w));
     const ev = evaluateConditions(wf.conditions, call, counts);
-    const base = [call.accountId, call.callId, wf.id, wf.name, wf.trigger, call.caller, call.lineId, call.source, ev.matched, ev.reason, JSON.stringify(ev.conditions)];
-    const insertLog = (q: Db | PoolClient, status: 'running' | 'done') => q.query(
-      `INSERT INTO tracking_logs (account_id, call_id, workflow_id, workflow_name, trigger, caller, line_id, source, matched, reason, conditions, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (call_id, workflow_id) DO NOTHING RETURNING id`,
-      [...base, status],
-    );
+    const insertLog = (q: Db | PoolClient, status: 'running' | 'done') => logs.insertTrackingLog(q, {
+      accountId: call.accountId, callId: call.callId, workflowId: wf.id, workflowName: wf.name, trigger: wf.trigger, caller: call.caller,
+      lineId: call.lineId, source: call.source, matched: ev.matched, reason: ev.reason, conditions: ev.conditions, status,
+    });
     if (!ev.matched) {
       await insertLog(db, 'done');
       return;
     }
     const out = await withTransaction(db, async (tx) => {
-      const log = await insertLog(tx, 'running');
-      if (!log.rows[0]) return null; // another run of this consumer got here first
-      const logId = log.rows[0].id as string;
-      const built = await buildDeliveries(tx, d, wf);
+      const logId = await insertLog(tx, 'running');
+      if (!logId) return null; // another run of this consumer got here first
+      const built = await buildDeliveries(deps.actionRepos, tx, d, wf);
       let activationId: string | null = null;
       let deliveryIds: string[] = [];
       if (built.deliveries.length > 0) {
@@ -119,7 +114,7 @@ export const createTrackingEvaluator = (deps: TrackingEvaluatorDeps) => {
       }
       for (const r of built.results) delete r.deliveryKeys;
       const pending = built.results.some((r) => r.result === 'pending');
-      await updateLog(tx, logId, built.results, pending ? 'running' : 'done', activationId);
+      await logs.updateTrackingLog(tx, logId, built.results, pending ? 'running' : 'done', activationId);
       return { logId, results: built.results, deliveryIds, pending };
     });
     if (!out) return;
@@ -132,15 +127,12 @@ export const createTrackingEvaluator = (deps: TrackingEvaluatorDeps) => {
   /** `call.ended` of a tracked call: every enabled workflow of its trigger, oldest first. */
   const handle = async (e: DomainEvent): Promise<void> => {
     if (e.type !== 'call.ended' || !e.data.tracking || typeof e.data.callId !== 'string') return;
-    const call = await findTrackedCallById(db, e.accountId, e.data.callId);
+    const call = await deps.calls.findTrackedCallById(db, e.accountId, e.data.callId);
     if (!call?.outcome) return;
-    const r = await db.query(
-      `SELECT * FROM tracking_workflows WHERE account_id = $1 AND trigger = $2 AND enabled AND deleted_at IS NULL ORDER BY created_at, id`,
-      [call.accountId, call.outcome],
-    );
-    if (r.rows.length === 0) return;
-    const d = await loadDetails(db, call);
-    for (const row of r.rows) await evaluateOne(d, toTrackingWorkflow(row));
+    const workflows = await deps.workflows.enabledTrackingWorkflows(db, call.accountId, call.outcome);
+    if (workflows.length === 0) return;
+    const d = await loadDetails(deps.details, db, call);
+    for (const wf of workflows) await evaluateOne(d, wf);
   };
 
   return { handle, consumer: { name: 'call-tracking', handle } satisfies EventConsumer };

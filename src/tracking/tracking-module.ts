@@ -13,13 +13,19 @@ import type { Db } from '../db/db.js';
 import { createDeliveryDispatch } from '../engine/direct-sends.js';
 import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
+import { dncRepo } from '../rules/dnc-repo.js';
+import { smsOptOutsRepo } from '../telephony/sms-opt-outs-repo.js';
+import { callDetailsRepo } from './call-details-repo.js';
 import { createDniNumbersService } from './dni-numbers-service.js';
 import { createDniPoolsService } from './dni-pools-service.js';
+import { trackedCallsRepo } from './tracked-calls-repo.js';
 import { createTrackingCallService } from './tracking-call-service.js';
 import { createTrackingEvaluator } from './tracking-evaluator.js';
+import { trackingLogsRepo } from './tracking-logs-repo.js';
 import { createTrackingLogsService } from './tracking-logs-service.js';
 import { createTrackingPreview } from './tracking-preview.js';
 import { createTrackingSends } from './tracking-sends.js';
+import { trackingWorkflowsRepo } from './tracking-workflows-repo.js';
 import { createTrackingWorkflowsService } from './tracking-workflows-service.js';
 
 export type TrackingDeps = {
@@ -45,12 +51,18 @@ export const buildTracking = (deps: TrackingDeps) => {
     },
   });
   const deliveries = createDeliveryDispatch(() => deps.redis, deps.config.REDIS_PREFIX, deps.config.DELIVERY_BATCH_SIZE, 'trk');
-  const evaluator = createTrackingEvaluator({ db, sends: createTrackingSends(), deliveries, activations: deps.activations, logger });
+  const evaluator = createTrackingEvaluator({
+    db, calls: trackedCallsRepo, workflows: trackingWorkflowsRepo, logs: trackingLogsRepo, details: callDetailsRepo,
+    actionRepos: { details: callDetailsRepo, optOuts: smsOptOutsRepo, dnc: dncRepo },
+    sends: createTrackingSends(), deliveries, activations: deps.activations, logger,
+  });
   return {
     calls,
     consumer: evaluator.consumer,
-    workflows: createTrackingWorkflowsService({ db, secrets: deps.secrets, allowedWebhookHosts: deps.config.WEBHOOK_ALLOWED_HOSTS }),
-    logs: createTrackingLogsService({ db }),
+    workflows: createTrackingWorkflowsService({
+      db, workflows: trackingWorkflowsRepo, secrets: deps.secrets, allowedWebhookHosts: deps.config.WEBHOOK_ALLOWED_HOSTS,
+    }),
+    logs: createTrackingLogsService({ db, logs: trackingLogsRepo }),
     preview: createTrackingPreview({ db }),
     deliveries,
     dniNumbers,

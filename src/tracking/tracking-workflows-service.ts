@@ -4,23 +4,19 @@
  * naming the field, not a silent no-op when a call ends.
  */
 import type { SecretBox } from '../crypto.js';
-import { mapPgError, type Db, type Queryable } from '../db/db.js';
+import type { Db, Queryable } from '../db/db.js';
 import { NotFoundError, ValidationError, fromZod, type FieldIssue } from '../errors.js';
 import { savedSmsIssue } from '../templates/sms-text.js';
 import { webhookUrlIssues } from '../webhooks/ssrf-policy.js';
 import {
   trackingWorkflowInputSchema, type StoredTrackingAction, type TrackingWorkflow, type TrackingWorkflowInput,
 } from './tracking-types.js';
+import type { TrackingWorkflowsRepo } from './tracking-workflows-repo.js';
 
 export type PublicTrackingAction =
   | Exclude<StoredTrackingAction, { type: 'webhook' }>
   | (Omit<Extract<StoredTrackingAction, { type: 'webhook' }>, 'authorizationSealed'> & { authorizationSet: boolean });
 export type PublicTrackingWorkflow = Omit<TrackingWorkflow, 'actions' | 'accountId'> & { actions: PublicTrackingAction[] };
-
-export const toTrackingWorkflow = (r: Record<string, any>): TrackingWorkflow => ({
-  id: r.id, accountId: r.account_id, name: r.name, enabled: r.enabled, trigger: r.trigger,
-  conditions: r.conditions ?? [], actions: r.actions ?? [], createdAt: r.created_at, updatedAt: r.updated_at,
-});
 
 /** Strips sealed secrets for API output. */
 export const toPublic = (w: TrackingWorkflow): PublicTrackingWorkflow => {
@@ -35,17 +31,18 @@ export const toPublic = (w: TrackingWorkflow): PublicTrackingWorkflow => {
   };
 };
 
-const NAME_TAKEN = { tracking_workflows_name_uniq: 'name: a tracking workflow with this name already exists' };
-
 export type TrackingWorkflowsDeps = {
   db: Db;
+  workflows: Pick<TrackingWorkflowsRepo,
+    'listTrackingWorkflows' | 'findTrackingWorkflow' | 'insertTrackingWorkflow' | 'updateTrackingWorkflow' | 'softDeleteTrackingWorkflow'
+    | 'existingLineIds' | 'liveWorkflowIds'>;
   secrets: Pick<SecretBox, 'seal'>;
   /** WEBHOOK_ALLOWED_HOSTS: hosts a webhook action may name although they are private (default: none). */
   allowedWebhookHosts?: readonly string[];
 };
 
 export const createTrackingWorkflowsService = (deps: TrackingWorkflowsDeps) => {
-  const { db } = deps;
+  const { db, workflows: repo } = deps;
 
   /** Every id the definition names must be the account's: lines and (live) workflows. */
   const checkReferences = async (q: Queryable, accountId: string, input: TrackingWorkflowInput): Promise<void> => {
@@ -60,13 +57,11 @@ export const createTrackingWorkflowsService = (deps: TrackingWorkflowsDeps) => {
       if (a.type === 'activate_workflow') wfRefs.push({ path: `actions.${i}.workflowId`, id: a.workflowId });
     });
     if (lineRefs.length > 0) {
-      const r = await q.query('SELECT id FROM lines WHERE account_id = $1 AND id = ANY($2::uuid[])', [accountId, lineRefs.map((x) => x.id)]);
-      const found = new Set(r.rows.map((x) => x.id as string));
+      const found = await repo.existingLineIds(q, accountId, lineRefs.map((x) => x.id));
       for (const ref of lineRefs) if (!found.has(ref.id)) issues.push({ path: ref.path, message: 'no such line in this account' });
     }
     if (wfRefs.length > 0) {
-      const r = await q.query('SELECT id FROM workflows WHERE account_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL', [accountId, wfRefs.map((x) => x.id)]);
-      const found = new Set(r.rows.map((x) => x.id as string));
+      const found = await repo.liveWorkflowIds(q, accountId, wfRefs.map((x) => x.id));
       for (const ref of wfRefs) if (!found.has(ref.id)) issues.push({ path: ref.path, message: 'no such workflow in this account' });
     }
     const seen = new Set<string>();
@@ -110,15 +105,14 @@ export const createTrackingWorkflowsService = (deps: TrackingWorkflowsDeps) => {
   };
 
   const find = async (q: Queryable, accountId: string, id: string): Promise<TrackingWorkflow> => {
-    const r = await q.query('SELECT * FROM tracking_workflows WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL', [accountId, id]);
-    if (!r.rows[0]) throw new NotFoundError('tracking workflow');
-    return toTrackingWorkflow(r.rows[0]);
+    const w = await repo.findTrackingWorkflow(q, accountId, id);
+    if (!w) throw new NotFoundError('tracking workflow');
+    return w;
   };
 
   return {
     async list(accountId: string): Promise<PublicTrackingWorkflow[]> {
-      const r = await db.query('SELECT * FROM tracking_workflows WHERE account_id = $1 AND deleted_at IS NULL ORDER BY created_at, id', [accountId]);
-      return r.rows.map((x) => toPublic(toTrackingWorkflow(x)));
+      return (await repo.listTrackingWorkflows(db, accountId)).map(toPublic);
     },
 
     async get(accountId: string, id: string): Promise<PublicTrackingWorkflow> {
@@ -129,11 +123,7 @@ export const createTrackingWorkflowsService = (deps: TrackingWorkflowsDeps) => {
     async create(accountId: string, body: unknown): Promise<PublicTrackingWorkflow> {
       const input = parse(body);
       await checkReferences(db, accountId, input);
-      const r = await db.query(
-        `INSERT INTO tracking_workflows (account_id, name, enabled, trigger, conditions, actions) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-        [accountId, input.name, input.enabled, input.trigger, JSON.stringify(input.conditions), JSON.stringify(toStored(input))],
-      ).catch((err) => mapPgError(err, NAME_TAKEN));
-      return toPublic(toTrackingWorkflow(r.rows[0]));
+      return toPublic(await repo.insertTrackingWorkflow(db, accountId, { ...input, actions: toStored(input) }));
     },
 
     /** Replaces the definition; calls already evaluated keep their logs. */
@@ -141,19 +131,14 @@ export const createTrackingWorkflowsService = (deps: TrackingWorkflowsDeps) => {
       const input = parse(body);
       const current = await find(db, accountId, id);
       await checkReferences(db, accountId, input);
-      const r = await db.query(
-        `UPDATE tracking_workflows SET name = $3, enabled = $4, trigger = $5, conditions = $6, actions = $7, updated_at = now()
-          WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *`,
-        [accountId, id, input.name, input.enabled, input.trigger, JSON.stringify(input.conditions), JSON.stringify(toStored(input, current.actions))],
-      ).catch((err) => mapPgError(err, NAME_TAKEN));
-      if (!r.rows[0]) throw new NotFoundError('tracking workflow');
-      return toPublic(toTrackingWorkflow(r.rows[0]));
+      const updated = await repo.updateTrackingWorkflow(db, accountId, id, { ...input, actions: toStored(input, current.actions) });
+      if (!updated) throw new NotFoundError('tracking workflow');
+      return toPublic(updated);
     },
 
     /** Soft delete: its logs stay readable. */
     async remove(accountId: string, id: string): Promise<void> {
-      const r = await db.query('UPDATE tracking_workflows SET deleted_at = now() WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL', [accountId, id]);
-      if (!r.rowCount) throw new NotFoundError('tracking workflow');
+      if (!(await repo.softDeleteTrackingWorkflow(db, accountId, id))) throw new NotFoundError('tracking workflow');
     },
   };
 };

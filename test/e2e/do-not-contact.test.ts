@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/db.js';
 import { createRuleDeliverySender } from '../../src/rules/rule-delivery-sender.js';
 import { createSequenceSender } from '../../src/sequences/sequence-sender.js';
-import { optOutSms } from '../../src/telephony/sms-keywords.js';
+import { optOutSms } from '../../src/telephony/sms-opt-outs-repo.js';
 import { createTrackingSends } from '../../src/tracking/tracking-sends.js';
 import { addTwilioLine, type LineFixture, uniqueNumber } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';

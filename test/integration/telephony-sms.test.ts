@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messagingResponse, SMS_TEXT, activatedText } from '../../ivr/sms-replies.js';
-import { isSmsOptedOut } from '../../src/telephony/sms-keywords.js';
+import { isSmsOptedOut } from '../../src/telephony/sms-opt-outs-repo.js';
 import {
   addCodeWorkflow, addContacts, addGroup, addSimulatorLine, addTwilioLine, messageSid, signedPost, type LineFixture,
 } from '../helpers/carrier-fixtures.js';

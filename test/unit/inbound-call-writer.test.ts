@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/logger.js';
+import { inboundCallsRepo } from '../../src/telephony/inbound-calls-repo.js';
 import { createInboundCallWriter, type InboundCallRow } from '../../src/telephony/inbound-call-writer.js';
 
 /** A fake `db.query` recording each INSERT's CallSids; `fail` decides per call what it throws. */
@@ -29,7 +30,7 @@ const logger = () => {
 describe('inbound call writer (history rows behind the answer)', () => {
   it('returns at once and writes calls arriving together in one statement', async () => {
     const { db, statements } = fakeDb();
-    const w = createInboundCallWriter({ db, lingerMs: 20 });
+    const w = createInboundCallWriter({ db, calls: inboundCallsRepo, lingerMs: 20 });
     for (let i = 0; i < 5; i++) w.write(row(i));
     expect(statements).toEqual([]); // nothing waited for PostgreSQL
     await new Promise((r) => setTimeout(r, 60));
@@ -38,7 +39,7 @@ describe('inbound call writer (history rows behind the answer)', () => {
 
   it('starts a full batch at once and flush() writes the rest', async () => {
     const { db, statements } = fakeDb();
-    const w = createInboundCallWriter({ db, lingerMs: 10_000, maxBatch: 3 });
+    const w = createInboundCallWriter({ db, calls: inboundCallsRepo, lingerMs: 10_000, maxBatch: 3 });
     for (let i = 0; i < 7; i++) w.write(row(i));
     await w.flush();
     expect(statements.flat()).toEqual(['CA0', 'CA1', 'CA2', 'CA3', 'CA4', 'CA5', 'CA6']);
@@ -49,7 +50,7 @@ describe('inbound call writer (history rows behind the answer)', () => {
     const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     const { db, statements } = fakeDb((_s, n) => (n < 2 ? down : null));
     const log = logger();
-    const w = createInboundCallWriter({ db, lingerMs: 1, logger: log });
+    const w = createInboundCallWriter({ db, calls: inboundCallsRepo, lingerMs: 1, logger: log });
     w.write(row(1));
     w.write(row(2));
     await w.flush(10_000);
@@ -61,7 +62,7 @@ describe('inbound call writer (history rows behind the answer)', () => {
     const fk = Object.assign(new Error('insert violates foreign key constraint'), { code: '23503' });
     const { db, statements } = fakeDb((sids) => (sids.includes('CA2') ? fk : null));
     const log = logger();
-    const w = createInboundCallWriter({ db, lingerMs: 1, logger: log });
+    const w = createInboundCallWriter({ db, calls: inboundCallsRepo, lingerMs: 1, logger: log });
     for (let i = 1; i <= 3; i++) w.write(row(i));
     await w.flush();
     expect(statements.flat().sort()).toEqual(['CA1', 'CA3']);
@@ -72,7 +73,7 @@ describe('inbound call writer (history rows behind the answer)', () => {
     const down = Object.assign(new Error('terminating connection'), { code: '57P01' });
     const { db } = fakeDb(() => down);
     const log = logger();
-    const w = createInboundCallWriter({ db, lingerMs: 1, maxQueued: 2, logger: log });
+    const w = createInboundCallWriter({ db, calls: inboundCallsRepo, lingerMs: 1, maxQueued: 2, logger: log });
     for (let i = 0; i < 4; i++) w.write(row(i));
     await w.flush(300);
     expect(log.lines).toContain('error PostgreSQL unreachable: inbound call history rows dropped (queue full)');
