@@ -2,6 +2,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/db.js';
 import { isJobPending } from '../engine/queues.js';
+import type { EventOutboxRepo } from './event-outbox-repo.js';
 import type { EventDispatcher } from './event-publisher.js';
 
 /** BullMQ queue that carries event ids to the event worker. Job name `event`, job id = event id. */
@@ -36,15 +37,13 @@ export const lazyQueue = <T>(name: string, connection: () => Redis, prefix: stri
  * Fast path from a committed event to the queue. Marks the outbox rows dispatched so the
  * sweeper leaves them alone unless they stay incomplete.
  */
-export const createEventDispatcher = (deps: { db: Db; queue: () => Queue<EventJob> }): EventDispatcher => ({
+export const createEventDispatcher = (deps: {
+  db: Db; outbox: Pick<EventOutboxRepo, 'markEventsDispatched'>; queue: () => Queue<EventJob>;
+}): EventDispatcher => ({
   async dispatch(eventIds) {
     if (eventIds.length === 0) return;
     await deps.queue().addBulk(eventIds.map((id) => ({ name: 'event', data: { eventId: id }, opts: { ...eventJobOptions, jobId: id } })));
-    await deps.db.query(
-      `UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1
-        WHERE topic = 'event' AND ref_id = ANY($1::text[]) AND dispatched_at IS NULL`,
-      [eventIds],
-    );
+    await deps.outbox.markEventsDispatched(deps.db, eventIds);
   },
 });
 

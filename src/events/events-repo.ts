@@ -30,6 +30,32 @@ export const insertEvent = async (q: Queryable, e: NewEvent): Promise<DomainEven
 };
 
 /**
+ * Inserts an event and its outbox row (topic `event`) in one statement — on the pool, one
+ * implicit transaction. Null when its idempotency key already exists for the account.
+ */
+export const insertEventWithOutbox = async (q: Queryable, e: NewEvent): Promise<DomainEvent | null> => {
+  const res = await q.query(
+    `WITH ev AS (
+       INSERT INTO events (account_id, type, contact_id, data, source, idempotency_key, caused_by_rule, chain_depth, occurred_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now()))
+       ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING *
+     ), ob AS (
+       INSERT INTO outbox (topic, ref_id) SELECT 'event', id::text FROM ev ON CONFLICT DO NOTHING
+     )
+     SELECT * FROM ev`,
+    [e.accountId, e.type, e.contactId, JSON.stringify(e.data ?? {}), e.source ?? 'internal', e.idempotencyKey ?? null,
+      e.causedByRule ?? null, e.chainDepth ?? 0, e.occurredAt ?? null],
+  );
+  return res.rows[0] ? toEvent(res.rows[0]) : null;
+};
+
+/** The outbox row (topic `event`) of an event inserted in the caller's transaction (idempotent). */
+export const insertEventOutboxRow = async (q: Queryable, eventId: string): Promise<void> => {
+  await q.query(`INSERT INTO outbox (topic, ref_id) VALUES ('event', $1) ON CONFLICT DO NOTHING`, [eventId]);
+};
+
+/**
  * Inserts many events without idempotency keys, each with its outbox row (topic `event`), in
  * one statement per chunk. Returns the new event ids.
  */
@@ -86,5 +112,5 @@ export const listEvents = async (q: Queryable, accountId: string, f: EventListQu
   return res.rows.map(toEvent);
 };
 
-export const eventsRepo = { insertEvent, insertEventsWithOutbox, findEventByKey, findEvent, listEvents };
+export const eventsRepo = { insertEvent, insertEventWithOutbox, insertEventOutboxRow, insertEventsWithOutbox, findEventByKey, findEvent, listEvents };
 export type EventsRepo = typeof eventsRepo;

@@ -2,7 +2,8 @@ import { stableStringify } from '../crypto.js';
 import { isUuid, type Db } from '../db/db.js';
 import { NotFoundError, UnprocessableError, ValidationError } from '../errors.js';
 import type { DomainEvent, EventPublisher } from './event-types.js';
-import { findEvent, listEvents, type EventListQuery } from './events-repo.js';
+import type { EventLookupsRepo } from './event-lookups-repo.js';
+import type { EventListQuery, EventsRepo } from './events-repo.js';
 
 /** An event posted by another system. The contact is named by id, phone or e-mail. */
 export type IngestEvent = {
@@ -15,21 +16,28 @@ export type IngestEvent = {
 
 const MAX_DATA_BYTES = 16 * 1024;
 
-export const createEventsService = (deps: { db: Db; publisher: EventPublisher }) => {
+export type EventsServiceDeps = {
+  db: Db;
+  events: Pick<EventsRepo, 'findEvent' | 'listEvents'>;
+  lookups: Pick<EventLookupsRepo, 'contactIdBy'>;
+  publisher: EventPublisher;
+};
+
+export const createEventsService = (deps: EventsServiceDeps) => {
   const resolveContact = async (accountId: string, c: IngestEvent['contact']): Promise<string | null> => {
     if (!c) return null;
-    const [field, sql, value] = c.id
-      ? ['contact.id', 'id = $2', c.id]
+    const [field, column, value] = c.id
+      ? ['contact.id', 'id', c.id] as const
       : c.phone
-        ? ['contact.phone', 'phone = $2', c.phone]
+        ? ['contact.phone', 'phone', c.phone] as const
         : c.email
-          ? ['contact.email', 'lower(email) = lower($2)', c.email]
+          ? ['contact.email', 'email', c.email] as const
           : [null, null, null];
     if (!field) throw ValidationError.field('contact', 'give id, phone or email');
     if (field === 'contact.id' && !isUuid(value!)) throw ValidationError.field(field, 'must be a UUID');
-    const res = await deps.db.query(`SELECT id FROM contacts WHERE account_id = $1 AND ${sql} ORDER BY created_at LIMIT 1`, [accountId, value]);
-    if (!res.rows[0]) throw new ValidationError(`${field}: no such contact in this account`, [{ path: field, message: 'no such contact in this account' }], 'contact_not_found');
-    return res.rows[0].id;
+    const id = await deps.lookups.contactIdBy(deps.db, accountId, column!, value!);
+    if (!id) throw new ValidationError(`${field}: no such contact in this account`, [{ path: field, message: 'no such contact in this account' }], 'contact_not_found');
+    return id;
   };
 
   /**
@@ -53,12 +61,12 @@ export const createEventsService = (deps: { db: Db; publisher: EventPublisher })
   };
 
   const get = async (accountId: string, id: string): Promise<DomainEvent> => {
-    const e = await findEvent(deps.db, id, accountId);
+    const e = await deps.events.findEvent(deps.db, id, accountId);
     if (!e) throw new NotFoundError('event');
     return e;
   };
 
-  const list = (accountId: string, q: EventListQuery) => listEvents(deps.db, accountId, q);
+  const list = (accountId: string, q: EventListQuery) => deps.events.listEvents(deps.db, accountId, q);
 
   return { ingest, get, list };
 };

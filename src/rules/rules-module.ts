@@ -5,6 +5,8 @@ import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
 import { createDeliveryDispatch, type DeliveryDispatch } from '../engine/direct-sends.js';
 import { createContactChangeHook, createContactChangesHook } from '../events/contact-events.js';
+import { eventLookupsRepo } from '../events/event-lookups-repo.js';
+import { eventOutboxRepo } from '../events/event-outbox-repo.js';
 import { createEventPublisher } from '../events/event-publisher.js';
 import { createEventDispatcher, EVENT_QUEUE, lazyQueue, type EventJob } from '../events/event-queue.js';
 import type { EventConsumer } from '../events/event-types.js';
@@ -82,8 +84,8 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
   const deliveries: DeliveryDispatch = deps.deliveries ?? ownDispatch;
   const eventQueue = lazyQueue<EventJob>(EVENT_QUEUE, () => deps.redis, config.REDIS_PREFIX);
   const actionQueue = lazyQueue<RuleActionJob>(RULE_ACTION_QUEUE, () => deps.redis, config.REDIS_PREFIX);
-  const dispatcher = createEventDispatcher({ db, queue: eventQueue.get });
-  const publisher = createEventPublisher({ dispatcher });
+  const dispatcher = createEventDispatcher({ db, outbox: eventOutboxRepo, queue: eventQueue.get });
+  const publisher = createEventPublisher({ events: eventsRepo, dispatcher });
   const onContactChanged = createContactChangeHook(publisher);
   const notifier = createAccountNotifier({ db, notifications: notificationsRepo, sender, deliveries, emailEnabled: deps.emailEnabled ?? false, logger });
   const ruleConsumer = createRuleEvaluator({
@@ -101,14 +103,14 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     callbacks: { actions: createCallbackActions({ calls: callbackCalls }), placeDue: (ids) => callbackCalls.placeDue(ids) },
     retry: { maxAttempts: config.RULES_MAX_ATTEMPTS, baseDelayMs: 30_000 },
   });
-  const telephonyDeps = { db, publisher, logger };
+  const telephonyDeps = { db, lookups: eventLookupsRepo, publisher, logger };
   return {
     clock,
     publisher,
     onContactChanged,
     /** Bulk form of onContactChanged (contact import): one batched insert of every change's events. */
     onContactsChanged: createContactChangesHook(publisher),
-    events: createEventsService({ db, publisher }),
+    events: createEventsService({ db, events: eventsRepo, lookups: eventLookupsRepo, publisher }),
     rules: createRulesService({ db, rules: rulesRepo, pending: pendingRepo, callbacks: callbacksRepo, secrets: deps.secrets, allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS }),
     ruleLogs: createRuleLogsService({
       db, ruleLogs: ruleLogsRepo, pending: pendingRepo, rules: rulesRepo, context: ruleContextRepo, notifications: notificationsRepo,
@@ -136,7 +138,7 @@ export const startEventsAndRulesWorkers = (m: EventsAndRules, deps: { db: Db; co
   const { db, config, logger } = deps;
   const connection = createRedis(config.REDIS_URL, { forWorker: true });
   const events = startEventWorker({
-    db, connection, prefix: config.REDIS_PREFIX, queue: m.queues.events.get(), consumers: deps.consumers, logger,
+    db, events: eventsRepo, outbox: eventOutboxRepo, connection, prefix: config.REDIS_PREFIX, queue: m.queues.events.get(), consumers: deps.consumers, logger,
     concurrency: Math.min(config.WORKER_CONCURRENCY, 20), sweepIntervalMs: config.EVENTS_SWEEP_INTERVAL_MS,
     redispatchAfterMs: config.EVENTS_REDISPATCH_AFTER_MS,
   });

@@ -1,6 +1,9 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/db.js';
+import { eventLookupsRepo } from '../../src/events/event-lookups-repo.js';
+import { eventOutboxRepo } from '../../src/events/event-outbox-repo.js';
+import { eventsRepo } from '../../src/events/events-repo.js';
 import { createEventPublisher } from '../../src/events/event-publisher.js';
 import { EVENT_QUEUE, type EventJob } from '../../src/events/event-queue.js';
 import type { DomainEvent, EventConsumer } from '../../src/events/event-types.js';
@@ -37,7 +40,7 @@ describe('events pipeline: outbox, worker, sweeper, internal producers', () => {
   let worker: ReturnType<typeof startEventWorker>;
   let connection: ReturnType<typeof createRedis>;
   let queue: Queue<EventJob>;
-  const publisher = createEventPublisher(); // no fast path: only the sweeper queues events
+  const publisher = createEventPublisher({ events: eventsRepo }); // no fast path: only the sweeper queues events
   const count = (consumer: string, id: string) => seen.filter((s) => s.consumer === consumer && s.id === id).length;
 
   beforeAll(async () => {
@@ -48,7 +51,7 @@ describe('events pipeline: outbox, worker, sweeper, internal producers', () => {
     connection = createRedis(t.config.REDIS_URL, { forWorker: true });
     queue = new Queue<EventJob>(EVENT_QUEUE, { connection: createRedis(t.config.REDIS_URL), prefix: t.config.REDIS_PREFIX });
     worker = startEventWorker({
-      db: t.rt.infra.db, connection, prefix: t.config.REDIS_PREFIX, queue, consumers: [recorder('one'), flaky, recorder('two')],
+      db: t.rt.infra.db, events: eventsRepo, outbox: eventOutboxRepo, connection, prefix: t.config.REDIS_PREFIX, queue, consumers: [recorder('one'), flaky, recorder('two')],
       logger: createLogger('silent'), concurrency: 4, sweepIntervalMs: 100, redispatchAfterMs: 600,
     });
   });
@@ -117,7 +120,7 @@ describe('events pipeline: outbox, worker, sweeper, internal producers', () => {
   });
 
   it('raises call.ended once per call from status callbacks and message.received from texts without handling them', async () => {
-    const deps = { db: t.rt.infra.db, publisher, logger: createLogger('silent') };
+    const deps = { db: t.rt.infra.db, lookups: eventLookupsRepo, publisher, logger: createLogger('silent') };
     const listener = createEventStatusListener(deps);
     const cb = {
       accountId, providerId: 'CA123', durationSeconds: 0, answeredBy: null, sequence: null, from: '+14155550111', to: '+14155550100',
