@@ -3,13 +3,12 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import type { ContactChangeHook } from '../events/contact-events.js';
 import type { DncEntry, DncRepo } from './dnc-repo.js';
 
-export type { DncEntry } from './dnc-repo.js';
-
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 export type DncServiceDeps = {
   db: Db;
-  dnc: Pick<DncRepo, 'isDoNotContact' | 'listDnc' | 'findDnc' | 'lockContactByNumber' | 'insertDnc' | 'deleteDnc' | 'flagContactDoNotContact' | 'unflagUnlistedContacts'>;
+  dnc: Pick<DncRepo,
+    'isDoNotContact' | 'listDnc' | 'findDnc' | 'lockContactByNumber' | 'insertDnc' | 'deleteDnc' | 'flagContactDoNotContact' | 'unflagUnlistedContacts'>;
   onContactChanged: ContactChangeHook;
 };
 

@@ -2,11 +2,10 @@ import type { Db } from '../db/db.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { ContactList, ListsRepo } from './lists-repo.js';
 
-export type { ContactList } from './lists-repo.js';
-
 export type ListsServiceDeps = {
   db: Db;
-  lists: Pick<ListsRepo, 'listLists' | 'findList' | 'insertList' | 'deleteList' | 'existingContactIds' | 'insertMembers' | 'deleteMember' | 'listMembers'>;
+  lists: Pick<ListsRepo,
+    'listLists' | 'findList' | 'insertList' | 'deleteList' | 'existingContactIds' | 'insertMembers' | 'deleteMember' | 'listMembers'>;
 };
 
 export const createListsService = (deps: ListsServiceDeps) => {

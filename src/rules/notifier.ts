@@ -14,7 +14,9 @@ export type AccountNotifier = { notify(n: AccountNotification): Promise<{ id: st
  * the action engine's e-mail deliveries, in the same transaction.
  */
 export const createAccountNotifier = (deps: {
-  db: Db; notifications: Pick<NotificationsRepo, 'insertNotification' | 'markNotificationEmailed'>; sender: RuleDeliverySender; deliveries?: DeliveryDispatch; emailEnabled: boolean; logger: Logger;
+  db: Db;
+  notifications: Pick<NotificationsRepo, 'insertNotification' | 'markNotificationEmailed'>;
+  sender: RuleDeliverySender; deliveries?: DeliveryDispatch; emailEnabled: boolean; logger: Logger;
 }): AccountNotifier => ({
   async notify(n) {
     const out = await withTransaction(deps.db, async (tx) => {

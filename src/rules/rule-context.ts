@@ -5,8 +5,6 @@ import { resolveField, type ContactSnapshot } from './fields.js';
 import type { AccountInfo, RuleContextRepo } from './rule-context-repo.js';
 import type { Condition, Rule, StopIf } from './rule-types.js';
 
-export { DEFAULT_FINAL_STATUSES, type AccountInfo } from './rule-context-repo.js';
-
 /** Index of the first condition that fails, or -1 when all match (AND). */
 export const firstFailing = (conds: Condition[], eventType: string | null, ctx: { contact: ContactSnapshot | null; event: DomainEvent | null }, ec: EvalContext): number =>
   conds.findIndex((c) => !matchCondition(c, conditionType(c, eventType), resolveField(c.field, ctx), ec));

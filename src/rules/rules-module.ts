@@ -111,7 +111,10 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     /** Bulk form of onContactChanged (contact import): one batched insert of every change's events. */
     onContactsChanged: createContactChangesHook(publisher),
     events: createEventsService({ db, events: eventsRepo, lookups: eventLookupsRepo, publisher }),
-    rules: createRulesService({ db, rules: rulesRepo, pending: pendingRepo, callbacks: callbacksRepo, secrets: deps.secrets, allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS }),
+    rules: createRulesService({
+      db, rules: rulesRepo, pending: pendingRepo, callbacks: callbacksRepo, secrets: deps.secrets,
+      allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS,
+    }),
     ruleLogs: createRuleLogsService({
       db, ruleLogs: ruleLogsRepo, pending: pendingRepo, rules: rulesRepo, context: ruleContextRepo, notifications: notificationsRepo,
     }),

@@ -10,8 +10,6 @@ import type {
   CallFilter, DeliveryView, Keyed, LogFilter, TrackedCallView, TrackingLogRow, TrackingLogsRepo,
 } from './tracking-logs-repo.js';
 
-export type { CallFilter, DeliveryView, LogFilter, TrackedCallView } from './tracking-logs-repo.js';
-
 export type TrackingLogView = Omit<TrackingLogRow, 'actions'> & {
   actions: Array<Omit<ActionResult, 'deliveryIds' | 'deliveryKeys'> & { deliveries: DeliveryView[] }>;
 };
