@@ -4,6 +4,7 @@
 # users create --account <id> --email <e> (the first dashboard admin).
 
 # --- build: compile TypeScript -------------------------------------------------------------
+# dev/ (the carrier emulator: tests, benchmarks, chaos) is not part of the build.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -13,7 +14,6 @@ COPY src ./src
 COPY routes ./routes
 COPY adapters ./adapters
 COPY ivr ./ivr
-COPY dev ./dev
 RUN npm run build
 
 # --- deps: production dependencies only ----------------------------------------------------

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { Config } from './config.js';
 import { registerDemo } from './demo/demo-command.js';
-import { registerSimulate } from '../dev/carrier/simulate-command.js';
+import { registerSimulate } from './cli-simulate.js';
 import { registerUsers } from './users/users-command.js';
 
 export const register = (program: Command, config: () => Config): void => {

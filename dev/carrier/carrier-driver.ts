@@ -3,7 +3,7 @@
  * queued -> sent -> delivered with signed status callbacks, and rings, answers and plays
  * outbound calls against the gateway's TwiML.
  */
-import { playCall, type PlayerTransport } from './call-player.js';
+import { playCall, type PlayerTransport } from '../../routes/softphone/call-player.js';
 import type { DestinationBehaviour, EmulatedCall, EmulatedMessage } from './twilio-shapes.js';
 
 export type DriverCtx = {

@@ -9,7 +9,7 @@
  */
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { fakeSid, messageReplies, playCall, postSigned, type CallScript, type CallTranscript, type PlayerTransport } from './call-player.js';
+import { fakeSid, messageReplies, playCall, postSigned, type CallScript, type CallTranscript, type PlayerTransport } from '../../routes/softphone/call-player.js';
 import { runOutboundCall, runMessageCallbacks } from './carrier-driver.js';
 import { createPhoneNumbers, type EmulatedNumber, type NumberInput } from './phone-numbers.js';
 import {

@@ -13,7 +13,7 @@
  * MessagingServiceSid leaves from (sticky per recipient, as Twilio's Sticky Sender).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { fakeSid } from './call-player.js';
+import { fakeSid } from '../../routes/softphone/call-player.js';
 import { defaultErrorMessage, errorJson, listPage, rfc2822 } from './twilio-shapes.js';
 
 export type EmulatedNumber = {

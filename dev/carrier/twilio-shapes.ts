@@ -2,7 +2,7 @@
  * Resource bodies shaped like Twilio's 2010-04-01 API (see ../shared/twilio/twilio_api_v2010.json):
  * snake_case fields, RFC 2822 dates, `uri` with `.json`.
  */
-import type { DialScript } from './dial-legs.js';
+import type { DialScript } from '../../routes/softphone/dial-legs.js';
 
 export type DestinationBehaviour = {
   /** Refuse the REST request: e.g. `{ status: 400, code: 21211 }` (invalid number), 429/20429, 500. */
@@ -79,7 +79,7 @@ export type EmulatedCall = {
   duration: number | null;
   answeredBy: string | null;
   /** What the callee heard and did, once the call is over. */
-  transcript: import('./call-player.js').CallTranscript | null;
+  transcript: import('../../routes/softphone/call-player.js').CallTranscript | null;
   dateCreated: Date;
   dateUpdated: Date;
 };

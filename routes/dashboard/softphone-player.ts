@@ -1,10 +1,10 @@
 /**
- * The softphone's carrier, one step at a time: where `dev/carrier/call-player.ts` plays a whole
+ * The softphone's carrier, one step at a time: where `routes/softphone/call-player.ts` plays a whole
  * call from a script, this stops at each `<Gather>` or `<Record>` and waits for the person at the
  * browser. Requests are signed exactly as the carrier signs them (same helper), so the gateway's
  * own webhooks, signature check included, handle the call.
  */
-import { parseTwiml, postSigned, type PlayerTransport } from '../../dev/carrier/call-player.js';
+import { parseTwiml, postSigned, type PlayerTransport } from '../softphone/call-player.js';
 
 /** What the caller experiences, in order. */
 export type PhoneEvent =

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerSimulate } from '../../dev/carrier/simulate-command.js';
+import { registerSimulate } from '../../src/cli-simulate.js';
 import { addCodeWorkflow, addContacts, addGroup, addSimulatorLine, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 

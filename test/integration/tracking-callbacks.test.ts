@@ -6,7 +6,7 @@
  * activating an existing workflow, and callbacks signed by another carrier account.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postSigned } from '../../dev/carrier/call-player.js';
+import { postSigned } from '../../routes/softphone/call-player.js';
 import { addContacts, addGroup, addTwilioLine, signedPost, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { addWorkflow, eventually, sleep } from '../helpers/engine-fixtures.js';

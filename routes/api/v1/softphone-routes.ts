@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { messageReplies, postSigned, type PlayerTransport } from '../../../dev/carrier/call-player.js';
+import { messageReplies, postSigned, type PlayerTransport } from '../../softphone/call-player.js';
 import type { SecretBox } from '../../../src/crypto.js';
 import { ValidationError } from '../../../src/errors.js';
 import type { LineSigning, SoftphoneLines } from '../../../src/softphone/softphone-lines.js';

@@ -1,6 +1,8 @@
 /**
  * `switchboard simulate call|sms`: plays the carrier against a running gateway — signed
- * webhooks, TwiML followed like Twilio does (call-player.ts) — and prints the conversation.
+ * webhooks, TwiML followed like Twilio does (routes/softphone/call-player.ts) — and prints the
+ * conversation. Part of the CLI (a composition root), so it may import routes/; it ships with the
+ * build, unlike the carrier emulator in dev/.
  *
  * Signing: `--auth-token`/`--account-sid` when given; otherwise the line is looked up in the
  * database (DATABASE_URL): a twilio line signs with its carrier connection's token, a simulator
@@ -8,12 +10,12 @@
  * Requests go to `--url` (default PUBLIC_URL) and are signed for PUBLIC_URL, as behind a proxy.
  */
 import type { Command } from 'commander';
-import type { Config } from '../../src/config.js';
-import { createSecretBox } from '../../src/crypto.js';
-import { createPool } from '../../src/db/db.js';
-import { findLineByNumber } from '../../src/telephony/lines-repo.js';
-import { simulatorCredentials } from '../../src/carriers/simulator-credentials.js';
-import { fakeSid, messageReplies, playCall, postSigned, type CallEvent, type PlayerTransport } from './call-player.js';
+import type { Config } from './config.js';
+import { createSecretBox } from './crypto.js';
+import { createPool } from './db/db.js';
+import { findLineByNumber } from './telephony/lines-repo.js';
+import { simulatorCredentials } from './carriers/simulator-credentials.js';
+import { fakeSid, messageReplies, playCall, postSigned, type CallEvent, type PlayerTransport } from '../routes/softphone/call-player.js';
 
 type Common = { line: string; from: string; url?: string; accountSid?: string; authToken?: string };
 

@@ -1,12 +1,14 @@
 /**
  * The carrier's side of a call or text, as Twilio plays it: POSTs signed webhooks, follows the
  * TwiML returned (`<Gather action>`, `<Record action>`, `<Redirect>`, `<Dial>`, `<Play digits>`)
- * and records what the person on the line heard. Used by the carrier emulator (tests, dev) and
- * by `switchboard simulate call|sms`. No dependency on the gateway's code: only HTTP + TwiML.
+ * and records what the person on the line heard. Used by the dashboard softphone
+ * (routes/api/v1/softphone-routes.ts, routes/dashboard/softphone-player.ts), by
+ * `switchboard simulate call|sms` (src/cli-simulate.ts) and by the carrier emulator (dev/carrier,
+ * tests only). No dependency on the gateway's code: only HTTP + TwiML.
  */
 import twilio from 'twilio';
 import { create } from 'xmlbuilder2';
-import { followDial, type DialCtx, type DialLegOutcome, type DialLegStatus } from './dial-legs.js';
+import { followDial, type DialCtx, type DialLegEvent, type DialLegOutcome, type DialLegStatus } from './dial-legs.js';
 
 export type { DialLegOutcome, DialLegStatus };
 
@@ -20,7 +22,7 @@ export type CallEvent =
   | { kind: 'record'; recorded: boolean; maxLength: number | null; beep: boolean }
   | { kind: 'dial'; number: string | null; sendDigits: string | null; conference: string | null; callerId: string | null; numbers?: string[] }
   /** A <Dial><Number> leg played with `CallScript.dial`: how that number answered. */
-  | { kind: 'dial-leg'; number: string; callSid: string; status: DialLegStatus; talkSeconds: number }
+  | DialLegEvent
   | { kind: 'redirect'; url: string }
   | { kind: 'message'; to: string | null; text: string }
   | { kind: 'hangup' }

@@ -1,16 +1,18 @@
 /**
  * The carrier following `<Dial><Number>…</Dial>` for the call player (`CallScript.dial`): each
  * number answers or not as scripted, the legs' `statusCallback`s are queued (initiated, ringing,
- * answered, completed), and the Dial action's parameters are returned.
+ * answered, completed), and the Dial action's parameters are returned. It imports nothing from
+ * the player (no cycle): the player passes its event sink and its id maker in.
  */
-import type { CallEvent } from './call-player.js';
-
 type Params = Record<string, string>;
 type El = { nodeName: string; textContent: string | null; getAttribute(n: string): string | null };
 
 export type DialLegStatus = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
 /** How one dialled number behaves: answers and talks `talkSeconds` (status completed), or not. */
 export type DialLegOutcome = { status: DialLegStatus; talkSeconds?: number };
+
+/** The event a dialled leg adds to the call's transcript (one of call-player.ts's `CallEvent`s). */
+export type DialLegEvent = { kind: 'dial-leg'; number: string; callSid: string; status: DialLegStatus; talkSeconds: number };
 
 export type DialScript = Record<string, DialLegOutcome> | ((number: string, attempt: number) => DialLegOutcome);
 export type DialCtx = { params: Params; callbacks: Array<{ url: string; params: Params }>; dialCounts: Map<string, number> };
@@ -20,7 +22,7 @@ const absolute = (maybeRelative: string | null, base: string): string => (maybeR
 
 /** Plays the legs of a <Dial> of <Number>s; queues their callbacks; returns the Dial action's params. */
 export const followDial = (
-  dial: El, numbers: El[], docUrl: string, script: DialScript, push: (e: CallEvent) => void, ctx: DialCtx, fakeSid: (prefix: 'CA' | 'RE') => string,
+  dial: El, numbers: El[], docUrl: string, script: DialScript, push: (e: DialLegEvent) => void, ctx: DialCtx, fakeSid: (prefix: 'CA' | 'RE') => string,
 ): Params => {
   const p = ctx.params;
   const callerId = dial.getAttribute('callerId') ?? p.From ?? '';
