@@ -4,16 +4,12 @@ import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
 import { createDeliveryDispatch, type DeliveryDispatch } from '../engine/direct-sends.js';
-import { createContactChangeHook, createContactChangesHook } from '../events/contact-events.js';
-import { eventLookupsRepo } from '../events/event-lookups-repo.js';
 import { eventOutboxRepo } from '../events/event-outbox-repo.js';
-import { createEventPublisher } from '../events/event-publisher.js';
-import { createEventDispatcher, EVENT_QUEUE, lazyQueue, type EventJob } from '../events/event-queue.js';
+import { lazyQueue } from '../events/event-queue.js';
 import type { EventConsumer } from '../events/event-types.js';
 import { eventsRepo } from '../events/events-repo.js';
 import { startEventWorker } from '../events/event-worker.js';
-import { createEventsService } from '../events/events-service.js';
-import { createEventSmsInterceptor, createEventStatusListener } from '../events/telephony-events.js';
+import { buildEventsPipeline, type EventsPipeline } from '../events/events-module.js';
 import type { Logger } from '../logger.js';
 import { createRedis } from '../redis.js';
 import { systemClock, type Clock } from './clock.js';
@@ -61,6 +57,8 @@ export type EventsAndRulesDeps = {
   clock?: Clock;
   /** Sequences' enrollment service: enroll_sequence / unenroll_sequence actions. */
   sequences?: RuleSequences;
+  /** The events pipeline, built before the features that publish into it; default: one of our own. */
+  events?: EventsPipeline;
 };
 
 export const ruleLimits = (c: RulesConfig): RuleLimits => ({
@@ -71,9 +69,9 @@ export const ruleLimits = (c: RulesConfig): RuleLimits => ({
 });
 
 /**
- * Builds the events pipeline and the rule engine (no I/O: queues connect on first use).
- * `publisher` and `onContactChanged` are for other features; `ruleConsumer` goes into the
- * event worker's consumer list with theirs.
+ * Builds the rule engine over the events pipeline (no I/O: queues connect on first use). The
+ * pipeline's parts (`publisher`, `onContactChanged`, `statusListener`, `smsInterceptor`…) are
+ * returned with the engine's; `ruleConsumer` goes into the event worker's consumer list.
  */
 export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
   const { db, config, logger } = deps;
@@ -82,11 +80,9 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
   // Resolved at call time, so a dispatcher wired after this module is built is still used.
   const ownDispatch = createDeliveryDispatch(() => deps.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE, 'rule');
   const deliveries: DeliveryDispatch = deps.deliveries ?? ownDispatch;
-  const eventQueue = lazyQueue<EventJob>(EVENT_QUEUE, () => deps.redis, config.REDIS_PREFIX);
+  const pipeline = deps.events ?? buildEventsPipeline({ db, redis: deps.redis, config, logger });
+  const { dispatcher, publisher, onContactChanged } = pipeline;
   const actionQueue = lazyQueue<RuleActionJob>(RULE_ACTION_QUEUE, () => deps.redis, config.REDIS_PREFIX);
-  const dispatcher = createEventDispatcher({ db, outbox: eventOutboxRepo, queue: eventQueue.get });
-  const publisher = createEventPublisher({ events: eventsRepo, dispatcher });
-  const onContactChanged = createContactChangeHook(publisher);
   const notifier = createAccountNotifier({ db, notifications: notificationsRepo, sender, deliveries, emailEnabled: deps.emailEnabled ?? false, logger });
   const ruleConsumer = createRuleEvaluator({
     db, rules: rulesRepo, pending: pendingRepo, ruleLogs: ruleLogsRepo, context: ruleContextRepo, clock, notifier, logger, limits: ruleLimits(config),
@@ -103,14 +99,12 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     callbacks: { actions: createCallbackActions({ calls: callbackCalls }), placeDue: (ids) => callbackCalls.placeDue(ids) },
     retry: { maxAttempts: config.RULES_MAX_ATTEMPTS, baseDelayMs: 30_000 },
   });
-  const telephonyDeps = { db, lookups: eventLookupsRepo, publisher, logger };
   return {
     clock,
     publisher,
     onContactChanged,
-    /** Bulk form of onContactChanged (contact import): one batched insert of every change's events. */
-    onContactsChanged: createContactChangesHook(publisher),
-    events: createEventsService({ db, events: eventsRepo, lookups: eventLookupsRepo, publisher }),
+    onContactsChanged: pipeline.onContactsChanged,
+    events: pipeline.events,
     rules: createRulesService({
       db, rules: rulesRepo, pending: pendingRepo, callbacks: callbacksRepo, secrets: deps.secrets,
       allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS,
@@ -124,11 +118,11 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     /** Callbacks: the agent-first calls (outbound TwiML routes) and the API (list, move, cancel). */
     callbackCalls,
     callbacks: createCallbacksService({ db, clock }),
-    statusListener: createEventStatusListener(telephonyDeps),
-    smsInterceptor: createEventSmsInterceptor(telephonyDeps),
+    statusListener: pipeline.statusListener,
+    smsInterceptor: pipeline.smsInterceptor,
     ruleConsumer,
     runner,
-    queues: { events: eventQueue, actions: actionQueue, deliveries: ownDispatch },
+    queues: { events: pipeline.queue, actions: actionQueue, deliveries: ownDispatch },
   };
 };
 export type EventsAndRules = ReturnType<typeof buildEventsAndRules>;

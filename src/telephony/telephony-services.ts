@@ -1,11 +1,13 @@
 /**
- * The telephony gateway's services, wired from their parts. The composition root passes the
- * adapters' registry, the reply texts (ivr/) and the feature lists:
+ * The telephony gateway's inbound services (calls, texts, status callbacks), wired from their
+ * parts. The composition root (src/init/init-telephony.ts) passes the reply texts (ivr/) and the
+ * features' lists, complete and in the order they run:
  * - `interceptors`: SMS interceptors run after the built-in STOP/START/HELP keywords, in order;
- * - `statusListeners`: told of every verified status callback;
+ * - `statusListeners`: told of every verified status callback, in order;
  * - `optOutListeners`: told of every STOP-type keyword, inside the opt-out's transaction;
  * - `tracking`: the call-tracking handler for lines in `tracking` mode (optional).
- * The arrays are used by reference: a feature built later may push itself onto them.
+ * The carrier adapters' registry is not needed here: it is built after these services, since the
+ * simulator's status reports go through `statuses.record`.
  */
 import type { Redis } from 'ioredis';
 import type { ActivationService } from '../engine/activation-service.js';
@@ -20,7 +22,6 @@ import type { SmsInterceptor } from './inbound-port.js';
 import { createInboundSmsService, type SmsReplyTexts } from './inbound-sms-service.js';
 import { gatewayLinesRepo } from './lines-repo.js';
 import { createLockout } from './lockout.js';
-import type { TelephonyProviders } from './providers.js';
 import { createKeywordInterceptor, type KeywordReplies, type OptOutListener } from './sms-keywords.js';
 import { smsOptOutsRepo } from './sms-opt-outs-repo.js';
 import type { StatusListener } from '../engine/status-port.js';
@@ -32,7 +33,6 @@ export type TelephonyServicesDeps = {
   redis: Redis;
   config: Pick<Config, 'REDIS_PREFIX' | 'LOCKOUT_MAX_MISSES' | 'LOCKOUT_LINE_MAX_MISSES' | 'LOCKOUT_WINDOW_SECONDS' | 'LOCKOUT_SECONDS'>;
   activations: Pick<ActivationService, 'activate'>;
-  providers: TelephonyProviders;
   texts: SmsReplyTexts & KeywordReplies;
   interceptors?: SmsInterceptor[];
   statusListeners?: StatusListener[];
@@ -58,7 +58,6 @@ export const createTelephonyServices = (deps: TelephonyServicesDeps) => {
   });
   const keywords = createKeywordInterceptor({ db, optOuts: smsOptOutsRepo, replies: deps.texts, optOutListeners: () => optOutListeners });
   return {
-    providers: deps.providers,
     lockout,
     interceptors,
     statusListeners,
