@@ -17,8 +17,8 @@ export type EmailTrackingServiceDeps = {
   tokens: TrackingTokens;
   /** PUBLIC_URL: the base of the pixel and click URLs. */
   publicUrl: string;
-  /** Resolved at call time (the events pipeline is built after the channels). */
-  events: () => { publisher: EventPublisher; dispatcher?: EventDispatcher };
+  /** The events pipeline (built before the channels): email.opened / email.clicked go through it. */
+  events: { publisher: EventPublisher; dispatcher?: EventDispatcher };
 };
 
 /** What `GET /v1/deliveries/:id/email-tracking` shows. */
@@ -62,7 +62,7 @@ export const createEmailTrackingService = (deps: EmailTrackingServiceDeps) => {
   const raise = async (tx: PoolClient, d: TrackedDelivery, type: 'email.opened' | 'email.clicked', data: EmailTrackingEventData) => {
     // An e-mail a rule sent: its open is caused by that rule (the rule engine's loop guard).
     const ruleId = typeof d.meta.ruleId === 'string' ? d.meta.ruleId : null;
-    const { event, created } = await deps.events().publisher.publish(tx, {
+    const { event, created } = await deps.events.publisher.publish(tx, {
       accountId: d.accountId, type, contactId: d.contactId, data: data as unknown as Record<string, unknown>,
       idempotencyKey: `${type}:${d.id}`, ...(ruleId ? { causedByRule: ruleId, chainDepth: 1 } : {}),
     });
@@ -77,7 +77,7 @@ export const createEmailTrackingService = (deps: EmailTrackingServiceDeps) => {
       await lockTracking(tx, d.id, d.accountId);
       return fn(tx, d);
     });
-    if (raised.length > 0) await deps.events().dispatcher?.dispatch(raised).catch(() => undefined);
+    if (raised.length > 0) await deps.events.dispatcher?.dispatch(raised).catch(() => undefined);
     return { recorded: true, first: raised.length > 0 };
   };
 

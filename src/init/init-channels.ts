@@ -105,7 +105,7 @@ export const initChannels = (infra: Infra, stores: Pick<Stores, 'secrets'>, core
   /** E-mail open/click tracking (docs/CHANNELS.md "E-mail open and click tracking"): raises email.opened / email.clicked. */
   const emailTracking = createEmailTrackingService({
     db, tokens: createTrackingTokens(config.SECRET_KEY), publicUrl: config.PUBLIC_URL,
-    events: () => ({ publisher, dispatcher: publisher.dispatcher }),
+    events: { publisher, dispatcher: publisher.dispatcher },
   });
   const channels = buildChannels(infra, stores.secrets, buildEmail(infra, emailTracking));
   /** Responder view (#/responder): Web Push devices, my alerts, acknowledge and poll answers. */
