@@ -58,17 +58,19 @@ const summary = (xs: number[]) => ({
   maxMs: r1(Math.max(...xs)), meanMs: r1(xs.reduce((a, b) => a + b, 0) / xs.length),
 });
 
-type Keyed = { callSid: string; t0: number; ok: boolean };
+/** `answer`: the code step's failure (HTTP status and the start of the body), when it failed. */
+type Keyed = { callSid: string; t0: number; ok: boolean; answer?: string };
 
 /** One caller: the greeting webhook, then the code step; `t0` just before the code step. */
 const keyCode = async (web: string, creds: { accountSid: string; authToken: string }, phone: string, i: number): Promise<Keyed> => {
   const callSid = `CA${(0xb000_0000 + i).toString(16).padStart(32, '0')}`;
   const params = { CallSid: callSid, AccountSid: creds.accountSid, From: `+1312555${String(i % 10_000).padStart(4, '0')}`, To: phone, CallStatus: 'in-progress', Direction: 'inbound' };
   const answer = await postWebhook(web, '/webhooks/twilio/voice', { ...params, CallStatus: 'ringing' }, creds.authToken);
-  if (answer.status !== 200 || !answer.body.includes('<Gather')) return { callSid, t0: Date.now(), ok: false };
+  if (answer.status !== 200 || !answer.body.includes('<Gather')) return { callSid, t0: Date.now(), ok: false, answer: `greeting ${answer.status} ${answer.body.slice(0, 120)}` };
   const t0 = Date.now();
   const code = await postWebhook(web, '/webhooks/twilio/voice/code?attempt=1', { ...params, Digits: '7377' }, creds.authToken);
-  return { callSid, t0, ok: code.status === 200 && code.body.includes('activated') };
+  const ok = code.status === 200 && code.body.includes('activated');
+  return { callSid, t0, ok, ...(ok ? {} : { answer: `code ${code.status} ${code.body.slice(0, 120)}` }) };
 };
 
 /** Waits until the carrier holds `n` texts to numbers starting with `prefix`. */
@@ -193,6 +195,9 @@ const main = async () => {
         callsKeyed: keyed.length, callsKeyedDuringFanout: loaded.length,
         codeKeyedToFirstText: summary(loadFirst), codeKeyedToLastText: summary(loaded.map((c) => c.last)),
         codeStepsNotAnswered: keyed.filter((k) => !k.ok).length,
+        // For diagnosis only (the target counts every call): the calls whose code step was answered.
+        answeredCallsCodeKeyedToFirstText: summary(loaded.filter((c) => c.ok).map((c) => c.first)),
+        failedAnswers: [...new Set(keyed.filter((k) => !k.ok).map((k) => k.answer))].slice(0, 3),
         fanoutMs: fanMs, fanoutTextsAtCarrier: fanAtCarrier, fanoutSendsPerSec: Math.round((fanAtCarrier / fanMs) * 1000),
       },
       p99UnderFanoutOverIdle: r1(pct(loadFirst, 99) / pct(idleFirst, 99)),
