@@ -15,6 +15,7 @@ import { finish, refreshClaims, toChange, type Delivery, type DeliveryState, typ
 import { laterBatches, paceRows } from './delivery-pacing.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import { isCallChannel } from './delivery-status.js';
+import type { LaneGate } from './lane-gate.js';
 import type { LineDirectory } from './line-directory.js';
 
 export type DeliveryWorkerDeps = {
@@ -26,6 +27,8 @@ export type DeliveryWorkerDeps = {
   queue: Queue<DeliveryBatchJob>;
   /** The small activations' lane (`deliveries-urgent`): its jobs' retries and paced rows go back there. */
   urgentQueue?: Queue<DeliveryBatchJob>;
+  /** Urgent work first in this process (src/engine/lane-gate.ts); none: the lanes share the process evenly. */
+  laneGate?: LaneGate;
   /** Applies carrier callbacks that arrived before the provider id was stored. */
   afterSent?: (accountId: string, providerIds: string[]) => Promise<void>;
   /** Outcomes, carrier errors and 429 pauses, as they happen. */
@@ -301,7 +304,12 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
 
   return {
     /** Runs one delivery job of `lane` (default `bulk`). */
-    process: (data: DeliveryJobData, lane: DeliveryLane = 'bulk') => claimGate[lane](() => process(data, lane)),
+    process: (data: DeliveryJobData, lane: DeliveryLane = 'bulk') => (lane === 'urgent'
+      ? claimGate.urgent(() => (deps.laneGate ? deps.laneGate.urgent(() => process(data, lane)) : process(data, lane)))
+      : claimGate.bulk(async () => {
+        await deps.laneGate?.bulkTurn();
+        return process(data, lane);
+      })),
     /** Sends nothing more from now on (call before closing the queue worker); in-flight sends finish. */
     stopSending() { stopping = true; stop(); },
     close: () => claims.close(),
