@@ -52,9 +52,9 @@ const pct = (xs: number[], p: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
 };
 const r1 = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
-/** Percentiles over every call; one whose texts never reached the carrier counts as infinitely late (printed null). */
+/** Percentiles over every call; a missing one (no text at the carrier, no stamp) counts as infinitely late (printed null). */
 const summary = (xs: number[]) => ({
-  n: xs.length, noText: xs.filter((x) => !Number.isFinite(x)).length, p50Ms: r1(pct(xs, 50)), p90Ms: r1(pct(xs, 90)), p99Ms: r1(pct(xs, 99)),
+  n: xs.length, missing: xs.filter((x) => !Number.isFinite(x)).length, p50Ms: r1(pct(xs, 50)), p90Ms: r1(pct(xs, 90)), p99Ms: r1(pct(xs, 99)),
   maxMs: r1(Math.max(...xs)), meanMs: r1(xs.reduce((a, b) => a + b, 0) / xs.length),
 });
 
@@ -90,9 +90,12 @@ const waitForTexts = async (carrier: Carrier, prefix: string, n: number, timeout
 const attribute = async (db: pg.Pool, carrier: Carrier, keyed: Keyed[]) => {
   const texts = (await carrier.messages()).filter((m) => m.to.startsWith(RESPONDERS));
   const rows = (await db.query(
-    `SELECT d.id, a.idempotency_key AS key FROM deliveries d JOIN activations a ON a.id = d.activation_id WHERE a.idempotency_key = ANY($1)`,
+    `SELECT d.id, a.idempotency_key AS key, (EXTRACT(EPOCH FROM a.created_at) * 1000)::float8 AS created,
+            (EXTRACT(EPOCH FROM a.planned_at) * 1000)::float8 AS planned
+       FROM deliveries d JOIN activations a ON a.id = d.activation_id WHERE a.idempotency_key = ANY($1)`,
     [keyed.map((k) => `twilio:${k.callSid}`)],
-  )).rows as Array<{ id: string; key: string }>;
+  )).rows as Array<{ id: string; key: string; created: number; planned: number | null }>;
+  const stamps = new Map(rows.map((r) => [r.key.slice('twilio:'.length), r]));
   const callOf = new Map(rows.map((r) => [r.id, r.key.slice('twilio:'.length)]));
   const byCall = new Map<string, Array<{ to: string; at: number }>>();
   for (const m of texts) {
@@ -108,6 +111,9 @@ const attribute = async (db: pg.Pool, carrier: Carrier, keyed: Keyed[]) => {
       first: got.length ? Math.min(...got.map((x) => x.at)) - k.t0 : Infinity,
       last: got.length ? Math.max(...got.map((x) => x.at)) - k.t0 : Infinity,
       once: got.length === RECIPIENTS && new Set(got.map((x) => x.to)).size === RECIPIENTS,
+      // Where the time went (PostgreSQL's clock, same machine): activation committed, then planned.
+      created: (stamps.get(k.callSid)?.created ?? Infinity) - k.t0,
+      planned: (stamps.get(k.callSid)?.planned ?? Infinity) - k.t0,
     };
   });
 };
@@ -197,6 +203,7 @@ const main = async () => {
         codeStepsNotAnswered: keyed.filter((k) => !k.ok).length,
         // For diagnosis only (the target counts every call): the calls whose code step was answered.
         answeredCallsCodeKeyedToFirstText: summary(loaded.filter((c) => c.ok).map((c) => c.first)),
+        stages: { codeKeyedToActivationStored: summary(loaded.map((c) => c.created)), codeKeyedToPlanned: summary(loaded.map((c) => c.planned)) },
         failedAnswers: [...new Set(keyed.filter((k) => !k.ok).map((k) => k.answer))].slice(0, 3),
         fanoutMs: fanMs, fanoutTextsAtCarrier: fanAtCarrier, fanoutSendsPerSec: Math.round((fanAtCarrier / fanMs) * 1000),
       },
