@@ -8,6 +8,15 @@
  *   after the pass — against the BullMQ alternative measured in the same run (BENCH_BULL_JOBS
  *   delayed jobs, one per waiting contact, extrapolated to N);
  * - PostgreSQL size of the sequence tables and of the database.
+ * Targets (issue 8's scale rule: waiting contacts cost PostgreSQL rows, not Redis memory) and
+ * checks of what was counted, each printed under `pass`; any one missed exits non-zero:
+ * - `redisFlat`: Redis `used_memory` grows by less than a quarter of what the measured BullMQ
+ *   alternative would take for N waiting contacts (the Redis is shared with other runs: a margin,
+ *   not zero);
+ * - `allEnrolled`, `allEnteredDelay`, `allAdvancedOnce`: N enrollments stored, N entered the first
+ *   delay, N advanced through it, and afterwards every one of them is active and waiting on the
+ *   second delay, each with the same number of history rows (no enrollment skipped or run twice);
+ * - `baselineCoveredAll`: the baseline claimed the same N rows (its rate is over the same work).
  * Writes bench/results/sequences.json.
  *
  * Options (env): BENCH_CONTACTS (100000), BENCH_BATCH (rows per claim; 500), BENCH_WORKERS
@@ -90,12 +99,18 @@ try {
   // First pass: every enrollment enters its 1-day delay.
   const enter = await drainAll();
   const pgWaiting = await sizes();
+  const enrolled = Number((await db.query('SELECT count(*) AS n FROM sequence_enrollments WHERE sequence_id = $1', [seq.id])).rows[0].n);
   const redisWaiting = await usedMemory(redis);
 
   // One day later: every enrollment is due; the pass advances it through the delay to the next one.
   clock.advance(DAY);
   const advance = await drainAll();
-  const check = await db.query(`SELECT step_id, waiting, count(*)::int AS n FROM sequence_enrollments GROUP BY step_id, waiting`);
+  const check = await db.query(`SELECT status, step_id, waiting, count(*)::int AS n FROM sequence_enrollments GROUP BY status, step_id, waiting`);
+  // History rows per enrollment: every enrollment has some, and all the same number (none ran twice or was skipped).
+  const history = (await db.query(
+    `SELECT count(*)::int AS enrollments, min(n)::int AS min, max(n)::int AS max
+       FROM (SELECT enrollment_id, count(*) AS n FROM sequence_history GROUP BY enrollment_id) h`,
+  )).rows[0] as { enrollments: number; min: number; max: number };
   const redisAfter = await usedMemory(redis);
   const pgAfter = await sizes();
 
@@ -137,14 +152,15 @@ try {
     benchmark: 'sequences',
     command: 'npm run bench:sequences',
     at: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(os.totalmem() / 1e9), node: process.version },
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(os.totalmem() / 1e9), node: process.version, loadAverage1m: Number(os.loadavg()[0]!.toFixed(2)) },
     settings: { contacts: N, batch: BATCH, workers: WORKERS },
-    enroll: { seconds: secs(enrollMs), perSecond: Math.round(N / (enrollMs / 1000)) },
+    enroll: { enrolled, seconds: secs(enrollMs), perSecond: Math.round(enrolled / (enrollMs / 1000)) },
     enterDelay: { processed: enter.processed, seconds: secs(enter.ms), perSecond: Math.round(enter.processed / (enter.ms / 1000)) },
     advanceThroughDelay: { processed: advance.processed, seconds: secs(advance.ms), perSecond: Math.round(advance.processed / (advance.ms / 1000)) },
     baselineClaimAndUpdate: { processed: baselineCount, seconds: secs(baselineMs), perSecond: Math.round(baselineCount / (baselineMs / 1000)) },
     ratioToBaseline: Math.round((advance.processed / advance.ms) / (baselineCount / baselineMs) * 100) / 100,
     stateAfter: check.rows,
+    historyRowsPerEnrollment: history,
     redis: {
       usedMemoryBeforeMB: mb(redisBefore), usedMemoryWhileWaitingMB: mb(redisWaiting), usedMemoryAfterMB: mb(redisAfter),
       deltaForWaitingContactsMB: mb(redisWaiting - redisBefore),
@@ -152,9 +168,28 @@ try {
     },
     postgres: { before: pgBefore, whileWaiting: pgWaiting, after: pgAfter, bytesPerWaitingEnrollment: Math.round(((pgWaiting.enrollmentsMB - pgBefore.enrollmentsMB) * 1024 * 1024) / N) },
   };
+  const waitingOnSecond = check.rows.find((r) => r.status === 'active' && r.step_id === 'wait-2' && r.waiting === 'delay')?.n ?? 0;
+  const pass = {
+    redisFlat: redisWaiting - redisBefore < (bullPerJob * N) / 4,
+    allEnrolled: enrolled === N,
+    allEnteredDelay: enter.processed === N,
+    allAdvancedOnce: advance.processed === N && check.rows.length === 1 && waitingOnSecond === N
+      && history.enrollments === N && history.min === history.max,
+    baselineCoveredAll: baselineCount === N,
+  };
+  const output = {
+    ...result,
+    targets: { redisFlat: 'used_memory growth while N wait < 0.25x the BullMQ alternative for N' },
+    pass,
+  };
   mkdirSync(path.join(here, 'results'), { recursive: true });
-  writeFileSync(path.join(here, 'results', 'sequences.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(JSON.stringify(result, null, 2));
+  writeFileSync(path.join(here, 'results', 'sequences.json'), `${JSON.stringify(output, null, 2)}\n`);
+  console.log(JSON.stringify(output, null, 2));
+  const missed = Object.entries(pass).filter(([, ok]) => !ok).map(([k]) => k);
+  if (missed.length > 0) {
+    process.stderr.write(`bench:sequences: missed ${missed.join(', ')}\n`);
+    process.exitCode = 1;
+  }
 } finally {
   await db.end();
   await redis.quit();

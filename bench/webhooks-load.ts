@@ -3,7 +3,8 @@
  * the server's event loop. Closed loop (each connection sends its next request when the last is
  * answered): the max-throughput phases. argv[2]: JSON `{ url, bodiesFile, connections, duration,
  * start? }`; takes pre-signed bodies from `start` on; prints autocannon's result as JSON on stdout,
- * with `used`: how many bodies it took. (Not for a fixed rate: autocannon's `overallRate` sends
+ * with `used`: how many bodies it took, and `ok2xx` / `ok2xxPerSec`: the answers that were 2xx (a
+ * 403 or 500 is answered fast and must not count as throughput). (Not for a fixed rate: autocannon's `overallRate` sends
  * each second's quota in a burst; bench/webhooks-rate.ts is the open-loop generator.)
  */
 import { readFileSync } from 'node:fs';
@@ -38,6 +39,8 @@ process.stdout.write(JSON.stringify({
   errors: result.errors,
   timeouts: result.timeouts,
   total: result.requests.total,
+  ok2xx: result['2xx'],
+  ok2xxPerSec: Math.round(result['2xx'] / Math.max(0.001, result.duration)),
   duration: result.duration,
   used: i - first,
   // this generator's own CPU (ms) while it ran: it shares the machine's cores with the servers

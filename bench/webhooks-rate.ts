@@ -12,7 +12,8 @@
  *
  * argv[2]: JSON `{ url, bodiesFile, rate, duration, connections, start? }`; request k uses
  * body `(start + k) % bodies.length`. Prints JSON: achieved rate, latency p50/p90/p99/max (ms),
- * send lag, errors, non-2xx, timeouts (no answer 5 s after the schedule ended).
+ * send lag, errors, non-2xx, timeouts (no answer 5 s after the schedule ended), and `ok2xx` /
+ * `ok2xxRate`: answers that were 2xx (a status line that does not parse counts as non-2xx).
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -37,6 +38,7 @@ const latency = new Float64Array(total).fill(Number.NaN); // ms from scheduled t
 const lag = new Float64Array(total).fill(Number.NaN); // ms from scheduled time to the write
 let done = 0;
 let non2xx = 0;
+let ok2xx = 0;
 let errors = 0;
 let lastEnd = 0;
 
@@ -56,7 +58,8 @@ const finish = (c: Conn, status: number) => {
   latency[k] = now - (t0 + k * interval);
   lastEnd = now;
   done++;
-  if (status < 200 || status >= 300) non2xx++;
+  if (status >= 200 && status < 300) ok2xx++;
+  else non2xx++;
   dispatch(c);
 };
 
@@ -92,8 +95,8 @@ const open = () => new Promise<Conn>((resolve, reject) => {
   socket.once('connect', () => resolve(c));
   socket.on('data', (d) => onData(c, d));
   socket.on('error', (err) => {
-    if (!t0) return reject(err);
-    errors++;
+    // Once running, a request dropped by the error is counted on 'close' (which always follows).
+    if (!t0) reject(err);
   });
   socket.on('close', () => {
     // A dropped request counts as an error; the connection is not reused.
@@ -142,6 +145,8 @@ process.stdout.write(JSON.stringify({
   durationSeconds: Number(elapsed.toFixed(2)),
   latency: { p50: pct(answered, 50), p90: pct(answered, 90), p99: pct(answered, 99), p999: pct(answered, 99.9), max: pct(answered, 100) },
   sendLag: { p50: pct(sortedLag, 50), p99: pct(sortedLag, 99), max: pct(sortedLag, 100) },
+  ok2xx,
+  ok2xxRate: Math.round(ok2xx / elapsed),
   non2xx,
   errors,
   timeouts: total - done,

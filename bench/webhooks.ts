@@ -10,7 +10,10 @@
  * time). Every full-path request is a new call (its own CallSid, never replayed), so each one
  * stores a row; the run checks that the `calls` table holds exactly that many.
  *
- * Targets: full path >= 0.5x the bare route's throughput; p99 < 10 ms at 2,000 req/s.
+ * Targets: full path >= 0.5x the bare route's throughput; p99 < 10 ms at 2,000 req/s. Throughput
+ * counts 2xx answers only; a phase with any non-2xx answer, error or timeout does not count as
+ * met, and neither does a run where an answered call has no stored row. The count of non-2xx
+ * answers of every phase (warm-ups too) is printed; a missed target or check exits non-zero.
  * Writes bench/results/webhooks.json. Options (env): BENCH_DURATION (s, 6), BENCH_CONNECTIONS (16),
  * BENCH_RATE (2000), BENCH_RATE_CONNECTIONS (32), BENCH_BODIES (120000 signed calls),
  * BENCH_PROFILE_DIR (V8 CPU profiles of this process — where both servers run — during the full-path phases and the bare route's max phase).
@@ -41,9 +44,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
 
 type Latency = { p50: number; p90: number; p99: number; max: number };
-type Load = { reqPerSec: number; total: number; used: number; latency: Latency; non2xx: number; errors: number; timeouts: number; loadCpuMs: number; extra?: Record<string, unknown> };
-type AutocannonOut = { requests: { average: number; total: number }; latency: Latency; non2xx: number; errors: number; timeouts: number; total: number; used: number; cpuMs: number };
-type RateOut = { cpuMs: number; achievedRate: number; total: number; latency: Latency & { p999: number }; sendLag: Latency; non2xx: number; errors: number; timeouts: number; scheduled: number; durationSeconds: number };
+type Load = { reqPerSec: number; total: number; ok2xx: number; used: number; latency: Latency; non2xx: number; errors: number; timeouts: number; loadCpuMs: number; extra?: Record<string, unknown> };
+type AutocannonOut = { ok2xx: number; ok2xxPerSec: number; requests: { average: number; total: number }; latency: Latency; non2xx: number; errors: number; timeouts: number; total: number; used: number; cpuMs: number };
+type RateOut = { cpuMs: number; ok2xx: number; ok2xxRate: number; achievedRate: number; total: number; latency: Latency & { p999: number }; sendLag: Latency; non2xx: number; errors: number; timeouts: number; scheduled: number; durationSeconds: number };
 
 /**
  * The running CPU total (ms) of processes matching `needle`, sampled by a child process
@@ -81,14 +84,14 @@ const node = (script: string, args: object) => run(process.execPath, ['--import'
 /** Closed loop at full speed (autocannon): max throughput. */
 const maxLoad = (url: string, bodiesFile: string, opts: { duration: number; connections: number; start: number }) => withCpu(() =>
   node('webhooks-load.ts', { url, bodiesFile, ...opts }).then((l: AutocannonOut): Load => ({
-    reqPerSec: Math.round(l.requests.average), total: l.total, used: l.used, latency: l.latency, non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts, loadCpuMs: l.cpuMs,
+    reqPerSec: l.ok2xxPerSec, total: l.total, ok2xx: l.ok2xx, used: l.used, latency: l.latency, non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts, loadCpuMs: l.cpuMs,
   })),
 );
 
 /** Open loop at a constant offered rate (bench/webhooks-rate.ts): latency at that rate. */
 const rateLoad = (url: string, bodiesFile: string, opts: { duration: number; connections: number; rate: number; start: number }) => withCpu(() =>
   node('webhooks-rate.ts', { url, bodiesFile, ...opts }).then((l: RateOut): Load => ({
-    reqPerSec: l.achievedRate, total: l.total, used: l.scheduled, latency: l.latency, non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts, loadCpuMs: l.cpuMs,
+    reqPerSec: l.ok2xxRate, total: l.total, ok2xx: l.ok2xx, used: l.scheduled, latency: l.latency, non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts, loadCpuMs: l.cpuMs,
     extra: { offeredRate: opts.rate, p999Ms: l.latency.p999, sendLagMs: l.sendLag, durationSeconds: l.durationSeconds },
   })),
 );
@@ -112,7 +115,7 @@ const profiled = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
 };
 
 const summary = (l: Load & { cpuUsPerRequest?: Record<string, number>; requestsPerStatement?: number }) => ({
-  reqPerSec: l.reqPerSec, total: l.total, p50Ms: l.latency.p50, p90Ms: l.latency.p90, p99Ms: l.latency.p99, maxMs: l.latency.max,
+  reqPerSec: l.reqPerSec, total: l.total, ok2xx: l.ok2xx, p50Ms: l.latency.p50, p90Ms: l.latency.p90, p99Ms: l.latency.p99, maxMs: l.latency.max,
   non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts, ...(l.extra ?? {}), cpuUsPerRequest: l.cpuUsPerRequest, requestsPerStatement: l.requestsPerStatement,
 });
 
@@ -178,11 +181,11 @@ const main = async () => {
   const full = async <L extends Load>(l: (start: number) => Promise<L>) => {
     const r = await l(cursor);
     cursor += r.used;
-    fullAnswered += r.total - r.non2xx - r.errors;
+    fullAnswered += r.ok2xx;
     return r;
   };
-  await maxLoad(target(bareUrl), bodiesFile, { duration: 2, connections: CONNECTIONS, start: 0 });
-  await full((start) => maxLoad(target(gateway), bodiesFile, { duration: 2, connections: CONNECTIONS, start }));
+  const bareWarm = await maxLoad(target(bareUrl), bodiesFile, { duration: 2, connections: CONNECTIONS, start: 0 });
+  const fullWarm = await full((start) => maxLoad(target(gateway), bodiesFile, { duration: 2, connections: CONNECTIONS, start }));
   const bareMax = await profiled('bare-max', () => maxLoad(target(bareUrl), bodiesFile, { duration: DURATION, connections: CONNECTIONS, start: 0 }));
   const fullMax = await profiled('full-max', () => full((start) => maxLoad(target(gateway), bodiesFile, { duration: DURATION, connections: CONNECTIONS, start })));
   const bareAtRate = await rateLoad(target(bareUrl), bodiesFile, { duration: DURATION, connections: RATE_CONNECTIONS, rate: RATE, start: 0 });
@@ -192,6 +195,12 @@ const main = async () => {
   await t.rt.services.telephony.calls.flush(); // rows are written behind the answer: the last few ms of them
   const calls = Number((await t.rt.infra.db.query('SELECT count(*) AS n FROM calls')).rows[0].n);
   const ratio = fullMax.reqPerSec / bareMax.reqPerSec;
+  // Every answer of every phase must be a 2xx, with no error and no timeout: a phase that was
+  // refused (403), failed (5xx) or dropped did not do the work its figure would claim.
+  const phases = { bareWarmUp: bareWarm, fullWarmUp: fullWarm, bareMax, fullMax, bareAtRate, fullAtRate };
+  const unanswered = Object.fromEntries(Object.entries(phases).map(([k, l]) => [k, { non2xx: l.non2xx, errors: l.errors, timeouts: l.timeouts }]));
+  const clean = (l: Load) => l.non2xx === 0 && l.errors === 0 && l.timeouts === 0;
+  const non2xxTotal = Object.values(phases).reduce((n, l) => n + l.non2xx, 0);
   const result = {
     benchmark: 'webhooks',
     command: 'npm run bench:webhooks',
@@ -203,7 +212,12 @@ const main = async () => {
     atRate: { bare: summary(bareAtRate), full: summary(fullAtRate) },
     // every full-path request is a distinct call; each one answered 2xx must have its row (+ the probe)
     callsStored: { rows: calls, fullPathAnswered2xx: fullAnswered, fullPathBodiesUsed: cursor, allStored: calls >= fullAnswered },
-    targets: { throughputRatio: { target: 0.5, met: ratio >= 0.5 }, p99AtRate: { targetMs: 10, met: fullAtRate.latency.p99 < 10 && fullAtRate.reqPerSec >= RATE * 0.95 && fullAtRate.timeouts === 0 && fullAtRate.errors === 0 } },
+    non2xxErrorsTimeouts: unanswered,
+    targets: {
+      throughputRatio: { target: 0.5, met: ratio >= 0.5 && clean(bareMax) && clean(fullMax) },
+      p99AtRate: { targetMs: 10, met: fullAtRate.latency.p99 < 10 && fullAtRate.reqPerSec >= RATE * 0.95 && clean(fullAtRate) },
+    },
+    checks: { every2xx: Object.values(phases).every(clean), allStored: calls >= fullAnswered },
   };
   mkdirSync(path.join(here, 'results'), { recursive: true });
   writeFileSync(path.join(here, 'results', 'webhooks.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -212,6 +226,9 @@ const main = async () => {
   pgCpu.close();
   rmSync(bodiesFile, { force: true });
   await t.close();
+  process.stdout.write(`non-2xx answers: ${non2xxTotal} (${Object.entries(unanswered).map(([k, v]) => `${k} ${v.non2xx}`).join(', ')})\n`);
+  const missed = [...Object.entries(result.targets).filter(([, v]) => !v.met), ...Object.entries(result.checks).filter(([, ok]) => !ok)].map(([k]) => k);
+  if (missed.length > 0) throw new Error(`bench:webhooks missed: ${missed.join(', ')}`);
 };
 
 main().then(() => process.exit(0), (err: unknown) => {

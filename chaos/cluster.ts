@@ -26,8 +26,10 @@ export type Carrier = {
   api: string;
   accountSid: string;
   authToken: string;
-  count(detail?: boolean): Promise<{ messages: number; recipients: number; maxPerRecipient: number; perNumber?: Record<string, number> }>;
-  messages(): Promise<Array<{ sid: string; to: string; from: string; body: string }>>;
+  /** Outbound texts counted by the carrier; `prefix`: only to numbers starting with it. */
+  count(detail?: boolean, prefix?: string): Promise<{ messages: number; recipients: number; maxPerRecipient: number; perNumber?: Record<string, number> }>;
+  /** The outbound texts; `at`: when the carrier took the request (epoch ms, this machine's clock). */
+  messages(): Promise<Array<{ sid: string; to: string; from: string; body: string; statusCallback: string | null; at: number }>>;
   reset(): Promise<void>;
   stop(): void;
 };
@@ -43,7 +45,7 @@ export const startCarrier = async (root: string): Promise<Carrier> => {
   const urls = JSON.parse(line) as { api: string; control: string };
   return {
     api: urls.api, accountSid, authToken,
-    count: async (detail = false) => (await (await fetch(`${urls.control}/count${detail ? '?detail=1' : ''}`)).json()) as Awaited<ReturnType<Carrier['count']>>,
+    count: async (detail = false, prefix = '') => (await (await fetch(`${urls.control}/count?prefix=${encodeURIComponent(prefix)}${detail ? '&detail=1' : ''}`)).json()) as Awaited<ReturnType<Carrier['count']>>,
     messages: async () => (await (await fetch(`${urls.control}/messages`)).json()) as Awaited<ReturnType<Carrier['messages']>>,
     reset: async () => void (await fetch(`${urls.control}/reset`, { method: 'POST' })),
     stop: () => void child.kill('SIGTERM'),

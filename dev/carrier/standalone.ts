@@ -10,7 +10,8 @@
  * Control server:
  * - `GET /count[?prefix=+1555][&detail]` -> `{ messages, recipients, maxPerRecipient, calls, perNumber? }`
  *   (outbound texts only; `prefix` counts recipients whose number starts with it)
- * - `GET /messages` -> the outbound texts; `POST /reset` forgets everything.
+ * - `GET /messages` -> the outbound texts (with `statusCallback` and `at`: when the carrier took
+ *   the request, epoch ms); `POST /reset` forgets everything.
  */
 import http from 'node:http';
 import { startCarrierEmulator } from './emulator.js';
@@ -37,7 +38,9 @@ const main = async () => {
       return void res.writeHead(204).end();
     }
     if (url.pathname === '/messages') {
-      const list = carrier.messages.filter((m) => m.direction === 'outbound-api').map((m) => ({ sid: m.sid, to: m.to, from: m.from, body: m.body }));
+      const list = carrier.messages.filter((m) => m.direction === 'outbound-api').map((m) => ({
+        sid: m.sid, to: m.to, from: m.from, body: m.body, statusCallback: m.statusCallback, at: m.dateCreated.getTime(),
+      }));
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(list));
     }
     const prefix = url.searchParams.get('prefix') ?? '';

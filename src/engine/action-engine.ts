@@ -25,6 +25,7 @@ import { createFeedPublisher, createFeedSubscriber } from './feed.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import type { TelephonyProvider } from './telephony-port.js';
+import { createLaneGate } from './lane-gate.js';
 import { createEngineQueues, createWorker, type PlanJob, type TimerJob } from './queues.js';
 import { createRateLimiter } from './rate-limiter.js';
 
@@ -71,6 +72,11 @@ const stopsSending = <W extends Closeable>(w: W, delivery: { stopSending(): void
 
 type Closeable = { close(): Promise<void> };
 
+/** Urgent-lane jobs run at once per process (each is one small activation's batch). */
+const URGENT_LANE_CONCURRENCY = 8;
+/** The longest the bulk lane waits for urgent work before its next claim. */
+const URGENT_YIELD_MS = 200;
+
 /**
  * The action engine, assembled: outbox relay (fast path + sweeper), planner, delivery workers,
  * status listener, outbound call scripts, activation reads and the live feed. Building it does
@@ -82,7 +88,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
   const queues = createEngineQueues(deps.redis, { prefix, lockMs: c.QUEUE_LOCK_MS });
   const reports = deps.senderReportText && createSenderReports({
     db: deps.db, text: deps.senderReportText, logger: deps.logger,
-    dispatch: { dispatch: async (ids) => { await enqueueDeliveries(queues.deliveries, ids, c.DELIVERY_BATCH_SIZE, { tag: 'srep' }); } },
+    dispatch: { dispatch: async (ids) => { await enqueueDeliveries(queues.urgent, ids, c.DELIVERY_BATCH_SIZE, { tag: 'srep' }); } },
   });
   const feed = reports ? withSenderReports(createFeedPublisher(deps.redis, prefix), reports, deps.logger) : createFeedPublisher(deps.redis, prefix);
   const lines = createLineDirectory({ db: deps.db, secrets: deps.secrets });
@@ -97,9 +103,12 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
       settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },
     });
     const planJob = createPlanJobProcessor({ planner, queue: queues.activations, logger: log });
+    // Planning one activation (a call's code, an API trigger) and urgent-lane sends come before
+    // the bulk lane's next claim, for at most URGENT_YIELD_MS each (src/engine/lane-gate.ts).
+    const laneGate = createLaneGate(URGENT_YIELD_MS);
     const retry = createConferenceRetry({ db: deps.db, timers: engineTimersRepo, queues, feed, metrics: deps.metrics, settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log });
     const delivery = createDeliveryWorker({
-      db: deps.db, lines, feed, queue: queues.deliveries, logger: log, metrics: deps.metrics,
+      db: deps.db, lines, feed, queue: queues.deliveries, urgentQueue: queues.urgent, laneGate, logger: log, metrics: deps.metrics,
       limiter: createRateLimiter(deps.redis, prefix),
       senders: [createTelephonySender({ db: deps.db, lines, providers: wiring.providers, publicUrl: c.PUBLIC_URL }), ...(wiring.senders ?? [])],
       afterSent: status.afterSent,
@@ -120,8 +129,12 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     });
     const settings = { prefix, lockMs: c.QUEUE_LOCK_MS };
     const workers = [
-      createWorker<PlanJob>('activations', async (job) => planJob(job.data), deps.redis, { ...settings, concurrency: c.PLANNER_CONCURRENCY }),
-      stopsSending(createWorker<DeliveryJobData>('deliveries', async (job) => delivery.process(job.data), deps.redis, { ...settings, concurrency: c.WORKER_CONCURRENCY }), delivery),
+      createWorker<PlanJob>('activations', async (job) => (job.data.activationId ? laneGate.urgent(() => planJob(job.data)) : planJob(job.data)), deps.redis, { ...settings, concurrency: c.PLANNER_CONCURRENCY }),
+      stopsSending(createWorker<DeliveryJobData>('deliveries', async (job) => delivery.process(job.data, 'bulk'), deps.redis, { ...settings, concurrency: c.WORKER_CONCURRENCY }), delivery),
+      // The small activations' lane: taken at once by its own workers, whatever the bulk queue holds.
+      stopsSending(createWorker<DeliveryJobData>('deliveries-urgent', async (job) => delivery.process(job.data, 'urgent'), deps.redis, {
+        ...settings, concurrency: Math.min(c.WORKER_CONCURRENCY, URGENT_LANE_CONCURRENCY),
+      }), delivery),
       createWorker<TimerJob>('engine-timers', async (job) => retry.run(job.data), deps.redis, { ...settings, concurrency: 2 }),
     ];
     for (const w of workers) {

@@ -7,7 +7,7 @@ import { groupBy } from '../group-by.js';
 import type { FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryMetrics } from './metrics-port.js';
-import type { DeliveryBatchJob } from './queues.js';
+import { urgentLaneInFlight, type DeliveryBatchJob } from './queues.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ChannelResult, ChannelSender } from './channel-port.js';
 import { claimSendable } from './contact-refusals-repo.js';
@@ -15,6 +15,7 @@ import { finish, refreshClaims, toChange, type Delivery, type DeliveryState, typ
 import { laterBatches, paceRows } from './delivery-pacing.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import { isCallChannel } from './delivery-status.js';
+import type { LaneGate } from './lane-gate.js';
 import type { LineDirectory } from './line-directory.js';
 
 export type DeliveryWorkerDeps = {
@@ -24,6 +25,10 @@ export type DeliveryWorkerDeps = {
   limiter: RateLimiter;
   feed: FeedPublisher;
   queue: Queue<DeliveryBatchJob>;
+  /** The small activations' lane (`deliveries-urgent`): its jobs' retries and paced rows go back there. */
+  urgentQueue?: Queue<DeliveryBatchJob>;
+  /** Urgent work first in this process (src/engine/lane-gate.ts); none: the lanes share the process evenly. */
+  laneGate?: LaneGate;
   /** Applies carrier callbacks that arrived before the provider id was stored. */
   afterSent?: (accountId: string, providerIds: string[]) => Promise<void>;
   /** Outcomes, carrier errors and 429 pauses, as they happen. */
@@ -32,6 +37,11 @@ export type DeliveryWorkerDeps = {
     maxAttempts: number; backoffMs: number; batchSize: number; defaultSmsPerSecond: number; defaultCallsPerSecond: number;
     /** Sends in flight in this process at most (across jobs): bounds sockets and memory. */
     maxInFlight: number;
+    /**
+     * Sends of the urgent lane in flight at most, beside `maxInFlight` (their own slots: a
+     * broadcast holding every bulk slot, even at a stalled carrier, does not hold them up).
+     */
+    urgentMaxInFlight?: number;
     /**
      * SEND_IN_DOUBT_AFTER_MS: the sweeper takes over a `sending` row claimed longer ago than this.
      * This worker refreshes the claims it holds every quarter of it, and sends a row only within
@@ -48,6 +58,12 @@ export type DeliveryWorkerDeps = {
   };
   logger: Logger;
 };
+
+/**
+ * Which queue a job came from: `bulk` (`deliveries`) or `urgent` (`deliveries-urgent`, small
+ * activations). Each lane has its own claim gate and send slots in this process.
+ */
+export type DeliveryLane = 'bulk' | 'urgent';
 
 /** The job data, plus `reserved`: its rows already hold send slots (see delivery-pacing.ts). */
 export type DeliveryJobData = DeliveryBatchJob & { reserved?: boolean };
@@ -114,12 +130,18 @@ export const createClaimKeeper = (db: Queryable, inDoubtAfterMs: number, logger:
 export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
   const byChannel = new Map(deps.senders.flatMap((s) => s.channels.map((c) => [c, s] as const)));
   const claims = createClaimKeeper(deps.db, deps.settings.inDoubtAfterMs, deps.logger);
-  const inFlight = createSemaphore(deps.settings.maxInFlight);
+  const urgentInFlight = deps.settings.urgentMaxInFlight ?? urgentLaneInFlight(deps.settings.maxInFlight);
+  const inFlight = { bulk: createSemaphore(deps.settings.maxInFlight), urgent: createSemaphore(urgentInFlight) };
   // Jobs between claim and outcome at once: enough batches to keep `maxInFlight` sends going
   // while the next batch is claimed, no more. Rows are claimed only when they can be sent soon,
   // so a crash leaves at most about `maxInFlight + batchSize` rows in doubt (to reconcile with
   // the carrier), not `WORKER_CONCURRENCY x batchSize` rows claimed and waiting for a send slot.
-  const claimGate = createSemaphore(Math.max(2, Math.ceil(deps.settings.maxInFlight / deps.settings.batchSize) + 1));
+  // The urgent lane has its own (its jobs hold one small activation's rows each).
+  const claimGate = {
+    bulk: createSemaphore(Math.max(2, Math.ceil(deps.settings.maxInFlight / deps.settings.batchSize) + 1)),
+    urgent: createSemaphore(Math.max(2, Math.ceil(urgentInFlight / deps.settings.batchSize) + 1)),
+  };
+  const queueOf = (lane: DeliveryLane) => (lane === 'urgent' ? deps.urgentQueue ?? deps.queue : deps.queue);
 
   const outcomeOf = (row: Delivery, res: ChannelResult): Outcome => {
     const status = res.status === 'failed' ? 'failed' : res.status === 'skipped' ? 'skipped'
@@ -173,7 +195,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
 
   const givenBack = (row: Delivery): Outcome => ({ id: row.id, status: 'pending', uncount: true, notBefore: new Date() });
 
-  const sendOne = async (row: Delivery, at: number): Promise<Outcome & { rateLimited?: boolean }> => {
+  const sendOne = async (row: Delivery, at: number, lane: DeliveryLane): Promise<Outcome & { rateLimited?: boolean }> => {
     const sender = byChannel.get(row.channel);
     if (!sender) return { id: row.id, status: 'failed', errorCode: 'channel_unavailable', errorMessage: `no ${row.channel} sender is configured` };
     const wait = at - Date.now();
@@ -191,7 +213,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     try {
       // Not sent if the claim is no longer known to be ours (this process stalled, or the sweeper
       // took the row over): given back instead (a no-op when the claim was taken over).
-      const res = await inFlight(async () => {
+      const res = await inFlight[lane](async () => {
         if (!claims.fresh(row.id) || stopping) return null;
         const earlier = maybeSentSince !== null && sender.findSent ? await sender.findSent(job, new Date(maybeSentSince - 60_000)) : null;
         if (earlier) return earlier;
@@ -215,7 +237,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
    * queue and the job is retried without counting an attempt; permanent errors fail the delivery
    * with the carrier's code.
    */
-  const process = async (data: DeliveryJobData): Promise<{ sent: number; deferred: number }> => {
+  const process = async (data: DeliveryJobData, lane: DeliveryLane): Promise<{ sent: number; deferred: number }> => {
     const token = randomUUID();
     // Claimed with the do-not-contact and opt-out check, right before sending, whatever path planned the row.
     const claimedAt = Date.now();
@@ -227,16 +249,18 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     }
     claims.hold(rows, token, claimedAt);
     try {
-      return await sendClaimed(data, token, rows, refused);
+      return await sendClaimed(data, token, rows, refused, lane);
     } finally {
       claims.release(rows, token);
     }
   };
 
-  const sendClaimed = async (data: DeliveryJobData, token: string, rows: Delivery[], refused: DeliveryState[]): Promise<{ sent: number; deferred: number }> => {
+  const sendClaimed = async (
+    data: DeliveryJobData, token: string, rows: Delivery[], refused: DeliveryState[], lane: DeliveryLane,
+  ): Promise<{ sent: number; deferred: number }> => {
     const paced = await paceRows(rows, { lines: deps.lines, limiter: deps.limiter, defaults: { sms: deps.settings.defaultSmsPerSecond, calls: deps.settings.defaultCallsPerSecond } }, data.reserved ?? false);
 
-    const results = await Promise.all(paced.now.map(({ row, at }) => sendOne(row, at)));
+    const results = await Promise.all(paced.now.map(({ row, at }) => sendOne(row, at, lane)));
     const outcomes: Array<Outcome & { rateLimited?: boolean }> = [
       ...results,
       ...paced.later.map(({ row, at }) => ({ id: row.id, status: 'pending' as const, notBefore: new Date(at), uncount: true })),
@@ -248,12 +272,12 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     deps.metrics?.reached([...refused, ...stored.filter((d) => intended.get(d.id) === d.status)]);
 
     for (const b of laterBatches(paced.later, deps.settings.batchSize)) {
-      await deps.queue.add('send', { deliveryIds: b.ids, reserved: true } as DeliveryJobData, { jobId: `p-${b.ids[0]}-${b.at}`, delay: Math.max(0, b.at - Date.now()) });
+      await queueOf(lane).add('send', { deliveryIds: b.ids, reserved: true } as DeliveryJobData, { jobId: `p-${b.ids[0]}-${b.at}`, delay: Math.max(0, b.at - Date.now()) });
     }
     for (const o of outcomes) {
       if (o.status === 'pending' && o.notBefore && !paced.later.some((l) => l.row.id === o.id)) {
         const attempts = rows.find((r) => r.id === o.id)?.attempts ?? 0;
-        await enqueueDeliveries(deps.queue, [o.id], 1, { tag: `r${attempts}`, delayMs: o.notBefore.getTime() - Date.now() });
+        await enqueueDeliveries(queueOf(lane), [o.id], 1, { tag: `r${attempts}`, delayMs: o.notBefore.getTime() - Date.now() });
       }
     }
     await publishChanges([...refused, ...stored]);
@@ -262,7 +286,8 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
 
     if (outcomes.some((o) => o.rateLimited)) {
       deps.logger.warn({ deliveries: outcomes.filter((o) => o.rateLimited).length }, 'carrier rate limit: slowing the delivery queue');
-      await deps.queue.rateLimit(1000);
+      // The carrier's limit holds for both lanes.
+      await Promise.all([...new Set([deps.queue, queueOf('urgent')])].map((q) => q.rateLimit(1000)));
       deps.metrics?.rateLimitPause();
       throw Worker.RateLimitError();
     }
@@ -278,7 +303,13 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
   };
 
   return {
-    process: (data: DeliveryJobData) => claimGate(() => process(data)),
+    /** Runs one delivery job of `lane` (default `bulk`). */
+    process: (data: DeliveryJobData, lane: DeliveryLane = 'bulk') => (lane === 'urgent'
+      ? claimGate.urgent(() => (deps.laneGate ? deps.laneGate.urgent(() => process(data, lane)) : process(data, lane)))
+      : claimGate.bulk(async () => {
+        await deps.laneGate?.bulkTurn();
+        return process(data, lane);
+      })),
     /** Sends nothing more from now on (call before closing the queue worker); in-flight sends finish. */
     stopSending() { stopping = true; stop(); },
     close: () => claims.close(),

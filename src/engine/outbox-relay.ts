@@ -22,6 +22,9 @@ export type OutboxRelayDeps = {
  * as its own job unless Redis still holds a waiting or running job for it (its batch job or its
  * own). Rows are locked with FOR UPDATE SKIP LOCKED, so any number of workers can sweep.
  */
+/** BullMQ priority of a batch planner job (1 is the highest; jobs without one go first). */
+const BATCH_PLAN_PRIORITY = 10;
+
 export const createOutboxRelay = (deps: OutboxRelayDeps) => {
   const maxAttempts = deps.settings.maxAttempts ?? 20;
 
@@ -37,7 +40,10 @@ export const createOutboxRelay = (deps: OutboxRelayDeps) => {
     async dispatchBatches(batches) {
       const jobs = batches.filter((b) => b.activationIds.length > 0);
       if (jobs.length === 0) return;
-      await deps.queue.addBulk(jobs.map((b) => ({ name: 'plan', data: { activationIds: b.activationIds }, opts: { jobId: b.jobId } })));
+      // Behind single activations (a call's code, an API trigger): a schedule pass of many batches
+      // does not hold up the planning of an emergency keyed meanwhile (BullMQ takes jobs without
+      // a priority first).
+      await deps.queue.addBulk(jobs.map((b) => ({ name: 'plan', data: { activationIds: b.activationIds }, opts: { jobId: b.jobId, priority: BATCH_PLAN_PRIORITY } })));
     },
   };
 

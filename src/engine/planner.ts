@@ -20,7 +20,8 @@ import {
 
 export type PlannerDeps = {
   db: Db;
-  queues: { deliveries: Queue<DeliveryBatchJob>; timers: Queue<TimerJob> };
+  /** `urgent`: the lane of activations whose deliveries fit in one delivery job (see `laneFor`). */
+  queues: { deliveries: Queue<DeliveryBatchJob>; urgent: Queue<DeliveryBatchJob>; timers: Queue<TimerJob> };
   feed: FeedPublisher;
   /** Counts deliveries skipped at planning (final at once). */
   metrics?: Pick<DeliveryMetrics, 'reached'>;
@@ -40,6 +41,14 @@ export const sendingLine = (action: Action, input: PlanInput, lines: SendingLine
   if (own) return byId(own);
   return byId(input.codeLineId) ?? byId(input.definition.codeActivation?.lineId) ?? lines[0] ?? null;
 };
+
+/**
+ * The delivery lane of an activation with `pending` deliveries to send: the urgent lane when they
+ * all fit in one delivery job (an emergency to a team, a reply, a sequence step), the bulk queue
+ * otherwise (a broadcast). The urgent lane has its own workers and send slots, so a small
+ * activation is never queued behind a large one's batches; per-line pacing applies to both.
+ */
+export const laneFor = (pending: number, batchSize: number): 'urgent' | 'deliveries' => (pending <= batchSize ? 'urgent' : 'deliveries');
 
 export const createPlanner = (deps: PlannerDeps) => {
   const { db, extras, logger } = deps;
@@ -136,7 +145,7 @@ export const createPlanner = (deps: PlannerDeps) => {
     await publish(a.accountId, [running, ...created.filter((d) => d.status === 'skipped').map(toChange)]);
 
     const ids = await pendingIds(db, a.id);
-    await enqueueDeliveries(deps.queues.deliveries, ids, deps.settings.batchSize);
+    await enqueueDeliveries(deps.queues[laneFor(ids.length, deps.settings.batchSize)], ids, deps.settings.batchSize);
     for (const action of input.definition.actions) {
       if (action.type === 'conference' && action.retryWithOffDuty) {
         await deps.queues.timers.add('conference_retry', { activationId: a.id, actionId: action.id, kind: 'conference_retry' }, {

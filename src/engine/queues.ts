@@ -8,10 +8,19 @@ import type { Redis } from 'ioredis';
  * - `activations`: planner jobs: one activation (job id = activation id) or a batch of them
  *   (job id `plan-<uuid>`, named by each one's outbox row), see `PlanJob`.
  * - `deliveries`: delivery jobs (a batch of delivery ids), retries and re-queued strays.
+ * - `deliveries-urgent`: the lane of small activations (all their deliveries fit in one delivery
+ *   job): same jobs, its own workers and send slots, so a second emergency is not queued behind
+ *   a broadcast's thousands of batches (docs/ENGINE.md, "Lanes").
  * - `engine-timers`: delayed engine work (the conference retry after 2 minutes).
  */
-export const queueNames = { activations: 'activations', deliveries: 'deliveries', timers: 'engine-timers' } as const;
+export const queueNames = { activations: 'activations', deliveries: 'deliveries', urgent: 'deliveries-urgent', timers: 'engine-timers' } as const;
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
+
+/**
+ * Sends of the urgent lane a process keeps in flight at most, beside `DELIVERY_MAX_IN_FLIGHT`
+ * for the bulk lane: its own slots (and carrier sockets: size connection pools to the sum).
+ */
+export const urgentLaneInFlight = (maxInFlight: number): number => Math.max(4, Math.ceil(maxInFlight / 10));
 
 /**
  * Planner job payload: the activation(s) to expand into deliveries.
@@ -38,6 +47,8 @@ const keep: JobsOptions = { removeOnComplete: { age: 3600, count: 20_000 }, remo
 export type EngineQueues = {
   activations: Queue<PlanJob>;
   deliveries: Queue<DeliveryBatchJob>;
+  /** The small activations' delivery lane (`deliveries-urgent`). */
+  urgent: Queue<DeliveryBatchJob>;
   timers: Queue<TimerJob>;
   close(): Promise<void>;
 };
@@ -50,6 +61,7 @@ export const createEngineQueues = (connection: Redis, s: QueueSettings): EngineQ
     defaultJobOptions: { ...keep, attempts: 8, backoff: { type: 'exponential', delay: 1000 } },
   });
   const deliveries = new Queue<DeliveryBatchJob>(queueNames.deliveries, opts);
+  const urgent = new Queue<DeliveryBatchJob>(queueNames.urgent, opts);
   const timers = new Queue<TimerJob>(queueNames.timers, {
     ...opts,
     defaultJobOptions: { ...keep, attempts: 10, backoff: { type: 'exponential', delay: 1000 } },
@@ -57,9 +69,10 @@ export const createEngineQueues = (connection: Redis, s: QueueSettings): EngineQ
   return {
     activations,
     deliveries,
+    urgent,
     timers,
     async close() {
-      await Promise.allSettled([activations.close(), deliveries.close(), timers.close()]);
+      await Promise.allSettled([activations.close(), deliveries.close(), urgent.close(), timers.close()]);
     },
   };
 };
