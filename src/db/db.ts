@@ -74,3 +74,6 @@ export const lazySavepoint = (tx: pg.PoolClient, name: string) => {
     async rollback(): Promise<void> { if (set) await tx.query(`ROLLBACK TO SAVEPOINT ${name}`); },
   };
 };
+
+/** True when PostgreSQL answers a trivial query (readiness checks). */
+export const ping = (q: Queryable): Promise<boolean> => q.query('SELECT 1').then(() => true, () => false);

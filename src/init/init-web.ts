@@ -8,6 +8,7 @@ import { buildApp } from '../../routes/app.js';
 import { bearerAuthenticator, type Authenticator } from '../../routes/auth.js';
 import { dashboardAuthenticator } from '../../routes/dashboard/index.js';
 import { buildMetricsApp } from '../../routes/metrics-routes.js';
+import { ping } from '../db/db.js';
 import type { Infra } from './init-infra.js';
 import { metricsModules, topModules } from './init-routes.js';
 import type { Services } from './services.js';
@@ -15,7 +16,7 @@ import type { Services } from './services.js';
 /** PostgreSQL and Redis answer (Redis within 1 s): `/readyz`. */
 const readinessOf = (infra: Infra) => async () => {
   const [pgOk, redisOk] = await Promise.all([
-    infra.db.query('SELECT 1').then(() => true, () => false),
+    ping(infra.db),
     Promise.race([infra.redis.ping().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 1000))]),
   ]);
   return { postgres: pgOk, redis: redisOk };
