@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Db } from '../db/db.js';
 import { removeFinishedJobs } from '../events/event-queue.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { PendingRepo } from './pending-repo.js';
 import type { RuleActionRunner } from './rule-action-runner.js';
 

@@ -12,7 +12,7 @@ import { startEventWorker } from '../events/event-worker.js';
 import { buildEventsPipeline, type EventsPipeline } from '../events/events-module.js';
 import type { Logger } from '../logger.js';
 import { createRedis } from '../redis.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { createCallbackActions } from './callback-actions.js';
 import { createCallbackCalls } from './callback-calls.js';
 import { callbacksRepo } from './callbacks-repo.js';

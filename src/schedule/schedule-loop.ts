@@ -1,6 +1,6 @@
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { FireResult, ScheduleFirer } from './schedule-firer.js';
 import type { SchedulesRepo } from './schedules-repo.js';
 

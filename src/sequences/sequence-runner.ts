@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import { lazySavepoint, withTransaction, type Db } from '../db/db.js';
 import type { ContactChangeHook } from '../events/contact-events.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { isSignalCondition, type SequenceContact, type Signal } from './conditions.js';
 import type { Enrollment, EnrollmentsRepo, EnrollmentUpdate, NewHistory } from './enrollments-repo.js';
 import { runEnrollment } from './sequence-engine.js';

@@ -4,7 +4,7 @@ import { createSecretBox } from '../../src/crypto.js';
 import { createPool } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedis } from '../../src/redis.js';
-import { createManualClock, type ManualClock } from '../../src/rules/clock.js';
+import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { buildEventsAndRules, startEventsAndRulesWorkers, type EventsAndRules } from '../../src/rules/rules-module.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 

@@ -11,7 +11,7 @@ import { createPlanJobProcessor } from '../../src/engine/plan-job.js';
 import { withTransaction, type Db } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';
 import type { PlanJob } from '../../src/engine/queues.js';
-import { createManualClock } from '../../src/schedule/clock.js';
+import { createManualClock } from '../../src/clock.js';
 import { createScheduleFirer } from '../../src/schedule/schedule-firer.js';
 import { createScheduleHook } from '../../src/schedule/schedule-hook.js';
 import type { WorkflowDefinition } from '../../src/workflows/workflow-types.js';
