@@ -16,7 +16,7 @@ import { createRedis } from '../../src/redis.js';
 import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { buildEventsAndRules } from '../../src/rules/rules-module.js';
 import { addTwilioLine, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, type TestRuntime } from '../helpers/runtime.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 

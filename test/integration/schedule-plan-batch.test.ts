@@ -15,7 +15,7 @@ import { createManualClock } from '../../src/clock.js';
 import { createScheduleFirer } from '../../src/schedule/schedule-firer.js';
 import { createScheduleHook } from '../../src/schedule/schedule-hook.js';
 import type { WorkflowDefinition } from '../../src/workflows/workflow-types.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { schedulesRepo } from '../../src/schedule/schedules-repo.js';
 
