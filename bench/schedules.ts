@@ -22,7 +22,7 @@ import { createPool, type Db } from '../src/db/db.js';
 import { createLogger } from '../src/logger.js';
 import { createEngineQueues } from '../src/engine/queues.js';
 import { createRedis } from '../src/redis.js';
-import { systemClock } from '../src/schedule/clock.js';
+import { systemClock } from '../src/clock.js';
 import { createScheduleFirer, type FireResult } from '../src/schedule/schedule-firer.js';
 import { startScheduleLoop } from '../src/schedule/schedule-loop.js';
 import setupTemplate from '../test/helpers/global-setup.js';

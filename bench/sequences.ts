@@ -32,7 +32,7 @@ import { createSecretBox } from '../src/crypto.js';
 import { createPool, withTransaction } from '../src/db/db.js';
 import { createLogger } from '../src/logger.js';
 import { createRedis } from '../src/redis.js';
-import { createManualClock } from '../src/sequences/clock.js';
+import { createManualClock } from '../src/clock.js';
 import { createSequences } from '../src/sequences/sequences-module.js';
 import { sequenceInputSchema } from '../src/sequences/sequence-types.js';
 import setupTemplate from '../test/helpers/global-setup.js';

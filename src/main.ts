@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import type { Clock } from './schedule/clock.js';
+import type { Clock } from './clock.js';
 import { initChannels } from './init/init-channels.js';
 import { initEngine } from './init/init-engine.js';
 import { initFeatures } from './init/init-features.js';

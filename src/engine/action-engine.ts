@@ -23,6 +23,7 @@ import { createStatusReconciler, type CarrierStatusReport } from './status-recon
 import { createTelephonySender } from './telephony-sender.js';
 import { createFeedPublisher, createFeedSubscriber } from './feed.js';
 import type { Logger } from '../logger.js';
+import { startPoller } from '../poller.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import type { TelephonyProvider } from './telephony-port.js';
 import { createLaneGate } from './lane-gate.js';
@@ -142,34 +143,29 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     }
 
     let stopped = false;
-    let timer: NodeJS.Timeout | null = null;
-    let running: Promise<void> = Promise.resolve();
     let reconciling: Promise<void> | null = null;
-    const tick = () => {
-      running = (async () => {
-        try {
-          await relay.sweep();
-          await sweeper.sweep();
-          // Carrier look-ups run beside the sweeps: a slow or unreachable carrier never holds up the outbox relay.
-          if (statuses && !reconciling) {
-            reconciling = statuses.reconcile(() => stopped).catch((err: unknown) => log.warn({ err }, 'status reconciliation failed; next sweep retries'))
-              .then(() => undefined).finally(() => { reconciling = null; });
-          }
-        } catch (err) {
-          log.warn({ err }, 'engine sweep failed; next sweep retries');
+    const sweeps = startPoller({
+      intervalMs: c.SWEEP_INTERVAL_MS,
+      spacing: 'fixed-delay',
+      firstDelayMs: Math.min(1000, c.SWEEP_INTERVAL_MS),
+      logger: log,
+      errorMessage: 'engine sweep failed; next sweep retries',
+      pass: async () => {
+        await relay.sweep();
+        await sweeper.sweep();
+        // Carrier look-ups run beside the sweeps: a slow or unreachable carrier never holds up the outbox relay.
+        if (statuses && !reconciling) {
+          reconciling = statuses.reconcile(() => stopped).catch((err: unknown) => log.warn({ err }, 'status reconciliation failed; next sweep retries'))
+            .then(() => undefined).finally(() => { reconciling = null; });
         }
-      })().finally(() => {
-        if (!stopped) timer = setTimeout(tick, c.SWEEP_INTERVAL_MS);
-      });
-    };
-    timer = setTimeout(tick, Math.min(1000, c.SWEEP_INTERVAL_MS));
+      },
+    });
     return [
       ...workers,
       {
         async close() {
           stopped = true;
-          if (timer) clearTimeout(timer);
-          await running;
+          await sweeps.close();
           await reconciling;
           await delivery.close();
         },

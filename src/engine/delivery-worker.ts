@@ -6,6 +6,7 @@ import { ProviderError } from '../errors.js';
 import { groupBy } from '../group-by.js';
 import type { FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
+import { startPoller } from '../poller.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import { urgentLaneInFlight, type DeliveryBatchJob } from './queues.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -97,9 +98,8 @@ export const backoffMs = (base: number, attempt: number): number =>
  * that died or stalled. Each held row keeps when its claim was last known to be ours (local
  * clock; never again once a refresh finds it taken over), which is what `fresh` checks.
  */
-export const createClaimKeeper = (db: Queryable, inDoubtAfterMs: number, logger: Pick<Logger, 'warn'>) => {
+export const createClaimKeeper = (db: Queryable, inDoubtAfterMs: number, logger: Pick<Logger, 'warn' | 'error'>) => {
   const held = new Map<string, { token: string; confirmedAt: number }>();
-  let beating: Promise<void> | null = null;
   const beat = async () => {
     if (held.size === 0) return;
     const ids = [...held.keys()];
@@ -112,18 +112,17 @@ export const createClaimKeeper = (db: Queryable, inDoubtAfterMs: number, logger:
       else h.confirmedAt = Number.NEGATIVE_INFINITY; // taken over (or already moved on): never send it
     }
   };
-  const timer = setInterval(() => {
-    if (beating) return;
-    beating = beat().catch((err: unknown) => logger.warn({ err }, 'could not refresh delivery claims; sends wait for the next refresh')).finally(() => { beating = null; });
-  }, Math.max(50, Math.floor(inDoubtAfterMs / 4)));
-  timer.unref();
+  const refreshes = startPoller({
+    intervalMs: Math.max(50, Math.floor(inDoubtAfterMs / 4)), logger, pass: beat,
+    errorMessage: 'could not refresh delivery claims; sends wait for the next refresh',
+  });
   return {
     hold(rows: Array<{ id: string }>, token: string, at: number) { for (const r of rows) held.set(r.id, { token, confirmedAt: at }); },
     /** Forgets this claim's rows (not a later claim of the same row by another job of this process). */
     release(rows: Array<{ id: string }>, token: string) { for (const r of rows) if (held.get(r.id)?.token === token) held.delete(r.id); },
     /** May this row be sent now? Only within half the in-doubt window of a confirmed claim. */
     fresh(id: string): boolean { return Date.now() - (held.get(id)?.confirmedAt ?? Number.NEGATIVE_INFINITY) < inDoubtAfterMs / 2; },
-    close() { clearInterval(timer); return beating ?? Promise.resolve(); },
+    close: refreshes.close,
   };
 };
 

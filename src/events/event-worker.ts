@@ -2,6 +2,7 @@ import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withTransaction, type Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
+import { startPoller } from '../poller.js';
 import { EVENT_QUEUE, eventJobOptions, removeFinishedJobs, type EventJob } from './event-queue.js';
 import type { DomainEvent, EventConsumer } from './event-types.js';
 import type { EventOutboxRepo } from './event-outbox-repo.js';
@@ -87,22 +88,15 @@ export const startEventWorker = (deps: EventWorkerDeps): { close(): Promise<void
     concurrency: deps.concurrency,
   });
   worker.on('error', (err) => deps.logger.warn({ err }, 'event worker error'));
-  let stopped = false;
-  let busy = false;
-  let running: Promise<unknown> = Promise.resolve();
   const sweep = () => sweepEventOutbox(deps);
-  const timer = setInterval(() => {
-    if (stopped || busy) return;
-    busy = true;
-    running = sweep().catch((err) => deps.logger.warn({ err }, 'event outbox sweep failed')).finally(() => { busy = false; });
-  }, deps.sweepIntervalMs);
-  timer.unref();
+  const sweeps = startPoller({
+    intervalMs: deps.sweepIntervalMs, logger: deps.logger, errorMessage: 'event outbox sweep failed',
+    pass: async () => { await sweep(); },
+  });
   return {
     sweep,
     async close() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+      await sweeps.close();
       await worker.close();
     },
   };

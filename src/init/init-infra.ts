@@ -4,7 +4,7 @@
  * opens connections (lazily: pg and ioredis connect on first use).
  */
 import type { Redis } from 'ioredis';
-import { systemClock, type Clock } from '../schedule/clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { createPool, type Db } from '../db/db.js';
 import { queueNames } from '../engine/queues.js';

@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import { withTransaction, type Db, type Queryable } from '../db/db.js';
 import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { callableAt, callbackHours } from './callback-timing.js';
 import type { Callback, CallbacksRepo, CallbackStatus } from './callbacks-repo.js';
 import type { DncRepo } from './dnc-repo.js';

@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import { withTransaction, type Db } from '../db/db.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { findCallback, finishCallback, listCallbacks, moveCallback, type Callback, type CallbackQuery } from './callbacks-repo.js';
 
 /** A callback as the API shows it. */

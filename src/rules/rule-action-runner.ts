@@ -7,7 +7,7 @@ import type { DomainEvent } from '../events/event-types.js';
 import type { EventsRepo } from '../events/events-repo.js';
 import type { Logger } from '../logger.js';
 import { fillFields } from '../templates/templates.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { DncRepo } from './dnc-repo.js';
 import { templateFields, type ContactSnapshot } from './fields.js';
 import { runLocalAction, type LocalActionRepos } from './local-actions.js';

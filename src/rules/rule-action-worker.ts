@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Db } from '../db/db.js';
 import { removeFinishedJobs } from '../events/event-queue.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from './clock.js';
+import { startPoller } from '../poller.js';
+import type { Clock } from '../clock.js';
 import type { PendingRepo } from './pending-repo.js';
 import type { RuleActionRunner } from './rule-action-runner.js';
 
@@ -80,22 +81,15 @@ export const startRuleActionWorker = (deps: RuleActionWorkerDeps): { close(): Pr
     await enqueueRuleActions(deps.queue, stale);
     return n + stale.length;
   };
-  let stopped = false;
-  let busy = false;
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    if (stopped || busy) return;
-    busy = true;
-    running = tick().catch((err) => deps.logger.warn({ err }, 'rule action poll failed')).finally(() => { busy = false; });
-  }, deps.pollIntervalMs);
-  timer.unref();
+  const polls = startPoller({
+    intervalMs: deps.pollIntervalMs, logger: deps.logger, errorMessage: 'rule action poll failed',
+    pass: async () => { await tick(); },
+  });
 
   return {
     tick,
     async close() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+      await polls.close();
       await worker.close();
     },
   };

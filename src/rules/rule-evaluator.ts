@@ -1,7 +1,7 @@
 import { withTransaction, type Db } from '../db/db.js';
 import type { DomainEvent, EventConsumer } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { ContactSnapshot } from './fields.js';
 import type { AccountNotifier } from './notifier.js';
 import type { NewPending, PendingRepo } from './pending-repo.js';

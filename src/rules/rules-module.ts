@@ -11,8 +11,9 @@ import { eventsRepo } from '../events/events-repo.js';
 import { startEventWorker } from '../events/event-worker.js';
 import { buildEventsPipeline, type EventsPipeline } from '../events/events-module.js';
 import type { Logger } from '../logger.js';
+import { startPoller } from '../poller.js';
 import { createRedis } from '../redis.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { createCallbackActions } from './callback-actions.js';
 import { createCallbackCalls } from './callback-calls.js';
 import { callbacksRepo } from './callbacks-repo.js';
@@ -144,21 +145,16 @@ export const startEventsAndRulesWorkers = (m: EventsAndRules, deps: { db: Db; co
     concurrency: Math.min(config.WORKER_CONCURRENCY, 20), pollIntervalMs: config.RULES_POLL_INTERVAL_MS, staleAfterMs: config.RULES_STALE_AFTER_MS,
   });
   // Callbacks come due in PostgreSQL: a poll starts them (SKIP LOCKED claims: any number of workers).
-  let polling: Promise<unknown> = Promise.resolve();
-  let busy = false;
-  const callbackTimer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    polling = m.callbackCalls.tick().catch((err) => logger.warn({ err }, 'callback poll failed')).finally(() => { busy = false; });
-  }, config.RULES_POLL_INTERVAL_MS);
-  callbackTimer.unref();
+  const callbackPolls = startPoller({
+    intervalMs: config.RULES_POLL_INTERVAL_MS, logger, errorMessage: 'callback poll failed',
+    pass: async () => { await m.callbackCalls.tick(); },
+  });
   return {
     events,
     actions,
     callbacks: { tick: () => m.callbackCalls.tick() },
     async close() {
-      clearInterval(callbackTimer);
-      await polling;
+      await callbackPolls.close();
       await Promise.allSettled([events.close(), actions.close()]);
       await Promise.allSettled([m.queues.events.close(), m.queues.actions.close(), m.queues.deliveries.close()]);
       await connection.quit().catch(() => connection.disconnect());

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { createNextFn } from './schedule-plan.js';
 import type { SchedulesRepo } from './schedules-repo.js';
 

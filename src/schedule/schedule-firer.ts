@@ -4,7 +4,7 @@ import type { ActivationDispatcher } from '../engine/activation-service.js';
 import type { Activation } from '../engine/activation-types.js';
 import { withTransaction, type Db } from '../db/db.js';
 import { groupBy } from '../group-by.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { createNextFn, occurrenceKey, planDue, type NextFn } from './schedule-plan.js';
 import { scheduleSpecSchema } from '../calendar/schedule-types.js';
 import type { ClaimedSchedule, NewRun, SchedulesRepo } from './schedules-repo.js';

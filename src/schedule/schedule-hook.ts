@@ -1,5 +1,5 @@
 import type { WorkflowChangeHook } from '../workflows/workflow-hooks.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { createNextFn, planDue } from './schedule-plan.js';
 import { scheduleSpecSchema } from '../calendar/schedule-types.js';
 import type { SchedulesRepo } from './schedules-repo.js';

@@ -1,6 +1,7 @@
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from './clock.js';
+import { startPoller } from '../poller.js';
+import type { Clock } from '../clock.js';
 import type { FireResult, ScheduleFirer } from './schedule-firer.js';
 import type { SchedulesRepo } from './schedules-repo.js';
 
@@ -23,18 +24,6 @@ export type ScheduleLoop = { close(): Promise<void> };
 
 const MIN_NAP_MS = 20;
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 /**
  * The worker-role loop: passes back to back while rows are due, otherwise sleeps until the
  * earliest next occurrence (at most `intervalMs`). Errors (PostgreSQL restart…) are logged and
@@ -42,7 +31,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
  */
 export const startScheduleLoop = (deps: ScheduleLoopDeps): ScheduleLoop => {
   const interval = deps.intervalMs ?? 1000;
-  const abort = new AbortController();
 
   const napMs = async (): Promise<number> => {
     const at = await deps.schedules.earliestDue(deps.db);
@@ -51,34 +39,31 @@ export const startScheduleLoop = (deps: ScheduleLoopDeps): ScheduleLoop => {
     return Math.max(MIN_NAP_MS, Math.min(interval, at.getTime() - deps.clock.now().getTime()));
   };
 
-  const worker = async (id: number) => {
-    let failures = 0;
-    while (!abort.signal.aborted) {
-      try {
-        const r = await deps.firer.fireDue();
-        failures = 0;
-        if (r.claimed > 0) {
-          deps.onPass?.(r);
-          if (r.missed > 0) deps.logger.warn({ missed: r.missed }, 'schedule occurrences missed (older than the grace window)');
-          deps.logger.debug({ worker: id, claimed: r.claimed, fired: r.fired.length, skipped: r.skipped, failed: r.failed }, 'schedule pass');
-        }
-        if (r.claimed >= deps.firer.batchSize) continue;
-        await sleep(await napMs(), abort.signal);
-      } catch (err) {
-        if (abort.signal.aborted) break;
-        failures++;
-        deps.logger.error({ err, failures }, 'schedule pass failed; retrying');
-        await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), abort.signal);
-      }
+  const pass = (id: number) => async (): Promise<number> => {
+    const r = await deps.firer.fireDue();
+    if (r.claimed > 0) {
+      deps.onPass?.(r);
+      if (r.missed > 0) deps.logger.warn({ missed: r.missed }, 'schedule occurrences missed (older than the grace window)');
+      deps.logger.debug({ worker: id, claimed: r.claimed, fired: r.fired.length, skipped: r.skipped, failed: r.failed }, 'schedule pass');
     }
+    return r.claimed >= deps.firer.batchSize ? 0 : napMs();
   };
 
-  const workers = Array.from({ length: Math.max(1, deps.concurrency ?? 2) }, (_, i) => worker(i));
+  // Concurrent passes in this process: one poller each (SKIP LOCKED splits the due rows).
+  const workers = Array.from({ length: Math.max(1, deps.concurrency ?? 2) }, (_, i) => startPoller({
+    pass: pass(i),
+    intervalMs: interval,
+    spacing: 'fixed-delay',
+    firstDelayMs: 0,
+    logger: deps.logger,
+    errorLevel: 'error',
+    errorMessage: 'schedule pass failed; retrying',
+    retryAfterMs: (failures) => Math.min(30_000, 500 * 2 ** Math.min(failures, 6)),
+  }));
 
   return {
     async close() {
-      abort.abort();
-      await Promise.allSettled(workers);
+      await Promise.allSettled(workers.map((w) => w.close()));
       await deps.firer.settle();
     },
   };

@@ -1,6 +1,6 @@
 import { isUuid, type Db } from '../db/db.js';
 import { AppError, NotFoundError } from '../errors.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { describeOccurrence, nextOccurrences } from '../calendar/recurrence.js';
 import { scheduleSpecSchema, type ScheduleSpec } from '../calendar/schedule-types.js';
 import type { ScheduleRun, SchedulesRepo } from './schedules-repo.js';

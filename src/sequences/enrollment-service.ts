@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import { isUuid, withTransaction, type Db } from '../db/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { findPlaceholders, missingPlaceholders } from '../templates/templates.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { EnrollmentTargetsRepo } from './enrollment-targets-repo.js';
 import type { Enrollment, EnrollmentSource, EnrollmentsRepo } from './enrollments-repo.js';
 import { definitionTexts, type SequenceDefinition } from './sequence-types.js';

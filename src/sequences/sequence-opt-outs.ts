@@ -1,5 +1,5 @@
 import type { OptOutListener } from '../telephony/sms-keywords.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { exitActiveForPhone, insertHistory } from './enrollments-repo.js';
 
 /** The exit reason stored on an enrollment a carrier opt-out ended (as the `opted_out` exit's). */

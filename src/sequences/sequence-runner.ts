@@ -2,7 +2,8 @@ import type { PoolClient } from 'pg';
 import { lazySavepoint, withTransaction, type Db } from '../db/db.js';
 import type { ContactChangeHook } from '../events/contact-events.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from './clock.js';
+import { startPoller } from '../poller.js';
+import type { Clock } from '../clock.js';
 import { isSignalCondition, type SequenceContact, type Signal } from './conditions.js';
 import type { Enrollment, EnrollmentsRepo, EnrollmentUpdate, NewHistory } from './enrollments-repo.js';
 import { runEnrollment } from './sequence-engine.js';
@@ -181,28 +182,15 @@ export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
   };
 
   /** The loop a `work` process runs: a batch at a time, pausing `intervalMs` when nothing is due. */
-  const start = (intervalMs: number): { close(): Promise<void> } => {
-    let stopped = false;
-    let wake: (() => void) | null = null;
-    const loop = (async () => {
-      while (!stopped) {
-        let n = 0;
-        try {
-          n = await runBatch();
-        } catch (err) {
-          deps.logger.error({ err }, 'sequence batch failed');
-        }
-        if (n < deps.batchSize && !stopped) await new Promise<void>((r) => { wake = r; setTimeout(r, intervalMs).unref(); });
-      }
-    })();
-    return {
-      async close() {
-        stopped = true;
-        wake?.();
-        await loop;
-      },
-    };
-  };
+  const start = (intervalMs: number): { close(): Promise<void> } => startPoller({
+    intervalMs,
+    spacing: 'fixed-delay',
+    firstDelayMs: 0,
+    logger: deps.logger,
+    errorLevel: 'error',
+    errorMessage: 'sequence batch failed',
+    pass: async () => ((await runBatch()) < deps.batchSize ? intervalMs : 0),
+  });
 
   return { runBatch, drain, start };
 };

@@ -1,7 +1,7 @@
 import type { Db } from '../db/db.js';
 import type { DomainEvent, EventConsumer } from '../events/event-types.js';
 import type { InboundSms, SmsInterceptor } from '../telephony/inbound-port.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { Signal } from './conditions.js';
 import type { SequenceSignalsRepo } from './sequence-signals-repo.js';
 

@@ -2,7 +2,7 @@ import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
 import type { ContactChangeHook } from '../events/contact-events.js';
 import type { Logger } from '../logger.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { createEnrollmentService } from './enrollment-service.js';
 import { enrollmentStatusRepo } from './enrollment-status-repo.js';
 import { enrollmentTargetsRepo } from './enrollment-targets-repo.js';

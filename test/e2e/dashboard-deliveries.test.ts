@@ -8,10 +8,11 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
-import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
+import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { openDashboard, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
-import { activationStatus, eventually } from '../helpers/engine-fixtures.js';
+import { activationStatus } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 const PASSWORD = 'tide-desk-2026';
 const ANA = { name: 'Ana Ortiz', phone: '+14155550111' };
 const BEN = { name: 'Ben Okafor', phone: '+14155550112' }; // accepted, then undelivered: 30003

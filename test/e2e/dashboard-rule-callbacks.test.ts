@@ -11,7 +11,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
 import { openDashboard, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 const PASSWORD = 'callback-desk-2026';
 const WHISPER = 'New lead {{contact.name}}: press nothing, we connect you.';
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operatorsByType } from '../../src/rules/conditions.js';
 import { seriousA11yViolations } from '../helpers/axe.js';
 import { openDashboard, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 const PASSWORD = 'rule-desk-2026';
 const ANA = { name: 'Ana Ortiz', phone: '+14155550131' };
 

@@ -16,7 +16,7 @@ import { seriousA11yViolations } from '../helpers/axe.js';
 import { addTwilioLine, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { openDashboard, signIn, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 
 const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';

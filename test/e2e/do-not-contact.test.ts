@@ -13,7 +13,9 @@ import { optOutSms } from '../../src/telephony/sms-opt-outs-repo.js';
 import { createTrackingSends } from '../../src/tracking/tracking-sends.js';
 import { addTwilioLine, type LineFixture, uniqueNumber } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf, eventually, sleep } from '../helpers/engine-fixtures.js';
+import { drained } from '../helpers/drained.js';
+import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount } from '../helpers/runtime.js';
 
 describe('do-not-contact and SMS opt-outs are honoured on every send path', () => {
@@ -65,7 +67,7 @@ describe('do-not-contact and SMS opt-outs are honoured on every send path', () =
     ]);
     expect(rows.filter((d) => d.status !== 'skipped').map((d) => [d.name, d.channel])).toEqual([['Ben', 'voice'], ['Cat', 'sms'], ['Cat', 'voice']]);
     await eventually(async () => calls(cat).length === 1 && calls(ben).length === 1, 'Ben and Cat called');
-    await sleep(300);
+    await drained(env.t, { carrier: env.carrier });
     expect(texts(ann)).toEqual([]);
     expect(calls(ann)).toEqual([]);
     expect(texts(ben)).toEqual([]);

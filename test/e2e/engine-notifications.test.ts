@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTwilioLine, type LineFixture, uniqueNumber } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf, eventually } from '../helpers/engine-fixtures.js';
+import { drained } from '../helpers/drained.js';
+import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount } from '../helpers/runtime.js';
 
 describe('action engine: SMS notifications, skips, idempotency, carrier errors', () => {
@@ -83,7 +85,7 @@ describe('action engine: SMS notifications, skips, idempotency, carrier errors',
     await eventually(async () => (await activationStatus(env.t, first.body.id)) === 'completed', 'completed');
     // The planner job queued again (a sweeper, a second process) plans nothing new and sends nothing new.
     await env.t.rt.services.engine.queues.activations.add('plan', { activationId: first.body.id }, { jobId: `${first.body.id}-replay` });
-    await new Promise((r) => setTimeout(r, 500));
+    await drained(env.t, { carrier: env.carrier });
     expect(sms(phone).map((m) => m.body)).toEqual(['Flood at A 3']);
     expect((await deliveriesOf(env.t, first.body.id)).length).toBe(1);
   });

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTwilioLine, uniqueNumber } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { activationStatus, addGroupOf, addPeople, addWorkflow, eventually } from '../helpers/engine-fixtures.js';
+import { activationStatus, addGroupOf, addPeople, addWorkflow } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 describe('line pacing: unlimited by default, a line pace shared by every worker', () => {

@@ -15,7 +15,7 @@ import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations } from '../helpers/axe.js';
 import { openDashboard, type Chrome, type DashboardSession, type TestAccount } from '../helpers/dashboard-session.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { startPushService, type LocalPushService } from '../helpers/push-service.js';
 import type { TestRuntime } from '../helpers/runtime.js';
 const PASSWORD = 'responder-on-call-1';

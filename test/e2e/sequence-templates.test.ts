@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCarrierEmulator, type CarrierEmulator } from '../../dev/carrier/emulator.js';
 import { addTwilioLine, type LineFixture } from '../helpers/carrier-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { startSmtpServer, type SmtpServerProcess } from '../helpers/smtp-server.js';
 import { addContact, DAY, HOUR, newAccount, startSequenceEnv, type SequenceEnv } from '../integration/sequence-harness.js';
 
@@ -36,10 +37,6 @@ describe('sequence templates end to end through the carrier emulator and SMTP', 
   const waitTexts = (to: string, n: number) => carrier.waitFor(() => textsTo(to).length >= n && textsTo(to), 10_000);
   const enroll = async (seqId: string, contactId: string, placeholders: Record<string, string>) =>
     (await acct.api.post(`/v1/sequences/${seqId}/enrollments`).send({ contactId, placeholders }).expect(201)).body.data[0];
-  const until = async (ok: () => Promise<boolean>, timeoutMs = 10_000) => {
-    for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (await ok()) return;
-    throw new Error('condition not met in time');
-  };
   const statusOf = async (seqId: string, id: string) => (await acct.api.get(`/v1/sequences/${seqId}/enrollments/${id}`).expect(200)).body;
 
   it('New Lead Follow-Up: SMS, day-1 e-mail, day-3 call (one presses 1), day-7 re-engage only for the other; job.booked exits a third', async () => {
@@ -71,7 +68,7 @@ describe('sequence templates end to end through the carrier emulator and SMTP', 
     // Bea books a job: the external system posts job.booked; the event worker ends her sequence.
     await acct.api.post('/v1/events').send({ type: 'job.booked', contact: { email: bea.email }, data: { jobId: 'J-1' } }).expect(202);
     // The event worker runs asynchronously; the consumer makes her enrollment due, the next batch exits it.
-    await until(async () => (await env.tick(), (await statusOf(seq.id, eBea.id)).status === 'exited'));
+    await eventually(async () => (await env.tick(), (await statusOf(seq.id, eBea.id)).status === 'exited'), 'Bea exited', 10_000);
     expect(await statusOf(seq.id, eBea.id)).toMatchObject({ status: 'exited', exitReason: 'event:job.booked' });
 
     await env.advance(2 * DAY);
@@ -80,7 +77,7 @@ describe('sequence templates end to end through the carrier emulator and SMTP', 
     // Lena pressed 1 on the check-in call: her delivery is acknowledged.
     const ack = async () => (await env.rt.infra.db.query(
       `SELECT status FROM deliveries WHERE contact_id = $1 AND channel = 'voice'`, [cLena])).rows[0]?.status;
-    await until(async () => (await ack()) === 'acknowledged');
+    await eventually(async () => (await ack()) === 'acknowledged', 'Lena acknowledged', 10_000);
     expect(await ack()).toBe('acknowledged');
 
     await env.advance(4 * DAY);

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postSigned } from '../../routes/softphone/call-player.js';
 import { addTwilioLine, signedPost, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { eventually, sleep } from '../helpers/engine-fixtures.js';
+import { drained } from '../helpers/drained.js';
+import { eventually } from '../helpers/eventually.js';
 import { startHttpsServer, type LocalHttpsServer } from '../helpers/https-server.js';
 import { createTestAccount } from '../helpers/runtime.js';
 import { startSmtpServer, type SmtpServerProcess } from '../helpers/smtp-server.js';
@@ -123,7 +124,7 @@ describe('call tracking: post-call workflows on answered and missed calls', () =
       const res = await postSigned(t, action, { CallSid: answeredSid, AccountSid: env.creds.accountSid, DialCallStatus: 'no-answer', DialCallDuration: '0' });
       expect(res.body).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>');
     }
-    await sleep(600);
+    await drained(env.t, { carrier: env.carrier });
     expect(texts(caller)).toHaveLength(1);
     expect(await logsOf(answeredSid)).toHaveLength(2);
     const c = await acct.api.get(`/v1/calls?caller=${encodeURIComponent(caller)}`).expect(200);
@@ -137,7 +138,7 @@ describe('call tracking: post-call workflows on answered and missed calls', () =
     const logs = byWorkflow(await settledLogs(call.callSid, 2));
     expect(logs[wf.answered10!]).toMatchObject({ matched: false, reason: 'conditions.0 (duration): talk time 5 s not > 10 s', actions: [] });
     expect(logs[wf.firstCall!]).toMatchObject({ matched: false, reason: 'conditions.0 (caller_frequency): not the first call (call 2 from this caller)' });
-    await sleep(500);
+    await drained(env.t, { carrier: env.carrier });
     expect(texts(caller)).toHaveLength(1);
     expect(smtp.messages()).toHaveLength(1);
   });
@@ -156,7 +157,7 @@ describe('call tracking: post-call workflows on answered and missed calls', () =
       event: 'call.missed', workflow: { id: wf.missed, name: 'Missed: call back' },
       call: { callSid: call.callSid, caller: other, source: 'Spring mailer', outcome: 'missed', endReason: 'no-answer', talkSeconds: 0, forwardedTo: desk, line: { id: line.id, number: line.phone } },
     });
-    await sleep(300);
+    await drained(env.t, { carrier: env.carrier });
     expect(texts(other)).toHaveLength(1);
     expect(hooks.requests.filter((r) => r.url === '/crm/missed')).toHaveLength(1);
   });

@@ -1,6 +1,6 @@
 /**
  * Action engine fixtures: people, groups and workflows with any actions, written with plain SQL
- * (the workflow API has its own tests), and polling helpers.
+ * (the workflow API has its own tests), and readers of what the engine stored.
  */
 import type { TestRuntime } from './runtime.js';
 
@@ -59,19 +59,6 @@ export const addWorkflow = async (
   const definition = { name: opts.name, description: '', codeActivation: null, schedule: null, actions: opts.actions };
   await db.query('INSERT INTO workflow_versions (workflow_id, account_id, version, definition) VALUES ($1, $2, 1, $3)', [w.rows[0].id, accountId, JSON.stringify(definition)]);
   return w.rows[0].id;
-};
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` until it returns a truthy value; fails with `what` after `timeoutMs`. */
-export const eventually = async <T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> => {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 };
 
 /** Deliveries of an activation, keyed `<contact name>/<channel>` for readable assertions. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './eventually.js';
 
 /** `html`: the text/html part of a multipart/alternative message (null for plain text only). */
 export type ReceivedMail = { from: string | null; to: string[]; subject: string; text: string; html: string | null; headers: Record<string, string>; at: string };
@@ -48,15 +49,10 @@ export const startSmtpServer = async (): Promise<SmtpServerProcess> => {
     port,
     pid: child.pid!,
     messages,
-    async waitFor(n, timeoutMs = 10_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const m = messages();
-        if (m.length >= n) return m;
-        if (Date.now() > until) throw new Error(`expected ${n} e-mails, got ${m.length}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    waitFor: (n, timeoutMs = 10_000) => eventually(() => {
+      const m = messages();
+      return m.length >= n && m;
+    }, `${n} e-mails`, timeoutMs),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

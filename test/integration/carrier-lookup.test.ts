@@ -15,7 +15,8 @@ import { startCarrierEmulator, type CarrierEmulator } from '../../dev/carrier/em
 import { loadConfig } from '../../src/config.js';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { addCrowd, addWorkflow, eventually } from '../helpers/engine-fixtures.js';
+import { addCrowd, addWorkflow } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount } from '../helpers/runtime.js';
 
 const creds = { accountSid: `AC${'b2'.repeat(16)}`, authToken: 'emulator-auth-token-lookup-0123' };

@@ -14,7 +14,8 @@ import { createLineDirectory } from '../../src/engine/line-directory.js';
 import { createStatusReconciler } from '../../src/engine/status-reconciler.js';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { activationStatus, addCrowd, addWorkflow, eventually } from '../helpers/engine-fixtures.js';
+import { activationStatus, addCrowd, addWorkflow } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, startTestRuntime } from '../helpers/runtime.js';
 
 const DEAD_GATEWAY = 'http://127.0.0.1:9';

@@ -11,7 +11,8 @@ import { withTransaction } from '../../src/db/db.js';
 import { createDirectSends, ruleSends } from '../../src/engine/direct-sends.js';
 import { startCarrierEmulator, type CarrierEmulator } from '../../dev/carrier/emulator.js';
 import { addTwilioLine, signedPost, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
-import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf, eventually } from '../helpers/engine-fixtures.js';
+import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const PUB = 'http://switchboard.test';

@@ -13,7 +13,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { activationStatus, addCrowd, addWorkflow, eventually } from '../helpers/engine-fixtures.js';
+import { drained } from '../helpers/drained.js';
+import { activationStatus, addCrowd, addWorkflow } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount } from '../helpers/runtime.js';
 
 const N = 6;
@@ -41,8 +43,8 @@ describe('action engine: slow carrier, live worker', () => {
 
     const res = await acct.api.post(`/v1/workflows/${wf}/activations`).send({}).expect(201);
     await eventually(async () => (await activationStatus(env.t, res.body.id)) === 'completed', 'activation completed', 30_000);
-    // Long enough for any second copy queued by a takeover to reach the carrier as well.
-    await new Promise((r) => setTimeout(r, IN_DOUBT_MS * 6));
+    // Until any second copy queued by a takeover has reached the carrier as well.
+    await drained(env.t, { carrier: env.carrier });
 
     const texts = env.carrier.messages.filter((m) => m.direction === 'outbound-api');
     const perNumber = new Map<string, number>();
@@ -130,7 +132,7 @@ describe('action engine: slow carrier, live worker', () => {
     });
     const res = await acct.api.post(`/v1/workflows/${wf}/activations`).send({}).expect(201);
     await eventually(async () => (await activationStatus(env.t, res.body.id)) === 'completed', 'activation completed', 30_000);
-    await new Promise((r) => setTimeout(r, 2_500)); // past the retry that a lost answer schedules (1.5 s)
+    await drained(env.t, { carrier: env.carrier }); // past the retry that a lost answer schedules (1.5 s)
 
     const calls = env.carrier.calls.filter((c) => c.to === phone);
     expect(calls).toHaveLength(1);

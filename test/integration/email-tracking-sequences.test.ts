@@ -4,7 +4,7 @@
  * mail client would, and the sequence clock (manual) decides the branch's deadline.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { startSmtpServer, type SmtpServerProcess } from '../helpers/smtp-server.js';
 import { addContact, DAY, HOUR, newAccount, sentTo, startSequenceEnv, type SequenceEnv } from './sequence-harness.js';
 

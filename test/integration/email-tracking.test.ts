@@ -4,7 +4,8 @@
  * from the received HTML and fetches them as a mail client would.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activationStatus, addGroupOf, addPeople, addWorkflow, eventually } from '../helpers/engine-fixtures.js';
+import { activationStatus, addGroupOf, addPeople, addWorkflow } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { startSmtpServer, type ReceivedMail, type SmtpServerProcess } from '../helpers/smtp-server.js';
 

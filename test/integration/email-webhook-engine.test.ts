@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../src/crypto.js';
 import { addTwilioLine, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf, eventually, sleep } from '../helpers/engine-fixtures.js';
+import { drained } from '../helpers/drained.js';
+import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { startHttpsServer, type LocalHttpsServer } from '../helpers/https-server.js';
 import { createTestAccount } from '../helpers/runtime.js';
 import { startSmtpServer, type SmtpServerProcess } from '../helpers/smtp-server.js';
@@ -136,7 +138,7 @@ describe('e-mail, push, webhook and prompt through the action engine', () => {
     // The same trigger again: the first activation, and nobody gets anything twice.
     const again = await acct.api.post(`/v1/workflows/${wf}/activations`).set('idempotency-key', 'flood-e2e').send(body).expect(200);
     expect(again.body.id).toBe(id);
-    await sleep(500);
+    await drained(env.t, { carrier: env.carrier });
     expect(mailTo('ann@example.test')).toHaveLength(1);
     expect(hooks.requests.filter((r) => r.url === '/incident')).toHaveLength(1);
   });

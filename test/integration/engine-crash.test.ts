@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTwilioLine } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { activationStatus, addCrowd, addWorkflow, eventually } from '../helpers/engine-fixtures.js';
+import { activationStatus, addCrowd, addWorkflow } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount } from '../helpers/runtime.js';
 
 const root = path.resolve(import.meta.dirname, '../..');

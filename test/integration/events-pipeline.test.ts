@@ -11,17 +11,8 @@ import { startEventWorker } from '../../src/events/event-worker.js';
 import { createEventSmsInterceptor, createEventStatusListener } from '../../src/events/telephony-events.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedis } from '../../src/redis.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
-
-const waitFor = async <T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe('events pipeline: outbox, worker, sweeper, internal producers', () => {
   let t: TestRuntime;
@@ -73,8 +64,8 @@ describe('events pipeline: outbox, worker, sweeper, internal producers', () => {
 
   it('delivers a committed event to every consumer once; a failing consumer is retried alone', async () => {
     const { event } = await withTransaction(t.rt.infra.db, (tx) => publisher.publish(tx, { accountId, type: 'flaky.test', contactId, data: { x: 1 } }));
-    await waitFor(() => count('flaky', event.id), (n) => n === 1);
-    await waitFor(async () => (await t.rt.infra.db.query('SELECT processed_at FROM events WHERE id = $1', [event.id])).rows[0].processed_at, Boolean);
+    await eventually(() => count('flaky', event.id) === 1, 'the flaky consumer called once');
+    await eventually(async () => (await t.rt.infra.db.query('SELECT processed_at FROM events WHERE id = $1', [event.id])).rows[0].processed_at, 'the event processed');
     expect([count('one', event.id), count('flaky', event.id), count('two', event.id)]).toEqual([1, 1, 1]);
     const ob = await t.rt.infra.db.query(`SELECT completed_at, attempts FROM outbox WHERE topic = 'event' AND ref_id = $1`, [event.id]);
     expect(ob.rows[0].completed_at).not.toBeNull();
@@ -92,23 +83,23 @@ describe('events pipeline: outbox, worker, sweeper, internal producers', () => {
       const ob = await t.rt.infra.db.query(`SELECT completed_at FROM outbox WHERE topic = 'event' AND ref_id = $1`, [event.id]);
       return ob.rows[0].completed_at !== null && (await queue.getJobState(event.id)) === 'completed';
     };
-    await waitFor(runFinished, Boolean);
+    await eventually(runFinished, 'the first run finished');
     // Simulate a crash after one consumer and a Redis that lost the job: outbox incomplete, 'two' never ran.
     await queue.obliterate({ force: true });
     await withTransaction(t.rt.infra.db, async (tx) => {
       await tx.query(`UPDATE outbox SET completed_at = NULL, dispatched_at = now() - interval '1 hour' WHERE topic = 'event' AND ref_id = $1`, [event.id]);
       await tx.query(`DELETE FROM event_consumptions WHERE event_id = $1 AND consumer = 'two'`, [event.id]);
     });
-    await waitFor(() => count('two', event.id), (n) => n === 2);
+    await eventually(() => count('two', event.id) === 2, 'the second call of consumer two');
     expect(count('one', event.id)).toBe(1);
-    await waitFor(runFinished, Boolean);
+    await eventually(runFinished, 'the second run finished');
     // Also when the finished job is still kept in Redis (same job id): it is replaced, not ignored.
     await withTransaction(t.rt.infra.db, async (tx) => {
       await tx.query(`UPDATE outbox SET completed_at = NULL, dispatched_at = now() - interval '1 hour' WHERE topic = 'event' AND ref_id = $1`, [event.id]);
       await tx.query(`DELETE FROM event_consumptions WHERE event_id = $1 AND consumer = 'two'`, [event.id]);
     });
-    await waitFor(() => count('two', event.id), (n) => n === 3);
-    await waitFor(runFinished, Boolean);
+    await eventually(() => count('two', event.id) === 3, 'the third call of consumer two');
+    await eventually(runFinished, 'the third run finished');
     expect([count('one', event.id), count('flaky', event.id), count('two', event.id)]).toEqual([1, 1, 3]);
   });
 

@@ -10,7 +10,8 @@ import { createTwilioProvider } from '../../adapters/telephony/twilio-provider.j
 import { startCarrierEmulator, type CarrierEmulator } from '../../dev/carrier/emulator.js';
 import { createLineSetupService } from '../../src/lines/line-setup-service.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { addCrowd, addWorkflow, eventually } from '../helpers/engine-fixtures.js';
+import { addCrowd, addWorkflow } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount } from '../helpers/runtime.js';
 
 const PUBLIC = 'https://sb.example.org';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { addCodeWorkflow, addContacts, addGroup, addTwilioLine, uniqueNumber } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { runCli } from '../helpers/run-cli.js';
 import { createTestAccount } from '../helpers/runtime.js';
 import { createTestDatabase } from '../helpers/test-db.js';

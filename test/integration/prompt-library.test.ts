@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { addContacts, addGroup, addTwilioLine, uniqueNumber } from '../helpers/carrier-fixtures.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount } from '../helpers/runtime.js';
 
 type Seen = { model: string; temperature?: number; prompt: string };

@@ -4,6 +4,7 @@ import { Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngineQueues, createWorker, type EngineWorker } from '../../src/engine/queues.js';
 import type { DeliveryBatchJob } from '../../src/engine/queues.js';
+import { eventually } from '../helpers/eventually.js';
 
 /**
  * A carrier 429 seen by one delivery worker must slow the whole queue: every worker, in every
@@ -35,12 +36,10 @@ describe('delivery queue rate limit (carrier 429)', () => {
     for (const n of [1, 2]) workers.push(createWorker<DeliveryBatchJob>('deliveries', processor(n) as never, redis, { prefix, lockMs: 5_000, concurrency: 1 }));
     await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
     await queues.deliveries.add('send', { deliveryIds: [] }, { jobId: 'first' });
-    const until = Date.now() + 5_000;
-    while (limitedAt === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    expect(limitedAt).toBeGreaterThan(0);
+    await eventually(() => limitedAt > 0, 'the queue rate-limited', 5_000);
     // More work arrives while the queue is limited: nobody may take it before the limit ends.
     await queues.deliveries.addBulk(['a', 'b', 'c'].map((id) => ({ name: 'send', data: { deliveryIds: [] }, opts: { jobId: id } })));
-    while (starts.filter((s) => s.id !== 'first' || s.at > limitedAt).length < 4 && Date.now() < until + 5_000) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => starts.filter((s) => s.id !== 'first' || s.at > limitedAt).length >= 4, 'every job started after the limit', 10_000);
     const after = starts.filter((s) => s.at > limitedAt);
     expect(after.map((s) => s.id).sort()).toEqual(['a', 'b', 'c', 'first']);
     for (const s of after) expect(s.at - limitedAt, `${s.id} on worker ${s.worker}`).toBeGreaterThanOrEqual(900);

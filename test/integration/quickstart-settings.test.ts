@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, launchChromium } from '../helpers/browser.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 

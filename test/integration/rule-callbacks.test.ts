@@ -13,10 +13,10 @@ import { createPool } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntime } from '../../src/main.js';
 import { createRedis } from '../../src/redis.js';
-import { createManualClock, type ManualClock } from '../../src/rules/clock.js';
+import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { buildEventsAndRules } from '../../src/rules/rules-module.js';
 import { addTwilioLine, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, type TestRuntime } from '../helpers/runtime.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { addTwilioLine, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount } from '../helpers/runtime.js';
 
 type Acct = Awaited<ReturnType<typeof createTestAccount>>;

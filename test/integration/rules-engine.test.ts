@@ -4,8 +4,9 @@ import { createSecretBox } from '../../src/crypto.js';
 import { createPool } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';
 import { createRedis } from '../../src/redis.js';
-import { createManualClock, type ManualClock } from '../../src/rules/clock.js';
+import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { buildEventsAndRules, startEventsAndRulesWorkers, type EventsAndRules } from '../../src/rules/rules-module.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 type Acct = Awaited<ReturnType<typeof createTestAccount>>;
@@ -23,16 +24,6 @@ const startWorkerSet = (t: TestRuntime, clock: ManualClock) => {
   });
   const w = startEventsAndRulesWorkers(m, { db, config: t.config, logger, consumers: [m.ruleConsumer] });
   return { m, db, async close() { await w.close(); await redis.quit(); await db.end(); } };
-};
-
-const waitFor = async <T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 };
 
 describe('rule engine end to end (two worker sets, manual clock)', () => {
@@ -74,7 +65,10 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     await post('call.ended', c, { disposition: 'answered', callCount: 1 });
     await post('call.ended', c, { disposition: 'missed', callCount: 4 });
     const hit = await post('call.ended', c, { disposition: 'missed', callCount: 2 });
-    await waitFor(() => pending(rule), (rows) => rows.length === 2 && rows.every((r) => r.status === 'done'));
+    await eventually(async () => {
+      const rows = await pending(rule);
+      return rows.length === 2 && rows.every((r) => r.status === 'done');
+    }, 'both pending actions done');
     expect(await evaluations(rule)).toEqual({ matched: 1, not_matched: 2 });
     expect((await contactRow(c)).status).toBe('callback');
 
@@ -100,9 +94,12 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     const c = await newContact();
     const rule = await newRule({ eventType: 'lead.touched', actions: [{ type: 'update_field', field: 'contact.custom.touches', operation: 'add', value: 1 }] });
     await Promise.all(Array.from({ length: 15 }, () => post('lead.touched', c)));
-    await waitFor(() => evaluations(rule), (e) => (e.matched ?? 0) + (e.rate_limited ?? 0) === 15);
+    await eventually(async () => {
+      const e = await evaluations(rule);
+      return (e.matched ?? 0) + (e.rate_limited ?? 0) === 15;
+    }, '15 evaluations');
     expect(await evaluations(rule)).toEqual({ matched: 9, rate_limited: 6 });
-    await waitFor(() => contactRow(c), (r) => r.custom_fields.touches === 9);
+    await eventually(async () => (await contactRow(c)).custom_fields.touches === 9, '9 touches');
     // Both worker sets took part.
     const logs = await q(`SELECT detail FROM rule_logs WHERE rule_id = $1 AND outcome = 'rate_limited' LIMIT 1`, [rule]);
     expect(logs.rows[0].detail).toEqual({ matchesInWindow: 9, limit: 9, windowSeconds: 180 });
@@ -110,11 +107,11 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     // The window rolls: 2:59 later still suppressed, after 3 minutes the rule fires again.
     clock.advance(179_000);
     await post('lead.touched', c);
-    await waitFor(() => evaluations(rule), (e) => e.rate_limited === 7);
+    await eventually(async () => (await evaluations(rule)).rate_limited === 7, 'the 7th rate limit');
     clock.advance(2_000);
     await post('lead.touched', c);
-    await waitFor(() => evaluations(rule), (e) => e.matched === 10);
-    await waitFor(() => contactRow(c), (r) => r.custom_fields.touches === 10);
+    await eventually(async () => (await evaluations(rule)).matched === 10, 'the 10th match');
+    await eventually(async () => (await contactRow(c)).custom_fields.touches === 10, '10 touches');
   });
 
   it('cuts a rule that re-triggers itself; after 100 loops the rule is disabled and the owners notified', async () => {
@@ -130,7 +127,7 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     for (const id of ids.slice(0, 100)) {
       await publisher.publish(sets[0]!.db, { accountId: a.account.id, type: 'contact.field_changed', contactId: id, data: { field: 'custom.n', from: null, to: 0 } });
     }
-    const r = await waitFor(() => a.api.get(`/v1/rules/${rule}`).then((x) => x.body), (b) => b.enabled === false, 30_000);
+    const r = await eventually(async () => { const b = await a.api.get(`/v1/rules/${rule}`).then((x) => x.body); return b.enabled === false && b; }, 'the rule disabled', 30_000);
     expect(r).toMatchObject({ enabled: false, loopCount: 100, disabledReason: 'loop_detected' });
     // (An earlier test's late event may also be evaluated against this rule and not match: ignored.)
     expect(await evaluations(rule)).toMatchObject({ matched: 100, loop_cut: 100 });
@@ -138,7 +135,7 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     const counts = await q(`SELECT custom_fields->>'n' AS n, count(*)::int AS c FROM contacts WHERE id = ANY($1::uuid[]) GROUP BY 1`, [ids.slice(0, 100)]);
     expect(counts.rows).toEqual([{ n: '1', c: 100 }]);
 
-    const notes = await waitFor(() => a.api.get('/v1/account/notifications').expect(200), (x) => x.body.data.length > 0);
+    const notes = await eventually(async () => { const x = await a.api.get('/v1/account/notifications').expect(200); return x.body.data.length > 0 && x; }, 'the owners notified');
     expect(notes.body.data).toEqual([expect.objectContaining({ kind: 'rule_disabled', title: expect.stringContaining('was disabled'), data: { ruleId: rule, loopCount: 100 } })]);
     const mail = await q(`SELECT d.address, d.channel, d.payload FROM deliveries d WHERE d.account_id = $1 AND d.recipient_key LIKE 'owner:%'`, [a.account.id]);
     expect(mail.rows).toEqual([{ address: 'owner@example.test', channel: 'email', payload: expect.objectContaining({ subject: expect.stringContaining('was disabled') }) }]);
@@ -146,7 +143,7 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     // Disabled: a new trigger is not evaluated at all.
     const late = await publisher.publish(sets[0]!.db, { accountId: a.account.id, type: 'contact.field_changed', contactId: ids[100]!, data: { field: 'custom.n' } });
     // Drained, not slept on: the event has been through every rule before the count is read.
-    await waitFor(() => q('SELECT processed_at FROM events WHERE id = $1', [late.event.id]).then((x) => x.rows[0]), (e) => e.processed_at !== null);
+    await eventually(async () => (await q('SELECT processed_at FROM events WHERE id = $1', [late.event.id])).rows[0].processed_at !== null, 'the late event processed');
     expect(await evaluations(rule)).toMatchObject({ matched: 100, loop_cut: 100 });
     expect((await q(`SELECT count(*)::int AS n FROM rule_logs WHERE rule_id = $1 AND event_id = $2`, [rule, late.event.id])).rows[0].n).toBe(0);
   });
@@ -155,7 +152,7 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     const c = await newContact();
     const rule = await newRule({ eventType: 'lead.delayed', actions: [{ type: 'change_status', status: 'nurture', timing: { type: 'delay', hours: 2 } }] });
     await post('lead.delayed', c);
-    const [p] = await waitFor(() => pending(rule), (rows) => rows.length === 1);
+    const [p] = await eventually(async () => { const rows = await pending(rule); return rows.length === 1 && rows; }, 'the delayed action pending');
     expect(p).toMatchObject({ status: 'pending' });
     expect(new Date(p.due_at).getTime()).toBe(clock.now().getTime() + 2 * 3600_000);
 
@@ -164,7 +161,7 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     clock.advance(2 * 3600_000 + 1000);
     expect((await pending(rule))[0].status).toBe('pending');
     sets = [startWorkerSet(t, clock), startWorkerSet(t, clock)]; // restart
-    await waitFor(() => pending(rule), (rows) => rows[0].status === 'done');
+    await eventually(async () => (await pending(rule))[0].status === 'done', 'the delayed action done');
     expect((await contactRow(c)).status).toBe('nurture');
   });
 
@@ -176,15 +173,15 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
       stopIf: { statuses: ['won'] },
     });
     await post('lead.stopif', c);
-    await waitFor(() => pending(rule), (rows) => rows.length === 2);
+    await eventually(async () => (await pending(rule)).length === 2, 'two pending actions');
     await a.api.patch(`/v1/contacts/${c}`).send({ status: 'won' }).expect(200);
-    const rows = await waitFor(() => pending(rule), (r) => r.every((x) => x.status === 'cancelled'));
+    const rows = await eventually(async () => { const r = await pending(rule); return r.every((x) => x.status === 'cancelled') && r; }, 'the pending actions cancelled');
     expect(rows.map((x) => x.reason)).toEqual(['stop_if:status:won', 'stop_if:status:won']);
     const logs = await a.api.get(`/v1/rule-logs?ruleId=${rule}&outcome=cancelled`).expect(200);
     expect(logs.body.data).toHaveLength(2);
     // A new trigger for a contact already there is not scheduled at all.
     await post('lead.stopif', c);
-    await waitFor(() => evaluations(rule), (e) => e.stopped === 1);
+    await eventually(async () => (await evaluations(rule)).stopped === 1, 'the stop-if evaluation');
   });
 
   it('waits for the schedule window in the account time zone', async () => {
@@ -193,10 +190,10 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     const c = await newContact();
     const rule = await newRule({ eventType: 'lead.window', window: '9-5', actions: [{ type: 'change_status', status: 'morning' }] });
     await post('lead.window', c);
-    const [p] = await waitFor(() => pending(rule), (rows) => rows.length === 1);
+    const [p] = await eventually(async () => { const rows = await pending(rule); return rows.length === 1 && rows; }, 'the action waiting for the window');
     expect(new Date(p.due_at).toISOString()).toBe('2025-01-07T15:00:00.000Z'); // 09:00 Chicago
     clock.set('2025-01-07T15:00:01Z');
-    await waitFor(() => contactRow(c), (r) => r.status === 'morning');
+    await eventually(async () => (await contactRow(c)).status === 'morning', 'the status changed in the window');
     await a.api.patch('/v1/account').send({ timezone: 'UTC' }).expect(200);
   });
 
@@ -206,9 +203,9 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     const rule = await newRule({ eventType: 'lead.flush', skipIfPending: true, actions: [{ type: 'change_status', status: 'later', timing: { type: 'delay', days: 3 } }] });
     await post('lead.flush', c1);
     await post('lead.flush', c2);
-    await waitFor(() => pending(rule), (rows) => rows.length === 2);
+    await eventually(async () => (await pending(rule)).length === 2, 'two pending actions');
     await post('lead.flush', c1);
-    await waitFor(() => evaluations(rule), (e) => e.skipped_pending === 1);
+    await eventually(async () => (await evaluations(rule)).skipped_pending === 1, 'the skip-if-pending evaluation');
     const listed = await a.api.get(`/v1/rule-pending-actions?ruleId=${rule}`).expect(200);
     expect(listed.body.data).toHaveLength(2);
     const one = listed.body.data.find((p: { contactId: string }) => p.contactId === c1);
@@ -236,9 +233,12 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     });
     const e1 = await post('lead.hot', c);
     await post('lead.hot', live);
-    await waitFor(() => pending(rule), (rows) => rows.length === 6 && rows.filter((r) => r.action_type !== 'sms').every((r) => r.status !== 'pending' && r.status !== 'queued' && r.status !== 'running'));
+    await eventually(async () => {
+      const rows = await pending(rule);
+      return rows.length === 6 && rows.filter((r) => r.action_type !== 'sms').every((r) => !['pending', 'queued', 'running'].includes(r.status));
+    }, 'the immediate actions finished');
     clock.advance(61_000);
-    const rows = await waitFor(() => pending(rule), (r) => r.every((x) => ['done', 'skipped'].includes(x.status)));
+    const rows = await eventually(async () => { const r = await pending(rule); return r.every((x) => ['done', 'skipped'].includes(x.status)) && r; }, 'every action done or skipped');
     const by = (cid: string, type: string) => rows.find((r) => r.contact_id === cid && r.action_type === type);
     expect(by(c, 'sms')).toMatchObject({ status: 'skipped', reason: 'do_not_contact' });
     expect(by(c, 'activate_workflow')).toMatchObject({ status: 'done' });

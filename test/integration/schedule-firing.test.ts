@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/db.js';
-import { createManualClock } from '../../src/schedule/clock.js';
+import { createManualClock } from '../../src/clock.js';
 import { createScheduleFirer } from '../../src/schedule/schedule-firer.js';
 import { createScheduleHook } from '../../src/schedule/schedule-hook.js';
 import { listRuns } from '../../src/schedule/schedules-repo.js';

@@ -11,11 +11,11 @@ import { createPlanJobProcessor } from '../../src/engine/plan-job.js';
 import { withTransaction, type Db } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';
 import type { PlanJob } from '../../src/engine/queues.js';
-import { createManualClock } from '../../src/schedule/clock.js';
+import { createManualClock } from '../../src/clock.js';
 import { createScheduleFirer } from '../../src/schedule/schedule-firer.js';
 import { createScheduleHook } from '../../src/schedule/schedule-hook.js';
 import type { WorkflowDefinition } from '../../src/workflows/workflow-types.js';
-import { eventually } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { schedulesRepo } from '../../src/schedule/schedules-repo.js';
 

@@ -4,7 +4,7 @@
  * how many activations it created, as JSON.
  */
 import { createPool } from '../../src/db/db.js';
-import { systemClock } from '../../src/schedule/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { createScheduleFirer } from '../../src/schedule/schedule-firer.js';
 import { schedulesRepo } from '../../src/schedule/schedules-repo.js';
 

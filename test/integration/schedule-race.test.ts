@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/db.js';
-import { systemClock } from '../../src/schedule/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { createScheduleFirer, type FireResult } from '../../src/schedule/schedule-firer.js';
 import { startScheduleLoop } from '../../src/schedule/schedule-loop.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';

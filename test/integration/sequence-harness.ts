@@ -8,7 +8,7 @@ import supertest from 'supertest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntime, type Roles, type Runtime } from '../../src/main.js';
-import { createManualClock, type ManualClock } from '../../src/sequences/clock.js';
+import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
 export type SequenceEnv = {

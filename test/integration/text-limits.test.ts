@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTwilioLine, signedPost, messageSid, type LineFixture, uniqueNumber } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf, eventually } from '../helpers/engine-fixtures.js';
+import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { notSentText } from '../../ivr/sms-replies.js';
 import { createTestAccount } from '../helpers/runtime.js';
 

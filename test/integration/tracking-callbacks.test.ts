@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postSigned } from '../../routes/softphone/call-player.js';
 import { addContacts, addGroup, addTwilioLine, signedPost, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
-import { addWorkflow, eventually, sleep } from '../helpers/engine-fixtures.js';
+import { drained } from '../helpers/drained.js';
+import { addWorkflow } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 describe('tracked calls: racing callbacks, ring strategies, opt-outs, linked workflows', () => {
@@ -65,7 +67,7 @@ describe('tracked calls: racing callbacks, ring strategies, opt-outs, linked wor
     const call = await db().query('SELECT c.outcome, c.duration_seconds, t.talk_seconds, t.ended_by FROM calls c JOIN tracked_calls t ON t.call_id = c.id WHERE c.provider_call_id = $1', [sid]);
     expect(call.rows[0]).toMatchObject({ outcome: 'answered', duration_seconds: 45, talk_seconds: 45 });
     await eventually(async () => texts(caller).length > 0, 'the text');
-    await sleep(500);
+    await drained(env.t, { carrier: env.carrier });
     expect(texts(caller).map((m) => m.body)).toEqual(['Thanks (45 s)']);
     expect((await logsFor(sid)).filter((l) => l.workflow_id === flow)).toHaveLength(1);
   });

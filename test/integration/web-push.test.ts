@@ -7,9 +7,10 @@
 import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPushFallback } from '../../src/push/push-fallback.js';
-import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
 import { addTwilioLine, uniqueNumber } from '../helpers/carrier-fixtures.js';
-import { activationStatus, addGroupOf, addPeople, addWorkflow, eventually } from '../helpers/engine-fixtures.js';
+import { startRuntimeWithCarrier, type RuntimeWithCarrier } from '../helpers/carrier.js';
+import { activationStatus, addGroupOf, addPeople, addWorkflow } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { startPushService, type LocalPushService } from '../helpers/push-service.js';
 import { createTestAccount } from '../helpers/runtime.js';
 

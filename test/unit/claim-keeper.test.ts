@@ -14,7 +14,7 @@ const fakeDb = (ours: Set<string>) => {
     } as never,
   };
 };
-const logger = { warn: () => undefined };
+const logger = { warn: () => undefined, error: () => undefined };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('claim keeper (a live worker keeps the rows it holds out of the in-doubt sweep)', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/logger.js';
 import { inboundCallsRepo } from '../../src/telephony/inbound-calls-repo.js';
 import { createInboundCallWriter, type InboundCallRow } from '../../src/telephony/inbound-call-writer.js';
+import { eventually } from '../helpers/eventually.js';
 
 /** A fake `db.query` recording each INSERT's CallSids; `fail` decides per call what it throws. */
 const fakeDb = (fail: (sids: string[], n: number) => unknown = () => null) => {
@@ -33,7 +34,7 @@ describe('inbound call writer (history rows behind the answer)', () => {
     const w = createInboundCallWriter({ db, calls: inboundCallsRepo, lingerMs: 20 });
     for (let i = 0; i < 5; i++) w.write(row(i));
     expect(statements).toEqual([]); // nothing waited for PostgreSQL
-    await new Promise((r) => setTimeout(r, 60));
+    await eventually(() => statements.length > 0, 'the batch written after lingerMs');
     expect(statements).toEqual([['CA0', 'CA1', 'CA2', 'CA3', 'CA4']]);
   });
 
