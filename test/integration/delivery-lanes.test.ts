@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCarrierEmulator, type CarrierEmulator } from '../../dev/carrier/emulator.js';
 import { createEngineQueues, type EngineQueues } from '../../src/engine/queues.js';
 import { addTwilioLine, uniqueNumber } from '../helpers/carrier-fixtures.js';
-import { activationStatus, addGroupOf, addPeople, addWorkflow, eventually } from '../helpers/engine-fixtures.js';
+import { activationStatus, addGroupOf, addPeople, addWorkflow } from '../helpers/engine-fixtures.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /** An HTTP proxy to the carrier that holds requests whose `From` is `heldFrom` until `release()`. */
