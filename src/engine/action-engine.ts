@@ -87,13 +87,10 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
   const c = deps.config;
   const prefix = c.REDIS_PREFIX;
   const queues = createEngineQueues(deps.redis, { prefix, lockMs: c.QUEUE_LOCK_MS });
-  const reports = deps.senderReportText && createSenderReports({
-    db: deps.db, text: deps.senderReportText, logger: deps.logger,
-    dispatch: { dispatch: async (ids) => { await enqueueDeliveries(queues.urgent, ids, c.DELIVERY_BATCH_SIZE, { tag: 'srep' }); } },
-  });
+  const relay = createOutboxRelay({ db: deps.db, queue: queues.activations, settings: { redispatchAfterMs: c.OUTBOX_REDISPATCH_AFTER_MS }, logger: deps.logger });
+  const reports = deps.senderReportText && createSenderReports({ db: deps.db, text: deps.senderReportText, logger: deps.logger, dispatch: relay.dispatcher });
   const feed = reports ? withSenderReports(createFeedPublisher(deps.redis, prefix), reports, deps.logger) : createFeedPublisher(deps.redis, prefix);
   const lines = createLineDirectory({ db: deps.db, secrets: deps.secrets });
-  const relay = createOutboxRelay({ db: deps.db, queue: queues.activations, settings: { redispatchAfterMs: c.OUTBOX_REDISPATCH_AFTER_MS }, logger: deps.logger });
   const status = createDeliveryStatus({ db: deps.db, redis: deps.redis, prefix, feed, metrics: deps.metrics });
 
   const start = (wiring: EngineWiring): Closeable[] => {
@@ -179,6 +176,8 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     /** One pub/sub connection per web process for websocket clients (closed by the stream route). */
     feedSubscriber: () => createFeedSubscriber(deps.redis, prefix),
     dispatcher: relay.dispatcher,
+    /** Puts committed pending deliveries of a planned activation on the delivery queue (push's SMS fallback); best effort, the sweeper queues the rest. */
+    queueDeliveries: async (deliveryIds: string[]) => { await enqueueDeliveries(queues.deliveries, deliveryIds, c.DELIVERY_BATCH_SIZE, { tag: 'fb' }); },
     statusListener: status.listener,
     deliveryStatus: status,
     queries: createActivationQueries({ db: deps.db, repo: activationQueriesRepo }),

@@ -56,6 +56,10 @@ export type PlannedDelivery = {
   skipReason: string | null;
   payload: Record<string, unknown>;
   meta: Record<string, unknown>;
+  /** A ready plan's row (src/engine/ready-plans.ts) carries the id its feature already recorded; otherwise a new one. */
+  id?: string;
+  /** `false`: no conversation-history row for it (a ready plan's choice; workflow sends always get one). */
+  history?: boolean;
 };
 
 /**
@@ -78,32 +82,47 @@ const HISTORY_OF_INSERTED = `INSERT INTO messages (account_id, contact_id, line_
          FROM i WHERE i.status = 'pending' AND i.channel IN ('sms', 'voice', 'email', 'push')`;
 
 /**
+ * The INSERT of `insertPlanned`. Workflow rows get new ids and the one delivery key is the
+ * arbiter. Rows with ids of their own (ready plans) name them (`$12`), and every unique index is
+ * an arbiter: planning the same ready plan twice, even concurrently, meets the same id and key and
+ * adds nothing; rows listed in `$13` get no conversation-history row.
+ */
+const insertPlannedSql = (withIds: boolean) => `WITH i AS (
+       INSERT INTO deliveries (${withIds ? 'id, ' : ''}account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason,
+                               payload, meta, final_at)
+       SELECT ${withIds ? 'COALESCE(v.id, gen_random_uuid()), ' : ''}$1, $2, v.action_id, v.recipient_key, v.contact_id, v.channel, v.address, v.status,
+              v.skip_reason, v.payload::jsonb, v.meta::jsonb, CASE WHEN v.status = 'skipped' THEN now() END
+         FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]${withIds ? ', $12::uuid[]' : ''})
+              AS v(action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta${withIds ? ', id' : ''})
+       ON CONFLICT ${withIds ? '' : '(activation_id, action_id, recipient_key, channel) '}DO NOTHING
+       RETURNING id, account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta
+     ), m AS (${withIds ? HISTORY_OF_INSERTED.replace('FROM i WHERE', 'FROM i WHERE i.id <> ALL($13::uuid[]) AND') : HISTORY_OF_INSERTED})
+     SELECT id, account_id, activation_id, action_id, recipient_key, contact_id, channel, status, skip_reason FROM i`;
+const INSERT_PLANNED = insertPlannedSql(false);
+const INSERT_READY = insertPlannedSql(true);
+
+/**
  * Inserts planned deliveries; an existing (activation, action, recipient, channel) is left as it
  * is, so planning twice is harmless. Returns the new rows (identity and status only). Writes the
- * conversation-history row of each new text, call, e-mail and push in the same statement.
+ * conversation-history row of each new text, call, e-mail and push in the same statement (unless
+ * the row says `history: false`).
  */
 export const insertPlanned = async (q: Queryable, accountId: string, activationId: string, rows: PlannedDelivery[]): Promise<Delivery[]> => {
   const inserted: Delivery[] = [];
   for (let i = 0; i < rows.length; i += 2000) {
     const chunk = rows.slice(i, i + 2000);
-    const res = await q.query(
-      `WITH i AS (
-       INSERT INTO deliveries (account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta, final_at)
-       SELECT $1, $2, v.action_id, v.recipient_key, v.contact_id, v.channel, v.address, v.status, v.skip_reason, v.payload::jsonb, v.meta::jsonb,
-              CASE WHEN v.status = 'skipped' THEN now() END
-         FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-              AS v(action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta)
-       ON CONFLICT (activation_id, action_id, recipient_key, channel) DO NOTHING
-       RETURNING id, account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta
-     ), m AS (${HISTORY_OF_INSERTED})
-     SELECT id, account_id, activation_id, action_id, recipient_key, contact_id, channel, status, skip_reason FROM i`,
-      [
-        accountId, activationId,
-        chunk.map((r) => r.actionId), chunk.map((r) => r.recipientKey), chunk.map((r) => r.contactId), chunk.map((r) => r.channel),
-        chunk.map((r) => r.address), chunk.map((r) => r.status), chunk.map((r) => r.skipReason),
-        chunk.map((r) => JSON.stringify(r.payload)), chunk.map((r) => JSON.stringify(r.meta)),
-      ],
-    );
+    const withIds = chunk.some((r) => r.id !== undefined || r.history === false);
+    const values: unknown[] = [
+      accountId, activationId,
+      chunk.map((r) => r.actionId), chunk.map((r) => r.recipientKey), chunk.map((r) => r.contactId), chunk.map((r) => r.channel),
+      chunk.map((r) => r.address), chunk.map((r) => r.status), chunk.map((r) => r.skipReason),
+      chunk.map((r) => JSON.stringify(r.payload)), chunk.map((r) => JSON.stringify(r.meta)),
+    ];
+    if (withIds) {
+      const ids = chunk.map((r) => r.id ?? null);
+      values.push(ids, ids.filter((id, n): id is string => id !== null && chunk[n]!.history === false));
+    }
+    const res = await q.query(withIds ? INSERT_READY : INSERT_PLANNED, values);
     inserted.push(...res.rows.map(toDelivery));
   }
   return inserted;

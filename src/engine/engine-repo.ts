@@ -5,6 +5,7 @@ import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { Activation } from './activation-types.js';
 import { toActivation } from './activations-repo.js';
 import type { ActionExtras, PlanContact, SendingLine } from './plan-rows.js';
+import type { StoredReadyDelivery } from './ready-plans.js';
 
 /** An activation with the pinned workflow version it runs. */
 export type PlanInput = {
@@ -12,6 +13,8 @@ export type PlanInput = {
   definition: WorkflowDefinition;
   workflowName: string;
   codeLineId: string | null;
+  /** The deliveries a feature rendered itself (ready-plans.ts); null for a workflow activation. */
+  readyPlan: StoredReadyDelivery[] | null;
 };
 
 export const loadPlanInput = async (q: Queryable, activationId: string): Promise<PlanInput | null> => {
@@ -25,7 +28,10 @@ export const loadPlanInput = async (q: Queryable, activationId: string): Promise
   );
   const r = res.rows[0];
   if (!r) return null;
-  return { activation: toActivation(r), definition: r.definition, workflowName: r.workflow_name, codeLineId: r.code_line_id };
+  return {
+    activation: toActivation(r), definition: r.definition, workflowName: r.workflow_name, codeLineId: r.code_line_id,
+    readyPlan: r.ready_plan?.deliveries ?? null,
+  };
 };
 
 /** The account's lines, activation lines first, oldest first: the default sending line is the first. */

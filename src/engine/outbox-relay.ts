@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { withTransaction, type Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
-import { isJobPending, requeueAlone, type PlanJob } from './queues.js';
+import { createPlanQueue, isJobPending, requeueAlone, type PlanJob } from './queues.js';
 import type { ActivationDispatcher } from './activation-service.js';
 import { setActivationStatus } from './engine-repo.js';
 
@@ -95,3 +96,25 @@ export const createOutboxRelay = (deps: OutboxRelayDeps) => {
 };
 
 export type OutboxRelay = ReturnType<typeof createOutboxRelay>;
+
+/**
+ * The relay's fast path (`dispatch`) on a planner queue of its own, connected on first use: for a
+ * feature built without the engine's dispatcher (its own worker set in tests). Same contract.
+ */
+export const createPlanDispatch = (deps: { db: Db; redis: () => Redis; prefix: string; logger: Logger }): ActivationDispatcher & { close(): Promise<void> } => {
+  let relay: OutboxRelay | null = null;
+  let queue: Queue<PlanJob> | null = null;
+  return {
+    async dispatch(activationIds) {
+      if (activationIds.length === 0) return;
+      queue ??= createPlanQueue(deps.redis(), { prefix: deps.prefix });
+      relay ??= createOutboxRelay({ db: deps.db, queue, settings: { redispatchAfterMs: 0 }, logger: deps.logger });
+      await relay.dispatcher.dispatch(activationIds);
+    },
+    async close() {
+      await queue?.close();
+      queue = null;
+      relay = null;
+    },
+  };
+};

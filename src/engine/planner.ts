@@ -17,6 +17,7 @@ import {
   actionGroups, fieldsFor, noExtras, planConference, planNotification, planPager, planWebhook,
   type ActionExtras, type PlanScope, type SendingLine,
 } from './plan-rows.js';
+import { readyRows } from './ready-plans.js';
 
 export type PlannerDeps = {
   db: Db;
@@ -109,9 +110,10 @@ export const createPlanner = (deps: PlannerDeps) => {
   };
 
   /**
-   * Planner job: expands the activation's pinned workflow version into delivery rows and queues
-   * them. Idempotent: rows have a unique key and are inserted with ON CONFLICT DO NOTHING, action
-   * results are stored once, so a job that runs twice (crash, sweeper) sends nothing twice.
+   * Planner job: expands the activation's pinned workflow version (or the ready plan its feature
+   * stored: ready-plans.ts) into delivery rows and queues them. Idempotent: rows have a unique
+   * key and are inserted with ON CONFLICT DO NOTHING, action results are stored once, so a job
+   * that runs twice (crash, sweeper) sends nothing twice.
    */
   const plan = async (activationId: string): Promise<{ deliveries: number; recipients: number } | null> => {
     const input = await loadPlanInput(db, activationId);
@@ -125,9 +127,12 @@ export const createPlanner = (deps: PlannerDeps) => {
       activationId: a.id, workflowName: input.workflowName, placeholders: a.placeholders,
       inboundMessage: a.inboundMessage, recordingUrl: a.recordingUrl,
     };
-    const lines = await accountLines(db, a.accountId);
     const rows: PlannedDelivery[] = [];
-    for (const action of input.definition.actions) rows.push(...(await planAction(input, action, scope, lines)));
+    if (input.readyPlan) rows.push(...readyRows(input.readyPlan)); // rendered by its feature: rules, sequences, tracking
+    else {
+      const lines = await accountLines(db, a.accountId);
+      for (const action of input.definition.actions) rows.push(...(await planAction(input, action, scope, lines)));
+    }
 
     const { created, recipients, running } = await withTransaction(db, async (tx) => {
       const created = await insertPlanned(tx, a.accountId, a.id, rows);

@@ -53,13 +53,16 @@ export type EngineQueues = {
   close(): Promise<void>;
 };
 
+/** The planner queue's producer side, with the planner jobs' retries (also for features that queue their own ready plans). */
+export const createPlanQueue = (connection: Redis, s: Pick<QueueSettings, 'prefix'>): Queue<PlanJob> => new Queue<PlanJob>(queueNames.activations, {
+  connection, prefix: s.prefix, skipWaitingForReady: true,
+  defaultJobOptions: { ...keep, attempts: 8, backoff: { type: 'exponential', delay: 1000 } },
+});
+
 /** The producer side; shares one connection (non-blocking commands only). */
 export const createEngineQueues = (connection: Redis, s: QueueSettings): EngineQueues => {
   const opts = { connection, prefix: s.prefix, defaultJobOptions: keep, skipWaitingForReady: true };
-  const activations = new Queue<PlanJob>(queueNames.activations, {
-    ...opts,
-    defaultJobOptions: { ...keep, attempts: 8, backoff: { type: 'exponential', delay: 1000 } },
-  });
+  const activations = createPlanQueue(connection, s);
   const deliveries = new Queue<DeliveryBatchJob>(queueNames.deliveries, opts);
   const urgent = new Queue<DeliveryBatchJob>(queueNames.urgent, opts);
   const timers = new Queue<TimerJob>(queueNames.timers, {

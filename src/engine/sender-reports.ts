@@ -5,35 +5,38 @@
  * the texter gets a second text saying so, from the line they texted — so nobody waits for help
  * that is not coming.
  *
- * The report is a direct send (src/delivery/direct-sends.ts: activation of the hidden "Sender
- * reports" workflow, key `sender-report:<activation id>`), so it is sent once whatever the
- * number of processes or repeated completion notices, with the delivery worker's retries,
- * opt-out checks and conversation history.
+ * The report is a ready plan (ready-plans.ts: an activation of the hidden "Sender reports"
+ * workflow, key `sender-report:<activation id>`), so it is sent once whatever the number of
+ * processes or repeated completion notices, planned, paced, refused and recorded like every
+ * send (the planner's delivery and conversation rows, the delivery worker's retries and opt-out
+ * checks).
  */
 import { withTransaction, type Db } from '../db/db.js';
 import type { FeedEvent, FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
-import { createDirectSends, pendingOf, senderReportSends, type DeliveryDispatch } from './direct-sends.js';
+import type { ActivationDispatcher } from './activation-service.js';
+import { createReadyPlans } from './ready-plans.js';
 import { findUnreachedSmsActivations } from './sender-reports-repo.js';
 
 export type SenderReportsDeps = {
   db: Db;
-  dispatch: DeliveryDispatch;
+  /** The outbox relay's fast path: the report is planned at once after its commit. */
+  dispatch: ActivationDispatcher;
   /** The report's words (the composition root passes ivr/sms-replies.ts `notSentText`). */
   text(workflowName: string): string;
   logger: Logger;
 };
 
 export const createSenderReports = (deps: SenderReportsDeps) => {
-  const direct = createDirectSends(senderReportSends);
+  const plans = createReadyPlans();
 
   /** Reports to the texter each of these activations that just completed having reached nobody. Idempotent. */
   const check = async (activationIds: string[]): Promise<void> => {
     const unreached = await findUnreachedSmsActivations(deps.db, activationIds);
     for (const u of unreached) {
       const body = deps.text(u.workflowName);
-      const r = await withTransaction(deps.db, (tx) => direct.send(tx, {
-        accountId: u.accountId,
+      const r = await withTransaction(deps.db, (tx) => plans.activateReady(tx, {
+        accountId: u.accountId, source: 'sender_report',
         key: `sender-report:${u.activationId}`,
         context: { reportFor: u.activationId, caller: u.caller, lineId: u.lineId },
         deliveries: [{
@@ -43,7 +46,7 @@ export const createSenderReports = (deps: SenderReportsDeps) => {
       }));
       if (r.created) {
         deps.logger.warn({ activationId: u.activationId, reportActivationId: r.activationId }, 'texted activation reached nobody: telling the sender');
-        await deps.dispatch.dispatch(pendingOf(r));
+        await deps.dispatch.dispatch([r.activationId]);
       }
     }
   };

@@ -23,7 +23,6 @@ import { createEmailTrackingService } from '../email-tracking/email-tracking-ser
 import { withEmailTracking } from '../email-tracking/tracking-email-sender.js';
 import { createTrackingTokens } from '../email-tracking/tracking-tokens.js';
 import { createMailCatcherStore } from '../demo/mail-catcher-store.js';
-import { createDeliveryDispatch } from '../engine/direct-sends.js';
 import { createFeedPublisher } from '../engine/feed.js';
 import type { NotificationExtras } from '../engine/notification-extras-port.js';
 import { createPollSmsInterceptor } from '../polls/poll-sms-interceptor.js';
@@ -40,23 +39,22 @@ import type { Stores } from './init-stores.js';
 
 /**
  * Web Push (PUSH_PROVIDER=webpush, adapters/push/README.md): the push channel over `web-push`
- * through the webhook client's SSRF guard, its send-time SMS fallback (own delivery-queue
- * handle), and who can be pushed (a contact with at least one registered device).
+ * through the webhook client's SSRF guard, its send-time SMS fallback (onto the engine's delivery
+ * queue), and who can be pushed (a contact with at least one registered device).
  */
-const buildWebPush = (infra: Infra, ca: Buffer | undefined) => {
+const buildWebPush = (infra: Infra, ca: Buffer | undefined, queueDeliveries: (ids: string[]) => Promise<void>) => {
   const { config, db } = infra;
   const client = createHttpsWebhookClient({
     timeoutMs: config.PUSH_TIMEOUT_MS, allowedHosts: config.PUSH_ALLOWED_HOSTS, userAgent: 'Switchboard-Push/1.0', maxRedirects: 0, ca,
   });
   const vapid = { publicKey: config.VAPID_PUBLIC_KEY!, privateKey: config.VAPID_PRIVATE_KEY!, subject: config.VAPID_SUBJECT };
-  const dispatch = createDeliveryDispatch(() => infra.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE, 'pushfb');
   const logger = infra.logger.child({ component: 'push' });
   const sender = createWebPushChannel({
     db, transport: createWebPushTransport({ vapid, client }), logger,
-    fallback: createPushFallback({ db, dispatch, logger }),
+    fallback: createPushFallback({ db, queueDeliveries, logger }),
     settings: { maxAttempts: Math.min(config.PUSH_MAX_ATTEMPTS, config.DELIVERY_MAX_ATTEMPTS), ttlSeconds: 3600 },
   });
-  return { sender, dispatch, capability: { canPush: (c: { pushDevices?: number }) => (c.pushDevices ?? 0) > 0 } };
+  return { sender, capability: { canPush: (c: { pushDevices?: number }) => (c.pushDevices ?? 0) > 0 } };
 };
 
 /** E-mail: the SMTP sender, or the quick start's mail catcher (SMTP_URL=catcher); tracked when the account says so. */
@@ -71,7 +69,7 @@ const buildEmail = (infra: Infra, tracking: ReturnType<typeof createEmailTrackin
   return { email, caughtMail };
 };
 
-const buildChannels = (infra: Infra, secrets: SecretBox, email: ReturnType<typeof buildEmail>) => {
+const buildChannels = (infra: Infra, secrets: SecretBox, email: ReturnType<typeof buildEmail>, queueDeliveries: (ids: string[]) => Promise<void>) => {
   const { db, config } = infra;
   // Read once: the webhook client and the Web Push client trust the same extra CA.
   const ca = config.WEBHOOK_CA_FILE ? readFileSync(config.WEBHOOK_CA_FILE) : undefined;
@@ -80,7 +78,7 @@ const buildChannels = (infra: Infra, secrets: SecretBox, email: ReturnType<typeo
   });
   const pushProvider = pushProviderOf(config);
   const push = pushProvider === 'simulator' ? createSimulatorPushProvider(db, simulatedPushesRepo) : createNoopPushProvider();
-  const webPush = pushProvider === 'webpush' ? buildWebPush(infra, ca) : null;
+  const webPush = pushProvider === 'webpush' ? buildWebPush(infra, ca, queueDeliveries) : null;
   const attachments = createAttachmentsService({ db, publicUrl: config.PUBLIC_URL, maxBytes: config.ATTACHMENT_MAX_BYTES });
   // Poll answers go to the activation's live feed next to its deliveries.
   const feed = createFeedPublisher(infra.redis, config.REDIS_PREFIX);
@@ -92,7 +90,6 @@ const buildChannels = (infra: Infra, secrets: SecretBox, email: ReturnType<typeo
   return {
     pushProvider, attachments, polls, prompts, push, ...email, extras,
     senders: [email.email, createWebhookSender({ client: webhookClient, secrets }), webPush?.sender ?? createPushSender(push)],
-    pushDispatch: webPush?.dispatch ?? null,
     webhookTests: createWebhookTestService({ db, workflows: workflowsRepo, client: webhookClient, secrets }),
     capabilities: createCapabilitiesService({ db, capabilities: capabilitiesRepo, config }),
     pollInterceptor: createPollSmsInterceptor(polls),
@@ -107,7 +104,7 @@ export const initChannels = (infra: Infra, stores: Pick<Stores, 'secrets'>, core
     db, tokens: createTrackingTokens(config.SECRET_KEY), publicUrl: config.PUBLIC_URL,
     events: { publisher, dispatcher: publisher.dispatcher },
   });
-  const channels = buildChannels(infra, stores.secrets, buildEmail(infra, emailTracking));
+  const channels = buildChannels(infra, stores.secrets, buildEmail(infra, emailTracking), core.engine.queueDeliveries);
   /** Responder view (#/responder): Web Push devices, my alerts, acknowledge and poll answers. */
   const responder = createResponderService({
     db, status: core.engine.deliveryStatus, polls: channels.polls,

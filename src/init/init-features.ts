@@ -6,7 +6,6 @@
  */
 import { contactsRepo } from '../contacts/contacts-repo.js';
 import { createContactsService } from '../contacts/contacts-service.js';
-import { createDeliveryDispatch } from '../engine/direct-sends.js';
 import { buildEventsAndRules } from '../rules/rules-module.js';
 import { createSequences } from '../sequences/sequences-module.js';
 import { buildTracking } from '../tracking/tracking-module.js';
@@ -20,22 +19,21 @@ export const initFeatures = (infra: Infra, stores: Pick<Stores, 'secrets'>, core
   const events = core.eventsPipeline;
   const contacts = createContactsService({ db, contacts: contactsRepo, onChange: events.onContactChanged, onChanges: events.onContactsChanged });
   /** Sequences: its event consumer goes into the event worker's list; its SMS interceptor records replies. */
-  const sequenceDispatch = createDeliveryDispatch(() => infra.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE, 'seq');
   const sequences = createSequences({
-    db, secrets, clock, logger: infra.logger.child({ component: 'sequences' }), dispatch: sequenceDispatch, batchSize: config.SEQUENCE_BATCH_SIZE,
+    db, secrets, clock, logger: infra.logger.child({ component: 'sequences' }), dispatch: core.engine.dispatcher, batchSize: config.SEQUENCE_BATCH_SIZE,
     allowedWebhookHosts: config.WEBHOOK_ALLOWED_HOSTS, onContactChanged: events.onContactChanged,
   });
   /** The rule engine over the events pipeline; its consumer runs in the event worker (init-workers.ts). */
   const rulesEngine = buildEventsAndRules({
-    db, redis: infra.redis, config, logger: infra.logger.child({ component: 'rules' }), secrets, activations: core.activations, clock,
-    emailEnabled: !!config.SMTP_URL, events,
+    db, redis: infra.redis, config, logger: infra.logger.child({ component: 'rules' }), secrets, activations: core.activations,
+    plans: core.engine.dispatcher, clock, emailEnabled: !!config.SMTP_URL, events,
     sequences: sequences.enrollments, // enroll_sequence / unenroll_sequence rule actions
   });
   /** Call tracking (docs/CALL-TRACKING.md): tracking-line calls, post-call workflows, logs. */
   const tracking = buildTracking({
-    db, redis: infra.redis, config, logger: infra.logger.child({ component: 'tracking' }), secrets, activations: core.activations,
+    db, config, logger: infra.logger.child({ component: 'tracking' }), secrets, activations: core.activations, plans: core.engine.dispatcher,
     events: () => events.publisher,
   });
-  return { contacts, sequenceDispatch, sequences, rulesEngine, tracking };
+  return { contacts, sequences, rulesEngine, tracking };
 };
 export type FeaturesBundle = ReturnType<typeof initFeatures>;

@@ -35,9 +35,6 @@ export const initWorkers = async (infra: Infra, s: Services): Promise<Closeable[
         sessions: s.sessions, intervalMs: config.SESSION_PURGE_INTERVAL_MINUTES * 60_000, logger: infra.logger.child({ component: 'sessions' }),
       })]
       : []),
-    { close: () => s.sequenceDispatch.close() },
-    { close: async () => s.channels.pushDispatch?.close() },
-    { close: () => s.tracking.deliveries.close() },
     startEventsAndRulesWorkers(s.rulesEngine, { db, config, logger: infra.logger.child({ component: 'events' }), consumers }),
     startScheduleLoop({
       db,

@@ -2,10 +2,14 @@ import type { Db } from '../db/db.js';
 import type { DeliveryJob } from '../engine/channel-port.js';
 import { insertPlanned } from '../engine/deliveries-repo.js';
 import type { PushPayload } from '../engine/delivery-payloads.js';
-import type { DeliveryDispatch } from '../engine/direct-sends.js';
 import type { Logger } from '../logger.js';
 
-export type PushFallbackDeps = { db: Db; dispatch: DeliveryDispatch; logger: Pick<Logger, 'warn'> };
+export type PushFallbackDeps = {
+  db: Db;
+  /** The engine's delivery queue (`queueDeliveries`): best effort, the engine's sweeper queues a pending row it missed. */
+  queueDeliveries(deliveryIds: string[]): Promise<void>;
+  logger: Pick<Logger, 'warn'>;
+};
 
 /** `sms`: an SMS was planned now; `exists`: the person already has this action's SMS; `none`: no fallback row in the payload. */
 export type FallbackResult = 'sms' | 'exists' | 'none';
@@ -26,7 +30,7 @@ export const createPushFallback = (deps: PushFallbackDeps) => ({
       { ...fb, meta: { ...fb.meta, fallbackFrom: 'push', pushDeliveryId: job.deliveryId, pushFailure: reason } },
     ]);
     const pending = created.filter((d) => d.status === 'pending').map((d) => d.id);
-    await deps.dispatch.dispatch(pending).catch((err: unknown) => {
+    if (pending.length > 0) await deps.queueDeliveries(pending).catch((err: unknown) => {
       deps.logger.warn({ err, deliveryId: job.deliveryId }, 'push fallback SMS not queued; the sweeper will queue it');
     });
     return created.length > 0 ? 'sms' : 'exists';

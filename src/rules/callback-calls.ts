@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import { callableAt, callbackHours } from './callback-timing.js';
 import type { Callback, CallbacksRepo, CallbackStatus } from './callbacks-repo.js';
 import type { DncRepo } from './dnc-repo.js';
-import type { DeliveryDispatch, RuleDeliverySender } from './rule-delivery-sender.js';
+import type { ActivationDispatcher, RuleDeliverySender } from './rule-delivery-sender.js';
 import type { ScheduleWindow } from './rule-types.js';
 
 /** Why a callback did not connect (event `callback.failed`, `reason`). */
@@ -21,7 +21,7 @@ export type CallbackCallsDeps = {
   dnc: Pick<DncRepo, 'isDoNotContact'>;
   clock: Clock;
   sender: RuleDeliverySender;
-  deliveries: DeliveryDispatch;
+  plans: ActivationDispatcher;
   publisher: EventPublisher;
   /** Hands committed events to the event queue (else the outbox sweeper does). */
   dispatchEvents?: (ids: string[]) => Promise<void>;
@@ -71,13 +71,16 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
     return { callback: done, eventId: await raise(q, done, `callback.${outcome}`, data) };
   };
 
-  const afterCommit = async (events: Array<string | null>, deliveryIds: string[]) => {
+  const afterCommit = async (events: Array<string | null>, activationIds: string[]) => {
     const ids = events.filter((e): e is string => !!e);
     if (ids.length > 0) await deps.dispatchEvents?.(ids).catch(() => undefined);
-    if (deliveryIds.length > 0) await deps.deliveries.dispatch(deliveryIds).catch((err) => deps.logger.warn({ err }, 'callback delivery fast path failed'));
+    if (activationIds.length > 0) await deps.plans.dispatch(activationIds).catch((err: unknown) => deps.logger.warn({ err }, 'callback call fast path failed'));
   };
 
-  /** Writes the delivery of the call to agent `index` and points the callback at it. */
+  /**
+   * Sends the call to agent `index` (a ready plan: its delivery id is known now, the row is written
+   * by the planner) and points the callback at it. Returns the activation to hand to the relay.
+   */
   const callAgent = async (tx: PoolClient, c: Callback, agents: string[], index: number, line: { id: string; number: string }, contactNumber: string) => {
     const r = await deps.sender.send(tx, {
       accountId: c.accountId, key: `callback:${c.id}:${index}`, actionId: `callback-${c.id}`, channel: 'voice',
@@ -87,7 +90,7 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
       context: { callbackId: c.id, ruleId: c.ruleId, contactId: c.contactId, pendingActionId: c.pendingId, agentIndex: index },
     });
     await repo.markCalling(tx, c.id, agents, index, r.deliveryId, clock.now());
-    return r.created ? [r.deliveryId] : [];
+    return r.created ? [r.activationId] : [];
   };
 
   /**
@@ -102,8 +105,8 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
   };
 
   /** Claims one due callback (locked by the caller) and starts it, or moves / fails it. */
-  const start = async (tx: PoolClient, c: Callback): Promise<{ events: Array<string | null>; deliveries: string[] }> => {
-    const fail = async (reason: CallbackFailure) => ({ events: [(await finish(tx, c, ['scheduled'], 'failed', { reason }))?.eventId ?? null], deliveries: [] });
+  const start = async (tx: PoolClient, c: Callback): Promise<{ events: Array<string | null>; sends: string[] }> => {
+    const fail = async (reason: CallbackFailure) => ({ events: [(await finish(tx, c, ['scheduled'], 'failed', { reason }))?.eventId ?? null], sends: [] });
     const contact = await callableContact(tx, c);
     if (!contact?.phone) return fail('no_phone');
     if (contact.refused) return fail('do_not_contact');
@@ -114,13 +117,13 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
       // Settings may have changed since it was booked: a callback waits; a call-now is refused.
       if (c.kind === 'immediate') return fail('quiet_hours');
       await repo.moveCallback(tx, c.id, when.at, when.reason, now);
-      return { events: [], deliveries: [] };
+      return { events: [], sends: [] };
     }
     const line = await repo.callbackLine(tx, c.accountId, c.lineId);
     if (!line) return fail('no_line');
     const agents = c.agentNumber ? [c.agentNumber] : c.agentGroupId ? await repo.groupAgents(tx, c.accountId, c.agentGroupId, contact.phone) : line.forwardTo;
     if (agents.length === 0) return fail('agent_unavailable');
-    return { events: [], deliveries: await callAgent(tx, c, agents, 0, line, contact.phone) };
+    return { events: [], sends: await callAgent(tx, c, agents, 0, line, contact.phone) };
   };
 
   /** Starts due callbacks (`ids`: only these, the fast path). Returns how many were handled. */
@@ -128,15 +131,15 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
     const out = await withTransaction(db, async (tx) => {
       const due = await repo.lockDue(tx, clock.now(), limit, ids);
       const events: Array<string | null> = [];
-      const deliveries: string[] = [];
+      const sends: string[] = [];
       for (const c of due) {
         const r = await start(tx, c);
         events.push(...r.events);
-        deliveries.push(...r.deliveries);
+        sends.push(...r.sends);
       }
-      return { n: due.length, events, deliveries };
+      return { n: due.length, events, sends };
     });
-    await afterCommit(out.events, out.deliveries);
+    await afterCommit(out.events, out.sends);
     return out.n;
   };
 
@@ -148,19 +151,19 @@ export const createCallbackCalls = (deps: CallbackCallsDeps) => {
     const out = await withTransaction(db, async (tx) => {
       const rows = await repo.lockUnanswered(tx, limit);
       const events: Array<string | null> = [];
-      const deliveries: string[] = [];
+      const sends: string[] = [];
       for (const c of await repo.lockHungUp(tx, 60, limit)) {
         events.push((await finish(tx, c, ['calling'], 'failed', { reason: 'agent_hung_up' }))?.eventId ?? null);
       }
       for (const c of rows) {
         const line = await repo.callbackLine(tx, c.accountId, c.lineId);
         const phone = (await repo.callbackContact(tx, c.contactId))?.phone;
-        if (line && phone && c.agentIndex + 1 < c.agents.length) deliveries.push(...(await callAgent(tx, c, c.agents, c.agentIndex + 1, line, phone)));
+        if (line && phone && c.agentIndex + 1 < c.agents.length) sends.push(...(await callAgent(tx, c, c.agents, c.agentIndex + 1, line, phone)));
         else events.push((await finish(tx, c, ['calling'], 'failed', { reason: 'agent_unavailable' }))?.eventId ?? null);
       }
-      return { n: rows.length, events, deliveries };
+      return { n: rows.length, events, sends };
     });
-    await afterCommit(out.events, out.deliveries);
+    await afterCommit(out.events, out.sends);
     return out.n;
   };
 

@@ -1,7 +1,7 @@
 import { withTransaction, type Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
 import type { NotificationsRepo } from './notifications-repo.js';
-import type { DeliveryDispatch, RuleDeliverySender } from './rule-delivery-sender.js';
+import type { ActivationDispatcher, RuleDeliverySender } from './rule-delivery-sender.js';
 
 export type AccountNotification = { accountId: string; kind: string; title: string; body: string; data: Record<string, unknown> };
 
@@ -16,27 +16,29 @@ export type AccountNotifier = { notify(n: AccountNotification): Promise<{ id: st
 export const createAccountNotifier = (deps: {
   db: Db;
   notifications: Pick<NotificationsRepo, 'insertNotification' | 'markNotificationEmailed'>;
-  sender: RuleDeliverySender; deliveries?: DeliveryDispatch; emailEnabled: boolean; logger: Logger;
+  sender: RuleDeliverySender; plans?: ActivationDispatcher; emailEnabled: boolean; logger: Logger;
 }): AccountNotifier => ({
   async notify(n) {
     const out = await withTransaction(deps.db, async (tx) => {
       const { id, owners } = await deps.notifications.insertNotification(tx, n);
-      const deliveryIds: string[] = [];
+      const activationIds: string[] = [];
+      let emailed = 0;
       if (deps.emailEnabled) {
         for (const [i, to] of owners.entries()) {
           const d = await deps.sender.send(tx, {
             accountId: n.accountId, key: `notification:${id}:${i}`, actionId: `notification-${n.kind}`, channel: 'email', contactId: null,
             recipientKey: `owner:${to.toLowerCase()}`, address: to, payload: { subject: n.title, text: n.body }, context: { notificationId: id, kind: n.kind },
           });
-          deliveryIds.push(d.deliveryId);
+          emailed++;
+          if (d.created) activationIds.push(d.activationId);
         }
-        if (deliveryIds.length > 0) await deps.notifications.markNotificationEmailed(tx, id);
+        if (emailed > 0) await deps.notifications.markNotificationEmailed(tx, id);
       }
-      return { id, deliveryIds };
+      return { id, activationIds, emailed };
     });
-    if (out.deliveryIds.length > 0) {
-      await deps.deliveries?.dispatch(out.deliveryIds).catch((err) => deps.logger.warn({ err }, 'notification e-mail fast path failed'));
+    if (out.activationIds.length > 0) {
+      await deps.plans?.dispatch(out.activationIds).catch((err: unknown) => deps.logger.warn({ err }, 'notification e-mail fast path failed'));
     }
-    return { id: out.id, emailed: out.deliveryIds.length };
+    return { id: out.id, emailed: out.emailed };
   },
 });

@@ -15,7 +15,7 @@ import type { PendingAction, PendingRepo } from './pending-repo.js';
 import { stopReason } from './rule-context.js';
 import type { RuleContextRepo } from './rule-context-repo.js';
 import type { RuleLogsRepo } from './rule-logs-repo.js';
-import type { DeliveryDispatch, RuleDeliverySender, RuleSend } from './rule-delivery-sender.js';
+import type { ActivationDispatcher, RuleDeliverySender, RuleSend } from './rule-delivery-sender.js';
 import { actionById, type RulesRepo } from './rules-repo.js';
 import type { CallbackActions } from './callback-actions.js';
 import { callbackActionTypes, localActionTypes, type Rule, type RuleAction } from './rule-types.js';
@@ -36,7 +36,8 @@ export type RuleActionRunnerDeps = {
   clock: Clock;
   sender: RuleDeliverySender;
   /** Fast path to the delivery queue; without it the engine's sweeper queues the delivery. */
-  deliveries?: DeliveryDispatch;
+  /** The outbox relay's fast path: a send's activation is planned at once after commit. */
+  plans?: ActivationDispatcher;
   activations?: Pick<ActivationService, 'activate'>;
   onContactChanged: ContactChangeHook;
   /** Hands events raised by local actions to the event queue after commit (else the sweeper does). */
@@ -116,7 +117,7 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
       await endIn(tx, p, 'done', 'executed', { channel: send.channel, deliveryId: r.deliveryId, activationId: r.activationId });
       return r;
     });
-    if (out?.created) await deps.deliveries?.dispatch([out.deliveryId]).catch((err) => deps.logger.warn({ err }, 'delivery fast path failed; the sweeper will queue it'));
+    if (out?.created) await deps.plans?.dispatch([out.activationId]).catch((err: unknown) => deps.logger.warn({ err }, 'send fast path failed; the outbox sweeper will queue it'));
   };
 
   const activate = async (p: PendingAction, rule: Rule, a: Extract<RuleAction, { type: 'activate_workflow' }>, contact: ContactSnapshot | null, event: DomainEvent | null) => {

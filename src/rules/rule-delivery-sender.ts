@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
-import { createDirectSends, ruleSends } from '../engine/direct-sends.js';
+import { createReadyPlans } from '../engine/ready-plans.js';
 
-export type { DeliveryDispatch } from '../engine/direct-sends.js';
+export type { ActivationDispatcher } from '../engine/activation-service.js';
 
 export type RuleChannel = 'sms' | 'voice' | 'email' | 'webhook';
 
@@ -25,28 +25,29 @@ export type RuleSend = {
 };
 
 /**
- * How rules send: through the action engine's deliveries, like every other message
- * (src/delivery/direct-sends.ts). Each send is an activation (source `rule`) of the account's
- * hidden "Rule sends" system workflow with exactly one `pending` delivery, written in the
- * caller's transaction — so finishing the rule action and creating the delivery commit together
- * and a send can never happen twice. A message to a contact also gets its conversation row.
+ * How rules send: through the engine's one send path, like every other message
+ * (src/engine/ready-plans.ts). Each send is an activation (source `rule`) of the account's
+ * hidden "Rule sends" system workflow whose ready plan holds exactly one delivery, written with
+ * its outbox row in the caller's transaction — so finishing the rule action and the send commit
+ * together and a send can never happen twice. The planner writes the delivery (with the id
+ * returned here) and, for a message to a contact, its conversation row. After COMMIT the caller
+ * hands a created `activationId` to the outbox relay (`ActivationDispatcher`).
  */
 export const createRuleDeliverySender = () => {
-  const direct = createDirectSends(ruleSends);
+  const plans = createReadyPlans();
 
-  /** Writes the activation, its one delivery and (for messages) the conversation row. Idempotent on `key`. */
+  /** Writes the activation holding the one delivery. Idempotent on `key`: a repeat returns the first ids. */
   const send = async (tx: PoolClient, s: RuleSend): Promise<{ deliveryId: string; activationId: string; created: boolean }> => {
-    const r = await direct.send(tx, {
-      accountId: s.accountId, key: s.key, context: s.context,
+    const r = await plans.activateReady(tx, {
+      accountId: s.accountId, source: 'rule', key: s.key, context: s.context,
       deliveries: [{
         actionId: s.actionId, channel: s.channel, recipientKey: s.recipientKey, contactId: s.contactId, address: s.address,
         payload: s.payload, meta: s.context, history: s.contactId !== null,
       }],
     });
-    return { deliveryId: r.deliveries[0]?.id as string, activationId: r.activationId as string, created: r.created };
+    return { deliveryId: r.deliveries[0]?.id as string, activationId: r.activationId, created: r.created };
   };
 
   return { send };
 };
 export type RuleDeliverySender = ReturnType<typeof createRuleDeliverySender>;
-

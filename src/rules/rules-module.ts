@@ -3,7 +3,8 @@ import type { ActivationService } from '../engine/activation-service.js';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
-import { createDeliveryDispatch, type DeliveryDispatch } from '../engine/direct-sends.js';
+import type { ActivationDispatcher } from '../engine/activation-service.js';
+import { createPlanDispatch } from '../engine/outbox-relay.js';
 import { eventOutboxRepo } from '../events/event-outbox-repo.js';
 import { lazyQueue } from '../events/event-queue.js';
 import type { EventConsumer } from '../events/event-types.js';
@@ -51,8 +52,8 @@ export type EventsAndRulesDeps = {
   logger: Logger;
   secrets: SecretBox;
   activations?: Pick<ActivationService, 'activate'>;
-  /** The action engine's delivery queue (fast path); default: a queue of our own on `redis`. */
-  deliveries?: DeliveryDispatch;
+  /** The outbox relay's fast path for rule sends (the engine's `dispatcher`); default: a planner queue of our own on `redis`. */
+  plans?: ActivationDispatcher;
   /** Whether e-mail is configured (SMTP_URL): loop notifications are then e-mailed to the owners. */
   emailEnabled?: boolean;
   clock?: Clock;
@@ -79,23 +80,23 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
   const clock = deps.clock ?? systemClock;
   const sender = createRuleDeliverySender();
   // Resolved at call time, so a dispatcher wired after this module is built is still used.
-  const ownDispatch = createDeliveryDispatch(() => deps.redis, config.REDIS_PREFIX, config.DELIVERY_BATCH_SIZE, 'rule');
-  const deliveries: DeliveryDispatch = deps.deliveries ?? ownDispatch;
+  const ownPlans = createPlanDispatch({ db, redis: () => deps.redis, prefix: config.REDIS_PREFIX, logger });
+  const plans: ActivationDispatcher = deps.plans ?? ownPlans;
   const pipeline = deps.events ?? buildEventsPipeline({ db, redis: deps.redis, config, logger });
   const { dispatcher, publisher, onContactChanged } = pipeline;
   const actionQueue = lazyQueue<RuleActionJob>(RULE_ACTION_QUEUE, () => deps.redis, config.REDIS_PREFIX);
-  const notifier = createAccountNotifier({ db, notifications: notificationsRepo, sender, deliveries, emailEnabled: deps.emailEnabled ?? false, logger });
+  const notifier = createAccountNotifier({ db, notifications: notificationsRepo, sender, plans, emailEnabled: deps.emailEnabled ?? false, logger });
   const ruleConsumer = createRuleEvaluator({
     db, rules: rulesRepo, pending: pendingRepo, ruleLogs: ruleLogsRepo, context: ruleContextRepo, clock, notifier, logger, limits: ruleLimits(config),
     dispatchDue: async (ids) => { await dispatchDueActions({ db, pending: pendingRepo, clock, queue: actionQueue.get() }, ids); },
   });
   const callbackCalls = createCallbackCalls({
-    db, callbacks: callbacksRepo, dnc: dncRepo, clock, sender, deliveries, publisher, logger, dispatchEvents: (ids) => dispatcher.dispatch(ids),
+    db, callbacks: callbacksRepo, dnc: dncRepo, clock, sender, plans, publisher, logger, dispatchEvents: (ids) => dispatcher.dispatch(ids),
   });
   const runner = createRuleActionRunner({
     db, pending: pendingRepo, rules: rulesRepo, ruleLogs: ruleLogsRepo, context: ruleContextRepo, dnc: dncRepo, events: eventsRepo,
     local: { contacts: ruleContextRepo, lists: listsRepo, dnc: dncRepo, revenue: revenueRepo },
-    clock, sender, deliveries, activations: deps.activations, sequences: deps.sequences, onContactChanged, logger,
+    clock, sender, plans, activations: deps.activations, sequences: deps.sequences, onContactChanged, logger,
     dispatchEvents: (ids) => dispatcher.dispatch(ids),
     callbacks: { actions: createCallbackActions({ calls: callbackCalls }), placeDue: (ids) => callbackCalls.placeDue(ids) },
     retry: { maxAttempts: config.RULES_MAX_ATTEMPTS, baseDelayMs: 30_000 },
@@ -123,7 +124,7 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     smsInterceptor: pipeline.smsInterceptor,
     ruleConsumer,
     runner,
-    queues: { events: pipeline.queue, actions: actionQueue, deliveries: ownDispatch },
+    queues: { events: pipeline.queue, actions: actionQueue, plans: ownPlans },
   };
 };
 export type EventsAndRules = ReturnType<typeof buildEventsAndRules>;
@@ -156,7 +157,7 @@ export const startEventsAndRulesWorkers = (m: EventsAndRules, deps: { db: Db; co
     async close() {
       await callbackPolls.close();
       await Promise.allSettled([events.close(), actions.close()]);
-      await Promise.allSettled([m.queues.events.close(), m.queues.actions.close(), m.queues.deliveries.close()]);
+      await Promise.allSettled([m.queues.events.close(), m.queues.actions.close(), m.queues.plans.close()]);
       await connection.quit().catch(() => connection.disconnect());
     },
   };

@@ -10,7 +10,7 @@ import { emailStepOf, type SendStep, type SequenceDefinition, type Step, type Up
  * returned as an update and history rows for the caller to write in bulk.
  */
 export type SendOutcome =
-  | { status: 'queued'; deliveryId: string; channel: string }
+  | { status: 'queued'; deliveryId: string; channel: string; /** Set when the send was just created: hand it to the outbox relay after commit. */ activationId?: string }
   | { status: 'skipped'; reason: string; channel: string; deliveryId?: string };
 
 export type RunContext = {

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { isSignalCondition, type SequenceContact, type Signal } from './conditions.js';
 import type { Enrollment, EnrollmentsRepo, EnrollmentUpdate, NewHistory } from './enrollments-repo.js';
 import { runEnrollment } from './sequence-engine.js';
-import type { DeliveryDispatch, SequenceSender } from './sequence-sender.js';
+import type { ActivationDispatcher, SequenceSender } from './sequence-sender.js';
 import { quietHoursFromSettings, zoneFor } from './quiet-hours.js';
 import type { SequenceDefinition, UpdateContactStep } from './sequence-types.js';
 import type { SequenceRunRepo } from './sequence-run-repo.js';
@@ -32,7 +32,8 @@ export type SequenceRunnerDeps = {
   signals: Pick<SequenceSignalsRepo, 'loadSignals'>;
   clock: Clock;
   sender: Pick<SequenceSender, 'send'>;
-  dispatch?: DeliveryDispatch;
+  /** The outbox relay's fast path: the activations of the sends a pass created, after its commit. */
+  dispatch?: ActivationDispatcher;
   /** Raises contact events for `update_contact` steps (the contacts service's change hook). */
   onContactChanged?: ContactChangeHook;
   logger: Logger;
@@ -139,7 +140,7 @@ export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
                 accountId: e.accountId, sequenceId: e.sequenceId, enrollmentId: e.id, version: e.version, contact: contact!,
                 placeholders: e.placeholders, defaultLineId: def.lineId ?? null, step,
               });
-              if (out.status === 'queued') sent.push(out.deliveryId);
+              if (out.status === 'queued' && out.activationId) sent.push(out.activationId);
               return out;
             },
             updateContact: async (step) => {
@@ -164,8 +165,8 @@ export const createSequenceRunner = (deps: SequenceRunnerDeps) => {
       return due.length;
     });
     if (toDispatch.length > 0 && deps.dispatch) {
-      // Best effort: the delivery sweeper queues whatever Redis did not take.
-      await deps.dispatch.dispatch(toDispatch).catch((err) => deps.logger.warn({ err }, 'sequence delivery dispatch failed'));
+      // Best effort: the outbox sweeper queues whatever Redis did not take.
+      await deps.dispatch.dispatch(toDispatch).catch((err: unknown) => deps.logger.warn({ err }, 'sequence send dispatch failed'));
     }
     return claimed;
   };

@@ -1,11 +1,11 @@
 import type { PoolClient } from 'pg';
-import { createDirectSends, sequenceSends } from '../engine/direct-sends.js';
+import { createReadyPlans } from '../engine/ready-plans.js';
 import { render } from '../templates/templates.js';
 import type { SequenceContact } from './conditions.js';
 import type { SendOutcome } from './sequence-engine.js';
 import type { SendStep } from './sequence-types.js';
 
-export type { DeliveryDispatch } from '../engine/direct-sends.js';
+export type { ActivationDispatcher } from '../engine/activation-service.js';
 
 export type SendRequest = {
   accountId: string;
@@ -32,22 +32,22 @@ export const contactFieldsFor = (c: SequenceContact): Record<string, string | nu
 };
 
 /**
- * How a sequence step sends: through the action engine's delivery path (src/delivery/direct-sends.ts).
- * Each send step becomes an activation (source `sequence`, idempotency key `sequence:<enrollment>:<step>`)
- * of the account's hidden "Sequence sends" system workflow, with exactly one `pending` delivery whose
- * payload follows src/delivery/delivery-payloads.ts. Both rows are written in the engine's
- * transaction, so advancing the enrollment and creating the delivery commit together — a crash
- * or a second worker can never send a step twice. After COMMIT the delivery ids go to the
- * delivery queue (`DeliveryDispatch`); the engine's sweeper re-queues any that Redis lost. The
- * delivery worker and channel senders then apply rate limits, retries and status callbacks
- * exactly as for any other notification. The outbound `messages` row (conversation history,
- * linked by `delivery_id`) is written here, with the delivery.
+ * How a sequence step sends: through the engine's one send path (src/engine/ready-plans.ts).
+ * Each send step becomes an activation (source `sequence`, idempotency key
+ * `sequence:<enrollment>:<step>`) of the account's hidden "Sequence sends" system workflow whose
+ * ready plan holds exactly one delivery (payload as in src/engine/delivery-payloads.ts), written
+ * with its outbox row in the runner's transaction — so advancing the enrollment and the send
+ * commit together, and a crash or a second worker can never send a step twice. After COMMIT the
+ * runner hands the activations to the outbox relay (`ActivationDispatcher`); the outbox sweeper
+ * queues any it missed. The planner writes the delivery (with the id returned here) and its
+ * outbound `messages` row (conversation history); the delivery worker then applies pacing,
+ * refusals, retries and status callbacks exactly as for any other notification.
  *
- * Opt-outs and do-not-contact are checked here too (the planner's checks are bypassed): such a
- * step is recorded as a `skipped` delivery and never queued.
+ * Opt-outs and do-not-contact known now are checked here too: such a step is recorded as a
+ * `skipped` delivery and never queued.
  */
 export const createSequenceSender = () => {
-  const direct = createDirectSends(sequenceSends);
+  const plans = createReadyPlans();
 
   const findLine = async (tx: PoolClient, accountId: string, lineId: string | null): Promise<Line | null> => {
     const res = lineId
@@ -93,14 +93,15 @@ export const createSequenceSender = () => {
   };
 
   /**
-   * Writes the step's activation and delivery in `tx` (idempotent: a repeat returns the first
-   * delivery). Returns `queued` with the delivery id to dispatch after commit, or `skipped`.
+   * Writes the step's activation and its ready plan in `tx` (idempotent: a repeat returns the
+   * first delivery). Returns `queued` with the delivery id (and the activation to dispatch after
+   * commit when it was just created), or `skipped`.
    */
   const send = async (tx: PoolClient, r: SendRequest): Promise<SendOutcome> => {
     const p = await plan(tx, r);
     const meta = { sequenceId: r.sequenceId, enrollmentId: r.enrollmentId, stepId: r.step.id };
-    const out = await direct.send(tx, {
-      accountId: r.accountId, key: `sequence:${r.enrollmentId}:${r.step.id}`, placeholders: r.placeholders,
+    const out = await plans.activateReady(tx, {
+      accountId: r.accountId, source: 'sequence', key: `sequence:${r.enrollmentId}:${r.step.id}`, placeholders: r.placeholders,
       context: { ...meta, version: r.version, contactId: r.contact.id },
       // Conversation history: the contact's timeline shows every message a sequence sends (the
       // delivery row carries the carrier's id and status once sent).
@@ -113,9 +114,9 @@ export const createSequenceSender = () => {
     if (!row) return { status: 'skipped', reason: 'already_sent', channel: p.channel };
     return row.status === 'skipped'
       ? { status: 'skipped', reason: row.skipReason ?? 'skipped', channel: p.channel, deliveryId: row.id }
-      : { status: 'queued', deliveryId: row.id, channel: p.channel };
+      : { status: 'queued', deliveryId: row.id, channel: p.channel, ...(out.created ? { activationId: out.activationId } : {}) };
   };
 
-  return { send, forgetAccount: direct.forgetAccount };
+  return { send, forgetAccount: plans.forgetAccount };
 };
 export type SequenceSender = ReturnType<typeof createSequenceSender>;

@@ -10,7 +10,7 @@ import { createEnrollmentTargets } from './enrollment-targets.js';
 import { enrollmentsRepo } from './enrollments-repo.js';
 import { sequenceRunRepo } from './sequence-run-repo.js';
 import { createSequenceRunner } from './sequence-runner.js';
-import { createSequenceSender, type DeliveryDispatch } from './sequence-sender.js';
+import { createSequenceSender, type ActivationDispatcher } from './sequence-sender.js';
 import { createSequenceService } from './sequence-service.js';
 import { createSequenceOptOutListener } from './sequence-opt-outs.js';
 import { createSequenceSignals } from './sequence-signals.js';
@@ -24,8 +24,8 @@ export type SequencesDeps = {
   secrets: Pick<SecretBox, 'seal'>;
   logger: Logger;
   clock?: Clock;
-  /** Hands delivery ids to the action engine's delivery queue after commit. */
-  dispatch?: DeliveryDispatch;
+  /** The outbox relay's fast path (the engine's `dispatcher`): hands the sends' activations to the planner after commit. */
+  dispatch?: ActivationDispatcher;
   /** The contacts change hook: `update_contact` steps raise contact.status_changed / field_changed. */
   onContactChanged?: ContactChangeHook;
   batchSize?: number;

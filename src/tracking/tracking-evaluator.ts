@@ -2,8 +2,9 @@
  * Post-call workflows: an event consumer of `call.ended` (raised once per tracked call, when it
  * ends). For every enabled workflow of the call's trigger (answered / missed) it judges the
  * conditions, logs the evaluation, and runs the actions of those that match:
- *   - SMS to the caller, e-mail to the owners, webhook: deliveries of one activation, written
- *     with the log row in one transaction (exactly once, whatever re-runs the consumer);
+ *   - SMS to the caller, e-mail to the owners, webhook: deliveries of one activation's ready plan
+ *     (src/engine/ready-plans.ts), written with the log row in one transaction (exactly once,
+ *     whatever re-runs the consumer), planned at once after commit;
  *   - activate a workflow: `activate()` with a deterministic idempotency key, after commit.
  * The event worker may run a consumer twice: the log row (unique per call and workflow) makes
  * a second run skip, or finish the activations a crashed run left `running`.
@@ -34,7 +35,8 @@ export type TrackingEvaluatorDeps = {
   /** What building an action's deliveries reads. */
   actionRepos: TrackingActionRepos;
   sends: TrackingSends;
-  deliveries?: { dispatch(ids: string[]): Promise<void> };
+  /** The outbox relay's fast path (`ActivationDispatcher`): the run's sends are planned at once after commit. */
+  plans?: { dispatch(activationIds: string[]): Promise<void> };
   activations: Pick<ActivationService, 'activate'>;
   logger: Logger;
 };
@@ -102,7 +104,7 @@ export const createTrackingEvaluator = (deps: TrackingEvaluatorDeps) => {
       if (!logId) return null; // another run of this consumer got here first
       const built = await buildDeliveries(deps.actionRepos, tx, d, wf);
       let activationId: string | null = null;
-      let deliveryIds: string[] = [];
+      let created: string | null = null;
       if (built.deliveries.length > 0) {
         const sent = await deps.sends.send(tx, {
           accountId: call.accountId, key: `tracking:${call.providerCallId}:${wf.id}`, lineId: call.lineId, deliveries: built.deliveries,
@@ -110,16 +112,16 @@ export const createTrackingEvaluator = (deps: TrackingEvaluatorDeps) => {
         });
         activationId = sent.activationId;
         for (const r of built.results) r.deliveryIds = (r.deliveryKeys ?? []).map((k) => sent.deliveryIds[k]!).filter(Boolean);
-        deliveryIds = Object.values(sent.deliveryIds);
+        if (sent.created) created = sent.activationId;
       }
       for (const r of built.results) delete r.deliveryKeys;
       const pending = built.results.some((r) => r.result === 'pending');
       await logs.updateTrackingLog(tx, logId, built.results, pending ? 'running' : 'done', activationId);
-      return { logId, results: built.results, deliveryIds, pending };
+      return { logId, results: built.results, created, pending };
     });
     if (!out) return;
-    if (out.deliveryIds.length > 0) {
-      await deps.deliveries?.dispatch(out.deliveryIds).catch((err) => deps.logger.warn({ err }, 'delivery fast path failed; the sweeper will queue it'));
+    if (out.created) {
+      await deps.plans?.dispatch([out.created]).catch((err: unknown) => deps.logger.warn({ err }, 'send fast path failed; the outbox sweeper will queue it'));
     }
     if (out.pending) await runActivations(out.logId, wf, d, out.results);
   };

@@ -3,14 +3,12 @@
  * - `calls`: the tracking-line call flow (voice hand-off, Dial action, leg/recording callbacks)
  *   and `calls.statusListener` (put it FIRST among the telephony status listeners);
  * - `consumer`: the post-call workflow evaluator, for the event worker's consumer list;
- * - `workflows`, `logs`, `preview`: the API's services; `deliveries`: the fast path to close on shutdown.
+ * - `workflows`, `logs`, `preview`: the API's services.
  */
-import type { Redis } from 'ioredis';
-import type { ActivationService } from '../engine/activation-service.js';
+import type { ActivationDispatcher, ActivationService } from '../engine/activation-service.js';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
-import { createDeliveryDispatch } from '../engine/direct-sends.js';
 import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
 import { dncRepo } from '../rules/dnc-repo.js';
@@ -30,11 +28,12 @@ import { createTrackingWorkflowsService } from './tracking-workflows-service.js'
 
 export type TrackingDeps = {
   db: Db;
-  redis: Redis;
-  config: Pick<Config, 'REDIS_PREFIX' | 'DELIVERY_BATCH_SIZE' | 'WEBHOOK_ALLOWED_HOSTS' | 'SECRET_KEY' | 'PUBLIC_URL'>;
+  config: Pick<Config, 'WEBHOOK_ALLOWED_HOSTS' | 'SECRET_KEY' | 'PUBLIC_URL'>;
   logger: Logger;
   secrets: Pick<SecretBox, 'seal'>;
   activations: Pick<ActivationService, 'activate'>;
+  /** The outbox relay's fast path (the engine's `dispatcher`): post-call sends are planned at once after commit. */
+  plans: ActivationDispatcher;
   /** The events pipeline's publisher, resolved at call time (it may be built after this module). */
   events: () => Pick<EventPublisher, 'publish'> & { dispatcher?: { dispatch(ids: string[]): Promise<void> } };
 };
@@ -50,11 +49,10 @@ export const buildTracking = (deps: TrackingDeps) => {
       dispatch: async (ids) => deps.events().dispatcher?.dispatch(ids),
     },
   });
-  const deliveries = createDeliveryDispatch(() => deps.redis, deps.config.REDIS_PREFIX, deps.config.DELIVERY_BATCH_SIZE, 'trk');
   const evaluator = createTrackingEvaluator({
     db, calls: trackedCallsRepo, workflows: trackingWorkflowsRepo, logs: trackingLogsRepo, details: callDetailsRepo,
     actionRepos: { details: callDetailsRepo, optOuts: smsOptOutsRepo, dnc: dncRepo },
-    sends: createTrackingSends(), deliveries, activations: deps.activations, logger,
+    sends: createTrackingSends(), plans: deps.plans, activations: deps.activations, logger,
   });
   return {
     calls,
@@ -64,7 +62,6 @@ export const buildTracking = (deps: TrackingDeps) => {
     }),
     logs: createTrackingLogsService({ db, logs: trackingLogsRepo }),
     preview: createTrackingPreview({ db }),
-    deliveries,
     dniNumbers,
     dniPools: createDniPoolsService({ db, publicUrl: deps.config.PUBLIC_URL }),
   };

@@ -1,13 +1,14 @@
 /**
- * How post-call workflows send: through the action engine's deliveries, like every message
- * (src/delivery/direct-sends.ts). One post-call workflow run on one call is one activation
+ * How post-call workflows send: through the engine's one send path, like every message
+ * (src/engine/ready-plans.ts). One post-call workflow run on one call is one activation
  * (source `call_tracking`, idempotency key `tracking:<CallSid>:<workflow id>`) of the account's
- * hidden "Call tracking sends" system workflow, holding one `pending` delivery per send. Written
- * in the caller's transaction, with the log row — so a run's sends exist once or not at all.
- * Texts to the caller also get their conversation row.
+ * hidden "Call tracking sends" system workflow, whose ready plan holds one delivery per send.
+ * Written with its outbox row in the caller's transaction, with the log row — so a run's sends
+ * exist once or not at all. The planner writes the deliveries (with the ids returned here) and
+ * the conversation rows of texts to the caller.
  */
 import type { PoolClient } from 'pg';
-import { createDirectSends, trackingSends } from '../engine/direct-sends.js';
+import { createReadyPlans } from '../engine/ready-plans.js';
 
 export type TrackingDelivery = {
   actionId: string;
@@ -29,19 +30,20 @@ export type TrackingSendBatch = {
 };
 
 export const createTrackingSends = () => {
-  const direct = createDirectSends(trackingSends);
+  const plans = createReadyPlans();
 
   /**
-   * Writes the activation and its deliveries (and the conversation rows of texts). Idempotent on
-   * `key`: a repeat creates nothing and returns the first run's ids, keyed `<action id>/<recipient key>`.
+   * Writes the activation holding the run's deliveries. Idempotent on `key`: a repeat creates
+   * nothing and returns the first run's delivery ids, keyed `<action id>/<recipient key>`. After
+   * COMMIT, hand a created `activationId` to the outbox relay.
    */
   const send = async (tx: PoolClient, b: TrackingSendBatch): Promise<{ activationId: string; deliveryIds: Record<string, string>; created: boolean }> => {
-    const r = await direct.send(tx, {
-      accountId: b.accountId, key: b.key, context: b.context,
+    const r = await plans.activateReady(tx, {
+      accountId: b.accountId, source: 'call_tracking', key: b.key, context: b.context,
       deliveries: b.deliveries.map((d) => ({ ...d, meta: b.context, history: d.channel === 'sms' })),
     });
     const deliveryIds = Object.fromEntries(r.deliveries.map((d) => [`${d.actionId}/${d.recipientKey}`, d.id]));
-    return { activationId: r.activationId as string, deliveryIds, created: r.created };
+    return { activationId: r.activationId, deliveryIds, created: r.created };
   };
 
   return { send };

@@ -93,7 +93,7 @@ describe('do-not-contact and SMS opt-outs are honoured on every send path', () =
     });
     const sms = { body: 'Hello', lineId: line.id, from: line.phone };
 
-    const ids = await withTransaction(db(), async (tx) => {
+    const { ids, activations } = await withTransaction(db(), async (tx) => {
       const seq = await createSequenceSender().send(tx, {
         accountId: acct.account.id, sequenceId: randomUUID(), enrollmentId: randomUUID(), version: 1, contact: contact(stopId!, 'Sam', stop),
         placeholders: {}, defaultLineId: line.id, step: { id: 's1', type: 'send', send: { channel: 'sms', message: 'Day 1 reminder' } },
@@ -107,12 +107,18 @@ describe('do-not-contact and SMS opt-outs are honoured on every send path', () =
         deliveries: [{ actionId: 't1', channel: 'sms', recipientKey: 'caller', contactId: null, address: listed, payload: sms }],
       });
       expect(seq.status).toBe('queued'); // the contact row carries no flag: only the send-time check knows
-      return [seq.status === 'queued' ? seq.deliveryId : '', rule.deliveryId, ...Object.values(tracked.deliveryIds)];
+      return {
+        ids: [seq.status === 'queued' ? seq.deliveryId : '', rule.deliveryId, ...Object.values(tracked.deliveryIds)],
+        activations: [seq.status === 'queued' ? seq.activationId! : '', rule.activationId, tracked.activationId],
+      };
     });
-    await env.t.rt.services.sequenceDispatch.dispatch(ids);
+    await env.t.rt.services.engine.dispatcher.dispatch(activations);
 
     const rows = async () => (await db().query('SELECT id, channel, status, skip_reason FROM deliveries WHERE id = ANY($1)', [ids])).rows;
-    await eventually(async () => (await rows()).every((r) => r.status === 'skipped'), 'all three refused');
+    await eventually(async () => {
+      const r = await rows();
+      return r.length === 3 && r.every((d) => d.status === 'skipped');
+    }, 'all three refused');
     const byId = new Map((await rows()).map((r) => [r.id, [r.channel, r.skip_reason]]));
     expect(ids.map((i) => byId.get(i))).toEqual([['sms', 'opted_out_sms'], ['voice', 'do_not_contact'], ['sms', 'do_not_contact']]);
     expect(texts(stop)).toEqual([]);

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/db.js';
-import { createDirectSends, ruleSends } from '../../src/engine/direct-sends.js';
+import { createReadyPlans } from '../../src/engine/ready-plans.js';
 import { startCarrierEmulator, type CarrierEmulator } from '../../dev/carrier/emulator.js';
 import { addTwilioLine, signedPost, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf } from '../helpers/engine-fixtures.js';
@@ -91,11 +91,11 @@ describe('delivery records: conversation history, carrier SID, activation progre
   it("moves a rule send's history row on with the carrier's status, as for workflow sends", async () => {
     const phone = uniqueNumber();
     const [dora] = await addPeople(t, acct.account.id, [{ name: 'Dora', phone }]);
-    const sent = await withTransaction(t.rt.infra.db, (tx) => createDirectSends(ruleSends).send(tx, {
-      accountId: acct.account.id, key: `rule:test-${dora}`, context: {},
+    const sent = await withTransaction(t.rt.infra.db, (tx) => createReadyPlans().activateReady(tx, {
+      accountId: acct.account.id, source: 'rule', key: `rule:test-${dora}`, context: {},
       deliveries: [{ actionId: 'r1', channel: 'sms', recipientKey: dora!, contactId: dora!, address: phone, payload: { body: 'Rule says hi', lineId: line.id, from: line.phone }, meta: {}, history: true }],
     }));
-    // Not dispatched here: the engine's sweeper queues it, as after a lost fast path.
+    // Not dispatched here: the outbox sweeper queues it, as after a lost fast path.
     const [d] = await handedOver(sent.activationId!, 1);
     expect((await history(dora!)).map((m) => [m.body, m.status])).toEqual([['Rule says hi', 'queued']]);
     await textStatus(d!.provider_id, phone, 'delivered');

@@ -236,7 +236,7 @@ describe('rule callbacks: scheduled, placed, moved, cancelled, refused — agent
       const db = createPool(t.config.DATABASE_URL, 4);
       const redis = createRedis(t.config.REDIS_URL);
       const m = buildEventsAndRules({ db, redis, config: t.config, logger: createLogger('silent'), secrets: createSecretBox(t.config.SECRET_KEY), clock });
-      return { m, async close() { await m.queues.deliveries.close(); await redis.quit(); await db.end(); } };
+      return { m, async close() { await m.queues.plans.close(); await redis.quit(); await db.end(); } };
     });
     const far = new Date(clock.now().getTime() + 24 * 60 * MIN);
     const ids: string[] = [];

@@ -158,7 +158,7 @@ describe('Web Push to responders, with SMS fallback at send time', () => {
 
     // The fallback is keyed like every delivery: a second worker (or retry) falling back adds nothing.
     const push1 = rows[0]!;
-    const again = await createPushFallback({ db: db(), dispatch: { dispatch: async () => undefined }, logger: { warn: () => undefined } }).toSms({
+    const again = await createPushFallback({ db: db(), queueDeliveries: async () => undefined, logger: { warn: () => undefined } }).toSms({
       deliveryId: push1.id, accountId: acct.account.id, activationId, actionId: 'n1', channel: 'push', contactId: r.contactId, address: null, attempt: 1,
       payload: (await db().query('SELECT payload FROM deliveries WHERE id = $1', [push1.id])).rows[0].payload,
     }, 'unregistered');
