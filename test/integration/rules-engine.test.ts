@@ -7,6 +7,7 @@ import { createRedis } from '../../src/redis.js';
 import { createManualClock, type ManualClock } from '../../src/clock.js';
 import { buildEventsAndRules, startEventsAndRulesWorkers, type EventsAndRules } from '../../src/rules/rules-module.js';
 import { eventually } from '../helpers/eventually.js';
+import { planQueued } from '../helpers/plan-ready.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 type Acct = Awaited<ReturnType<typeof createTestAccount>>;
@@ -72,6 +73,7 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
     expect(await evaluations(rule)).toEqual({ matched: 1, not_matched: 2 });
     expect((await contactRow(c)).status).toBe('callback');
 
+    await planQueued(t.rt); // no engine workers here: the planner's part (what the worker does at once)
     const d = await q(`SELECT d.*, a.source, a.idempotency_key FROM deliveries d JOIN activations a ON a.id = d.activation_id WHERE d.contact_id = $1`, [c]);
     expect(d.rows).toHaveLength(1);
     expect(d.rows[0]).toMatchObject({ channel: 'sms', address: (await contactRow(c)).phone, status: 'pending', source: 'rule' });
@@ -137,6 +139,7 @@ describe('rule engine end to end (two worker sets, manual clock)', () => {
 
     const notes = await eventually(async () => { const x = await a.api.get('/v1/account/notifications').expect(200); return x.body.data.length > 0 && x; }, 'the owners notified');
     expect(notes.body.data).toEqual([expect.objectContaining({ kind: 'rule_disabled', title: expect.stringContaining('was disabled'), data: { ruleId: rule, loopCount: 100 } })]);
+    await planQueued(t.rt);
     const mail = await q(`SELECT d.address, d.channel, d.payload FROM deliveries d WHERE d.account_id = $1 AND d.recipient_key LIKE 'owner:%'`, [a.account.id]);
     expect(mail.rows).toEqual([{ address: 'owner@example.test', channel: 'email', payload: expect.objectContaining({ subject: expect.stringContaining('was disabled') }) }]);
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../src/events/event-types.js';
+import { planQueued } from '../helpers/plan-ready.js';
 import { addContact, addSimLine, DAY, HOUR, newAccount, sentTo, startSequenceEnv, type SequenceEnv } from './sequence-harness.js';
 
 const event = (accountId: string, contactId: string, type: string, data: Record<string, unknown> = {}): DomainEvent => ({
@@ -238,6 +239,7 @@ describe('sequence engine with a controllable clock', () => {
     await a.api.post(`/v1/sequences/${seq.id}/enrollments`).send({ contactIds: ids }).expect(201);
     const { runner } = env.rt.services.sequences;
     await Promise.all([runner.drain(), runner.drain(), runner.drain()]);
+    await Promise.all([planQueued(env.rt), planQueued(env.rt)]); // the engine's planners (none run here)
     const n = await env.rt.infra.db.query(`SELECT count(*)::int AS n, count(DISTINCT contact_id)::int AS d FROM deliveries WHERE account_id = $1`, [a.id]);
     expect(n.rows[0]).toEqual({ n: 60, d: 60 });
   });

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntime, type Roles, type Runtime } from '../../src/main.js';
 import { createManualClock, type ManualClock } from '../../src/clock.js';
+import { planQueued } from '../helpers/plan-ready.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
 export type SequenceEnv = {
@@ -49,7 +50,12 @@ export const startSequenceEnv = async (
   const clock = createManualClock(start);
   const rt = await createRuntime(config, roles, createLogger(config.LOG_LEVEL), { clock });
   if (rt.app) await rt.app.ready();
-  const tick = () => rt.services.sequences.runner.drain();
+  // Without engine workers, the planner's part is played here: a send step's delivery row exists once the step ran.
+  const tick = async () => {
+    const n = await rt.services.sequences.runner.drain();
+    if (!roles.worker) await planQueued(rt);
+    return n;
+  };
   return {
     rt, config, clock,
     http: () => supertest.agent(rt.app!.server),
