@@ -50,10 +50,11 @@ export const startSequenceEnv = async (
   const clock = createManualClock(start);
   const rt = await createRuntime(config, roles, createLogger(config.LOG_LEVEL), { clock });
   if (rt.app) await rt.app.ready();
-  // Without engine workers, the planner's part is played here: a send step's delivery row exists once the step ran.
+  // The planner's part is played here too (without engine workers, or before theirs got to it; planning twice
+  // adds nothing): a send step's delivery row exists once `tick` returns, as it did when steps wrote it themselves.
   const tick = async () => {
     const n = await rt.services.sequences.runner.drain();
-    if (!roles.worker) await planQueued(rt);
+    await planQueued(rt);
     return n;
   };
   return {
