@@ -122,7 +122,8 @@ export const createPlanner = (deps: PlannerDeps) => {
       await markOutboxCompleted(db, activationId);
       return null;
     }
-    if (a.status === 'queued') await publish(a.accountId, [await setActivationStatus(db, a.id, 'planning')]);
+    // A ready plan has nothing to expand (no groups, prompts, polls): it goes from queued to running with its rows.
+    if (a.status === 'queued' && !input.readyPlan) await publish(a.accountId, [await setActivationStatus(db, a.id, 'planning')]);
     const scope: PlanScope = {
       activationId: a.id, workflowName: input.workflowName, placeholders: a.placeholders,
       inboundMessage: a.inboundMessage, recordingUrl: a.recordingUrl,
