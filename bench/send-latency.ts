@@ -7,9 +7,10 @@
  * the text. Since the one send path (src/engine/ready-plans.ts) the fast path is the outbox
  * relay (planner job, then delivery job); before, it was the delivery queue directly: with
  * `src/engine/direct-sends.ts` present (an older tree) the bench measures that path instead.
- * Prints JSON. Options (env): BENCH_SENDS (200).
+ * Prints and writes bench/results/send-latency.json. Options (env): BENCH_SENDS (200).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -64,10 +65,14 @@ const main = async () => {
       if (i >= WARMUP) waits.push(performance.now() - committed);
     }
     const mean = waits.reduce((a, b) => a + b, 0) / waits.length;
-    console.log(JSON.stringify({
+    const result = {
+      at: new Date().toISOString(), loadAverage: os.loadavg().map(r1),
       path: direct ? 'direct sends: delivery queue' : 'ready plan: outbox relay -> planner -> delivery queue',
       sends: waits.length, commitToCarrierMs: { p50: r1(pct(waits, 50)), p90: r1(pct(waits, 90)), p99: r1(pct(waits, 99)), max: r1(Math.max(...waits)), mean: r1(mean) },
-    }, null, 2));
+    };
+    console.log(JSON.stringify(result, null, 2));
+    mkdirSync(path.join(here, 'results'), { recursive: true });
+    writeFileSync(path.join(here, 'results', 'send-latency.json'), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await deliveryQueue?.close?.();
     await env.close();
