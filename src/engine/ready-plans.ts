@@ -58,7 +58,10 @@ export type ReadyDelivery = {
   recipientKey: string;
   contactId: string | null;
   address: string | null;
-  /** delivery-payloads.ts for the channel: sms `{ body, lineId, from }`, voice `{ text, lineId, from }`, email `{ subject, text }`, webhook `{ method, url, body, authorizationSealed }`. */
+  /**
+   * delivery-payloads.ts for the channel: sms `{ body, lineId, from }`, voice `{ text, lineId, from }`,
+   * email `{ subject, text }`, webhook `{ method, url, body, authorizationSealed }`.
+   */
   payload: Record<string, unknown>;
   meta: Record<string, unknown>;
   /** The feature's own refusal: stored as a `skipped` delivery with this reason (final at once, never queued). */
@@ -81,7 +84,9 @@ export type ReadyPlan = {
 };
 
 /** A delivery of the plan: `pending` (to be sent) or `skipped` (the plan's skip reason). */
-export type ReadyDeliveryRow = { id: string; actionId: string; recipientKey: string; channel: DeliveryChannel; status: string; skipReason: string | null };
+export type ReadyDeliveryRow = {
+  id: string; actionId: string; recipientKey: string; channel: DeliveryChannel; status: string; skipReason: string | null;
+};
 
 /** `created: false` when the key was used before: `deliveries` are then the first plan's. */
 export type ReadyResult = { activationId: string; created: boolean; deliveries: ReadyDeliveryRow[] };
@@ -116,11 +121,13 @@ export const createReadyPlans = () => {
     const wf = await systemWorkflow(tx, plan.accountId, plan.source);
     const deliveries = plan.deliveries.map(toStored);
     const id = await insertReadyActivation(tx, {
-      ...wf, accountId: plan.accountId, source: plan.source, key: plan.key, placeholders: plan.placeholders ?? {}, context: plan.context, deliveries,
+      ...wf, accountId: plan.accountId, source: plan.source, key: plan.key, placeholders: plan.placeholders ?? {},
+      context: plan.context, deliveries,
     });
     if (id) {
       const rows = deliveries.map((d) => ({
-        id: d.id, actionId: d.actionId, recipientKey: d.recipientKey, channel: d.channel, status: d.skipReason ? 'skipped' : 'pending', skipReason: d.skipReason,
+        id: d.id, actionId: d.actionId, recipientKey: d.recipientKey, channel: d.channel,
+        status: d.skipReason ? 'skipped' : 'pending', skipReason: d.skipReason,
       }));
       return { activationId: id, created: true, deliveries: rows };
     }
@@ -130,12 +137,13 @@ export const createReadyPlans = () => {
     return { ...first, created: false };
   };
 
-  return { activateReady, forgetAccount: (accountId: string) => { for (const k of cache.keys()) if (k.endsWith(`:${accountId}`)) cache.delete(k); } };
+  return { activateReady };
 };
 export type ReadyPlans = ReturnType<typeof createReadyPlans>;
 
 /** The planner's rows of a stored ready plan (deliveries-repo.ts `PlannedDelivery`). */
 export const readyRows = (deliveries: StoredReadyDelivery[]) => deliveries.map((d) => ({
   id: d.id, actionId: d.actionId, recipientKey: d.recipientKey, contactId: d.contactId, channel: d.channel, address: d.address,
-  status: d.skipReason ? 'skipped' as const : 'pending' as const, skipReason: d.skipReason, payload: d.payload, meta: d.meta, history: d.history,
+  status: d.skipReason ? 'skipped' as const : 'pending' as const, skipReason: d.skipReason,
+  payload: d.payload, meta: d.meta, history: d.history,
 }));

@@ -117,6 +117,6 @@ export const createSequenceSender = () => {
       : { status: 'queued', deliveryId: row.id, channel: p.channel, ...(out.created ? { activationId: out.activationId } : {}) };
   };
 
-  return { send, forgetAccount: plans.forgetAccount };
+  return { send };
 };
 export type SequenceSender = ReturnType<typeof createSequenceSender>;
