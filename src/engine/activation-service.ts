@@ -5,7 +5,10 @@ import { findPlaceholders, missingPlaceholders } from '../templates/templates.js
 import { definitionPlaceholders } from '../workflows/workflow-definitions.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { ActivateInput, ActivateResult, Activation } from './activation-types.js';
-import { findActivation, findActivationByKey, insertActivation } from './activations-repo.js';
+import {
+  findActivation, findActivationByKey, insertActivation, lockActivatableWorkflow, tryLockIdempotencyKey,
+} from './activations-repo.js';
+import { insertActivationOutbox } from './outbox-repo.js';
 
 /**
  * Port: hands a committed activation to the action queue at once (the outbox relay's fast path).
@@ -70,20 +73,12 @@ export const createActivationService = (deps: ActivationServiceDeps) => {
     const placeholders = input.placeholders ?? {};
     const result = await withTransaction(deps.db, async (tx) => {
       if (input.onConcurrent === 'conflict') {
-        const lock = await tx.query('SELECT pg_try_advisory_xact_lock(hashtext($1), hashtext($2)) AS ok', [input.accountId, input.idempotencyKey]);
-        if (!lock.rows[0]?.ok) throw new ConflictError('a request with this Idempotency-Key is still being processed', 'idempotency_key_in_use');
+        if (!(await tryLockIdempotencyKey(tx, input.accountId, input.idempotencyKey))) throw new ConflictError('a request with this Idempotency-Key is still being processed', 'idempotency_key_in_use');
       }
       const existing = await findActivationByKey(tx, input.accountId, input.idempotencyKey);
       if (existing) return { activation: existing, created: false, requestHash: existing.requestHash };
 
-      const wf = await tx.query(
-        `SELECT w.id, w.status, v.id AS version_id, v.version, v.definition
-           FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
-          WHERE w.account_id = $1 AND w.id = $2 AND w.deleted_at IS NULL
-          FOR SHARE OF w`,
-        [input.accountId, input.workflowId],
-      );
-      const row = wf.rows[0];
+      const row = await lockActivatableWorkflow(tx, input.accountId, input.workflowId);
       if (!row) throw new NotFoundError('workflow');
       if (row.status === 'paused') throw new ConflictError('workflow is paused', 'workflow_paused');
 
@@ -103,7 +98,7 @@ export const createActivationService = (deps: ActivationServiceDeps) => {
       const inserted = await insertActivation(tx, {
         accountId: input.accountId,
         workflowId: row.id,
-        workflowVersionId: row.version_id,
+        workflowVersionId: row.versionId,
         workflowVersion: row.version,
         source: input.source,
         idempotencyKey: input.idempotencyKey,
@@ -119,7 +114,7 @@ export const createActivationService = (deps: ActivationServiceDeps) => {
         if (!again) throw new ConflictError('activation conflict, retry', 'retry');
         return { activation: again, created: false, requestHash: again.requestHash };
       }
-      await tx.query(`INSERT INTO outbox (topic, ref_id) VALUES ('activation', $1) ON CONFLICT DO NOTHING`, [inserted.activation.id]);
+      await insertActivationOutbox(tx, inserted.activation.id);
       return { activation: inserted.activation, created: true, requestHash: input.requestHash ?? null };
     });
 

@@ -51,3 +51,27 @@ export const findActivation = async (q: Queryable, accountId: string, id: string
   const res = await q.query('SELECT * FROM activations WHERE account_id = $1 AND id = $2', [accountId, id]);
   return res.rows[0] ? toActivation(res.rows[0]) : null;
 };
+
+/**
+ * Takes the transaction-scoped advisory lock of (account, idempotency key) if free: false when
+ * another transaction holds it (the same request still being processed).
+ */
+export const tryLockIdempotencyKey = async (q: Queryable, accountId: string, key: string): Promise<boolean> => {
+  const res = await q.query('SELECT pg_try_advisory_xact_lock(hashtext($1), hashtext($2)) AS ok', [accountId, key]);
+  return res.rows[0]?.ok === true;
+};
+
+/** The workflow's current version to activate (not deleted), share-locked against a concurrent edit or pause. */
+export type ActivatableWorkflow = { id: string; status: string; versionId: string; version: number; definition: unknown };
+
+export const lockActivatableWorkflow = async (q: Queryable, accountId: string, workflowId: string): Promise<ActivatableWorkflow | null> => {
+  const res = await q.query(
+    `SELECT w.id, w.status, v.id AS version_id, v.version, v.definition
+       FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
+      WHERE w.account_id = $1 AND w.id = $2 AND w.deleted_at IS NULL
+      FOR SHARE OF w`,
+    [accountId, workflowId],
+  );
+  const r = res.rows[0];
+  return r ? { id: r.id, status: r.status, versionId: r.version_id, version: r.version, definition: r.definition } : null;
+};

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { createPlanQueue, isJobPending, requeueAlone, type PlanJob } from './queues.js';
 import type { ActivationDispatcher } from './activation-service.js';
 import { setActivationStatus } from './engine-repo.js';
+import { completeOutboxRow, lockDueOutbox, markDispatched, markRequeuedAlone, touchDispatched } from './outbox-repo.js';
 
 export type OutboxRelayDeps = {
   db: Db;
@@ -33,10 +34,7 @@ export const createOutboxRelay = (deps: OutboxRelayDeps) => {
     async dispatch(activationIds) {
       if (activationIds.length === 0) return;
       await deps.queue.addBulk(activationIds.map((id) => ({ name: 'plan', data: { activationId: id }, opts: { jobId: id } })));
-      await deps.db.query(
-        `UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE topic = 'activation' AND ref_id = ANY($1::text[]) AND dispatched_at IS NULL`,
-        [activationIds],
-      );
+      await markDispatched(deps.db, activationIds);
     },
     async dispatchBatches(batches) {
       const jobs = batches.filter((b) => b.activationIds.length > 0);
@@ -51,14 +49,7 @@ export const createOutboxRelay = (deps: OutboxRelayDeps) => {
   /** One sweep; returns how many activations were queued again. */
   const sweep = async (limit = 200): Promise<number> => {
     return withTransaction(deps.db, async (tx) => {
-      const res = await tx.query(
-        `SELECT id, ref_id, job_id, attempts FROM outbox
-          WHERE topic = 'activation' AND completed_at IS NULL AND available_at <= now()
-            AND (dispatched_at IS NULL AND created_at < now() - interval '2 seconds'
-                 OR dispatched_at < now() - make_interval(secs => $1::double precision / 1000))
-          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [deps.settings.redispatchAfterMs, limit],
-      );
+      const rows = await lockDueOutbox(tx, deps.settings.redispatchAfterMs, limit);
       // Many rows share one batch job: ask Redis once per job.
       const batchStates = new Map<string, Promise<'pending' | 'failed' | 'absent'>>();
       const batchState = (jobId: string) => {
@@ -68,25 +59,25 @@ export const createOutboxRelay = (deps: OutboxRelayDeps) => {
       };
       let requeued = 0;
       const stillPending: number[] = [];
-      for (const row of res.rows as Array<{ id: number; ref_id: string; job_id: string | null; attempts: number }>) {
-        const state = row.job_id && (await batchState(row.job_id)) === 'pending' ? 'pending' : await isJobPending(deps.queue, row.ref_id);
+      for (const row of rows) {
+        const state = row.jobId && (await batchState(row.jobId)) === 'pending' ? 'pending' : await isJobPending(deps.queue, row.activationId);
         if (state === 'pending') {
           stillPending.push(row.id);
           continue;
         }
         if (row.attempts >= maxAttempts) {
           // The planner failed this activation over and over: give up loudly rather than loop.
-          await setActivationStatus(tx, row.ref_id, 'failed', { error: 'planning failed repeatedly' });
-          await tx.query('UPDATE outbox SET completed_at = now() WHERE id = $1', [row.id]);
-          deps.logger.error({ activationId: row.ref_id }, 'activation failed: planning failed repeatedly');
+          await setActivationStatus(tx, row.activationId, 'failed', { error: 'planning failed repeatedly' });
+          await completeOutboxRow(tx, row.id);
+          deps.logger.error({ activationId: row.activationId }, 'activation failed: planning failed repeatedly');
           continue;
         }
-        await requeueAlone(deps.queue, row.ref_id);
+        await requeueAlone(deps.queue, row.activationId);
         requeued++;
         // From now on the activation's own job is the one to watch.
-        await tx.query('UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1, job_id = NULL WHERE id = $1', [row.id]);
+        await markRequeuedAlone(tx, row.id);
       }
-      if (stillPending.length > 0) await tx.query('UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [stillPending]);
+      await touchDispatched(tx, stillPending);
       if (requeued) deps.logger.warn({ requeued }, 'outbox sweeper queued activations again');
       return requeued;
     });

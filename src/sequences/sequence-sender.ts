@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import { createReadyPlans } from '../engine/ready-plans.js';
 import { render } from '../templates/templates.js';
+import { findStepLine } from './sequence-run-repo.js';
 import type { SequenceContact } from './conditions.js';
 import type { SendOutcome } from './sequence-engine.js';
 import type { SendStep } from './sequence-types.js';
@@ -19,7 +20,6 @@ export type SendRequest = {
   step: SendStep & { id: string };
 };
 
-type Line = { id: string; phoneNumber: string };
 
 /** Fields a sequence message may use as `{{field}}`. */
 export const contactFieldsFor = (c: SequenceContact): Record<string, string | number | null> => {
@@ -49,14 +49,6 @@ export const contactFieldsFor = (c: SequenceContact): Record<string, string | nu
 export const createSequenceSender = () => {
   const plans = createReadyPlans();
 
-  const findLine = async (tx: PoolClient, accountId: string, lineId: string | null): Promise<Line | null> => {
-    const res = lineId
-      ? await tx.query('SELECT id, phone_number FROM lines WHERE account_id = $1 AND id = $2', [accountId, lineId])
-      : await tx.query(`SELECT id, phone_number FROM lines WHERE account_id = $1 AND mode = 'activation' ORDER BY created_at, id LIMIT 1`, [accountId]);
-    const r = res.rows[0];
-    return r ? { id: r.id, phoneNumber: r.phone_number } : null;
-  };
-
   /** What to put on the delivery row, or why the step is skipped. */
   const plan = async (tx: PoolClient, r: SendRequest) => {
     const s = r.step.send;
@@ -67,7 +59,7 @@ export const createSequenceSender = () => {
     switch (s.channel) {
       case 'sms':
       case 'voice': {
-        const line = await findLine(tx, r.accountId, s.lineId ?? r.defaultLineId);
+        const line = await findStepLine(tx, r.accountId, s.lineId ?? r.defaultLineId);
         const skip = optedOut(s.channel) ?? (!c.phone ? 'no_phone' : !line ? 'no_line' : null);
         const body = text(s.message);
         const payload = s.channel === 'sms'
