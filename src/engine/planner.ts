@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { withTransaction, type Db } from '../db/db.js';
-import { insertPlanned, pendingIds, toChange, type PlannedDelivery } from './deliveries-repo.js';
+import { insertPlanned, pendingIds, toChange, type Delivery, type PlannedDelivery } from './deliveries-repo.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import type { NotificationExtras } from './notification-extras-port.js';
 import type { FeedEvent, FeedPublisher } from './feed.js';
@@ -50,6 +50,23 @@ export const sendingLine = (action: Action, input: PlanInput, lines: SendingLine
  * activation is never queued behind a large one's batches; per-line pacing applies to both.
  */
 export const laneFor = (pending: number, batchSize: number): 'urgent' | 'deliveries' => (pending <= batchSize ? 'urgent' : 'deliveries');
+
+/** Ids of the pending rows among these. */
+const pendingOf = (rows: ReadonlyArray<Pick<Delivery, 'id' | 'status'>>): string[] => rows.filter((d) => d.status === 'pending').map((d) => d.id);
+
+/** People with at least one delivery that is not skipped (as `countRecipients` counts them). */
+const recipientsOf = (rows: ReadonlyArray<Pick<Delivery, 'contactId' | 'recipientKey' | 'status'>>): number =>
+  new Set(rows.filter((d) => d.status !== 'skipped').map((d) => d.contactId ?? d.recipientKey)).size;
+
+/**
+ * Chunks a large plan is written in: two delivery jobs first (the first texts go within a few
+ * milliseconds), then 2,000 rows per statement (what one insert statement handles best).
+ */
+const planChunks = function* <T>(rows: T[], batchSize: number): Generator<T[]> {
+  const first = Math.min(rows.length, 2 * batchSize);
+  yield rows.slice(0, first);
+  for (let i = first; i < rows.length; i += 2000) yield rows.slice(i, i + 2000);
+};
 
 export const createPlanner = (deps: PlannerDeps) => {
   const { db, extras, logger } = deps;
@@ -122,8 +139,6 @@ export const createPlanner = (deps: PlannerDeps) => {
       await markOutboxCompleted(db, activationId);
       return null;
     }
-    // A ready plan has nothing to expand (no groups, prompts, polls): it goes from queued to running with its rows.
-    if (a.status === 'queued' && !input.readyPlan) await publish(a.accountId, [await setActivationStatus(db, a.id, 'planning')]);
     const scope: PlanScope = {
       activationId: a.id, workflowName: input.workflowName, placeholders: a.placeholders,
       inboundMessage: a.inboundMessage, recordingUrl: a.recordingUrl,
@@ -134,24 +149,45 @@ export const createPlanner = (deps: PlannerDeps) => {
       const lines = await accountLines(db, a.accountId);
       for (const action of input.definition.actions) rows.push(...(await planAction(input, action, scope, lines)));
     }
+    const { batchSize } = deps.settings;
+    const lane = deps.queues[laneFor(rows.filter((r) => r.status === 'pending').length, batchSize)];
 
+    // A plan of more than one delivery job is written and queued chunk by chunk, so the first
+    // texts go while the rest is written (each chunk commits on its own: a crash part-way is
+    // finished by the next planner run, whose ON CONFLICT DO NOTHING writes only what is missing).
+    // A small one is written in the same transaction that sets it running.
+    const pipelined = rows.length > batchSize;
+    const early: Delivery[] = [];
+    if (pipelined) {
+      if (a.status === 'queued') await publish(a.accountId, [await setActivationStatus(db, a.id, 'planning')]);
+      for (const chunk of planChunks(rows, batchSize)) {
+        const made = await insertPlanned(db, a.accountId, a.id, chunk);
+        early.push(...made);
+        deps.metrics?.reached(made);
+        await enqueueDeliveries(lane, pendingOf(made), batchSize);
+      }
+    }
     const { created, recipients, running } = await withTransaction(db, async (tx) => {
-      const created = await insertPlanned(tx, a.accountId, a.id, rows);
+      const created = pipelined ? early : await insertPlanned(tx, a.accountId, a.id, rows);
       for (const action of input.definition.actions) {
         if (action.type === 'conference' && action.retryWithOffDuty) {
           await insertTimer(tx, { activationId: a.id, actionId: action.id, accountId: a.accountId, kind: 'conference_retry', dueAt: new Date(Date.now() + deps.settings.conferenceRetryMs) });
         }
       }
-      const recipients = await countRecipients(tx, a.id);
+      // Every row new (the usual case): counted here, as countRecipients counts them.
+      const recipients = created.length === rows.length ? recipientsOf(created) : await countRecipients(tx, a.id);
       const running = await setActivationStatus(tx, a.id, 'running', { recipientCount: recipients });
       return { created, recipients, running };
     });
     // Skips are final at once: show them live; pending rows appear as they are sent (GET lists all).
-    deps.metrics?.reached(created);
+    if (!pipelined) deps.metrics?.reached(created);
     await publish(a.accountId, [running, ...created.filter((d) => d.status === 'skipped').map(toChange)]);
 
-    const ids = await pendingIds(db, a.id);
-    await enqueueDeliveries(deps.queues[laneFor(ids.length, deps.settings.batchSize)], ids, deps.settings.batchSize);
+    // What this run did not queue itself: rows an earlier, interrupted run wrote and left pending.
+    const queued = new Set(pendingOf(early));
+    const ids = created.length === rows.length ? pendingOf(created) : await pendingIds(db, a.id);
+    const rest = ids.filter((id) => !queued.has(id));
+    await enqueueDeliveries(lane, rest, batchSize);
     for (const action of input.definition.actions) {
       if (action.type === 'conference' && action.retryWithOffDuty) {
         await deps.queues.timers.add('conference_retry', { activationId: a.id, actionId: action.id, kind: 'conference_retry' }, {
@@ -162,7 +198,7 @@ export const createPlanner = (deps: PlannerDeps) => {
     await markOutboxCompleted(db, a.id);
     const done = await completeIfDone(db, [a.id]);
     await publish(a.accountId, done);
-    logger.info({ activationId: a.id, deliveries: rows.length, recipients, queued: ids.length }, 'activation planned');
+    logger.info({ activationId: a.id, deliveries: rows.length, recipients, queued: queued.size + rest.length }, 'activation planned');
     return { deliveries: rows.length, recipients };
   };
 
