@@ -2,7 +2,7 @@ import { mapPgError, type Queryable } from '../db/db.js';
 import { cursorColumn, pageClause, toPage, type Page, type PageQuery } from '../db/pagination.js';
 import { ConflictError } from '../errors.js';
 import type { Contact, ContactPatch } from './contact-types.js';
-import { writeImport } from './contacts-import-repo.js';
+import { refreshContactStatistics, writeImport } from './contacts-import-repo.js';
 
 export const CONTACT_SELECT = `SELECT c.*, ARRAY(SELECT gm.group_id FROM group_members gm WHERE gm.contact_id = c.id ORDER BY gm.added_at, gm.group_id) AS group_ids`;
 
@@ -98,5 +98,5 @@ export const existingContactIds = async (q: Queryable, accountId: string, ids: s
   return new Set(res.rows.map((r) => r.id as string));
 };
 
-export const contactsRepo = { findContact, listContacts, insertContact, lockContact, updateContact, deleteContact, existingContactIds, writeImport };
+export const contactsRepo = { findContact, listContacts, insertContact, lockContact, updateContact, deleteContact, existingContactIds, writeImport, refreshContactStatistics };
 export type ContactsRepo = typeof contactsRepo;

@@ -3,14 +3,14 @@ import type { Page, PageQuery } from '../db/pagination.js';
 import { NotFoundError } from '../errors.js';
 import type { ContactChangeHook, ContactChangesHook } from '../events/contact-events.js';
 import type { Contact, ContactInput, ContactPatch } from './contact-types.js';
-import type { ImportOptions, ImportResult } from './contacts-import-repo.js';
+import { ANALYZE_AFTER_ROWS, type ImportOptions, type ImportResult } from './contacts-import-repo.js';
 import { patchKeys, type ContactsRepo } from './contacts-repo.js';
 import type { ParsedImport } from './contacts-import.js';
 
 export type ContactListQuery = PageQuery & { q?: string; groupId?: string };
 export type ContactsServiceDeps = {
   db: Db;
-  contacts: Pick<ContactsRepo, 'findContact' | 'listContacts' | 'insertContact' | 'lockContact' | 'updateContact' | 'deleteContact' | 'writeImport'>;
+  contacts: Pick<ContactsRepo, 'findContact' | 'listContacts' | 'insertContact' | 'lockContact' | 'updateContact' | 'deleteContact' | 'writeImport' | 'refreshContactStatistics'>;
   /** Told of every update inside its transaction (raises contact.status_changed / contact.field_changed events). */
   onChange?: ContactChangeHook;
   /** The same for a bulk import: all changes of a chunk at once (batched events). */
@@ -56,8 +56,13 @@ export const createContactsService = (deps: ContactsServiceDeps) => {
    * status or fields changed raise the same events as an API update (unless `events: false`),
    * committed with the import; the event outbox sweeper queues them in batches.
    */
-  const importContacts = async (accountId: string, parsed: ParsedImport, opts: ImportOptions): Promise<ImportResult> =>
-    withTransaction(db, (tx) => repo.writeImport(tx, accountId, parsed, opts, deps.onChanges));
+  const importContacts = async (accountId: string, parsed: ParsedImport, opts: ImportOptions): Promise<ImportResult> => {
+    const result = await withTransaction(db, (tx) => repo.writeImport(tx, accountId, parsed, opts, deps.onChanges));
+    // A large import makes the planner's row estimates stale: the next group expansion or
+    // audience count would pick a row-by-row join (see refreshContactStatistics).
+    if (result.created + result.updated >= ANALYZE_AFTER_ROWS) await repo.refreshContactStatistics(db);
+    return result;
+  };
 
   return { get, list, create, update, remove, importContacts };
 };
