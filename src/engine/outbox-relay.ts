@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { createPlanQueue, isJobPending, requeueAlone, type PlanJob } from './queues.js';
 import type { ActivationDispatcher } from './activation-service.js';
 import { setActivationStatus } from './engine-repo.js';
-import { completeOutboxRow, lockDueOutbox, markDispatched, markRequeuedAlone, touchDispatched } from './outbox-repo.js';
+import { claimDueOutbox, closeOpenOutboxRow, markDispatched, markRequeuedAlone } from './outbox-repo.js';
 
 export type OutboxRelayDeps = {
   db: Db;
@@ -48,39 +48,36 @@ export const createOutboxRelay = (deps: OutboxRelayDeps) => {
 
   /** One sweep; returns how many activations were queued again. */
   const sweep = async (limit = 200): Promise<number> => {
-    return withTransaction(deps.db, async (tx) => {
-      const rows = await lockDueOutbox(tx, deps.settings.redispatchAfterMs, limit);
-      // Many rows share one batch job: ask Redis once per job.
-      const batchStates = new Map<string, Promise<'pending' | 'failed' | 'absent'>>();
-      const batchState = (jobId: string) => {
-        let p = batchStates.get(jobId);
-        if (!p) batchStates.set(jobId, (p = isJobPending(deps.queue, jobId)));
-        return p;
-      };
-      let requeued = 0;
-      const stillPending: number[] = [];
-      for (const row of rows) {
-        const state = row.jobId && (await batchState(row.jobId)) === 'pending' ? 'pending' : await isJobPending(deps.queue, row.activationId);
-        if (state === 'pending') {
-          stillPending.push(row.id);
-          continue;
-        }
-        if (row.attempts >= maxAttempts) {
-          // The planner failed this activation over and over: give up loudly rather than loop.
+    const rows = await claimDueOutbox(deps.db, deps.settings.redispatchAfterMs, limit);
+    // Many rows share one batch job: ask Redis once per job.
+    const batchStates = new Map<string, Promise<'pending' | 'failed' | 'absent'>>();
+    const batchState = (jobId: string) => {
+      let p = batchStates.get(jobId);
+      if (!p) batchStates.set(jobId, (p = isJobPending(deps.queue, jobId)));
+      return p;
+    };
+    let requeued = 0;
+    for (const row of rows) {
+      const state = row.jobId && (await batchState(row.jobId)) === 'pending' ? 'pending' : await isJobPending(deps.queue, row.activationId);
+      if (state === 'pending') continue; // Redis still holds its job: looked at again after redispatchAfterMs
+      if (row.attempts >= maxAttempts) {
+        // The planner failed this activation over and over: give up loudly rather than loop
+        // (unless it was planned after all since the claim).
+        const gaveUp = await withTransaction(deps.db, async (tx) => {
+          if (!(await closeOpenOutboxRow(tx, row.id))) return false;
           await setActivationStatus(tx, row.activationId, 'failed', { error: 'planning failed repeatedly' });
-          await completeOutboxRow(tx, row.id);
-          deps.logger.error({ activationId: row.activationId }, 'activation failed: planning failed repeatedly');
-          continue;
-        }
-        await requeueAlone(deps.queue, row.activationId);
-        requeued++;
-        // From now on the activation's own job is the one to watch.
-        await markRequeuedAlone(tx, row.id);
+          return true;
+        });
+        if (gaveUp) deps.logger.error({ activationId: row.activationId }, 'activation failed: planning failed repeatedly');
+        continue;
       }
-      await touchDispatched(tx, stillPending);
-      if (requeued) deps.logger.warn({ requeued }, 'outbox sweeper queued activations again');
-      return requeued;
-    });
+      await requeueAlone(deps.queue, row.activationId);
+      requeued++;
+      // From now on the activation's own job is the one to watch.
+      await markRequeuedAlone(deps.db, row.id);
+    }
+    if (requeued) deps.logger.warn({ requeued }, 'outbox sweeper queued activations again');
+    return requeued;
   };
 
   return { dispatcher, sweep };

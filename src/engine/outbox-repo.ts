@@ -5,7 +5,7 @@ import type { Queryable } from '../db/db.js';
  * activation's own transaction, completed once the planner has planned it. The relay's statements.
  */
 
-/** One open outbox row the sweeper took (locked FOR UPDATE SKIP LOCKED in the caller's transaction). */
+/** One open outbox row the sweeper claimed. */
 export type OutboxRow = { id: number; activationId: string; jobId: string | null; attempts: number };
 
 /** Inserts the activation's outbox row (idempotent). */
@@ -22,24 +22,32 @@ export const markDispatched = async (q: Queryable, activationIds: string[]): Pro
 };
 
 /**
- * Open rows due for another look, oldest first, locked (SKIP LOCKED: any number of sweepers):
- * never dispatched and older than 2 s, or dispatched longer than `redispatchAfterMs` ago.
+ * Claims open rows due for another look, oldest first, in one short statement (SKIP LOCKED: any
+ * number of sweepers): never dispatched and older than 2 s, or dispatched longer than
+ * `redispatchAfterMs` ago. Each claimed row's `dispatched_at` moves to now, so no sweeper looks at
+ * it again before another `redispatchAfterMs`; the caller asks Redis about them afterwards, with
+ * no row locked (the planner completing a row never waits behind a sweep).
  */
-export const lockDueOutbox = async (q: Queryable, redispatchAfterMs: number, limit: number): Promise<OutboxRow[]> => {
+export const claimDueOutbox = async (q: Queryable, redispatchAfterMs: number, limit: number): Promise<OutboxRow[]> => {
   const res = await q.query(
-    `SELECT id, ref_id, job_id, attempts FROM outbox
-      WHERE topic = 'activation' AND completed_at IS NULL AND available_at <= now()
-        AND (dispatched_at IS NULL AND created_at < now() - interval '2 seconds'
-             OR dispatched_at < now() - make_interval(secs => $1::double precision / 1000))
-      ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    `UPDATE outbox o SET dispatched_at = now() FROM (
+       SELECT id, dispatched_at AS was FROM outbox
+        WHERE topic = 'activation' AND completed_at IS NULL AND available_at <= now()
+          AND (dispatched_at IS NULL AND created_at < now() - interval '2 seconds'
+               OR dispatched_at < now() - make_interval(secs => $1::double precision / 1000))
+        ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) due
+      WHERE o.id = due.id
+      RETURNING o.id, o.ref_id, o.job_id, o.attempts`,
     [redispatchAfterMs, limit],
   );
-  return res.rows.map((r) => ({ id: Number(r.id), activationId: r.ref_id, jobId: r.job_id, attempts: r.attempts }));
+  return res.rows.map((r) => ({ id: Number(r.id), activationId: r.ref_id, jobId: r.job_id, attempts: r.attempts }))
+    .sort((x, y) => x.id - y.id);
 };
 
-/** Closes one outbox row (its activation will not be planned again). */
-export const completeOutboxRow = async (q: Queryable, id: number): Promise<void> => {
-  await q.query('UPDATE outbox SET completed_at = now() WHERE id = $1', [id]);
+/** Closes one outbox row unless the planner already did; true when this call closed it. */
+export const closeOpenOutboxRow = async (q: Queryable, id: number): Promise<boolean> => {
+  const res = await q.query('UPDATE outbox SET completed_at = now() WHERE id = $1 AND completed_at IS NULL', [id]);
+  return (res.rowCount ?? 0) > 0;
 };
 
 /** The row's activation was queued again on its own job: counts an attempt, forgets the batch job. */
@@ -47,10 +55,5 @@ export const markRequeuedAlone = async (q: Queryable, id: number): Promise<void>
   await q.query('UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1, job_id = NULL WHERE id = $1', [id]);
 };
 
-/** Rows whose job Redis still holds: looked at again only after another `redispatchAfterMs`. */
-export const touchDispatched = async (q: Queryable, ids: number[]): Promise<void> => {
-  if (ids.length > 0) await q.query('UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [ids]);
-};
-
-export const outboxRepo = { insertActivationOutbox, markDispatched, lockDueOutbox, completeOutboxRow, markRequeuedAlone, touchDispatched };
+export const outboxRepo = { insertActivationOutbox, markDispatched, claimDueOutbox, closeOpenOutboxRow, markRequeuedAlone };
 export type OutboxRepo = typeof outboxRepo;
