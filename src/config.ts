@@ -84,7 +84,7 @@ export const configSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
   /** Action engine (see docs/ENGINE.md): deliveries per BullMQ job, queue lock, sweeps, retries. */
   DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(100),
-  PLANNER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  PLANNER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
   QUEUE_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   OUTBOX_REDISPATCH_AFTER_MS: z.coerce.number().int().min(100).default(30_000),

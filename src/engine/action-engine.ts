@@ -27,7 +27,7 @@ import { startPoller } from '../poller.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import type { TelephonyProvider } from './telephony-port.js';
 import { createLaneGate } from './lane-gate.js';
-import { createEngineQueues, createWorker, type PlanJob, type TimerJob } from './queues.js';
+import { createEngineQueues, createWorker, URGENT_LANE_JOBS, type PlanJob, type TimerJob } from './queues.js';
 import { createRateLimiter } from './rate-limiter.js';
 
 export type EngineConfig = Pick<Config,
@@ -73,8 +73,6 @@ const stopsSending = <W extends Closeable>(w: W, delivery: { stopSending(): void
 
 type Closeable = { close(): Promise<void> };
 
-/** Urgent-lane jobs run at once per process (each is one small activation's batch). */
-const URGENT_LANE_CONCURRENCY = 8;
 /** The longest the bulk lane waits for urgent work before its next claim. */
 const URGENT_YIELD_MS = 200;
 
@@ -96,14 +94,15 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
   const start = (wiring: EngineWiring): Closeable[] => {
     const log = deps.logger.child({ component: 'engine' });
     const extras = wiring.extras ?? {};
+    const laneGate = createLaneGate(URGENT_YIELD_MS);
     const planner = createPlanner({
       db: deps.db, queues, feed, extras, logger: log, metrics: deps.metrics,
       settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },
+      yieldBetweenChunks: laneGate.yieldToOthers,
     });
     const planJob = createPlanJobProcessor({ planner, queue: queues.activations, logger: log });
     // Planning one activation (a call's code, an API trigger) and urgent-lane sends come before
     // the bulk lane's next claim, for at most URGENT_YIELD_MS each (src/engine/lane-gate.ts).
-    const laneGate = createLaneGate(URGENT_YIELD_MS);
     const retry = createConferenceRetry({ db: deps.db, timers: engineTimersRepo, queues, feed, metrics: deps.metrics, settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log });
     const delivery = createDeliveryWorker({
       db: deps.db, lines, feed, queue: queues.deliveries, urgentQueue: queues.urgent, laneGate, logger: log, metrics: deps.metrics,
@@ -131,7 +130,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
       stopsSending(createWorker<DeliveryJobData>('deliveries', async (job) => delivery.process(job.data, 'bulk'), deps.redis, { ...settings, concurrency: c.WORKER_CONCURRENCY }), delivery),
       // The small activations' lane: taken at once by its own workers, whatever the bulk queue holds.
       stopsSending(createWorker<DeliveryJobData>('deliveries-urgent', async (job) => delivery.process(job.data, 'urgent'), deps.redis, {
-        ...settings, concurrency: Math.min(c.WORKER_CONCURRENCY, URGENT_LANE_CONCURRENCY),
+        ...settings, concurrency: Math.min(c.WORKER_CONCURRENCY, URGENT_LANE_JOBS),
       }), delivery),
       createWorker<TimerJob>('engine-timers', async (job) => retry.run(job.data), deps.redis, { ...settings, concurrency: 2 }),
     ];

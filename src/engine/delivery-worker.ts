@@ -8,7 +8,7 @@ import type { FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
 import { startPoller } from '../poller.js';
 import type { DeliveryMetrics } from './metrics-port.js';
-import { urgentLaneInFlight, type DeliveryBatchJob } from './queues.js';
+import { URGENT_LANE_JOBS, urgentLaneInFlight, type DeliveryBatchJob } from './queues.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ChannelResult, ChannelSender } from './channel-port.js';
 import { claimSendable } from './contact-refusals-repo.js';
@@ -138,7 +138,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
   // The urgent lane has its own (its jobs hold one small activation's rows each).
   const claimGate = {
     bulk: createSemaphore(Math.max(2, Math.ceil(deps.settings.maxInFlight / deps.settings.batchSize) + 1)),
-    urgent: createSemaphore(Math.max(2, Math.ceil(urgentInFlight / deps.settings.batchSize) + 1)),
+    urgent: createSemaphore(URGENT_LANE_JOBS),
   };
   const queueOf = (lane: DeliveryLane) => (lane === 'urgent' ? deps.urgentQueue ?? deps.queue : deps.queue);
 

@@ -12,38 +12,54 @@ export type LaneGate = {
   urgent<T>(fn: () => Promise<T>): Promise<T>;
   /** Resolves when no urgent work runs, or after `maxYieldMs`, whichever comes first. */
   bulkTurn(): Promise<void>;
+  /**
+   * For urgent work that turned out large (a broadcast's plan, known only once expanded): resolves
+   * when no OTHER urgent work runs, or after `maxYieldMs`. Called between its chunks, it lets
+   * the small activations keyed meanwhile be planned first.
+   */
+  yieldToOthers(): Promise<void>;
 };
 
 export const createLaneGate = (maxYieldMs: number): LaneGate => {
   let running = 0;
-  let waiting: Array<() => void> = [];
+  /** Waiters, each with how many urgent works may still run when it goes on. */
+  let waiting: Array<{ upTo: number; go: () => void }> = [];
+  const wake = () => {
+    const ready = waiting.filter((w) => running <= w.upTo);
+    if (ready.length === 0) return;
+    waiting = waiting.filter((w) => running > w.upTo);
+    for (const w of ready) w.go();
+  };
+  /** Resolves once at most `upTo` urgent works run, or after `maxYieldMs`. */
+  const turn = (upTo: number): Promise<void> => {
+    if (running <= upTo) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const w = {
+        upTo,
+        go: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        waiting = waiting.filter((x) => x !== w);
+        resolve();
+      }, maxYieldMs);
+      timer.unref();
+      waiting.push(w);
+    });
+  };
   return {
     async urgent(fn) {
       running++;
       try {
         return await fn();
       } finally {
-        if (--running === 0) {
-          const wake = waiting;
-          waiting = [];
-          for (const w of wake) w();
-        }
+        running--;
+        wake();
       }
     },
-    async bulkTurn() {
-      if (running === 0) return;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiting = waiting.filter((w) => w !== done);
-          resolve();
-        }, maxYieldMs);
-        timer.unref();
-        waiting.push(done);
-      });
-    },
+    bulkTurn: () => turn(0),
+    yieldToOthers: () => turn(1),
   };
 };

@@ -29,6 +29,11 @@ export type PlannerDeps = {
   extras: NotificationExtras;
   settings: { batchSize: number; conferenceRetryMs: number };
   logger: Logger;
+  /**
+   * Called between the chunks of a large plan (src/engine/lane-gate.ts `yieldToOthers`): lets the
+   * small activations keyed meanwhile be planned first. None: chunks follow each other at once.
+   */
+  yieldBetweenChunks?: () => Promise<void>;
 };
 
 /**
@@ -60,12 +65,13 @@ const recipientsOf = (rows: ReadonlyArray<Pick<Delivery, 'contactId' | 'recipien
 
 /**
  * Chunks a large plan is written in: two delivery jobs first (the first texts go within a few
- * milliseconds), then 2,000 rows per statement (what one insert statement handles best).
+ * milliseconds), then 1,000 rows per statement (short enough to let a small activation keyed
+ * meanwhile be planned between two of them).
  */
 const planChunks = function* <T>(rows: T[], batchSize: number): Generator<T[]> {
   const first = Math.min(rows.length, 2 * batchSize);
   yield rows.slice(0, first);
-  for (let i = first; i < rows.length; i += 2000) yield rows.slice(i, i + 2000);
+  for (let i = first; i < rows.length; i += 1000) yield rows.slice(i, i + 1000);
 };
 
 export const createPlanner = (deps: PlannerDeps) => {
@@ -161,6 +167,7 @@ export const createPlanner = (deps: PlannerDeps) => {
     if (pipelined) {
       if (a.status === 'queued') await publish(a.accountId, [await setActivationStatus(db, a.id, 'planning')]);
       for (const chunk of planChunks(rows, batchSize)) {
+        if (early.length > 0) await deps.yieldBetweenChunks?.();
         const made = await insertPlanned(db, a.accountId, a.id, chunk);
         early.push(...made);
         deps.metrics?.reached(made);

@@ -20,7 +20,14 @@ export type QueueName = (typeof queueNames)[keyof typeof queueNames];
  * Sends of the urgent lane a process keeps in flight at most, beside `DELIVERY_MAX_IN_FLIGHT`
  * for the bulk lane: its own slots (and carrier sockets: size connection pools to the sum).
  */
-export const urgentLaneInFlight = (maxInFlight: number): number => Math.max(4, Math.ceil(maxInFlight / 10));
+export const urgentLaneInFlight = (maxInFlight: number): number => Math.max(8, Math.ceil(maxInFlight / 4));
+
+/**
+ * Urgent-lane jobs a process runs at once, each one small activation's batch, between its claim
+ * and its outcome. At 50 codes keyed a second (3 texts each) two at a time left calls waiting a
+ * second for a slot (bench:latency); a crash leaves at most this many small batches in doubt.
+ */
+export const URGENT_LANE_JOBS = 8;
 
 /**
  * Planner job payload: the activation(s) to expand into deliveries.
