@@ -7,7 +7,8 @@
  * throughput (one job per item, same Redis, concurrency 50) and the adapter alone (the same
  * texts straight through the twilio provider to the emulator, no engine), all in the same run.
  *
- * Targets: sends/s >= 0.25x raw BullMQ, <= 3 s end to end, < 300 MB RSS.
+ * Targets: sends/s >= 0.8x the adapter alone and >= 0.25x raw BullMQ (both measured in the same
+ * run), <= 3 s end to end, < 300 MB RSS, every recipient exactly once at the carrier.
  * Writes bench/results/fanout.json. Options (env): BENCH_CONTACTS (10000), BENCH_WORKERS (worker
  * processes, 1), BENCH_PROFILE_DIR (V8 CPU profiles of the worker and carrier processes).
  */
@@ -196,8 +197,8 @@ const main = async () => {
       workerIdleRssMb: idleRssMb,
       cpuMsDuringFanout: cpuMs,
       carrier: at,
-      targets: { ratioToRawBullmq: '>= 0.25', endToEndMs: '<= 3000', workerPeakRssMb: '< 300' },
-      pass: { ratio: sendsPerSec / raw.jobsPerSec >= 0.25, endToEnd: e2eMs <= 3000, rss: rssMb < 300, exactlyOnce: at.recipients === N && at.maxPerRecipient === 1 },
+      targets: { ratioToAdapterOnly: '>= 0.8', ratioToRawBullmq: '>= 0.25', endToEndMs: '<= 3000', workerPeakRssMb: '< 300' },
+      pass: { ratioToAdapterOnly: sendsPerSec / adapterPerSec >= 0.8, ratio: sendsPerSec / raw.jobsPerSec >= 0.25, endToEnd: e2eMs <= 3000, rss: rssMb < 300, exactlyOnce: at.recipients === N && at.maxPerRecipient === 1 },
     };
     mkdirSync(path.join(here, 'results'), { recursive: true });
     writeFileSync(path.join(here, 'results', 'fanout.json'), `${JSON.stringify(result, null, 2)}\n`);
