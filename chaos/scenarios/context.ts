@@ -35,3 +35,10 @@ export const settle = async (ctx: ScenarioContext, quietMs = 12_000) => {
     await new Promise((r) => setTimeout(r, 500));
   }
 };
+
+/**
+ * An activation whose every delivery is with the carrier: `dispatched` while the carrier's word
+ * is awaited (the emulator of dev/carrier/standalone.ts holds its status callbacks an hour, so a
+ * fan-out ends there), `completed` once every delivery is final. Nothing pending or sending.
+ */
+export const handedOver = (status: string): boolean => status === 'dispatched' || status === 'completed';

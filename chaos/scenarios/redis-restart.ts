@@ -5,7 +5,7 @@
  */
 import { apiClient, expectOk } from '../cluster.js';
 import { addCrowd, addLine, addSmsWorkflow, createAccount, phoneOf, tally, type ScenarioResult } from '../fixtures.js';
-import { settle, waitUntil, type ScenarioContext } from './context.js';
+import { handedOver, settle, waitUntil, type ScenarioContext } from './context.js';
 
 const SMALL = 5;
 
@@ -44,7 +44,7 @@ export const redisRestart = async (ctx: ScenarioContext, o: Parameters<typeof cr
   const detail = (await api('GET', `/v1/activations/${act.id}`)).body;
   const errors = [...ctx.cluster.crashed()];
   if (!done) errors.push('deadline passed before every recipient was reached');
-  if (detail.status !== 'completed') errors.push(`fan-out activation status ${detail.status}`);
+  if (!handedOver(detail.status)) errors.push(`fan-out activation status ${detail.status}`);
   const refused = answered.filter((r) => r.status >= 500 || r.status === 0);
   if (refused.length) errors.push(`${refused.length} API activations during the outage answered ${refused.map((r) => r.status).join(', ')}`);
   if (t.unexpected) errors.push(`${t.unexpected} texts to numbers outside the fan-out`);
