@@ -56,6 +56,9 @@ export const sendingLine = (action: Action, input: PlanInput, lines: SendingLine
  */
 export const laneFor = (pending: number, batchSize: number): 'urgent' | 'deliveries' => (pending <= batchSize ? 'urgent' : 'deliveries');
 
+/** People rendered between two turns of the event loop (contacts are distinct: each is its own rows). */
+const EXPAND_SLICE = 500;
+
 /** Ids of the pending rows among these. */
 const pendingOf = (rows: ReadonlyArray<Pick<Delivery, 'id' | 'status'>>): string[] => rows.filter((d) => d.status === 'pending').map((d) => d.id);
 
@@ -80,7 +83,9 @@ export const createPlanner = (deps: PlannerDeps) => {
   /** Prompt output and poll, computed once per action per activation and stored. */
   const actionExtras = async (input: PlanInput, action: (NotificationAction | WebhookAction) & { id: string }, scope: PlanScope): Promise<ActionExtras> => {
     const a = input.activation;
-    let e = await loadActionExtras(db, a.id, action.id);
+    // Nothing to compute once and keep (no prompt, no poll): no row to read or write.
+    const stored = Boolean(action.prompt?.text) || (action.type === 'notification' && Boolean(action.poll));
+    let e = stored ? await loadActionExtras(db, a.id, action.id) : { ...noExtras };
     if (!e) {
       const fresh: ActionExtras = { ...noExtras };
       if (action.prompt?.text) {
@@ -116,8 +121,17 @@ export const createPlanner = (deps: PlannerDeps) => {
     const withPush = action.type === 'notification' && action.channels.includes('push');
     const contacts = groups ? await groupContacts(db, input.activation.accountId, groups.groupIds, groups.includeOffDuty, withPush) : [];
     switch (action.type) {
-      case 'notification':
-        return planNotification(action, contacts, scope, await actionExtras(input, action, scope), line, extras.push);
+      case 'notification': {
+        const found = await actionExtras(input, action, scope);
+        // Rendered 500 people at a time, the event loop served in between: a broadcast's
+        // expansion does not hold up the small activations this worker is planning and sending.
+        const rows: PlannedDelivery[] = [];
+        for (let i = 0; i < contacts.length; i += EXPAND_SLICE) {
+          if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+          rows.push(...planNotification(action, contacts.slice(i, i + EXPAND_SLICE), scope, found, line, extras.push));
+        }
+        return rows;
+      }
       case 'conference':
         return planConference(action, contacts, scope, line);
       case 'pager':
