@@ -217,8 +217,10 @@ export const createPlanner = (deps: PlannerDeps) => {
       }
     }
     await markOutboxCompleted(db, a.id);
-    const done = await completeIfDone(db, [a.id]);
-    await publish(a.accountId, done);
+    // A small plan's rows were queued after it was set running, so their outcomes complete it;
+    // with none queued (all skipped, or all sent by an earlier run) it may be done now. A large
+    // plan's first chunks may all be sent while it was still `planning`: checked here.
+    if (pipelined || queued.size + rest.length === 0) await publish(a.accountId, await completeIfDone(db, [a.id]));
     logger.info({ activationId: a.id, deliveries: rows.length, recipients, queued: queued.size + rest.length }, 'activation planned');
     return { deliveries: rows.length, recipients };
   };
