@@ -98,5 +98,11 @@ export const existingContactIds = async (q: Queryable, accountId: string, ids: s
   return new Set(res.rows.map((r) => r.id as string));
 };
 
-export const contactsRepo = { findContact, listContacts, insertContact, lockContact, updateContact, deleteContact, existingContactIds, writeImport, refreshContactStatistics };
+/** Whether the contact exists in the account (another account's contact does not). */
+export const contactExists = async (q: Queryable, accountId: string, contactId: string): Promise<boolean> => {
+  const res = await q.query('SELECT 1 FROM contacts WHERE account_id = $1 AND id = $2', [accountId, contactId]);
+  return (res.rowCount ?? 0) > 0;
+};
+
+export const contactsRepo = { findContact, listContacts, insertContact, lockContact, updateContact, deleteContact, existingContactIds, contactExists, writeImport, refreshContactStatistics };
 export type ContactsRepo = typeof contactsRepo;

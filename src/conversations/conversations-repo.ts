@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
-import { ValidationError } from '../errors.js';
+import { contactExists } from '../contacts/contacts-repo.js';
+import { decodeCursor, encodeCursor } from '../db/pagination.js';
 
 /** One message of a contact's conversation history (inbound or outbound, any channel). */
 export type ConversationMessage = {
@@ -22,22 +23,7 @@ const toMessage = (r: Record<string, any>): ConversationMessage => ({
   lineId: r.line_id, activationId: r.activation_id, createdAt: r.created_at,
 });
 
-// Newest first, keyset on (created_at, id); the cursor keeps PostgreSQL's microseconds.
-const encode = (t: string, id: string) => Buffer.from(JSON.stringify({ t, id })).toString('base64url');
-const decode = (c: string): { t: string; id: string } => {
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
-    if (typeof v.t === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(v.t) && /^[0-9a-f-]{36}$/i.test(v.id)) return v;
-  } catch {
-    // fall through
-  }
-  throw ValidationError.field('cursor', 'is not a cursor returned by this list');
-};
-
-export const contactExists = async (q: Queryable, accountId: string, contactId: string): Promise<boolean> => {
-  const res = await q.query('SELECT 1 FROM contacts WHERE account_id = $1 AND id = $2', [accountId, contactId]);
-  return (res.rowCount ?? 0) > 0;
-};
+// Newest first, keyset on (created_at, id); the cursor keeps PostgreSQL's microseconds (db/pagination.ts).
 
 /** The contact's messages, newest first; a bad cursor is a 400 naming `cursor`. */
 export const listContactMessages = async (
@@ -46,7 +32,7 @@ export const listContactMessages = async (
   const params: unknown[] = [accountId, contactId];
   let where = '';
   if (page.cursor) {
-    const k = decode(page.cursor);
+    const k = decodeCursor(page.cursor);
     params.push(k.t, k.id);
     where = ' AND (created_at, id) < ($3::timestamptz, $4::uuid)';
   }
@@ -59,7 +45,7 @@ export const listContactMessages = async (
   const more = res.rows.length > page.limit;
   const rows = more ? res.rows.slice(0, page.limit) : res.rows;
   const last = rows[rows.length - 1];
-  return { data: rows.map(toMessage), nextCursor: more && last ? encode(last._t, last.id) : null };
+  return { data: rows.map(toMessage), nextCursor: more && last ? encodeCursor({ t: last._t, id: last.id }) : null };
 };
 
 export const conversationsRepo = { contactExists, listContactMessages };

@@ -26,7 +26,8 @@ export const decodeCursor = (cursor: string): CursorKey => {
   throw ValidationError.field('cursor', 'is not a cursor returned by this list');
 };
 
-const encodeCursor = (key: CursorKey): string => Buffer.from(JSON.stringify(key)).toString('base64url');
+/** The opaque cursor of a keyset position (what `decodeCursor` reads back). */
+export const encodeCursor = (key: CursorKey): string => Buffer.from(JSON.stringify(key)).toString('base64url');
 
 /** Select this column (as `_cursor_t`) in a paged query: `SELECT c.*, ${cursorColumn('c')}`. */
 export const cursorColumn = (alias?: string): string =>

@@ -1,5 +1,5 @@
 import type { Db } from '../db/db.js';
-import type { Page } from '../db/pagination.js';
+import { encodeCursor, type Page } from '../db/pagination.js';
 import { NotFoundError } from '../errors.js';
 import type { ActivationFilters, ActivationQueriesRepo } from './activation-queries-repo.js';
 import type { Activation } from './activation-types.js';
@@ -37,8 +37,6 @@ export type ActivationDetail = Activation & { workflowName: string; counts: Deli
 /** An activation as listed: with its workflow's name and its deliveries per status. */
 export type ActivationListItem = Activation & { workflowName: string; counts: DeliveryCounts };
 
-
-const cursorOf = (t: string, id: string) => Buffer.from(JSON.stringify({ t, id })).toString('base64url');
 
 /** Reads for the activation API: an activation with every recipient's state, and the list. */
 export const createActivationQueries = (deps: { db: Db; repo: ActivationQueriesRepo }) => {
@@ -81,7 +79,7 @@ export const createActivationQueries = (deps: { db: Db; repo: ActivationQueriesR
     const counts = await countsOf(rows.map((r) => r.id));
     return {
       data: rows.map(({ cursorT: _, ...a }) => ({ ...a, counts: counts.get(a.id) ?? {} })),
-      nextCursor: more && last ? cursorOf(last.cursorT, last.id) : null,
+      nextCursor: more && last ? encodeCursor({ t: last.cursorT, id: last.id }) : null,
     };
   };
 

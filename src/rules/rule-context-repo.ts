@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { contactExists } from '../contacts/contacts-repo.js';
 import { toContactSnapshot, type ContactSnapshot } from './fields.js';
 
 /** Statuses that end a contact's journey unless the account sets `settings.finalStatuses`. */
@@ -19,11 +20,6 @@ export const loadAccount = async (q: Queryable, accountId: string): Promise<Acco
 export const loadContact = async (q: Queryable, accountId: string, contactId: string, forUpdate = false): Promise<ContactSnapshot | null> => {
   const res = await q.query(`SELECT * FROM contacts WHERE account_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`, [accountId, contactId]);
   return res.rows[0] ? toContactSnapshot(res.rows[0]) : null;
-};
-
-export const contactExists = async (q: Queryable, accountId: string, contactId: string): Promise<boolean> => {
-  const res = await q.query('SELECT 1 FROM contacts WHERE account_id = $1 AND id = $2', [accountId, contactId]);
-  return (res.rowCount ?? 0) > 0;
 };
 
 /** Whether the contact is a member of one of the groups (`groups`) or contact lists (`lists`). */

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { contactExists } from '../contacts/contacts-repo.js';
 import { toEnrollment, toHistory, type Enrollment, type EnrollmentStatus, type HistoryEntry } from './enrollments-repo.js';
 
 /** Read side of enrollments and their history (the status API), scoped by account and sequence. */
@@ -44,11 +45,6 @@ export const listEnrollmentsPage = async (
 export const findSequenceEnrollment = async (q: Queryable, accountId: string, sequenceId: string, id: string): Promise<Enrollment | null> => {
   const res = await q.query('SELECT * FROM sequence_enrollments WHERE account_id = $1 AND sequence_id = $2 AND id = $3', [accountId, sequenceId, id]);
   return res.rows[0] ? toEnrollment(res.rows[0]) : null;
-};
-
-export const contactExists = async (q: Queryable, accountId: string, contactId: string): Promise<boolean> => {
-  const res = await q.query('SELECT 1 FROM contacts WHERE account_id = $1 AND id = $2', [accountId, contactId]);
-  return !!res.rows[0];
 };
 
 /** Every enrollment of the contact (active first, then newest) with its sequence's name. */
