@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import { definitionPlaceholders } from '../workflows/workflow-definitions.js';
+import type { BatchActivateItem } from './activation-batch.js';
 import type { Activation } from './activation-types.js';
 import { toActivation } from './activations-repo.js';
 
@@ -58,7 +59,7 @@ export type InsertedRow = { id: string; account_id: string; idempotency_key: str
  */
 export const insertActivationRows = async (
   tx: PoolClient,
-  rows: Array<{ item: BatchItemRow; wf: LockedWorkflow }>,
+  rows: Array<{ item: BatchActivateItem; wf: LockedWorkflow }>,
   planJobs: { ids: string[]; size: number } | undefined,
 ): Promise<InsertedRow[]> => {
   if (rows.length === 0) return [];
@@ -89,9 +90,6 @@ export const insertActivationRows = async (
   );
   return res.rows;
 };
-
-/** What one created row is made of. */
-export type BatchItemRow = { accountId: string; source: string; idempotencyKey: string; placeholders?: Record<string, string>; context?: Record<string, unknown> };
 
 export const activationBatchRepo = { findExisting, lockWorkflows, insertActivationRows };
 export type ActivationBatchRepo = typeof activationBatchRepo;

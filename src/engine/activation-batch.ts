@@ -4,8 +4,6 @@ import { missingPlaceholders } from '../templates/templates.js';
 import { findExisting, insertActivationRows, keyOf, lockWorkflows, type LockedWorkflow } from './activation-batch-repo.js';
 import type { ActivateInput, Activation } from './activation-types.js';
 
-export type { LockedWorkflow };
-
 /** One activation to create in bulk: the subset of `activate()`'s input a machine trigger uses. */
 export type BatchActivateItem = Pick<ActivateInput, 'accountId' | 'workflowId' | 'source' | 'idempotencyKey' | 'placeholders' | 'context'>;
 

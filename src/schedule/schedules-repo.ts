@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import type { LockedWorkflow } from '../engine/activation-batch.js';
+import type { LockedWorkflow } from '../engine/activation-batch-repo.js';
 import { definitionPlaceholders } from '../workflows/workflow-definitions.js';
 import type { Queryable } from '../db/db.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
