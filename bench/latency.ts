@@ -20,7 +20,8 @@
  * carrier once per recipient, the fan-out reached each of its recipients exactly once, and enough
  * calls fell inside the fan-out to give a p99. A missed target or check exits non-zero.
  * Writes bench/results/latency.json. Options (env): BENCH_ACTIVATIONS (300, idle phase),
- * BENCH_RECIPIENTS (3), BENCH_FANOUT (10000), BENCH_CALL_RATE (50 calls/s).
+ * BENCH_RECIPIENTS (3), BENCH_FANOUT (10000), BENCH_CALL_RATE (50 calls/s), BENCH_CALLS_FILE (a JSON
+ * file: each call of phase 3 with when it was keyed and its stages, to see when the slow ones were).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -184,6 +185,8 @@ const main = async () => {
       fanLast = Math.max(fanLast, m.at);
     }
     const loaded = (await attribute(db, carrier, keyed)).filter((k) => k.t0 <= fanLast);
+    // BENCH_CALLS_FILE: every call of the broadcast phase (when keyed, each stage) for a time profile of the tail.
+    if (process.env.BENCH_CALLS_FILE) writeFileSync(process.env.BENCH_CALLS_FILE, JSON.stringify({ fanoutStartedAt: fanT0, fanoutLastTextAt: fanLast, calls: loaded }));
     const answered = [...idle, ...keyed].every((k) => k.ok);
 
     const idleFirst = idleCalls.map((c) => c.first);

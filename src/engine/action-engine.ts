@@ -73,8 +73,14 @@ const stopsSending = <W extends Closeable>(w: W, delivery: { stopSending(): void
 
 type Closeable = { close(): Promise<void> };
 
-/** The longest the bulk lane waits for urgent work before its next claim. */
+/** The longest the bulk lane's next claim, or a broadcast's next plan chunk, waits for urgent work. */
 const URGENT_YIELD_MS = 200;
+/**
+ * Bulk sends in flight at most in a process while urgent work runs in it: enough that a stream
+ * of emergencies slows a broadcast rather than stopping it, few enough that the emergency's own
+ * statements and sends find the CPU and the database free (bench:latency).
+ */
+const BULK_TRICKLE = 4;
 
 /**
  * The action engine, assembled: outbox relay (fast path + sweeper), planner, delivery workers,
@@ -94,7 +100,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
   const start = (wiring: EngineWiring): Closeable[] => {
     const log = deps.logger.child({ component: 'engine' });
     const extras = wiring.extras ?? {};
-    const laneGate = createLaneGate(URGENT_YIELD_MS);
+    const laneGate = createLaneGate({ maxYieldMs: URGENT_YIELD_MS, trickle: BULK_TRICKLE });
     const planner = createPlanner({
       db: deps.db, queues, feed, extras, logger: log, metrics: deps.metrics,
       settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },
@@ -102,7 +108,8 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     });
     const planJob = createPlanJobProcessor({ planner, queue: queues.activations, logger: log });
     // Planning one activation (a call's code, an API trigger) and urgent-lane sends come before
-    // the bulk lane's next claim, for at most URGENT_YIELD_MS each (src/engine/lane-gate.ts).
+    // the bulk lane's next claim (for at most URGENT_YIELD_MS each), and bulk sends trickle
+    // (BULK_TRICKLE at a time) while they run (src/engine/lane-gate.ts).
     const retry = createConferenceRetry({ db: deps.db, timers: engineTimersRepo, queues, feed, metrics: deps.metrics, settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log });
     const delivery = createDeliveryWorker({
       db: deps.db, lines, feed, queue: queues.deliveries, urgentQueue: queues.urgent, laneGate, logger: log, metrics: deps.metrics,

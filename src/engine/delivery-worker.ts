@@ -212,14 +212,16 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     try {
       // Not sent if the claim is no longer known to be ours (this process stalled, or the sweeper
       // took the row over): given back instead (a no-op when the claim was taken over).
-      const res = await inFlight[lane](async () => {
+      // A bulk send trickles while urgent work runs in this process (src/engine/lane-gate.ts).
+      const lanePace = lane === 'bulk' && deps.laneGate ? deps.laneGate.bulkSend : <T>(fn: () => Promise<T>) => fn();
+      const res = await lanePace(() => inFlight[lane](async () => {
         if (!claims.fresh(row.id) || stopping) return null;
         const earlier = maybeSentSince !== null && sender.findSent ? await sender.findSent(job, new Date(maybeSentSince - 60_000)) : null;
         if (earlier) return earlier;
         if (!claims.fresh(row.id) || stopping) return null;
         started = Date.now();
         return sender.send(job);
-      });
+      }));
       if (res?.status === 'failed') deps.metrics?.carrierError(row.channel, res.errorCode ?? 'provider_error', 'send');
       return res ? outcomeOf(row, res) : givenBack(row);
     } catch (err) {

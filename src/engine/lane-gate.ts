@@ -3,32 +3,52 @@
  * but it shares the process's event loop, database pool and CPU with a broadcast's bulk sends:
  * under a fan-out, the planning and sending of a small activation would wait behind the callbacks
  * of hundreds of bulk sends. So while urgent work runs (a planner job of one activation, an
- * urgent-lane delivery job), the bulk lane claims no new batch, for at most `maxYieldMs` per
- * claim: bulk sends already in flight finish, and a steady stream of urgent work still leaves
- * the bulk lane a claim every `maxYieldMs` (a broadcast slows down, it never stops).
+ * urgent-lane delivery job), bulk sends slow to a trickle (`bulkSend`): a few at a time instead
+ * of `DELIVERY_MAX_IN_FLIGHT`, so the CPU and the database have room for the urgent work. A
+ * trickle, not a stop: stopping the bulk lane and letting it go again every `maxYieldMs` made
+ * it send in bursts of a whole batch, and a call keyed during a burst waited for it
+ * (bench:latency, docs/BENCHMARKS.md). A broadcast slows down under a stream of emergencies; it
+ * never stops.
+ *
+ * A plan is urgent work whatever its size (known only once it is expanded): while a broadcast is
+ * planned its own sends trickle too, and it lets the small activations keyed meanwhile go first
+ * between its chunks (`yieldToOthers`). Letting a broadcast's sends run at full speed while it
+ * was still being planned doubled the wait of the calls keyed then (bench:latency).
  */
 export type LaneGate = {
-  /** Runs urgent work; the bulk lane yields to it. */
+  /** Runs urgent work; bulk sends trickle while any runs. */
   urgent<T>(fn: () => Promise<T>): Promise<T>;
-  /** Resolves when no urgent work runs, or after `maxYieldMs`, whichever comes first. */
+  /** The bulk lane's next claim: resolves when no urgent work runs, or after `maxYieldMs`, whichever comes first. */
   bulkTurn(): Promise<void>;
   /**
-   * For urgent work that turned out large (a broadcast's plan, known only once expanded): resolves
-   * when no OTHER urgent work runs, or after `maxYieldMs`. Called between its chunks, it lets
-   * the small activations keyed meanwhile be planned first.
+   * For urgent work that turned out large (a broadcast's plan), between its chunks: resolves
+   * when no OTHER urgent work runs, or after `maxYieldMs`.
    */
   yieldToOthers(): Promise<void>;
+  /** Runs one bulk send: at most `trickle` at once while urgent work runs, as many as the caller allows otherwise. */
+  bulkSend<T>(fn: () => Promise<T>): Promise<T>;
 };
 
-export const createLaneGate = (maxYieldMs: number): LaneGate => {
+export type LaneGateSettings = {
+  /** The longest bulk work waits for urgent work at a turn (`bulkTurn`, `yieldToOthers`). */
+  maxYieldMs: number;
+  /** Bulk sends in flight at most while urgent work runs. */
+  trickle: number;
+};
+
+export const createLaneGate = (s: LaneGateSettings): LaneGate => {
   let running = 0;
-  /** Waiters, each with how many urgent works may still run when it goes on. */
-  let waiting: Array<{ upTo: number; go: () => void }> = [];
-  const wake = () => {
-    const ready = waiting.filter((w) => running <= w.upTo);
-    if (ready.length === 0) return;
-    waiting = waiting.filter((w) => running > w.upTo);
-    for (const w of ready) w.go();
+  let bulkInFlight = 0;
+  /** Turns waiting, each with how many urgent works may still run when it goes on. */
+  let turns: Array<{ upTo: number; go: () => void }> = [];
+  /** Bulk sends waiting for the trickle to admit them, first come first served. */
+  const sends: Array<() => void> = [];
+
+  const admitSends = () => {
+    while (sends.length > 0 && (running === 0 || bulkInFlight < s.trickle)) {
+      bulkInFlight++;
+      sends.shift()!();
+    }
   };
   /** Resolves once at most `upTo` urgent works run, or after `maxYieldMs`. */
   const turn = (upTo: number): Promise<void> => {
@@ -42,13 +62,14 @@ export const createLaneGate = (maxYieldMs: number): LaneGate => {
         },
       };
       const timer = setTimeout(() => {
-        waiting = waiting.filter((x) => x !== w);
+        turns = turns.filter((x) => x !== w);
         resolve();
-      }, maxYieldMs);
+      }, s.maxYieldMs);
       timer.unref();
-      waiting.push(w);
+      turns.push(w);
     });
   };
+
   return {
     async urgent(fn) {
       running++;
@@ -56,10 +77,23 @@ export const createLaneGate = (maxYieldMs: number): LaneGate => {
         return await fn();
       } finally {
         running--;
-        wake();
+        const ready = turns.filter((w) => running <= w.upTo);
+        turns = turns.filter((w) => running > w.upTo);
+        for (const w of ready) w.go();
+        admitSends();
       }
     },
     bulkTurn: () => turn(0),
     yieldToOthers: () => turn(1),
+    async bulkSend(fn) {
+      if (sends.length === 0 && (running === 0 || bulkInFlight < s.trickle)) bulkInFlight++;
+      else await new Promise<void>((admit) => sends.push(admit));
+      try {
+        return await fn();
+      } finally {
+        bulkInFlight--;
+        admitSends();
+      }
+    },
   };
 };
