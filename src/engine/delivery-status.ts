@@ -27,13 +27,22 @@ export const statusesBefore = (to: DeliveryStatus): DeliveryStatus[] =>
 export const openStatuses: readonly DeliveryStatus[] = ['pending', 'sending'];
 
 /**
+ * SQL over `deliveries` aliased `d`: the delivery is not handed to the carrier yet (`openStatuses`).
+ * `open_phase` is a column PostgreSQL computes from status and channel (migration
+ * 1000000001400): 0 for these, 1 for `awaitingCarrierSql`, NULL once final. Queries name it,
+ * not the statuses, so the partial indexes on it are used (deliveries_open_activation_idx);
+ * a claim (pending -> sending) leaves it unchanged and so touches no index (a HOT update).
+ */
+export const openSql = 'd.open_phase = 0';
+
+/**
  * Handed to the carrier but not final: `queued` (any channel: a text or call awaiting the
  * carrier's callback) and an SMS `sent` (awaiting delivered / undelivered). E-mail, push and
  * webhook `sent` is final: nothing reports on them later. The activation is `completed` only when
- * none of its deliveries matches. SQL over `deliveries` aliased `d`: the predicate of the partial
- * index deliveries_awaiting_activation_idx (keep them the same).
+ * none of its deliveries matches. SQL over `deliveries` aliased `d`, over the partial indexes
+ * deliveries_awaiting_activation_idx and deliveries_carrier_check_idx (see `openSql`).
  */
-export const awaitingCarrierSql = "d.status = 'queued' OR (d.status = 'sent' AND d.channel = 'sms')";
+export const awaitingCarrierSql = 'd.open_phase = 1';
 
 /** Carrier message status -> delivery status (null: ignore). */
 export const fromMessageStatus = (s: string): DeliveryStatus | null => {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import { awaitingCarrierSql } from './delivery-status.js';
+import { awaitingCarrierSql, openSql } from './delivery-status.js';
 import type { ActivationChange } from './feed.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { Activation } from './activation-types.js';
@@ -107,7 +107,7 @@ export const completeIfDone = async (q: Queryable, ids: string[]): Promise<Array
                           THEN 'dispatched' ELSE 'completed' END AS next
           FROM activations a
          WHERE a.id = ANY($1::uuid[]) AND a.status IN ('running', 'dispatched')
-           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activation_id = a.id AND d.status IN ('pending', 'sending'))
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activation_id = a.id AND ${openSql})
            AND NOT EXISTS (SELECT 1 FROM engine_timers t WHERE t.activation_id = a.id AND t.done_at IS NULL)
       )
       UPDATE activations a SET status = c.next, completed_at = CASE WHEN c.next = 'completed' THEN now() END

@@ -14,7 +14,7 @@ export const touchStalePending = async (q: Queryable, staleAfterMs: number): Pro
   const res = await q.query(
     `UPDATE deliveries SET updated_at = now() WHERE id IN (
        SELECT id FROM deliveries
-        WHERE status = 'pending' AND updated_at < now() - ${ms(staleAfterMs)}
+        WHERE open_phase = 0 AND status = 'pending' AND updated_at < now() - ${ms(staleAfterMs)}
           AND (not_before IS NULL OR not_before < now() - ${ms(staleAfterMs)})
         ORDER BY updated_at LIMIT 2000 FOR UPDATE SKIP LOCKED)
      RETURNING id`,
@@ -31,7 +31,7 @@ export const takeInDoubt = async (q: Queryable, token: string, takeOverAfterMs: 
   const res = await q.query(
     `WITH c AS (
        SELECT id, claimed_at AS old_claimed_at FROM deliveries
-        WHERE status = 'sending' AND provider_id IS NULL AND claimed_at < now() - ${ms(takeOverAfterMs)}
+        WHERE open_phase = 0 AND status = 'sending' AND provider_id IS NULL AND claimed_at < now() - ${ms(takeOverAfterMs)}
         ORDER BY claimed_at LIMIT 100 FOR UPDATE SKIP LOCKED)
      UPDATE deliveries d SET claim_token = $1, claimed_at = now(), updated_at = now() FROM c WHERE d.id = c.id
      RETURNING d.*, c.old_claimed_at`,

@@ -13,7 +13,7 @@ export type BacklogSnapshot = {
 /**
  * Two small reads, each over a partial index that holds only unfinished rows, so their cost
  * follows the backlog, not the size of the tables: `outbox_incomplete_idx` (completed_at IS
- * NULL) and `deliveries_open_activation_idx` (status IN ('pending', 'sending')).
+ * NULL) and `deliveries_open_activation_idx` (open_phase = 0: pending or sending).
  * `inDoubtAfterMs` is SEND_IN_DOUBT_AFTER_MS: a `sending` row without a provider id claimed
  * longer ago than that is one the sweeper has to reconcile with the carrier.
  */
@@ -31,7 +31,7 @@ export const readBacklog = async (q: Queryable, inDoubtAfterMs: number): Promise
               count(*) FILTER (WHERE status = 'sending' AND provider_id IS NULL
                                  AND claimed_at < now() - make_interval(secs => $1::float8 / 1000))::int AS claim_expired,
               count(*) FILTER (WHERE status = 'pending' AND meta ? 'maybeSentSince')::int AS maybe_sent
-         FROM deliveries WHERE status IN ('pending', 'sending')`,
+         FROM deliveries WHERE open_phase = 0`,
       [inDoubtAfterMs],
     ),
   ]);
