@@ -18,6 +18,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { createOutboxRelay } from '../src/engine/outbox-relay.js';
+import { engineRepo } from '../src/engine/engine-repo.js';
+import { outboxRepo } from '../src/engine/outbox-repo.js';
 import { createPool, type Db } from '../src/db/db.js';
 import { createLogger } from '../src/logger.js';
 import { createEngineQueues } from '../src/engine/queues.js';
@@ -30,6 +32,7 @@ import { createTestDatabase } from '../test/helpers/test-db.js';
 import { seedDueSchedules } from '../test/integration/schedule-helpers.js';
 import { cpuWindow, matchingCpuMs, processCpuMs } from './proc-cpu.js';
 import { schedulesRepo } from '../src/schedule/schedules-repo.js';
+import { activationBatchRepo } from '../src/engine/activation-batch-repo.js';
 
 const N = Number(process.env.BENCH_SCHEDULES ?? 10_000);
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 1);
@@ -69,7 +72,7 @@ const main = async () => {
   const pools: Db[] = [];
   const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:63799');
   const queues = createEngineQueues(redis, { prefix: `{bench-${randomBytes(3).toString('hex')}}`, lockMs: 30_000 });
-  const relay = createOutboxRelay({ db: admin, queue: queues.activations, settings: { redispatchAfterMs: 600_000 }, logger: createLogger('silent') });
+  const relay = createOutboxRelay({ db: admin, outbox: outboxRepo, engine: engineRepo, queue: queues.activations, settings: { redispatchAfterMs: 600_000 }, logger: createLogger('silent') });
   try {
     const acct = await admin.query(`INSERT INTO accounts (name, timezone) VALUES ('bench', 'UTC') RETURNING id`);
     const accountId: string = acct.rows[0].id;
@@ -89,7 +92,7 @@ const main = async () => {
       pools.push(db);
       return startScheduleLoop({
         db, schedules: schedulesRepo, clock: systemClock, logger: quiet, concurrency: CONCURRENCY, onPass: (r) => passes.push(r),
-        firer: createScheduleFirer({ db, schedules: schedulesRepo, clock: systemClock, graceMinutes: 15, batchSize: BATCH, dispatcher: relay.dispatcher }),
+        firer: createScheduleFirer({ db, schedules: schedulesRepo, activations: activationBatchRepo, clock: systemClock, graceMinutes: 15, batchSize: BATCH, dispatcher: relay.dispatcher }),
       });
     });
     const deadline = Date.now() + 60_000;

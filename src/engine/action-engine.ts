@@ -10,7 +10,15 @@ import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
 import type { ChannelSender } from './channel-port.js';
 import { createDeliverySweeper } from './delivery-sweeper.js';
+import { carrierChecksRepo } from './carrier-checks-repo.js';
+import { contactRefusalsRepo } from './contact-refusals-repo.js';
+import { deliveriesRepo } from './deliveries-repo.js';
+import { engineRepo } from './engine-repo.js';
 import { engineTimersRepo } from './engine-timers-repo.js';
+import { outboxRepo } from './outbox-repo.js';
+import { createReadyPlans } from './ready-plans.js';
+import { readyPlansRepo } from './ready-plans-repo.js';
+import { senderReportsRepo } from './sender-reports-repo.js';
 import { sweeperRepo } from './sweeper-repo.js';
 import { createDeliveryWorker, type DeliveryJobData } from './delivery-worker.js';
 import { enqueueDeliveries } from './delivery-queue.js';
@@ -91,18 +99,26 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
   const c = deps.config;
   const prefix = c.REDIS_PREFIX;
   const queues = createEngineQueues(deps.redis, { prefix, lockMs: c.QUEUE_LOCK_MS });
-  const relay = createOutboxRelay({ db: deps.db, queue: queues.activations, settings: { redispatchAfterMs: c.OUTBOX_REDISPATCH_AFTER_MS }, logger: deps.logger });
-  const reports = deps.senderReportText && createSenderReports({ db: deps.db, text: deps.senderReportText, logger: deps.logger, dispatch: relay.dispatcher });
+  const relay = createOutboxRelay({
+    db: deps.db, outbox: outboxRepo, engine: engineRepo, queue: queues.activations,
+    settings: { redispatchAfterMs: c.OUTBOX_REDISPATCH_AFTER_MS }, logger: deps.logger,
+  });
+  const reports = deps.senderReportText && createSenderReports({
+    db: deps.db, repo: senderReportsRepo, plans: createReadyPlans({ repo: readyPlansRepo }),
+    text: deps.senderReportText, logger: deps.logger, dispatch: relay.dispatcher,
+  });
   const feed = reports ? withSenderReports(createFeedPublisher(deps.redis, prefix), reports, deps.logger) : createFeedPublisher(deps.redis, prefix);
   const lines = createLineDirectory({ db: deps.db, secrets: deps.secrets });
-  const status = createDeliveryStatus({ db: deps.db, redis: deps.redis, prefix, feed, metrics: deps.metrics });
+  const status = createDeliveryStatus({
+    db: deps.db, deliveries: deliveriesRepo, engine: engineRepo, redis: deps.redis, prefix, feed, metrics: deps.metrics,
+  });
 
   const start = (wiring: EngineWiring): Closeable[] => {
     const log = deps.logger.child({ component: 'engine' });
     const extras = wiring.extras ?? {};
     const laneGate = createLaneGate({ maxYieldMs: URGENT_YIELD_MS, trickle: BULK_TRICKLE });
     const planner = createPlanner({
-      db: deps.db, queues, feed, extras, logger: log, metrics: deps.metrics,
+      db: deps.db, engine: engineRepo, deliveries: deliveriesRepo, queues, feed, extras, logger: log, metrics: deps.metrics,
       settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },
       yieldBetweenChunks: laneGate.yieldToOthers,
     });
@@ -110,11 +126,18 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     // Planning one activation (a call's code, an API trigger) and urgent-lane sends come before
     // the bulk lane's next claim (for at most URGENT_YIELD_MS each), and bulk sends trickle
     // (BULK_TRICKLE at a time) while they run (src/engine/lane-gate.ts).
-    const retry = createConferenceRetry({ db: deps.db, timers: engineTimersRepo, queues, feed, metrics: deps.metrics, settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log });
+    const retry = createConferenceRetry({
+      db: deps.db, timers: engineTimersRepo, engine: engineRepo, deliveries: deliveriesRepo, queues, feed, metrics: deps.metrics,
+      settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log,
+    });
     const delivery = createDeliveryWorker({
-      db: deps.db, lines, feed, queue: queues.deliveries, urgentQueue: queues.urgent, laneGate, logger: log, metrics: deps.metrics,
+      db: deps.db, refusals: contactRefusalsRepo, deliveries: deliveriesRepo, engine: engineRepo,
+      lines, feed, queue: queues.deliveries, urgentQueue: queues.urgent, laneGate, logger: log, metrics: deps.metrics,
       limiter: createRateLimiter(deps.redis, prefix),
-      senders: [createTelephonySender({ db: deps.db, lines, providers: wiring.providers, publicUrl: c.PUBLIC_URL }), ...(wiring.senders ?? [])],
+      senders: [
+        createTelephonySender({ db: deps.db, deliveries: deliveriesRepo, lines, providers: wiring.providers, publicUrl: c.PUBLIC_URL }),
+        ...(wiring.senders ?? []),
+      ],
       afterSent: status.afterSent,
       settings: {
         maxAttempts: c.DELIVERY_MAX_ATTEMPTS, backoffMs: c.DELIVERY_BACKOFF_MS, batchSize: c.DELIVERY_BATCH_SIZE,
@@ -124,11 +147,12 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
       },
     });
     const sweeper = createDeliverySweeper({
-      db: deps.db, repo: sweeperRepo, timers: engineTimersRepo, queues, lines, providers: wiring.providers, feed, logger: log, metrics: deps.metrics,
+      db: deps.db, repo: sweeperRepo, timers: engineTimersRepo, engine: engineRepo, deliveries: deliveriesRepo,
+      queues, lines, providers: wiring.providers, feed, logger: log, metrics: deps.metrics,
       settings: { staleAfterMs: c.DELIVERY_STALE_AFTER_MS, inDoubtAfterMs: c.SEND_IN_DOUBT_AFTER_MS, batchSize: c.DELIVERY_BATCH_SIZE, smsLookupAfterDoubtMs: c.SMS_LOOKUP_AFTER_DOUBT_MS },
     });
     const statuses = wiring.recordStatus && createStatusReconciler({
-      db: deps.db, lines, providers: wiring.providers, record: wiring.recordStatus, logger: log,
+      db: deps.db, checks: carrierChecksRepo, lines, providers: wiring.providers, record: wiring.recordStatus, logger: log,
       settings: { afterMs: c.DELIVERY_RECONCILE_AFTER_MS, batch: c.DELIVERY_RECONCILE_BATCH },
     });
     const settings = { prefix, lockMs: c.QUEUE_LOCK_MS };
@@ -187,7 +211,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     statusListener: status.listener,
     deliveryStatus: status,
     queries: createActivationQueries({ db: deps.db, repo: activationQueriesRepo }),
-    outboundCalls: (polls?: NotificationExtras['polls']) => createOutboundCalls({ db: deps.db, status, polls }),
+    outboundCalls: (polls?: NotificationExtras['polls']) => createOutboundCalls({ db: deps.db, deliveries: deliveriesRepo, status, polls }),
     start,
   };
 };

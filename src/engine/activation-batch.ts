@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import { groupBy } from '../group-by.js';
 import { missingPlaceholders } from '../templates/templates.js';
-import { findExisting, insertActivationRows, keyOf, lockWorkflows, type LockedWorkflow } from './activation-batch-repo.js';
+import { keyOf, type ActivationBatchRepo, type LockedWorkflow } from './activation-batch-repo.js';
 import type { ActivateInput, Activation } from './activation-types.js';
 
 /** One activation to create in bulk: the subset of `activate()`'s input a machine trigger uses. */
@@ -32,8 +32,10 @@ export type BatchActivateOutcome =
  * covers a crash in between). Outcomes come back in the order of `items`; a rejected item
  * (workflow gone or paused, placeholders missing) writes nothing and does not abort the others.
  * `locked`: workflows the caller already read `FOR SHARE` in this transaction (saves a query).
+ * `repo`: the statements (activation-batch-repo.ts `activationBatchRepo`).
  */
 export const insertActivationsBatch = async (
+  repo: Pick<ActivationBatchRepo, 'findExisting' | 'lockWorkflows' | 'insertActivationRows'>,
   tx: PoolClient,
   items: BatchActivateItem[],
   locked?: Map<string, LockedWorkflow>,
@@ -41,7 +43,7 @@ export const insertActivationsBatch = async (
 ): Promise<BatchActivateOutcome[]> => {
   const outcomes = new Array<BatchActivateOutcome | undefined>(items.length);
   const missingIds = items.filter((i) => !locked?.has(i.workflowId)).map((i) => i.workflowId);
-  const workflows = new Map([...(locked ?? []), ...(await lockWorkflows(tx, missingIds))]);
+  const workflows = new Map([...(locked ?? []), ...(await repo.lockWorkflows(tx, missingIds))]);
 
   const toInsert: Array<{ i: number; wf: LockedWorkflow }> = [];
   items.forEach((item, i) => {
@@ -57,7 +59,7 @@ export const insertActivationsBatch = async (
     }
   });
 
-  const inserted = await insertActivationRows(tx, toInsert.map(({ i, wf }) => ({ item: items[i]!, wf })), opts.planJobs);
+  const inserted = await repo.insertActivationRows(tx, toInsert.map(({ i, wf }) => ({ item: items[i]!, wf })), opts.planJobs);
   // By idempotency key, then account: a key repeated in the batch was inserted once, for its
   // first item; the others, keys used before, and rejected items whose key was used before get
   // the existing activation (like activate(), whatever the workflow's state).
@@ -83,7 +85,7 @@ export const insertActivationsBatch = async (
     };
   }
   items.forEach((_, i) => outcomes[i]?.status === 'rejected' && recheck.push(i));
-  const existing = await findExisting(tx, recheck.map((i) => items[i]!));
+  const existing = await repo.findExisting(tx, recheck.map((i) => items[i]!));
   for (const i of recheck) {
     const a = existing.get(keyOf(items[i]!.accountId, items[i]!.idempotencyKey));
     if (a) outcomes[i] = { status: 'existing', activation: a };

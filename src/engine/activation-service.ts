@@ -5,10 +5,8 @@ import { findPlaceholders, missingPlaceholders } from '../templates/templates.js
 import { definitionPlaceholders } from '../workflows/workflow-definitions.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { ActivateInput, ActivateResult, Activation } from './activation-types.js';
-import {
-  findActivation, findActivationByKey, insertActivation, lockActivatableWorkflow, tryLockIdempotencyKey,
-} from './activations-repo.js';
-import { insertActivationOutbox } from './outbox-repo.js';
+import type { ActivationsRepo } from './activations-repo.js';
+import type { OutboxRepo } from './outbox-repo.js';
 
 /**
  * Port: hands a committed activation to the action queue at once (the outbox relay's fast path).
@@ -28,6 +26,9 @@ export type PlanBatch = { jobId: string; activationIds: string[] };
 
 export type ActivationServiceDeps = {
   db: Db;
+  activations: Pick<ActivationsRepo,
+    'insertActivation' | 'findActivationByKey' | 'findActivation' | 'tryLockIdempotencyKey' | 'lockActivatableWorkflow'>;
+  outbox: Pick<OutboxRepo, 'insertActivationOutbox'>;
   dispatcher?: ActivationDispatcher;
   /** Called once per newly created activation, after commit (feed, metrics). */
   onCreated?: (a: Activation) => void;
@@ -73,12 +74,14 @@ export const createActivationService = (deps: ActivationServiceDeps) => {
     const placeholders = input.placeholders ?? {};
     const result = await withTransaction(deps.db, async (tx) => {
       if (input.onConcurrent === 'conflict') {
-        if (!(await tryLockIdempotencyKey(tx, input.accountId, input.idempotencyKey))) throw new ConflictError('a request with this Idempotency-Key is still being processed', 'idempotency_key_in_use');
+        if (!(await deps.activations.tryLockIdempotencyKey(tx, input.accountId, input.idempotencyKey))) {
+          throw new ConflictError('a request with this Idempotency-Key is still being processed', 'idempotency_key_in_use');
+        }
       }
-      const existing = await findActivationByKey(tx, input.accountId, input.idempotencyKey);
+      const existing = await deps.activations.findActivationByKey(tx, input.accountId, input.idempotencyKey);
       if (existing) return { activation: existing, created: false, requestHash: existing.requestHash };
 
-      const row = await lockActivatableWorkflow(tx, input.accountId, input.workflowId);
+      const row = await deps.activations.lockActivatableWorkflow(tx, input.accountId, input.workflowId);
       if (!row) throw new NotFoundError('workflow');
       if (row.status === 'paused') throw new ConflictError('workflow is paused', 'workflow_paused');
 
@@ -95,7 +98,7 @@ export const createActivationService = (deps: ActivationServiceDeps) => {
         throw new ValidationError(tooLong.map((i) => `${i.path}: ${i.message}`).join('; '), tooLong, 'text_too_long');
       }
 
-      const inserted = await insertActivation(tx, {
+      const inserted = await deps.activations.insertActivation(tx, {
         accountId: input.accountId,
         workflowId: row.id,
         workflowVersionId: row.versionId,
@@ -110,11 +113,11 @@ export const createActivationService = (deps: ActivationServiceDeps) => {
       });
       if (!inserted) {
         // Another transaction inserted the same key between our read and write: return its row.
-        const again = await findActivationByKey(tx, input.accountId, input.idempotencyKey);
+        const again = await deps.activations.findActivationByKey(tx, input.accountId, input.idempotencyKey);
         if (!again) throw new ConflictError('activation conflict, retry', 'retry');
         return { activation: again, created: false, requestHash: again.requestHash };
       }
-      await insertActivationOutbox(tx, inserted.activation.id);
+      await deps.outbox.insertActivationOutbox(tx, inserted.activation.id);
       return { activation: inserted.activation, created: true, requestHash: input.requestHash ?? null };
     });
 
@@ -129,7 +132,7 @@ export const createActivationService = (deps: ActivationServiceDeps) => {
   };
 
   const get = async (accountId: string, id: string): Promise<Activation> => {
-    const a = await findActivation(deps.db, accountId, id);
+    const a = await deps.activations.findActivation(deps.db, accountId, id);
     if (!a) throw new NotFoundError('activation');
     return a;
   };

@@ -75,3 +75,6 @@ export const lockActivatableWorkflow = async (q: Queryable, accountId: string, w
   const r = res.rows[0];
   return r ? { id: r.id, status: r.status, versionId: r.version_id, version: r.version, definition: r.definition } : null;
 };
+
+export const activationsRepo = { insertActivation, findActivationByKey, findActivation, tryLockIdempotencyKey, lockActivatableWorkflow };
+export type ActivationsRepo = typeof activationsRepo;

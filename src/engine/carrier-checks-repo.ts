@@ -42,3 +42,6 @@ export const claimCarrierChecks = async (q: Queryable, afterMs: number, limit: n
     id: r.id, accountId: r.account_id, channel: r.channel, status: r.status, providerId: r.provider_id, lineId: r.line_id, address: r.address,
   }));
 };
+
+export const carrierChecksRepo = { claimCarrierChecks };
+export type CarrierChecksRepo = typeof carrierChecksRepo;

@@ -1,19 +1,21 @@
 import type { Queue } from 'bullmq';
 import { withTransaction, type Db } from '../db/db.js';
-import { insertPlanned, toChange } from './deliveries-repo.js';
+import { toChange, type DeliveriesRepo } from './deliveries-repo.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import type { FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import type { EngineTimersRepo } from './engine-timers-repo.js';
 import type { DeliveryBatchJob, TimerJob } from './queues.js';
-import { accountLines, completeIfDone, groupContacts, loadPlanInput } from './engine-repo.js';
+import type { EngineRepo } from './engine-repo.js';
 import { planConference } from './plan-rows.js';
 import { sendingLine } from './planner.js';
 
 export type ConferenceRetryDeps = {
   db: Db;
   timers: Pick<EngineTimersRepo, 'lockOpenConferenceTimer' | 'actionAnswered' | 'closeConferenceTimer'>;
+  engine: Pick<EngineRepo, 'loadPlanInput' | 'groupContacts' | 'accountLines' | 'completeIfDone'>;
+  deliveries: Pick<DeliveriesRepo, 'insertPlanned'>;
   queues: { deliveries: Queue<DeliveryBatchJob> };
   feed: FeedPublisher;
   metrics?: Pick<DeliveryMetrics, 'reached'>;
@@ -33,16 +35,16 @@ export const createConferenceRetry = (deps: ConferenceRetryDeps) => {
       const key = { activationId: job.activationId, actionId: job.actionId };
       if (!(await deps.timers.lockOpenConferenceTimer(tx, key))) return { outcome: 'done' as const, created: [], accountId: null };
       const answered = await deps.timers.actionAnswered(tx, key);
-      const input = await loadPlanInput(tx, job.activationId);
+      const input = await deps.engine.loadPlanInput(tx, job.activationId);
       const action = input?.definition.actions.find((x) => x.id === job.actionId);
-      let created: Awaited<ReturnType<typeof insertPlanned>> = [];
+      let created: Awaited<ReturnType<DeliveriesRepo['insertPlanned']>> = [];
       const result = answered || !input || action?.type !== 'conference' ? 'answered' as const : 'retried' as const;
       if (result === 'retried' && input && action?.type === 'conference') {
         const a = input.activation;
-        const contacts = await groupContacts(tx, a.accountId, action.groupIds, true, false);
-        const line = sendingLine(action, input, await accountLines(tx, a.accountId));
+        const contacts = await deps.engine.groupContacts(tx, a.accountId, action.groupIds, true, false);
+        const line = sendingLine(action, input, await deps.engine.accountLines(tx, a.accountId));
         const scope = { activationId: a.id, workflowName: input.workflowName, placeholders: a.placeholders, inboundMessage: a.inboundMessage, recordingUrl: a.recordingUrl };
-        created = await insertPlanned(tx, a.accountId, a.id, planConference(action, contacts, scope, line, 2));
+        created = await deps.deliveries.insertPlanned(tx, a.accountId, a.id, planConference(action, contacts, scope, line, 2));
       }
       await deps.timers.closeConferenceTimer(tx, key, result);
       return { outcome: result, created, accountId: input?.activation.accountId ?? null };
@@ -52,7 +54,7 @@ export const createConferenceRetry = (deps: ConferenceRetryDeps) => {
       await deps.feed.publish(outcome.accountId, outcome.created.map(toChange));
       const ids = outcome.created.filter((d) => d.status === 'pending').map((d) => d.id);
       await enqueueDeliveries(deps.queues.deliveries, ids, deps.settings.batchSize, { tag: 'cr' });
-      await deps.feed.publish(outcome.accountId, await completeIfDone(deps.db, [job.activationId]));
+      await deps.feed.publish(outcome.accountId, await deps.engine.completeIfDone(deps.db, [job.activationId]));
       deps.logger.info({ activationId: job.activationId, actionId: job.actionId, outcome: outcome.outcome, calls: ids.length }, 'conference retry checked');
     }
     return outcome.outcome;

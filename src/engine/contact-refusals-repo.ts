@@ -83,3 +83,6 @@ const refuseClaimed = async (
   // A refused row whose claim was lost meanwhile is not sent either.
   return { send: rows.filter((r) => !reasons.has(r.id)), refused: res.rows.map(toDelivery) };
 };
+
+export const contactRefusalsRepo = { claimSendable };
+export type ContactRefusalsRepo = typeof contactRefusalsRepo;

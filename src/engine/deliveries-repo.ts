@@ -298,3 +298,6 @@ export const providerIdsTaken = async (q: Queryable, providerIds: string[], exce
   const res = await q.query('SELECT provider_id FROM deliveries WHERE provider_id = ANY($1::text[]) AND id <> $2', [providerIds, exceptDeliveryId]);
   return new Set(res.rows.map((r) => r.provider_id as string));
 };
+
+export const deliveriesRepo = { insertPlanned, pendingIds, finish, transition, findDelivery, findByProviderId, refreshClaims, providerIdsTaken };
+export type DeliveriesRepo = typeof deliveriesRepo;

@@ -1,6 +1,5 @@
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
-import { completeIfDone } from './engine-repo.js';
 import type { Db } from '../db/db.js';
 import { ProviderError } from '../errors.js';
 import type { FeedPublisher } from './feed.js';
@@ -8,9 +7,10 @@ import type { Logger } from '../logger.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import { isJobPending, type DeliveryBatchJob, type TimerJob } from './queues.js';
 import type { TelephonyProvider } from './telephony-port.js';
-import { finish, toChange, type Delivery, type Outcome } from './deliveries-repo.js';
+import { toChange, type DeliveriesRepo, type Delivery, type Outcome } from './deliveries-repo.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import { fromMessageStatus } from './delivery-status.js';
+import type { EngineRepo } from './engine-repo.js';
 import type { EngineTimersRepo } from './engine-timers-repo.js';
 import type { LineDirectory } from './line-directory.js';
 import type { SweeperRepo } from './sweeper-repo.js';
@@ -20,6 +20,9 @@ export type DeliverySweeperDeps = {
   db: Db;
   repo: SweeperRepo;
   timers: Pick<EngineTimersRepo, 'listOverdueTimers'>;
+  engine: Pick<EngineRepo, 'completeIfDone'>;
+  /** `providerIdsTaken` is for `findSentSms` (telephony-sender.ts). */
+  deliveries: Pick<DeliveriesRepo, 'finish' | 'providerIdsTaken'>;
   queues: { deliveries: Queue<DeliveryBatchJob>; timers: Queue<TimerJob> };
   lines: LineDirectory;
   providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
@@ -98,13 +101,13 @@ export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
         }
       }));
     }
-    const stored = await finish(deps.db, token, outcomes);
+    const stored = await deps.deliveries.finish(deps.db, token, outcomes);
     const again = outcomes.filter((o) => o.status === 'pending').map((o) => o.id);
     await enqueueDeliveries(deps.queues.deliveries, again, deps.settings.batchSize, { tag: `rc${Date.now()}` });
     const intended = new Map(outcomes.map((o) => [o.id, o.status]));
     deps.metrics?.reached(stored.filter((d) => intended.get(d.id) === d.status));
     for (const d of stored) await deps.feed.publish(d.accountId, [toChange(d)]);
-    const done = await completeIfDone(deps.db, [...new Set(stored.map((d) => d.activationId))]);
+    const done = await deps.engine.completeIfDone(deps.db, [...new Set(stored.map((d) => d.activationId))]);
     for (const c of done) await deps.feed.publish(c.accountId, [c]);
     deps.logger.warn({ reconciled: stored.length, resent: again.length }, 'sweeper reconciled sends left in doubt');
     return stored.length;
@@ -120,7 +123,7 @@ export const createDeliverySweeper = (deps: DeliverySweeperDeps) => {
   };
 
   const completeStuck = async (): Promise<void> => {
-    const done = await completeIfDone(deps.db, await deps.repo.listPossiblyDoneActivations(deps.db));
+    const done = await deps.engine.completeIfDone(deps.db, await deps.repo.listPossiblyDoneActivations(deps.db));
     for (const c of done) await deps.feed.publish(c.accountId, [c]);
   };
 

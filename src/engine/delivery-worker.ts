@@ -1,18 +1,18 @@
 import { Worker, type Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
-import { completeIfDone } from './engine-repo.js';
-import type { Db, Queryable } from '../db/db.js';
+import type { Db } from '../db/db.js';
 import { ProviderError } from '../errors.js';
 import { groupBy } from '../group-by.js';
 import type { FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
-import { startPoller } from '../poller.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import { URGENT_LANE_JOBS, urgentLaneInFlight, type DeliveryBatchJob } from './queues.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ChannelResult, ChannelSender } from './channel-port.js';
-import { claimSendable } from './contact-refusals-repo.js';
-import { finish, refreshClaims, toChange, type Delivery, type DeliveryState, type Outcome } from './deliveries-repo.js';
+import { createClaimKeeper } from './claim-keeper.js';
+import type { ContactRefusalsRepo } from './contact-refusals-repo.js';
+import { toChange, type DeliveriesRepo, type Delivery, type DeliveryState, type Outcome } from './deliveries-repo.js';
+import type { EngineRepo } from './engine-repo.js';
 import { laterBatches, paceRows } from './delivery-pacing.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import { isCallChannel } from './delivery-status.js';
@@ -21,6 +21,10 @@ import type { LineDirectory } from './line-directory.js';
 
 export type DeliveryWorkerDeps = {
   db: Db;
+  /** `claimSendable`: the claim with the do-not-contact and opt-out check. */
+  refusals: Pick<ContactRefusalsRepo, 'claimSendable'>;
+  deliveries: Pick<DeliveriesRepo, 'finish' | 'refreshClaims'>;
+  engine: Pick<EngineRepo, 'completeIfDone'>;
   senders: ChannelSender[];
   lines: LineDirectory;
   limiter: RateLimiter;
@@ -92,43 +96,9 @@ export const createSemaphore = (n: number) => {
 export const backoffMs = (base: number, attempt: number): number =>
   Math.min(600_000, base * 2 ** Math.max(0, attempt - 1)) * (0.8 + Math.random() * 0.4);
 
-/**
- * The claims this process holds (claimed, not yet finished): refreshed in one statement every
- * `inDoubtAfterMs / 4`, so the sweeper's in-doubt takeover only ever sees the rows of a worker
- * that died or stalled. Each held row keeps when its claim was last known to be ours (local
- * clock; never again once a refresh finds it taken over), which is what `fresh` checks.
- */
-export const createClaimKeeper = (db: Queryable, inDoubtAfterMs: number, logger: Pick<Logger, 'warn' | 'error'>) => {
-  const held = new Map<string, { token: string; confirmedAt: number }>();
-  const beat = async () => {
-    if (held.size === 0) return;
-    const ids = [...held.keys()];
-    const started = Date.now();
-    const kept = await refreshClaims(db, ids.map((id) => ({ id, token: held.get(id)!.token })));
-    for (const id of ids) {
-      const h = held.get(id);
-      if (!h) continue; // finished meanwhile
-      if (kept.has(id)) h.confirmedAt = started;
-      else h.confirmedAt = Number.NEGATIVE_INFINITY; // taken over (or already moved on): never send it
-    }
-  };
-  const refreshes = startPoller({
-    intervalMs: Math.max(50, Math.floor(inDoubtAfterMs / 4)), logger, pass: beat,
-    errorMessage: 'could not refresh delivery claims; sends wait for the next refresh',
-  });
-  return {
-    hold(rows: Array<{ id: string }>, token: string, at: number) { for (const r of rows) held.set(r.id, { token, confirmedAt: at }); },
-    /** Forgets this claim's rows (not a later claim of the same row by another job of this process). */
-    release(rows: Array<{ id: string }>, token: string) { for (const r of rows) if (held.get(r.id)?.token === token) held.delete(r.id); },
-    /** May this row be sent now? Only within half the in-doubt window of a confirmed claim. */
-    fresh(id: string): boolean { return Date.now() - (held.get(id)?.confirmedAt ?? Number.NEGATIVE_INFINITY) < inDoubtAfterMs / 2; },
-    close: refreshes.close,
-  };
-};
-
 export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
   const byChannel = new Map(deps.senders.flatMap((s) => s.channels.map((c) => [c, s] as const)));
-  const claims = createClaimKeeper(deps.db, deps.settings.inDoubtAfterMs, deps.logger);
+  const claims = createClaimKeeper(deps.db, deps.deliveries, deps.settings.inDoubtAfterMs, deps.logger);
   const urgentInFlight = deps.settings.urgentMaxInFlight ?? urgentLaneInFlight(deps.settings.maxInFlight);
   const inFlight = { bulk: createSemaphore(deps.settings.maxInFlight), urgent: createSemaphore(urgentInFlight) };
   // Jobs between claim and outcome at once: enough batches to keep `maxInFlight` sends going
@@ -242,7 +212,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     const token = randomUUID();
     // Claimed with the do-not-contact and opt-out check, right before sending, whatever path planned the row.
     const claimedAt = Date.now();
-    const { send: rows, refused } = await claimSendable(deps.db, data.deliveryIds, token);
+    const { send: rows, refused } = await deps.refusals.claimSendable(deps.db, data.deliveryIds, token);
     if (rows.length === 0 && refused.length === 0) return { sent: 0, deferred: 0 };
     if (rows.length === 0) {
       deps.metrics?.reached(refused);
@@ -267,7 +237,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
       ...paced.later.map(({ row, at }) => ({ id: row.id, status: 'pending' as const, notBefore: new Date(at), uncount: true })),
       ...paced.broken.map(({ row, error }) => ({ id: row.id, status: 'failed' as const, errorCode: 'line_not_found', errorMessage: error })),
     ];
-    const stored = await finish(deps.db, token, outcomes.map(({ rateLimited: _r, ...o }) => o));
+    const stored = await deps.deliveries.finish(deps.db, token, outcomes.map(({ rateLimited: _r, ...o }) => o));
     // A row a status callback already moved on keeps (and already counted) its own status.
     const intended = new Map(outcomes.map((o) => [o.id, o.status]));
     deps.metrics?.reached([...refused, ...stored.filter((d) => intended.get(d.id) === d.status)]);
@@ -298,7 +268,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
   const publishChanges = async (stored: DeliveryState[]) => {
     if (stored.length === 0) return;
     for (const [accountId, list] of groupBy(stored, (d) => d.accountId)) {
-      const done = await completeIfDone(deps.db, [...new Set(list.map((d) => d.activationId))]);
+      const done = await deps.engine.completeIfDone(deps.db, [...new Set(list.map((d) => d.activationId))]);
       await deps.feed.publish(accountId, [...list.map(toChange), ...done]);
     }
   };

@@ -144,3 +144,9 @@ export const insertTimer = async (q: Queryable, t: { activationId: string; actio
     [t.activationId, t.actionId, t.kind, t.accountId, t.dueAt],
   );
 };
+
+export const engineRepo = {
+  loadPlanInput, accountLines, groupContacts, setActivationStatus, countRecipients, completeIfDone, markOutboxCompleted,
+  loadActionExtras, saveActionExtras, insertTimer,
+};
+export type EngineRepo = typeof engineRepo;

@@ -1,11 +1,12 @@
 import { isUuid, type Db } from '../db/db.js';
-import { findDelivery, type Delivery } from './deliveries-repo.js';
+import type { DeliveriesRepo, Delivery } from './deliveries-repo.js';
 import type { ConferencePayload, PagerPayload, VoicePayload } from './delivery-payloads.js';
 import type { PollPort } from './notification-extras-port.js';
 import type { DeliveryStatusService } from './status-listener.js';
 
 export type OutboundCallsDeps = {
   db: Db;
+  deliveries: Pick<DeliveriesRepo, 'findDelivery'>;
   status: Pick<DeliveryStatusService, 'acknowledge' | 'answered'>;
   polls?: Pick<PollPort, 'recordAnswer'>;
 };
@@ -25,7 +26,7 @@ export type CallScript =
  * acknowledgement or a poll answer on that delivery.
  */
 export const createOutboundCalls = (deps: OutboundCallsDeps) => {
-  const load = async (deliveryId: string): Promise<Delivery | null> => (isUuid(deliveryId) ? findDelivery(deps.db, deliveryId) : null);
+  const load = async (deliveryId: string): Promise<Delivery | null> => (isUuid(deliveryId) ? deps.deliveries.findDelivery(deps.db, deliveryId) : null);
 
   /** The script of an answered call (null: unknown delivery). Marks the delivery answered. */
   const answer = async (deliveryId: string): Promise<CallScript | null> => {

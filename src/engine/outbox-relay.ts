@@ -4,11 +4,14 @@ import { withTransaction, type Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
 import { createPlanQueue, isJobPending, requeueAlone, type PlanJob } from './queues.js';
 import type { ActivationDispatcher } from './activation-service.js';
-import { setActivationStatus } from './engine-repo.js';
-import { claimDueOutbox, closeOpenOutboxRow, markDispatched, markRequeuedAlone } from './outbox-repo.js';
+import type { EngineRepo } from './engine-repo.js';
+import type { OutboxRepo } from './outbox-repo.js';
 
 export type OutboxRelayDeps = {
   db: Db;
+  outbox: Pick<OutboxRepo, 'markDispatched' | 'claimDueOutbox' | 'closeOpenOutboxRow' | 'markRequeuedAlone'>;
+  /** `setActivationStatus`: an activation whose planning failed over and over is failed. */
+  engine: Pick<EngineRepo, 'setActivationStatus'>;
   queue: Queue<PlanJob>;
   settings: { redispatchAfterMs: number; maxAttempts?: number };
   logger: Logger;
@@ -34,7 +37,7 @@ export const createOutboxRelay = (deps: OutboxRelayDeps) => {
     async dispatch(activationIds) {
       if (activationIds.length === 0) return;
       await deps.queue.addBulk(activationIds.map((id) => ({ name: 'plan', data: { activationId: id }, opts: { jobId: id } })));
-      await markDispatched(deps.db, activationIds);
+      await deps.outbox.markDispatched(deps.db, activationIds);
     },
     async dispatchBatches(batches) {
       const jobs = batches.filter((b) => b.activationIds.length > 0);
@@ -48,7 +51,7 @@ export const createOutboxRelay = (deps: OutboxRelayDeps) => {
 
   /** One sweep; returns how many activations were queued again. */
   const sweep = async (limit = 200): Promise<number> => {
-    const rows = await claimDueOutbox(deps.db, deps.settings.redispatchAfterMs, limit);
+    const rows = await deps.outbox.claimDueOutbox(deps.db, deps.settings.redispatchAfterMs, limit);
     // Many rows share one batch job: ask Redis once per job.
     const batchStates = new Map<string, Promise<'pending' | 'failed' | 'absent'>>();
     const batchState = (jobId: string) => {
@@ -64,8 +67,8 @@ export const createOutboxRelay = (deps: OutboxRelayDeps) => {
         // The planner failed this activation over and over: give up loudly rather than loop
         // (unless it was planned after all since the claim).
         const gaveUp = await withTransaction(deps.db, async (tx) => {
-          if (!(await closeOpenOutboxRow(tx, row.id))) return false;
-          await setActivationStatus(tx, row.activationId, 'failed', { error: 'planning failed repeatedly' });
+          if (!(await deps.outbox.closeOpenOutboxRow(tx, row.id))) return false;
+          await deps.engine.setActivationStatus(tx, row.activationId, 'failed', { error: 'planning failed repeatedly' });
           return true;
         });
         if (gaveUp) deps.logger.error({ activationId: row.activationId }, 'activation failed: planning failed repeatedly');
@@ -74,7 +77,7 @@ export const createOutboxRelay = (deps: OutboxRelayDeps) => {
       await requeueAlone(deps.queue, row.activationId);
       requeued++;
       // From now on the activation's own job is the one to watch.
-      await markRequeuedAlone(deps.db, row.id);
+      await deps.outbox.markRequeuedAlone(deps.db, row.id);
     }
     if (requeued) deps.logger.warn({ requeued }, 'outbox sweeper queued activations again');
     return requeued;
@@ -89,14 +92,18 @@ export type OutboxRelay = ReturnType<typeof createOutboxRelay>;
  * The relay's fast path (`dispatch`) on a planner queue of its own, connected on first use: for a
  * feature built without the engine's dispatcher (its own worker set in tests). Same contract.
  */
-export const createPlanDispatch = (deps: { db: Db; redis: () => Redis; prefix: string; logger: Logger }): ActivationDispatcher & { close(): Promise<void> } => {
+export const createPlanDispatch = (
+  deps: Pick<OutboxRelayDeps, 'db' | 'outbox' | 'engine' | 'logger'> & { redis: () => Redis; prefix: string },
+): ActivationDispatcher & { close(): Promise<void> } => {
   let relay: OutboxRelay | null = null;
   let queue: Queue<PlanJob> | null = null;
   return {
     async dispatch(activationIds) {
       if (activationIds.length === 0) return;
       queue ??= createPlanQueue(deps.redis(), { prefix: deps.prefix });
-      relay ??= createOutboxRelay({ db: deps.db, queue, settings: { redispatchAfterMs: 0 }, logger: deps.logger });
+      relay ??= createOutboxRelay({
+        db: deps.db, outbox: deps.outbox, engine: deps.engine, queue, settings: { redispatchAfterMs: 0 }, logger: deps.logger,
+      });
       await relay.dispatcher.dispatch(activationIds);
     },
     async close() {

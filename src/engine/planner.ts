@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { withTransaction, type Db } from '../db/db.js';
-import { insertPlanned, pendingIds, toChange, type Delivery, type PlannedDelivery } from './deliveries-repo.js';
+import { toChange, type DeliveriesRepo, type Delivery, type PlannedDelivery } from './deliveries-repo.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import type { NotificationExtras } from './notification-extras-port.js';
 import type { FeedEvent, FeedPublisher } from './feed.js';
@@ -9,10 +9,7 @@ import type { DeliveryMetrics } from './metrics-port.js';
 import type { DeliveryBatchJob, TimerJob } from './queues.js';
 import { render } from '../templates/templates.js';
 import type { Action, NotificationAction, WebhookAction } from '../workflows/workflow-types.js';
-import {
-  accountLines, completeIfDone, countRecipients, groupContacts, insertTimer, loadActionExtras, loadPlanInput,
-  markOutboxCompleted, saveActionExtras, setActivationStatus, type PlanInput,
-} from './engine-repo.js';
+import type { EngineRepo, PlanInput } from './engine-repo.js';
 import {
   actionGroups, fieldsFor, noExtras, planConference, planNotification, planPager, planWebhook,
   type ActionExtras, type PlanScope, type SendingLine,
@@ -21,6 +18,10 @@ import { readyRows } from './ready-plans.js';
 
 export type PlannerDeps = {
   db: Db;
+  engine: Pick<EngineRepo,
+    | 'loadPlanInput' | 'accountLines' | 'groupContacts' | 'setActivationStatus' | 'countRecipients' | 'completeIfDone'
+    | 'markOutboxCompleted' | 'loadActionExtras' | 'saveActionExtras' | 'insertTimer'>;
+  deliveries: Pick<DeliveriesRepo, 'insertPlanned' | 'pendingIds'>;
   /** `urgent`: the lane of activations whose deliveries fit in one delivery job (see `laneFor`). */
   queues: { deliveries: Queue<DeliveryBatchJob>; urgent: Queue<DeliveryBatchJob>; timers: Queue<TimerJob> };
   feed: FeedPublisher;
@@ -85,7 +86,7 @@ export const createPlanner = (deps: PlannerDeps) => {
     const a = input.activation;
     // Nothing to compute once and keep (no prompt, no poll): no row to read or write.
     const stored = Boolean(action.prompt?.text) || (action.type === 'notification' && Boolean(action.poll));
-    let e = stored ? await loadActionExtras(db, a.id, action.id) : { ...noExtras };
+    let e = stored ? await deps.engine.loadActionExtras(db, a.id, action.id) : { ...noExtras };
     if (!e) {
       const fresh: ActionExtras = { ...noExtras };
       if (action.prompt?.text) {
@@ -107,7 +108,7 @@ export const createPlanner = (deps: PlannerDeps) => {
       if (action.type === 'notification' && action.poll && extras.polls) {
         fresh.pollId = (await extras.polls.createPoll({ accountId: a.accountId, activationId: a.id, actionId: action.id, poll: action.poll })).pollId;
       }
-      e = await saveActionExtras(db, a.accountId, a.id, action.id, fresh);
+      e = await deps.engine.saveActionExtras(db, a.accountId, a.id, action.id, fresh);
     }
     if (action.type === 'notification' && action.attachmentId && extras.attachments) {
       e = { ...e, attachmentUrl: await extras.attachments.shortUrl(a.accountId, action.attachmentId).catch(() => null) };
@@ -119,7 +120,7 @@ export const createPlanner = (deps: PlannerDeps) => {
     const line = sendingLine(action, input, lines);
     const groups = actionGroups(action);
     const withPush = action.type === 'notification' && action.channels.includes('push');
-    const contacts = groups ? await groupContacts(db, input.activation.accountId, groups.groupIds, groups.includeOffDuty, withPush) : [];
+    const contacts = groups ? await deps.engine.groupContacts(db, input.activation.accountId, groups.groupIds, groups.includeOffDuty, withPush) : [];
     switch (action.type) {
       case 'notification': {
         const found = await actionExtras(input, action, scope);
@@ -153,10 +154,10 @@ export const createPlanner = (deps: PlannerDeps) => {
    * that runs twice (crash, sweeper) sends nothing twice.
    */
   const plan = async (activationId: string): Promise<{ deliveries: number; recipients: number } | null> => {
-    const input = await loadPlanInput(db, activationId);
+    const input = await deps.engine.loadPlanInput(db, activationId);
     const a = input?.activation;
     if (!input || !a || a.status === 'completed' || a.status === 'failed') {
-      await markOutboxCompleted(db, activationId);
+      await deps.engine.markOutboxCompleted(db, activationId);
       return null;
     }
     const scope: PlanScope = {
@@ -166,7 +167,7 @@ export const createPlanner = (deps: PlannerDeps) => {
     const rows: PlannedDelivery[] = [];
     if (input.readyPlan) rows.push(...readyRows(input.readyPlan)); // rendered by its feature: rules, sequences, tracking
     else {
-      const lines = await accountLines(db, a.accountId);
+      const lines = await deps.engine.accountLines(db, a.accountId);
       for (const action of input.definition.actions) rows.push(...(await planAction(input, action, scope, lines)));
     }
     const { batchSize } = deps.settings;
@@ -179,25 +180,27 @@ export const createPlanner = (deps: PlannerDeps) => {
     const pipelined = rows.length > batchSize;
     const early: Delivery[] = [];
     if (pipelined) {
-      if (a.status === 'queued') await publish(a.accountId, [await setActivationStatus(db, a.id, 'planning')]);
+      if (a.status === 'queued') await publish(a.accountId, [await deps.engine.setActivationStatus(db, a.id, 'planning')]);
       for (const chunk of planChunks(rows, batchSize)) {
         if (early.length > 0) await deps.yieldBetweenChunks?.();
-        const made = await insertPlanned(db, a.accountId, a.id, chunk);
+        const made = await deps.deliveries.insertPlanned(db, a.accountId, a.id, chunk);
         early.push(...made);
         deps.metrics?.reached(made);
         await enqueueDeliveries(lane, pendingOf(made), batchSize);
       }
     }
     const { created, recipients, running } = await withTransaction(db, async (tx) => {
-      const created = pipelined ? early : await insertPlanned(tx, a.accountId, a.id, rows);
+      const created = pipelined ? early : await deps.deliveries.insertPlanned(tx, a.accountId, a.id, rows);
       for (const action of input.definition.actions) {
         if (action.type === 'conference' && action.retryWithOffDuty) {
-          await insertTimer(tx, { activationId: a.id, actionId: action.id, accountId: a.accountId, kind: 'conference_retry', dueAt: new Date(Date.now() + deps.settings.conferenceRetryMs) });
+          await deps.engine.insertTimer(tx, {
+            activationId: a.id, actionId: action.id, accountId: a.accountId, kind: 'conference_retry', dueAt: new Date(Date.now() + deps.settings.conferenceRetryMs),
+          });
         }
       }
       // Every row new (the usual case): counted here, as countRecipients counts them.
-      const recipients = created.length === rows.length ? recipientsOf(created) : await countRecipients(tx, a.id);
-      const running = await setActivationStatus(tx, a.id, 'running', { recipientCount: recipients });
+      const recipients = created.length === rows.length ? recipientsOf(created) : await deps.engine.countRecipients(tx, a.id);
+      const running = await deps.engine.setActivationStatus(tx, a.id, 'running', { recipientCount: recipients });
       return { created, recipients, running };
     });
     // Skips are final at once: show them live; pending rows appear as they are sent (GET lists all).
@@ -206,7 +209,7 @@ export const createPlanner = (deps: PlannerDeps) => {
 
     // What this run did not queue itself: rows an earlier, interrupted run wrote and left pending.
     const queued = new Set(pendingOf(early));
-    const ids = created.length === rows.length ? pendingOf(created) : await pendingIds(db, a.id);
+    const ids = created.length === rows.length ? pendingOf(created) : await deps.deliveries.pendingIds(db, a.id);
     const rest = ids.filter((id) => !queued.has(id));
     await enqueueDeliveries(lane, rest, batchSize);
     for (const action of input.definition.actions) {
@@ -216,11 +219,11 @@ export const createPlanner = (deps: PlannerDeps) => {
         });
       }
     }
-    await markOutboxCompleted(db, a.id);
+    await deps.engine.markOutboxCompleted(db, a.id);
     // A small plan's rows were queued after it was set running, so their outcomes complete it;
     // with none queued (all skipped, or all sent by an earlier run) it may be done now. A large
     // plan's first chunks may all be sent while it was still `planning`: checked here.
-    if (pipelined || queued.size + rest.length === 0) await publish(a.accountId, await completeIfDone(db, [a.id]));
+    if (pipelined || queued.size + rest.length === 0) await publish(a.accountId, await deps.engine.completeIfDone(db, [a.id]));
     logger.info({ activationId: a.id, deliveries: rows.length, recipients, queued: queued.size + rest.length }, 'activation planned');
     return { deliveries: rows.length, recipients };
   };

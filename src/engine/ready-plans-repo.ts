@@ -83,3 +83,6 @@ export const findReadyByKey = async (
   );
   return { activationId: a.id, deliveries: rows.rows.map(toRow) };
 };
+
+export const readyPlansRepo = { findOrCreateSystemWorkflow, insertReadyActivation, findReadyByKey };
+export type ReadyPlansRepo = typeof readyPlansRepo;

@@ -38,7 +38,7 @@ import type { PoolClient } from 'pg';
 import { ConflictError } from '../errors.js';
 import type { ActivationSource } from './activation-types.js';
 import type { DeliveryChannel } from './channel-port.js';
-import { findOrCreateSystemWorkflow, findReadyByKey, insertReadyActivation, type SystemWorkflowRef } from './ready-plans-repo.js';
+import type { ReadyPlansRepo, SystemWorkflowRef } from './ready-plans-repo.js';
 
 /** Sources that send through ready plans, and the hidden system workflow of each. */
 export type ReadySource = Extract<ActivationSource, 'rule' | 'sequence' | 'call_tracking' | 'sender_report'>;
@@ -96,18 +96,22 @@ const toStored = (d: ReadyDelivery): StoredReadyDelivery => ({
   payload: d.payload, meta: d.meta, skipReason: d.skipReason ?? null, history: d.history ?? false,
 });
 
+export type ReadyPlansDeps = {
+  repo: Pick<ReadyPlansRepo, 'findOrCreateSystemWorkflow' | 'insertReadyActivation' | 'findReadyByKey'>;
+};
+
 /**
  * Ready-plan activations, written in the caller's transaction. Keeps each account's system
  * workflow ids once they are known to be committed.
  */
-export const createReadyPlans = () => {
+export const createReadyPlans = (deps: ReadyPlansDeps) => {
   const cache = new Map<string, SystemWorkflowRef>();
 
   const systemWorkflow = async (tx: PoolClient, accountId: string, source: ReadySource): Promise<SystemWorkflowRef> => {
     const cacheKey = `${source}:${accountId}`;
     const cached = cache.get(cacheKey);
     if (cached) return cached;
-    const wf = await findOrCreateSystemWorkflow(tx, accountId, { source, ...systemWorkflows[source] });
+    const wf = await deps.repo.findOrCreateSystemWorkflow(tx, accountId, { source, ...systemWorkflows[source] });
     // Only a row found committed is remembered: one created here could still roll back with `tx`.
     if (!wf.created) cache.set(cacheKey, { workflowId: wf.workflowId, versionId: wf.versionId });
     return wf;
@@ -120,7 +124,7 @@ export const createReadyPlans = () => {
   const activateReady = async (tx: PoolClient, plan: ReadyPlan): Promise<ReadyResult> => {
     const wf = await systemWorkflow(tx, plan.accountId, plan.source);
     const deliveries = plan.deliveries.map(toStored);
-    const id = await insertReadyActivation(tx, {
+    const id = await deps.repo.insertReadyActivation(tx, {
       ...wf, accountId: plan.accountId, source: plan.source, key: plan.key, placeholders: plan.placeholders ?? {},
       context: plan.context, deliveries,
     });
@@ -131,7 +135,7 @@ export const createReadyPlans = () => {
       }));
       return { activationId: id, created: true, deliveries: rows };
     }
-    const first = await findReadyByKey(tx, plan.accountId, plan.key);
+    const first = await deps.repo.findReadyByKey(tx, plan.accountId, plan.key);
     // The key's row conflicted, so it is committed and this statement sees it; unless it was deleted since.
     if (!first) throw new ConflictError('activation conflict, retry', 'retry');
     return { ...first, created: false };

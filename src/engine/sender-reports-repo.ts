@@ -35,3 +35,6 @@ export const findUnreachedSmsActivations = async (q: Queryable, activationIds: s
     lineId: r.line_id, linePhone: r.phone_number,
   }));
 };
+
+export const senderReportsRepo = { findUnreachedSmsActivations };
+export type SenderReportsRepo = typeof senderReportsRepo;

@@ -15,11 +15,14 @@ import { withTransaction, type Db } from '../db/db.js';
 import type { FeedEvent, FeedPublisher } from './feed.js';
 import type { Logger } from '../logger.js';
 import type { ActivationDispatcher } from './activation-service.js';
-import { createReadyPlans } from './ready-plans.js';
-import { findUnreachedSmsActivations } from './sender-reports-repo.js';
+import type { ReadyPlans } from './ready-plans.js';
+import type { SenderReportsRepo } from './sender-reports-repo.js';
 
 export type SenderReportsDeps = {
   db: Db;
+  repo: Pick<SenderReportsRepo, 'findUnreachedSmsActivations'>;
+  /** The one send path's door (ready-plans.ts): the report is a ready plan. */
+  plans: Pick<ReadyPlans, 'activateReady'>;
   /** The outbox relay's fast path: the report is planned at once after its commit. */
   dispatch: ActivationDispatcher;
   /** The report's words (the composition root passes ivr/sms-replies.ts `notSentText`). */
@@ -28,14 +31,12 @@ export type SenderReportsDeps = {
 };
 
 export const createSenderReports = (deps: SenderReportsDeps) => {
-  const plans = createReadyPlans();
-
   /** Reports to the texter each of these activations that just completed having reached nobody. Idempotent. */
   const check = async (activationIds: string[]): Promise<void> => {
-    const unreached = await findUnreachedSmsActivations(deps.db, activationIds);
+    const unreached = await deps.repo.findUnreachedSmsActivations(deps.db, activationIds);
     for (const u of unreached) {
       const body = deps.text(u.workflowName);
-      const r = await withTransaction(deps.db, (tx) => plans.activateReady(tx, {
+      const r = await withTransaction(deps.db, (tx) => deps.plans.activateReady(tx, {
         accountId: u.accountId, source: 'sender_report',
         key: `sender-report:${u.activationId}`,
         context: { reportFor: u.activationId, caller: u.caller, lineId: u.lineId },

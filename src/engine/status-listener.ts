@@ -1,13 +1,21 @@
 import type { Redis } from 'ioredis';
-import { completeIfDone } from './engine-repo.js';
 import { isUuid, type Db } from '../db/db.js';
 import type { FeedPublisher } from './feed.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import type { CallStatusEvent, MessageStatusEvent, StatusListener } from './status-port.js';
-import { findByProviderId, toChange, transition, type Delivery, type Transition } from './deliveries-repo.js';
+import { toChange, type DeliveriesRepo, type Delivery, type Transition } from './deliveries-repo.js';
+import type { EngineRepo } from './engine-repo.js';
 import { fromCallStatus, fromMessageStatus } from './delivery-status.js';
 
-export type DeliveryStatusDeps = { db: Db; redis: Redis; prefix: string; feed: FeedPublisher; metrics?: DeliveryMetrics };
+export type DeliveryStatusDeps = {
+  db: Db;
+  deliveries: Pick<DeliveriesRepo, 'transition' | 'findByProviderId'>;
+  engine: Pick<EngineRepo, 'completeIfDone'>;
+  redis: Redis;
+  prefix: string;
+  feed: FeedPublisher;
+  metrics?: DeliveryMetrics;
+};
 
 /** Callbacks for a message id not stored yet are kept this long, then applied when it is. */
 const EARLY_TTL_SECONDS = 900;
@@ -26,12 +34,12 @@ export const createDeliveryStatus = (deps: DeliveryStatusDeps) => {
     if (!d) return;
     deps.metrics?.reached([d]); // `transition` returns a row only when it really moved
     if (d.status === 'failed' && d.errorCode) deps.metrics?.carrierError(d.channel, d.errorCode, 'callback');
-    const done = await completeIfDone(deps.db, [d.activationId]);
+    const done = await deps.engine.completeIfDone(deps.db, [d.activationId]);
     await deps.feed.publish(d.accountId, [toChange(d), ...done]);
   };
 
   const apply = async (t: Transition) => {
-    const d = await transition(deps.db, t);
+    const d = await deps.deliveries.transition(deps.db, t);
     await moved(d);
     return d;
   };
@@ -45,10 +53,10 @@ export const createDeliveryStatus = (deps: DeliveryStatusDeps) => {
     const t = messageTransition(e);
     if (!t) return;
     if (await apply(t)) return;
-    if (await findByProviderId(deps.db, e.accountId, e.providerId)) return; // known, already further on
+    if (await deps.deliveries.findByProviderId(deps.db, e.accountId, e.providerId)) return; // known, already further on
     // Not stored yet (the send is still being recorded) or not ours: park it, then look once more.
     await deps.redis.multi().rpush(earlyKey(e.providerId), JSON.stringify(e)).expire(earlyKey(e.providerId), EARLY_TTL_SECONDS).exec();
-    if (await findByProviderId(deps.db, e.accountId, e.providerId)) await afterSent(e.accountId, [e.providerId]);
+    if (await deps.deliveries.findByProviderId(deps.db, e.accountId, e.providerId)) await afterSent(e.accountId, [e.providerId]);
   };
 
   /** Applies parked callbacks of these provider ids (called after the worker stored them). */

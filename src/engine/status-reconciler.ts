@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { SIMULATOR_ACCOUNT_SID } from '../carriers/simulator-credentials.js';
 import type { CallStatusInput, MessageStatusInput } from './status-port.js';
 import type { TelephonyProvider } from './telephony-port.js';
-import { claimCarrierChecks, type CarrierCheck } from './carrier-checks-repo.js';
+import type { CarrierCheck, CarrierChecksRepo } from './carrier-checks-repo.js';
 import { fromCallStatus, fromMessageStatus } from './delivery-status.js';
 import type { LineDirectory } from './line-directory.js';
 
@@ -12,6 +12,7 @@ export type CarrierStatusReport = MessageStatusInput | CallStatusInput;
 
 export type StatusReconcilerDeps = {
   db: Db;
+  checks: Pick<CarrierChecksRepo, 'claimCarrierChecks'>;
   lines: LineDirectory;
   providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
   /**
@@ -61,7 +62,7 @@ export const createStatusReconciler = (deps: StatusReconcilerDeps) => {
    */
   const reconcile = async (stopping: () => boolean = () => false): Promise<number> => {
     if (deps.settings.afterMs <= 0) return 0;
-    const due = await claimCarrierChecks(deps.db, deps.settings.afterMs, deps.settings.batch);
+    const due = await deps.checks.claimCarrierChecks(deps.db, deps.settings.afterMs, deps.settings.batch);
     let applied = 0;
     for (let i = 0; i < due.length && !stopping(); i += 10) {
       await Promise.all(due.slice(i, i + 10).map(async (c) => {

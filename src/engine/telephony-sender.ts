@@ -3,12 +3,13 @@ import { ProviderError } from '../errors.js';
 import type { TelephonyProvider } from './telephony-port.js';
 import { SMS_MAX_CHARS, smsLength } from '../templates/sms-text.js';
 import type { ChannelResult, ChannelSender, DeliveryJob } from './channel-port.js';
-import { providerIdsTaken } from './deliveries-repo.js';
+import type { DeliveriesRepo } from './deliveries-repo.js';
 import type { LineDirectory } from './line-directory.js';
 
 export type TelephonySenderDeps = {
   /** Reads which carrier ids other deliveries already hold (findSentSms). */
   db: Queryable;
+  deliveries: Pick<DeliveriesRepo, 'providerIdsTaken'>;
   lines: LineDirectory;
   providers: Partial<Record<'twilio' | 'simulator', TelephonyProvider>>;
   publicUrl: string;
@@ -45,12 +46,14 @@ const routeOf = async (deps: Pick<TelephonySenderDeps, 'lines' | 'providers'>, l
  * lose this one. Null when the carrier has no such text; `no_route` / `no_provider` as `routeOf`.
  */
 export const findSentSms = async (
-  deps: Pick<TelephonySenderDeps, 'lines' | 'providers' | 'db'>, q: { deliveryId: string; lineId: string; address: string | null; body: string }, since: Date,
+  deps: Pick<TelephonySenderDeps, 'lines' | 'providers' | 'db' | 'deliveries'>,
+  q: { deliveryId: string; lineId: string; address: string | null; body: string },
+  since: Date,
 ): Promise<{ provider: string; providerId: string; carrierStatus: string } | null> => {
   const { line, provider, address } = await routeOf(deps, q.lineId, q.address);
   const candidates = (await provider.findMessages(line.credentials, { from: line.phoneNumber, to: address, since, messagingServiceSid: line.messagingServiceSid })).filter((m) => m.body === q.body);
   if (candidates.length === 0) return null;
-  const owned = await providerIdsTaken(deps.db, candidates.map((m) => m.providerId), q.deliveryId);
+  const owned = await deps.deliveries.providerIdsTaken(deps.db, candidates.map((m) => m.providerId), q.deliveryId);
   const found = candidates.find((m) => !owned.has(m.providerId));
   return found ? { provider: provider.name, providerId: found.providerId, carrierStatus: found.status } : null;
 };

@@ -6,6 +6,7 @@
 import { startScheduleLoop } from '../schedule/schedule-loop.js';
 import { createScheduleFirer } from '../schedule/schedule-firer.js';
 import { schedulesRepo } from '../schedule/schedules-repo.js';
+import { activationBatchRepo } from '../engine/activation-batch-repo.js';
 import { startEventsAndRulesWorkers } from '../rules/rules-module.js';
 import type { EventConsumer } from '../events/event-types.js';
 import { startSessionPurge } from '../users/session-purge.js';
@@ -43,7 +44,8 @@ export const initWorkers = async (infra: Infra, s: Services): Promise<Closeable[
       logger: infra.logger.child({ component: 'schedules' }),
       onPass: scheduleLag(infra),
       firer: createScheduleFirer({
-        db, schedules: schedulesRepo, clock: s.clock, graceMinutes: config.SCHEDULE_GRACE_MINUTES, dispatcher: s.engine.dispatcher, onCreated: activationCounter(infra),
+        db, schedules: schedulesRepo, activations: activationBatchRepo, clock: s.clock, graceMinutes: config.SCHEDULE_GRACE_MINUTES,
+        dispatcher: s.engine.dispatcher, onCreated: activationCounter(infra),
       }),
     }),
   ];

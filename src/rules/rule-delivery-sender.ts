@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { createReadyPlans } from '../engine/ready-plans.js';
+import { readyPlansRepo } from '../engine/ready-plans-repo.js';
 
 export type { ActivationDispatcher } from '../engine/activation-service.js';
 
@@ -34,7 +35,7 @@ export type RuleSend = {
  * hands a created `activationId` to the outbox relay (`ActivationDispatcher`).
  */
 export const createRuleDeliverySender = () => {
-  const plans = createReadyPlans();
+  const plans = createReadyPlans({ repo: readyPlansRepo });
 
   /** Writes the activation holding the one delivery. Idempotent on `key`: a repeat returns the first ids. */
   const send = async (tx: PoolClient, s: RuleSend): Promise<{ deliveryId: string; activationId: string; created: boolean }> => {

@@ -5,6 +5,8 @@ import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
 import type { ActivationDispatcher } from '../engine/activation-service.js';
 import { createPlanDispatch } from '../engine/outbox-relay.js';
+import { engineRepo } from '../engine/engine-repo.js';
+import { outboxRepo } from '../engine/outbox-repo.js';
 import { eventOutboxRepo } from '../events/event-outbox-repo.js';
 import { lazyQueue } from '../events/event-queue.js';
 import type { EventConsumer } from '../events/event-types.js';
@@ -80,7 +82,7 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
   const clock = deps.clock ?? systemClock;
   const sender = createRuleDeliverySender();
   // Resolved at call time, so a dispatcher wired after this module is built is still used.
-  const ownPlans = createPlanDispatch({ db, redis: () => deps.redis, prefix: config.REDIS_PREFIX, logger });
+  const ownPlans = createPlanDispatch({ db, outbox: outboxRepo, engine: engineRepo, redis: () => deps.redis, prefix: config.REDIS_PREFIX, logger });
   const plans: ActivationDispatcher = deps.plans ?? ownPlans;
   const pipeline = deps.events ?? buildEventsPipeline({ db, redis: deps.redis, config, logger });
   const { dispatcher, publisher, onContactChanged } = pipeline;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { insertActivationsBatch, type BatchActivateItem } from '../engine/activation-batch.js';
+import type { ActivationBatchRepo } from '../engine/activation-batch-repo.js';
 import type { ActivationDispatcher } from '../engine/activation-service.js';
 import type { Activation } from '../engine/activation-types.js';
 import { withTransaction, type Db } from '../db/db.js';
@@ -12,6 +13,8 @@ import type { ClaimedSchedule, NewRun, SchedulesRepo } from './schedules-repo.js
 export type ScheduleFirerDeps = {
   db: Db;
   schedules: Pick<SchedulesRepo, 'claimDueSchedules' | 'insertRuns' | 'advanceSchedules' | 'deleteSchedules'>;
+  /** The statements of the activations created in bulk (src/engine/activation-batch.ts). */
+  activations: Pick<ActivationBatchRepo, 'findExisting' | 'lockWorkflows' | 'insertActivationRows'>;
   clock: Clock;
   /** Occurrences older than this when first seen are recorded as missed, not fired. */
   graceMinutes: number;
@@ -134,7 +137,7 @@ export const createScheduleFirer = (deps: ScheduleFirerDeps) => {
       const planJobs = batchDispatch
         ? { size: planBatchSize, ids: Array.from({ length: Math.ceil(items.length / planBatchSize) }, () => `plan-${randomUUID()}`) }
         : undefined;
-      const outcomes = await insertActivationsBatch(tx, items, locked, { planJobs });
+      const outcomes = await insertActivationsBatch(deps.activations, tx, items, locked, { planJobs });
       outcomes.forEach((o, i) => {
         const { row, occurrence } = work.fires[i]!;
         const base = { workflowId: row.workflowId, accountId: row.accountId, occurrence };

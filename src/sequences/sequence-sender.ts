@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { createReadyPlans } from '../engine/ready-plans.js';
+import { readyPlansRepo } from '../engine/ready-plans-repo.js';
 import { render } from '../templates/templates.js';
 import { findStepLine } from './sequence-run-repo.js';
 import type { SequenceContact } from './conditions.js';
@@ -47,7 +48,7 @@ export const contactFieldsFor = (c: SequenceContact): Record<string, string | nu
  * `skipped` delivery and never queued.
  */
 export const createSequenceSender = () => {
-  const plans = createReadyPlans();
+  const plans = createReadyPlans({ repo: readyPlansRepo });
 
   /** What to put on the delivery row, or why the step is skipped. */
   const plan = async (tx: PoolClient, r: SendRequest) => {

@@ -9,6 +9,7 @@
  */
 import type { PoolClient } from 'pg';
 import { createReadyPlans } from '../engine/ready-plans.js';
+import { readyPlansRepo } from '../engine/ready-plans-repo.js';
 
 export type TrackingDelivery = {
   actionId: string;
@@ -30,7 +31,7 @@ export type TrackingSendBatch = {
 };
 
 export const createTrackingSends = () => {
-  const plans = createReadyPlans();
+  const plans = createReadyPlans({ repo: readyPlansRepo });
 
   /**
    * Writes the activation holding the run's deliveries. Idempotent on `key`: a repeat creates

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/db.js';
 import { createReadyPlans } from '../../src/engine/ready-plans.js';
+import { readyPlansRepo } from '../../src/engine/ready-plans-repo.js';
 import { startCarrierEmulator, type CarrierEmulator } from '../../dev/carrier/emulator.js';
 import { addTwilioLine, signedPost, uniqueNumber, type LineFixture } from '../helpers/carrier-fixtures.js';
 import { activationStatus, addGroupOf, addPeople, addWorkflow, deliveriesOf } from '../helpers/engine-fixtures.js';
@@ -91,7 +92,7 @@ describe('delivery records: conversation history, carrier SID, activation progre
   it("moves a rule send's history row on with the carrier's status, as for workflow sends", async () => {
     const phone = uniqueNumber();
     const [dora] = await addPeople(t, acct.account.id, [{ name: 'Dora', phone }]);
-    const sent = await withTransaction(t.rt.infra.db, (tx) => createReadyPlans().activateReady(tx, {
+    const sent = await withTransaction(t.rt.infra.db, (tx) => createReadyPlans({ repo: readyPlansRepo }).activateReady(tx, {
       accountId: acct.account.id, source: 'rule', key: `rule:test-${dora}`, context: {},
       deliveries: [{ actionId: 'r1', channel: 'sms', recipientKey: dora!, contactId: dora!, address: phone, payload: { body: 'Rule says hi', lineId: line.id, from: line.phone }, meta: {}, history: true }],
     }));

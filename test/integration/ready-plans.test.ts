@@ -3,6 +3,9 @@ import { withTransaction } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';
 import { createPlanner } from '../../src/engine/planner.js';
 import { createReadyPlans, type ReadyPlan, type ReadyResult } from '../../src/engine/ready-plans.js';
+import { readyPlansRepo } from '../../src/engine/ready-plans-repo.js';
+import { deliveriesRepo } from '../../src/engine/deliveries-repo.js';
+import { engineRepo } from '../../src/engine/engine-repo.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const pendingOf = (r: ReadyResult) => r.deliveries.filter((d) => d.status === 'pending').map((d) => d.id);
@@ -21,7 +24,7 @@ describe('ready plans: one hidden activation per send, written in the caller tra
 
   const q = (sql: string, params: unknown[]) => t.rt.infra.db.query(sql, params).then((r) => r.rows);
   const planner = () => createPlanner({
-    db: t.rt.infra.db, queues: t.rt.services.engine.queues, feed: t.rt.services.engine.feed, extras: {}, logger: createLogger('silent'),
+    db: t.rt.infra.db, engine: engineRepo, deliveries: deliveriesRepo, queues: t.rt.services.engine.queues, feed: t.rt.services.engine.feed, extras: {}, logger: createLogger('silent'),
     settings: { batchSize: 100, conferenceRetryMs: 60_000 },
   });
 
@@ -38,7 +41,7 @@ describe('ready plans: one hidden activation per send, written in the caller tra
   it('stores the activation and its outbox row; the planner writes the deliveries and conversation rows; a repeated key returns the first ids', async () => {
     const a = await createTestAccount(t);
     const contact = await a.api.post('/v1/contacts').send({ name: 'Ann', phone: '+14155552671' }).expect(201);
-    const sends = createReadyPlans();
+    const sends = createReadyPlans({ repo: readyPlansRepo });
 
     const first = await withTransaction(t.rt.infra.db, (tx) => sends.activateReady(tx, batch(a.account.id, contact.body.id, 'test:1')));
     expect(first.created).toBe(true);
@@ -86,7 +89,7 @@ describe('ready plans: one hidden activation per send, written in the caller tra
 
   it('completes an activation whose every delivery is skipped, and survives a rolled-back first send', async () => {
     const a = await createTestAccount(t);
-    const sends = createReadyPlans();
+    const sends = createReadyPlans({ repo: readyPlansRepo });
     const one = (key: string, skipReason: string | null): ReadyPlan => ({
       accountId: a.account.id, source: 'rule', key, context: {},
       deliveries: [{ actionId: 'x', channel: 'email', recipientKey: 'owner:o@example.test', contactId: null, address: 'o@example.test', payload: { subject: 's', text: 't' }, meta: {}, skipReason }],

@@ -8,6 +8,7 @@ import { listRuns } from '../../src/schedule/schedules-repo.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { scheduledWorkflows } from './schedule-helpers.js';
 import { schedulesRepo } from '../../src/schedule/schedules-repo.js';
+import { activationBatchRepo } from '../../src/engine/activation-batch-repo.js';
 
 const NY = 'America/New_York';
 const weekdays9 = { type: 'weekly', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], time: '09:00', timezone: NY };
@@ -25,7 +26,7 @@ describe('schedule firing with a controllable clock', () => {
     t = await startTestRuntime({}, { web: false, worker: false });
     db = t.rt.infra.db;
     wf = scheduledWorkflows(db, hook);
-    firer = createScheduleFirer({ db, schedules: schedulesRepo, clock, graceMinutes: 15 });
+    firer = createScheduleFirer({ db, schedules: schedulesRepo, activations: activationBatchRepo, clock, graceMinutes: 15 });
   });
   afterAll(async () => t?.close());
   beforeEach(async () => {
@@ -153,7 +154,7 @@ describe('schedule firing with a controllable clock', () => {
         typeof text === 'string' && text.includes('UPDATE workflow_schedules') ? Promise.reject(new Error('connection lost')) : query(text, ...rest);
     });
     try {
-      const doomed = createScheduleFirer({ db: crashing, schedules: schedulesRepo, clock, graceMinutes: 15 });
+      const doomed = createScheduleFirer({ db: crashing, schedules: schedulesRepo, activations: activationBatchRepo, clock, graceMinutes: 15 });
       await expect(doomed.fireDue()).rejects.toThrow('connection lost');
     } finally {
       await crashing.end();
@@ -171,7 +172,7 @@ describe('schedule firing with a controllable clock', () => {
     clock.set('2025-11-01T13:00:00.3Z');
     const handedOff: string[][] = [];
     const redisDown = createScheduleFirer({
-      db, schedules: schedulesRepo, clock, graceMinutes: 15,
+      db, schedules: schedulesRepo, activations: activationBatchRepo, clock, graceMinutes: 15,
       dispatcher: { dispatch: async (ids) => { handedOff.push(ids); throw new Error('ECONNREFUSED 127.0.0.1:6379'); } },
     });
     const r = await redisDown.fireDue();

@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOutboxRelay } from '../../src/engine/outbox-relay.js';
+import { engineRepo } from '../../src/engine/engine-repo.js';
+import { outboxRepo } from '../../src/engine/outbox-repo.js';
 import { createPlanJobProcessor } from '../../src/engine/plan-job.js';
 import { withTransaction, type Db } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';
@@ -18,6 +20,7 @@ import type { WorkflowDefinition } from '../../src/workflows/workflow-types.js';
 import { eventually } from '../helpers/eventually.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { schedulesRepo } from '../../src/schedule/schedules-repo.js';
+import { activationBatchRepo } from '../../src/engine/activation-batch-repo.js';
 
 const logger = createLogger('silent');
 // Far in the future, so the runtime's own firing loop (real clock) never sees these as due.
@@ -76,7 +79,7 @@ describe('planner batch jobs with the workers running', () => {
     const { account } = await createTestAccount(t);
     await createWorkflows(db, account.id, 5);
     const engine = t.rt.services.engine;
-    const firer = createScheduleFirer({ db, schedules: schedulesRepo, clock, graceMinutes: 15, dispatcher: engine.dispatcher, planBatchSize: 2 });
+    const firer = createScheduleFirer({ db, schedules: schedulesRepo, activations: activationBatchRepo, clock, graceMinutes: 15, dispatcher: engine.dispatcher, planBatchSize: 2 });
     const ids = await fireAll(firer);
     expect(ids).toHaveLength(5);
 
@@ -148,10 +151,10 @@ describe('planner batch jobs: failures and Redis loss', () => {
     await q.obliterate({ force: true }); // the previous test's job
     const { account } = await createTestAccount(t);
     await createWorkflows(db, account.id, 3);
-    const firer = createScheduleFirer({ db, schedules: schedulesRepo, clock, graceMinutes: 15, dispatcher: t.rt.services.engine.dispatcher, planBatchSize: 2 });
+    const firer = createScheduleFirer({ db, schedules: schedulesRepo, activations: activationBatchRepo, clock, graceMinutes: 15, dispatcher: t.rt.services.engine.dispatcher, planBatchSize: 2 });
     const ids = await fireAll(firer);
     expect(ids).toHaveLength(3);
-    const relay = createOutboxRelay({ db, queue: q, settings: { redispatchAfterMs: 60_000 }, logger });
+    const relay = createOutboxRelay({ db, outbox: outboxRepo, engine: engineRepo, queue: q, settings: { redispatchAfterMs: 60_000 }, logger });
     const before = await outboxOf(db, ids);
     expect(before.every((o) => o.job_id && o.dispatched_at === null)).toBe(true);
 
@@ -187,7 +190,7 @@ describe('planner batch jobs: failures and Redis loss', () => {
     await createWorkflows(db, account.id, 2);
     const handedOff: PlanJob[] = [];
     const firer = createScheduleFirer({
-      db, schedules: schedulesRepo, clock, graceMinutes: 15, planBatchSize: 10,
+      db, schedules: schedulesRepo, activations: activationBatchRepo, clock, graceMinutes: 15, planBatchSize: 10,
       dispatcher: {
         dispatch: async () => { throw new Error('not used for batches'); },
         dispatchBatches: async (batches) => {
@@ -198,7 +201,7 @@ describe('planner batch jobs: failures and Redis loss', () => {
     });
     const ids = await fireAll(firer);
     expect(handedOff.flatMap((j) => j.activationIds!).sort()).toEqual([...ids].sort());
-    const relay = createOutboxRelay({ db, queue: q, settings: { redispatchAfterMs: 60_000 }, logger });
+    const relay = createOutboxRelay({ db, outbox: outboxRepo, engine: engineRepo, queue: q, settings: { redispatchAfterMs: 60_000 }, logger });
     expect(await relay.sweep()).toBe(0); // younger than 2 s: the fast path may still be on its way
     await db.query(`UPDATE outbox SET created_at = now() - interval '10 seconds' WHERE ref_id = ANY($1::text[])`, [ids]);
     expect(await relay.sweep()).toBe(2);

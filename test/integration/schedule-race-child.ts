@@ -7,10 +7,11 @@ import { createPool } from '../../src/db/db.js';
 import { systemClock } from '../../src/clock.js';
 import { createScheduleFirer } from '../../src/schedule/schedule-firer.js';
 import { schedulesRepo } from '../../src/schedule/schedules-repo.js';
+import { activationBatchRepo } from '../../src/engine/activation-batch-repo.js';
 
 const [databaseUrl, batch] = process.argv.slice(2);
 const db = createPool(databaseUrl!, 4);
-const firer = createScheduleFirer({ db, schedules: schedulesRepo, clock: systemClock, graceMinutes: 15, batchSize: Number(batch ?? 50) });
+const firer = createScheduleFirer({ db, schedules: schedulesRepo, activations: activationBatchRepo, clock: systemClock, graceMinutes: 15, batchSize: Number(batch ?? 50) });
 
 await db.query('SELECT 1');
 process.stdout.write('ready\n');

@@ -9,6 +9,7 @@ import { startScheduleLoop } from '../../src/schedule/schedule-loop.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { seedDueSchedules } from './schedule-helpers.js';
 import { schedulesRepo } from '../../src/schedule/schedules-repo.js';
+import { activationBatchRepo } from '../../src/engine/activation-batch-repo.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -91,7 +92,7 @@ describe('schedules across processes', () => {
       db,
       schedules: schedulesRepo,
       clock: systemClock,
-      firer: createScheduleFirer({ db, schedules: schedulesRepo, clock: systemClock, graceMinutes: 15 }),
+      firer: createScheduleFirer({ db, schedules: schedulesRepo, activations: activationBatchRepo, clock: systemClock, graceMinutes: 15 }),
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
       onPass: (r) => passes.push(r),
     });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClaimKeeper } from '../../src/engine/delivery-worker.js';
+import { createClaimKeeper } from '../../src/engine/claim-keeper.js';
+import { deliveriesRepo } from '../../src/engine/deliveries-repo.js';
 
 /** A fake `db.query` for the refresh statement: rows in `ours` are still claimed by their token. */
 const fakeDb = (ours: Set<string>) => {
@@ -24,7 +25,7 @@ describe('claim keeper (a live worker keeps the rows it holds out of the in-doub
   it('refreshes held claims and stops sending a row the sweeper took over', async () => {
     const ours = new Set(['a', 'b']);
     const { db, refreshed } = fakeDb(ours);
-    const keeper = createClaimKeeper(db, 4_000, logger); // refresh every 1 s, send only within 2 s of a confirmation
+    const keeper = createClaimKeeper(db, deliveriesRepo, 4_000, logger); // refresh every 1 s, send only within 2 s of a confirmation
     close = keeper.close;
     keeper.hold([{ id: 'a' }, { id: 'b' }], 't1', Date.now());
     expect(keeper.fresh('a')).toBe(true);
@@ -38,7 +39,7 @@ describe('claim keeper (a live worker keeps the rows it holds out of the in-doub
 
   it('release forgets only its own claim, not a later claim of the same row', async () => {
     const { db } = fakeDb(new Set(['a']));
-    const keeper = createClaimKeeper(db, 400, logger);
+    const keeper = createClaimKeeper(db, deliveriesRepo, 400, logger);
     close = keeper.close;
     keeper.hold([{ id: 'a' }], 'first', Date.now());
     keeper.hold([{ id: 'a' }], 'second', Date.now()); // given back, then claimed again by another job
