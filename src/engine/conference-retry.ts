@@ -7,7 +7,8 @@ import type { Logger } from '../logger.js';
 import type { DeliveryMetrics } from './metrics-port.js';
 import type { EngineTimersRepo } from './engine-timers-repo.js';
 import type { DeliveryBatchJob, TimerJob } from './queues.js';
-import { accountLines, completeIfDone, groupContacts, loadPlanInput } from './engine-repo.js';
+import { completeIfDone, groupContacts, loadPlanInput } from './engine-repo.js';
+import { accountLines } from './sending-lines-repo.js';
 import { planConference } from './plan-rows.js';
 import { sendingLine } from './planner.js';
 
