@@ -4,7 +4,7 @@ import type { ActivationChange } from './feed.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { Activation } from './activation-types.js';
 import { toActivation } from './activations-repo.js';
-import type { ActionExtras, PlanContact, SendingLine } from './plan-rows.js';
+import type { ActionExtras, PlanContact } from './plan-rows.js';
 import type { StoredReadyDelivery } from './ready-plans.js';
 
 /** An activation with the pinned workflow version it runs. */
@@ -32,15 +32,6 @@ export const loadPlanInput = async (q: Queryable, activationId: string): Promise
     activation: toActivation(r), definition: r.definition, workflowName: r.workflow_name, codeLineId: r.code_line_id,
     readyPlan: r.ready_plan?.deliveries ?? null,
   };
-};
-
-/** The account's lines, activation lines first, oldest first: the default sending line is the first. */
-export const accountLines = async (q: Queryable, accountId: string): Promise<SendingLine[]> => {
-  const res = await q.query(
-    `SELECT id, phone_number FROM lines WHERE account_id = $1 ORDER BY (mode = 'activation') DESC, created_at, id`,
-    [accountId],
-  );
-  return res.rows.map((r) => ({ id: r.id, phoneNumber: r.phone_number }));
 };
 
 /**
@@ -146,7 +137,7 @@ export const insertTimer = async (q: Queryable, t: { activationId: string; actio
 };
 
 export const engineRepo = {
-  loadPlanInput, accountLines, groupContacts, setActivationStatus, countRecipients, completeIfDone, markOutboxCompleted,
+  loadPlanInput, groupContacts, setActivationStatus, countRecipients, completeIfDone, markOutboxCompleted,
   loadActionExtras, saveActionExtras, insertTimer,
 };
 export type EngineRepo = typeof engineRepo;

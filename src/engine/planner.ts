@@ -15,13 +15,16 @@ import {
   type ActionExtras, type PlanScope, type SendingLine,
 } from './plan-rows.js';
 import { readyRows } from './ready-plans.js';
+import { chooseSendingLine } from './sending-line.js';
+import type { AccountLine, SendingLinesRepo } from './sending-lines-repo.js';
 
 export type PlannerDeps = {
   db: Db;
   engine: Pick<EngineRepo,
-    | 'loadPlanInput' | 'accountLines' | 'groupContacts' | 'setActivationStatus' | 'countRecipients' | 'completeIfDone'
+    | 'loadPlanInput' | 'groupContacts' | 'setActivationStatus' | 'countRecipients' | 'completeIfDone'
     | 'markOutboxCompleted' | 'loadActionExtras' | 'saveActionExtras' | 'insertTimer'>;
   deliveries: Pick<DeliveriesRepo, 'insertPlanned' | 'pendingIds'>;
+  sendingLines: Pick<SendingLinesRepo, 'accountLines'>;
   /** `urgent`: the lane of activations whose deliveries fit in one delivery job (see `laneFor`). */
   queues: { deliveries: Queue<DeliveryBatchJob>; urgent: Queue<DeliveryBatchJob>; timers: Queue<TimerJob> };
   feed: FeedPublisher;
@@ -38,16 +41,16 @@ export type PlannerDeps = {
 };
 
 /**
- * The sending line of an action: the action's own line (conference, pager), else the workflow's
- * code-activation line, else the account's first line (activation lines first, oldest first).
- * A line of another account is never used.
+ * The sending line of an action, by the rule every send follows (sending-line.ts): the action's
+ * own line (conference, pager) — none when it is gone —, else the workflow's code-activation line,
+ * else the account's oldest activation line, else its oldest line. A line of another account is
+ * never used.
  */
-export const sendingLine = (action: Action, input: PlanInput, lines: SendingLine[]): SendingLine | null => {
-  const byId = (id: string | null | undefined) => (id ? lines.find((l) => l.id === id) ?? null : null);
-  const own = 'lineId' in action ? action.lineId : undefined;
-  if (own) return byId(own);
-  return byId(input.codeLineId) ?? byId(input.definition.codeActivation?.lineId) ?? lines[0] ?? null;
-};
+export const sendingLine = (action: Action, input: PlanInput, lines: readonly AccountLine[]): SendingLine | null =>
+  chooseSendingLine(lines, {
+    named: 'lineId' in action ? action.lineId : null,
+    preferred: [input.codeLineId, input.definition.codeActivation?.lineId],
+  });
 
 /**
  * The delivery lane of an activation with `pending` deliveries to send: the urgent lane when they
@@ -116,7 +119,7 @@ export const createPlanner = (deps: PlannerDeps) => {
     return e;
   };
 
-  const planAction = async (input: PlanInput, action: Action & { id: string }, scope: PlanScope, lines: SendingLine[]): Promise<PlannedDelivery[]> => {
+  const planAction = async (input: PlanInput, action: Action & { id: string }, scope: PlanScope, lines: readonly AccountLine[]): Promise<PlannedDelivery[]> => {
     const line = sendingLine(action, input, lines);
     const groups = actionGroups(action);
     const withPush = action.type === 'notification' && action.channels.includes('push');
@@ -167,7 +170,7 @@ export const createPlanner = (deps: PlannerDeps) => {
     const rows: PlannedDelivery[] = [];
     if (input.readyPlan) rows.push(...readyRows(input.readyPlan)); // rendered by its feature: rules, sequences, tracking
     else {
-      const lines = await deps.engine.accountLines(db, a.accountId);
+      const lines = await deps.sendingLines.accountLines(db, a.accountId);
       for (const action of input.definition.actions) rows.push(...(await planAction(input, action, scope, lines)));
     }
     const { batchSize } = deps.settings;

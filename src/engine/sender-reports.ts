@@ -3,7 +3,8 @@
  * Emergency activated. Reaching 3 people."), before anything is sent. If the activation then
  * completes with every delivery failed and none reaching anyone (the carrier refused them all),
  * the texter gets a second text saying so, from the line they texted — so nobody waits for help
- * that is not coming.
+ * that is not coming. That line is named (sending-line.ts, rule 1): when it has been deleted
+ * since, no report is sent rather than one from a number the texter does not know.
  *
  * The report is a ready plan (ready-plans.ts: an activation of the hidden "Sender reports"
  * workflow, key `sender-report:<activation id>`), so it is sent once whatever the number of

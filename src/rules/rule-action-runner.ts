@@ -28,7 +28,7 @@ export type RuleActionRunnerDeps = {
   pending: Pick<PendingRepo, 'claimForRun' | 'finishPending' | 'reschedulePending' | 'cancelPendingForRule' | 'lockPendingStatus'>;
   rules: Pick<RulesRepo, 'findRule'>;
   ruleLogs: Pick<RuleLogsRepo, 'insertLog'>;
-  context: Pick<RuleContextRepo, 'loadAccount' | 'loadContact' | 'hasLiveCall' | 'sendLine'>;
+  context: Pick<RuleContextRepo, 'loadAccount' | 'loadContact' | 'hasLiveCall' | 'findSendingLine'>;
   dnc: Pick<DncRepo, 'isDoNotContact'>;
   events: Pick<EventsRepo, 'findEvent'>;
   /** What local actions (status, fields, lists, do-not-contact, revenue) write through. */
@@ -76,8 +76,12 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
     await withTransaction(db, (tx) => endIn(tx, p, status, outcome, detail));
   };
 
+  // Which line sends (src/engine/sending-line.ts): the action's line (gone: skipped, no_line),
+  // else the line the event came in on, else the oldest activation line, else the oldest line.
   const lineFor = (accountId: string, lineId: string | undefined, event: DomainEvent | null) =>
-    context.sendLine(db, accountId, lineId ?? null, typeof event?.data.lineId === 'string' ? event.data.lineId : null);
+    context.findSendingLine(db, accountId, {
+      named: lineId ?? null, preferred: [typeof event?.data.lineId === 'string' ? event.data.lineId : null],
+    });
 
   /** The delivery a send action becomes, rendered; throws Skip when it must not be sent. */
   const buildSend = async (p: PendingAction, rule: Rule, a: RuleAction, contact: ContactSnapshot | null, event: DomainEvent | null): Promise<RuleSend> => {
@@ -105,7 +109,7 @@ export const createRuleActionRunner = (deps: RuleActionRunnerDeps) => {
     const line = await lineFor(p.accountId, a.lineId, event);
     if (!line) throw new Skip('no_line');
     const message = fillFields(a.message, fields);
-    const payload = channel === 'sms' ? { body: message, lineId: line.id, from: line.number } : { text: message, lineId: line.id, from: line.number };
+    const payload = channel === 'sms' ? { body: message, lineId: line.id, from: line.phoneNumber } : { text: message, lineId: line.id, from: line.phoneNumber };
     return { ...base, channel, recipientKey: contact.id, address, payload };
   };
 

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { contactExists } from '../contacts/contacts-repo.js';
+import { findSendingLine } from '../engine/sending-lines-repo.js';
 import { toContactSnapshot, type ContactSnapshot } from './fields.js';
 
 /** Statuses that end a contact's journey unless the account sets `settings.finalStatuses`. */
@@ -50,16 +51,6 @@ export const hasLiveCall = async (q: Queryable, contact: ContactSnapshot, now: D
   return (res.rowCount ?? 0) > 0;
 };
 
-/** The line a rule's text or call goes out on: the one named, else the event's, else an activation line, oldest first. */
-export const sendLine = async (q: Queryable, accountId: string, lineId: string | null, eventLineId: string | null): Promise<{ id: string; number: string } | null> => {
-  const res = await q.query(
-    `SELECT id, phone_number FROM lines WHERE account_id = $1 AND ($2::uuid IS NULL OR id = $2)
-      ORDER BY (id = $3::uuid) DESC NULLS LAST, (mode = 'activation') DESC, created_at LIMIT 1`,
-    [accountId, lineId, eventLineId],
-  );
-  return res.rows[0] ? { id: res.rows[0].id as string, number: res.rows[0].phone_number as string } : null;
-};
-
 /** Sets a contact column (`column` comes from the field catalog, never from input). */
 export const setContactColumn = async (q: Queryable, contactId: string, column: string, value: unknown): Promise<void> => {
   await q.query(`UPDATE contacts SET ${column} = $2, updated_at = now() WHERE id = $1`, [contactId, value]);
@@ -74,6 +65,6 @@ export const setContactCustomField = async (q: Queryable, contactId: string, key
 };
 
 export const ruleContextRepo = {
-  loadAccount, loadContact, contactExists, isMemberOf, activationWorkflowId, hasLiveCall, sendLine, setContactColumn, setContactCustomField,
+  loadAccount, loadContact, contactExists, isMemberOf, activationWorkflowId, hasLiveCall, findSendingLine, setContactColumn, setContactCustomField,
 };
 export type RuleContextRepo = typeof ruleContextRepo;

@@ -53,18 +53,6 @@ export const updateContactForStep = async (
   return { before: { status: b.status, customFields: b.custom_fields }, after: { status: a.status, customFields: a.custom_fields } };
 };
 
-/**
- * The line a send step texts or calls from: the step's own line (`lineId`) if it is the account's,
- * else the account's first activation line. Null when there is none.
- */
-export const findStepLine = async (q: Queryable, accountId: string, lineId: string | null): Promise<{ id: string; phoneNumber: string } | null> => {
-  const res = lineId
-    ? await q.query('SELECT id, phone_number FROM lines WHERE account_id = $1 AND id = $2', [accountId, lineId])
-    : await q.query(`SELECT id, phone_number FROM lines WHERE account_id = $1 AND mode = 'activation' ORDER BY created_at, id LIMIT 1`, [accountId]);
-  const r = res.rows[0];
-  return r ? { id: r.id, phoneNumber: r.phone_number } : null;
-};
-
 export const sequenceRunRepo = {
-  findStepLine, loadRunContacts, loadRunAccounts, acknowledgedCalls, updateContactForStep };
+  loadRunContacts, loadRunAccounts, acknowledgedCalls, updateContactForStep };
 export type SequenceRunRepo = typeof sequenceRunRepo;

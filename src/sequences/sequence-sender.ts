@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import { createReadyPlans } from '../engine/ready-plans.js';
 import { readyPlansRepo } from '../engine/ready-plans-repo.js';
 import { render } from '../templates/templates.js';
-import { findStepLine } from './sequence-run-repo.js';
+import { findSendingLine } from '../engine/sending-lines-repo.js';
 import type { SequenceContact } from './conditions.js';
 import type { SendOutcome } from './sequence-engine.js';
 import type { SendStep } from './sequence-types.js';
@@ -60,7 +60,9 @@ export const createSequenceSender = () => {
     switch (s.channel) {
       case 'sms':
       case 'voice': {
-        const line = await findStepLine(tx, r.accountId, s.lineId ?? r.defaultLineId);
+        // Which line sends (src/engine/sending-line.ts): the step's line, else the sequence's (either
+        // gone: skipped, no_line), else the oldest activation line, else the oldest line.
+        const line = await findSendingLine(tx, r.accountId, { named: s.lineId ?? r.defaultLineId });
         const skip = optedOut(s.channel) ?? (!c.phone ? 'no_phone' : !line ? 'no_line' : null);
         const body = text(s.message);
         const payload = s.channel === 'sms'

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { findSendingLine } from '../engine/sending-lines-repo.js';
 
 /** What post-call workflows read about a call's account, line, caller and owners. */
 
@@ -31,16 +32,11 @@ export const callerSmsFlags = async (q: Queryable, accountId: string, phone: str
   };
 };
 
-export const findLine = async (q: Queryable, accountId: string, lineId: string | null): Promise<{ id: string; number: string } | null> => {
-  const r = await q.query('SELECT id, phone_number FROM lines WHERE account_id = $1 AND id = $2', [accountId, lineId]);
-  return r.rows[0] ? { id: r.rows[0].id, number: r.rows[0].phone_number } : null;
-};
-
 /** The account's owner e-mail addresses, each once. */
 export const ownerEmails = async (q: Queryable, accountId: string): Promise<string[]> => {
   const r = await q.query('SELECT owner_emails FROM accounts WHERE id = $1', [accountId]);
   return [...new Set<string>(r.rows[0]?.owner_emails ?? [])];
 };
 
-export const callDetailsRepo = { callContext, callerSmsFlags, findLine, ownerEmails };
+export const callDetailsRepo = { callContext, callerSmsFlags, findSendingLine, ownerEmails };
 export type CallDetailsRepo = typeof callDetailsRepo;

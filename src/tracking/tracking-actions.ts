@@ -27,7 +27,7 @@ export type ActionResult = {
 
 /** What building the deliveries reads (in the evaluator's transaction). */
 export type TrackingActionRepos = {
-  details: Pick<CallDetailsRepo, 'callerSmsFlags' | 'findLine' | 'ownerEmails'>;
+  details: Pick<CallDetailsRepo, 'callerSmsFlags' | 'findSendingLine' | 'ownerEmails'>;
   optOuts: Pick<SmsOptOutsRepo, 'isSmsOptedOut'>;
   dnc: Pick<DncRepo, 'isDoNotContact'>;
 };
@@ -65,14 +65,16 @@ export const buildDeliveries = async (
           skip(a, blocked);
           break;
         }
-        const line = await repos.details.findLine(tx, d.call.accountId, a.lineId ?? d.call.lineId);
+        // Which line sends (src/engine/sending-line.ts): the action's line (gone: skipped, no_line),
+        // else the tracking line called, else the oldest activation line, else the oldest line.
+        const line = await repos.details.findSendingLine(tx, d.call.accountId, { named: a.lineId ?? null, preferred: [d.call.lineId] });
         if (!line) {
           skip(a, 'no_line');
           break;
         }
         add(a, [{
           actionId: a.id, channel: 'sms', recipientKey: 'caller', contactId: d.contact?.id ?? null, address: d.call.caller,
-          payload: { body: renderSms(a.message, d), lineId: line.id, from: line.number },
+          payload: { body: renderSms(a.message, d), lineId: line.id, from: line.phoneNumber },
         }]);
         break;
       }

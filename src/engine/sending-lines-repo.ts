@@ -1,0 +1,46 @@
+import type { Queryable } from '../db/db.js';
+import { chooseSendingLine, requestedLineIds, type LineCandidate, type LineRequest } from './sending-line.js';
+
+/** A line a send can go out on, with what the rule of sending-line.ts needs to choose it. */
+export type AccountLine = LineCandidate & { phoneNumber: string };
+
+const COLUMNS = `id, phone_number, mode, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const toAccountLine = (r: Record<string, unknown>): AccountLine => ({
+  id: r.id as string, phoneNumber: r.phone_number as string, mode: r.mode as string, createdAtMicros: Number(r.created_us),
+});
+
+/** Every line of the account, oldest first (the planner chooses among them for each action). */
+export const accountLines = async (q: Queryable, accountId: string): Promise<AccountLine[]> => {
+  const res = await q.query(`SELECT ${COLUMNS} FROM lines WHERE account_id = $1 ORDER BY created_at, id`, [accountId]);
+  return res.rows.map(toAccountLine);
+};
+
+/**
+ * The only lines the rule can choose for a send: those with these ids (another account's are not
+ * returned; an id that is not a uuid matches nothing), the account's oldest activation-mode line
+ * and its oldest line of any mode.
+ */
+export const sendingLineCandidates = async (q: Queryable, accountId: string, ids: string[]): Promise<AccountLine[]> => {
+  const res = await q.query(
+    `SELECT ${COLUMNS} FROM lines
+      WHERE account_id = $1
+        AND (id = ANY($2::uuid[])
+          OR id = (SELECT id FROM lines WHERE account_id = $1 AND mode = 'activation' ORDER BY created_at, id LIMIT 1)
+          OR id = (SELECT id FROM lines WHERE account_id = $1 ORDER BY created_at, id LIMIT 1))`,
+    [accountId, ids.filter((id) => UUID.test(id))],
+  );
+  return res.rows.map(toAccountLine);
+};
+
+/**
+ * The line a rule, sequence or call-tracking send goes out on (src/engine/sending-line.ts: the
+ * line named, else the preferred one, else the oldest activation line, else the oldest line);
+ * null when there is none, or when the named line is not the account's.
+ */
+export const findSendingLine = async (q: Queryable, accountId: string, req: LineRequest): Promise<AccountLine | null> =>
+  chooseSendingLine(await sendingLineCandidates(q, accountId, requestedLineIds(req)), req);
+
+export const sendingLinesRepo = { accountLines, sendingLineCandidates, findSendingLine };
+export type SendingLinesRepo = typeof sendingLinesRepo;
