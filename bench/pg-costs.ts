@@ -27,6 +27,8 @@ const snapshot = async (db: pg.Pool) => {
   const indexes: Indexes = Object.fromEntries(i.rows.map((r) => [r.indexrelname, Number(r.blks)]));
   const statements: Statements = new Map();
   try {
+    // The view lives in each database that created the extension (the benchmark's own is a throwaway copy).
+    await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     const s = await db.query(
       `SELECT queryid::text AS id, calls::bigint AS calls, total_exec_time AS ms, rows::bigint AS rows, wal_records::bigint AS wal, query
          FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
