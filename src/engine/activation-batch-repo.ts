@@ -1,8 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import { definitionPlaceholders } from '../workflows/workflow-definitions.js';
-import type { BatchActivateItem } from './activation-batch.js';
-import type { Activation } from './activation-types.js';
+import type { Activation, BatchActivateItem } from './activation-types.js';
 import { toActivation } from './activations-repo.js';
 
 /** The statements of `insertActivationsBatch` (activation-batch.ts): many activations in a few round trips. */

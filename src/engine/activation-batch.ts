@@ -2,10 +2,8 @@ import type { PoolClient } from 'pg';
 import { groupBy } from '../group-by.js';
 import { missingPlaceholders } from '../templates/templates.js';
 import { keyOf, type ActivationBatchRepo, type LockedWorkflow } from './activation-batch-repo.js';
-import type { ActivateInput, Activation } from './activation-types.js';
+import type { Activation, BatchActivateItem } from './activation-types.js';
 
-/** One activation to create in bulk: the subset of `activate()`'s input a machine trigger uses. */
-export type BatchActivateItem = Pick<ActivateInput, 'accountId' | 'workflowId' | 'source' | 'idempotencyKey' | 'placeholders' | 'context'>;
 
 export type InsertBatchOptions = {
   /**

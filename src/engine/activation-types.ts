@@ -47,3 +47,6 @@ export type ActivateInput = {
 };
 
 export type ActivateResult = { activation: Activation; created: boolean };
+
+/** One activation to create in bulk: the subset of `activate()`'s input a machine trigger uses. */
+export type BatchActivateItem = Pick<ActivateInput, 'accountId' | 'workflowId' | 'source' | 'idempotencyKey' | 'placeholders' | 'context'>;

@@ -5,7 +5,7 @@ import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { Activation } from './activation-types.js';
 import { toActivation } from './activations-repo.js';
 import type { ActionExtras, PlanContact } from './plan-rows.js';
-import type { StoredReadyDelivery } from './ready-plans.js';
+import type { StoredReadyDelivery } from './ready-plans-repo.js';
 
 /** An activation with the pinned workflow version it runs. */
 export type PlanInput = {

@@ -1,10 +1,29 @@
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../db/db.js';
 import type { ActivationSource } from './activation-types.js';
-import type { ReadyDeliveryRow, StoredReadyDelivery } from './ready-plans.js';
+import type { DeliveryChannel } from './channel-port.js';
 
 /** The hidden workflow a kind of ready plan is an activation of, and its only version. */
 export type SystemWorkflowRef = { workflowId: string; versionId: string };
+
+/** A ready plan's delivery as stored in `activations.ready_plan` (ready-plans.ts `ReadyDelivery`, with its id). */
+export type StoredReadyDelivery = {
+  id: string;
+  actionId: string;
+  channel: DeliveryChannel;
+  recipientKey: string;
+  contactId: string | null;
+  address: string | null;
+  payload: Record<string, unknown>;
+  meta: Record<string, unknown>;
+  skipReason: string | null;
+  history: boolean;
+};
+
+/** A delivery of the plan: `pending` (to be sent) or `skipped` (the plan's skip reason). */
+export type ReadyDeliveryRow = {
+  id: string; actionId: string; recipientKey: string; channel: DeliveryChannel; status: string; skipReason: string | null;
+};
 
 /**
  * The account's system workflow named `name` (soft-deleted: never listed, never takes a code,

@@ -38,7 +38,7 @@ import type { PoolClient } from 'pg';
 import { ConflictError } from '../errors.js';
 import type { ActivationSource } from './activation-types.js';
 import type { DeliveryChannel } from './channel-port.js';
-import type { ReadyPlansRepo, SystemWorkflowRef } from './ready-plans-repo.js';
+import type { ReadyDeliveryRow, ReadyPlansRepo, StoredReadyDelivery, SystemWorkflowRef } from './ready-plans-repo.js';
 
 /** Sources that send through ready plans, and the hidden system workflow of each. */
 export type ReadySource = Extract<ActivationSource, 'rule' | 'sequence' | 'call_tracking' | 'sender_report'>;
@@ -70,9 +70,6 @@ export type ReadyDelivery = {
   history?: boolean;
 };
 
-/** A delivery as stored in `activations.ready_plan`: with its id. */
-export type StoredReadyDelivery = Omit<ReadyDelivery, 'skipReason' | 'history'> & { id: string; skipReason: string | null; history: boolean };
-
 export type ReadyPlan = {
   accountId: string;
   source: ReadySource;
@@ -81,11 +78,6 @@ export type ReadyPlan = {
   context: Record<string, unknown>;
   placeholders?: Record<string, string>;
   deliveries: ReadyDelivery[];
-};
-
-/** A delivery of the plan: `pending` (to be sent) or `skipped` (the plan's skip reason). */
-export type ReadyDeliveryRow = {
-  id: string; actionId: string; recipientKey: string; channel: DeliveryChannel; status: string; skipReason: string | null;
 };
 
 /** `created: false` when the key was used before: `deliveries` are then the first plan's. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { insertActivationsBatch, type BatchActivateItem } from '../engine/activation-batch.js';
+import { insertActivationsBatch } from '../engine/activation-batch.js';
+import type { BatchActivateItem } from '../engine/activation-types.js';
 import type { ActivationBatchRepo } from '../engine/activation-batch-repo.js';
 import type { ActivationDispatcher } from '../engine/activation-service.js';
 import type { Activation } from '../engine/activation-types.js';
