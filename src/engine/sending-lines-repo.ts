@@ -1,11 +1,10 @@
-import type { Queryable } from '../db/db.js';
+import { isUuid, type Queryable } from '../db/db.js';
 import { chooseSendingLine, requestedLineIds, type LineCandidate, type LineRequest } from './sending-line.js';
 
 /** A line a send can go out on, with what the rule of sending-line.ts needs to choose it. */
 export type AccountLine = LineCandidate & { phoneNumber: string };
 
 const COLUMNS = `id, phone_number, mode, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const toAccountLine = (r: Record<string, unknown>): AccountLine => ({
   id: r.id as string, phoneNumber: r.phone_number as string, mode: r.mode as string, createdAtMicros: Number(r.created_us),
@@ -29,7 +28,7 @@ export const sendingLineCandidates = async (q: Queryable, accountId: string, ids
         AND (id = ANY($2::uuid[])
           OR id = (SELECT id FROM lines WHERE account_id = $1 AND mode = 'activation' ORDER BY created_at, id LIMIT 1)
           OR id = (SELECT id FROM lines WHERE account_id = $1 ORDER BY created_at, id LIMIT 1))`,
-    [accountId, ids.filter((id) => UUID.test(id))],
+    [accountId, ids.filter(isUuid)],
   );
   return res.rows.map(toAccountLine);
 };
