@@ -6,19 +6,28 @@ import type { DeliveryChannel } from './channel-port.js';
 /** The hidden workflow a kind of ready plan is an activation of, and its only version. */
 export type SystemWorkflowRef = { workflowId: string; versionId: string };
 
-/** A ready plan's delivery as stored in `activations.ready_plan` (ready-plans.ts `ReadyDelivery`, with its id). */
-export type StoredReadyDelivery = {
-  id: string;
+/** One delivery of a ready plan, already rendered. */
+export type ReadyDelivery = {
   actionId: string;
   channel: DeliveryChannel;
+  /** Unique per action within the activation: a contact id, `caller`, `owner:<email>`, `webhook`. */
   recipientKey: string;
   contactId: string | null;
   address: string | null;
+  /**
+   * delivery-payloads.ts for the channel: sms `{ body, lineId, from }`, voice `{ text, lineId, from }`,
+   * email `{ subject, text }`, webhook `{ method, url, body, authorizationSealed }`.
+   */
   payload: Record<string, unknown>;
   meta: Record<string, unknown>;
-  skipReason: string | null;
-  history: boolean;
+  /** The feature's own refusal: stored as a `skipped` delivery with this reason (final at once, never queued). */
+  skipReason?: string | null;
+  /** Also write the outbound conversation-history row (`messages`, linked by delivery id); never for webhooks or skips. */
+  history?: boolean;
 };
+
+/** A delivery as stored in `activations.ready_plan`: with its id. */
+export type StoredReadyDelivery = Omit<ReadyDelivery, 'skipReason' | 'history'> & { id: string; skipReason: string | null; history: boolean };
 
 /** A delivery of the plan: `pending` (to be sent) or `skipped` (the plan's skip reason). */
 export type ReadyDeliveryRow = {

@@ -37,8 +37,7 @@ import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { ConflictError } from '../errors.js';
 import type { ActivationSource } from './activation-types.js';
-import type { DeliveryChannel } from './channel-port.js';
-import type { ReadyDeliveryRow, ReadyPlansRepo, StoredReadyDelivery, SystemWorkflowRef } from './ready-plans-repo.js';
+import type { ReadyDelivery, ReadyDeliveryRow, ReadyPlansRepo, StoredReadyDelivery, SystemWorkflowRef } from './ready-plans-repo.js';
 
 /** Sources that send through ready plans, and the hidden system workflow of each. */
 export type ReadySource = Extract<ActivationSource, 'rule' | 'sequence' | 'call_tracking' | 'sender_report'>;
@@ -48,26 +47,6 @@ export const systemWorkflows: Record<ReadySource, { workflowName: string; descri
   sequence: { workflowName: 'Sequence sends', description: 'System workflow: one activation per sequence send step' },
   call_tracking: { workflowName: 'Call tracking sends', description: 'System workflow: one activation per post-call workflow run' },
   sender_report: { workflowName: 'Sender reports', description: 'System workflow: tells a texter their activation reached nobody' },
-};
-
-/** One delivery of a ready plan, already rendered. */
-export type ReadyDelivery = {
-  actionId: string;
-  channel: DeliveryChannel;
-  /** Unique per action within the activation: a contact id, `caller`, `owner:<email>`, `webhook`. */
-  recipientKey: string;
-  contactId: string | null;
-  address: string | null;
-  /**
-   * delivery-payloads.ts for the channel: sms `{ body, lineId, from }`, voice `{ text, lineId, from }`,
-   * email `{ subject, text }`, webhook `{ method, url, body, authorizationSealed }`.
-   */
-  payload: Record<string, unknown>;
-  meta: Record<string, unknown>;
-  /** The feature's own refusal: stored as a `skipped` delivery with this reason (final at once, never queued). */
-  skipReason?: string | null;
-  /** Also write the outbound conversation-history row (`messages`, linked by delivery id); never for webhooks or skips. */
-  history?: boolean;
 };
 
 export type ReadyPlan = {
