@@ -101,6 +101,9 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
   const claims = createClaimKeeper(deps.db, deps.deliveries, deps.settings.inDoubtAfterMs, deps.logger);
   const urgentInFlight = deps.settings.urgentMaxInFlight ?? urgentLaneInFlight(deps.settings.maxInFlight);
   const inFlight = { bulk: createSemaphore(deps.settings.maxInFlight), urgent: createSemaphore(urgentInFlight) };
+  // A bulk send trickles while urgent work runs in this process (src/engine/lane-gate.ts).
+  const run = <T>(fn: () => Promise<T>) => fn();
+  const sendGate = { bulk: deps.laneGate?.bulkSend ?? run, urgent: run };
   // Jobs between claim and outcome at once: enough batches to keep `maxInFlight` sends going
   // while the next batch is claimed, no more. Rows are claimed only when they can be sent soon,
   // so a crash leaves at most about `maxInFlight + batchSize` rows in doubt (to reconcile with
@@ -182,9 +185,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     try {
       // Not sent if the claim is no longer known to be ours (this process stalled, or the sweeper
       // took the row over): given back instead (a no-op when the claim was taken over).
-      // A bulk send trickles while urgent work runs in this process (src/engine/lane-gate.ts).
-      const lanePace = lane === 'bulk' && deps.laneGate ? deps.laneGate.bulkSend : <T>(fn: () => Promise<T>) => fn();
-      const res = await lanePace(() => inFlight[lane](async () => {
+      const res = await sendGate[lane](() => inFlight[lane](async () => {
         if (!claims.fresh(row.id) || stopping) return null;
         const earlier = maybeSentSince !== null && sender.findSent ? await sender.findSent(job, new Date(maybeSentSince - 60_000)) : null;
         if (earlier) return earlier;

@@ -44,8 +44,10 @@ export const createLaneGate = (s: LaneGateSettings): LaneGate => {
   /** Bulk sends waiting for the trickle to admit them, first come first served. */
   const sends: Array<() => void> = [];
 
+  /** May one more bulk send go now? Always with no urgent work running; else within the trickle. */
+  const admits = () => running === 0 || bulkInFlight < s.trickle;
   const admitSends = () => {
-    while (sends.length > 0 && (running === 0 || bulkInFlight < s.trickle)) {
+    while (sends.length > 0 && admits()) {
       bulkInFlight++;
       sends.shift()!();
     }
@@ -86,7 +88,7 @@ export const createLaneGate = (s: LaneGateSettings): LaneGate => {
     bulkTurn: () => turn(0),
     yieldToOthers: () => turn(1),
     async bulkSend(fn) {
-      if (sends.length === 0 && (running === 0 || bulkInFlight < s.trickle)) bulkInFlight++;
+      if (sends.length === 0 && admits()) bulkInFlight++;
       else await new Promise<void>((admit) => sends.push(admit));
       try {
         return await fn();

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolClient } from 'pg';
+import { withTransaction } from '../../src/db/db.js';
 import { claimSendable } from '../../src/engine/contact-refusals-repo.js';
 import { finish, insertPlanned, type PlannedDelivery } from '../../src/engine/deliveries-repo.js';
 import { awaitingCarrierSql, openSql } from '../../src/engine/delivery-status.js';
@@ -65,20 +66,7 @@ const parentScans = async (tx: PoolClient): Promise<Record<string, number>> => {
   return Object.fromEntries(r.rows.map((x) => [x.relname, x.scans]));
 };
 
-const inTx = async <T>(fn: (tx: PoolClient) => Promise<T>): Promise<T> => {
-  const tx = await t.rt.infra.db.connect();
-  try {
-    await tx.query('BEGIN');
-    const out = await fn(tx);
-    await tx.query('COMMIT');
-    return out;
-  } catch (err) {
-    await tx.query('ROLLBACK');
-    throw err;
-  } finally {
-    tx.release();
-  }
-};
+const inTx = <T>(fn: (tx: PoolClient) => Promise<T>): Promise<T> => withTransaction(t.rt.infra.db, fn);
 
 describe('delivery rows', () => {
   it('a claim (pending -> sending) is a HOT update: it writes no index entry', async () => {
