@@ -79,12 +79,16 @@ export const runOutboundCall = async (ctx: DriverCtx, c: EmulatedCall, b: Destin
     c.status = status;
     c.dateUpdated = new Date();
   };
+  /** The next progress step, unless the call was hung up (REST Status=canceled) meanwhile: a canceled call never rings. */
+  const progress = async (status: string) => {
+    if (FINAL.has(c.status)) return;
+    set(status);
+    await record(status);
+  };
 
   await sleep(ctx.delayMs + (b.callbackLagMs ?? 0));
-  set('initiated');
-  await record('initiated');
-  set('ringing');
-  await record('ringing');
+  await progress('initiated');
+  await progress('ringing');
   // Rings for answerDelayMs, or until the call is hung up (REST Status=canceled) meanwhile.
   for (const until = Date.now() + (b.answerDelayMs ?? 0); Date.now() < until && !FINAL.has(c.status);) await sleep(Math.min(20, until - Date.now()));
   if (FINAL.has(c.status)) {
