@@ -50,6 +50,12 @@ const ctx = {
 
 let cleanup = null;
 const main = document.getElementById('main');
+/**
+ * Which render is current. Pages load their data after they start drawing, so a page the user has
+ * already left can still be busy: each render draws into a view of its own, and only the current
+ * one is in <main>. A late page writes into its detached view, never over the page now shown.
+ */
+let generation = 0;
 
 async function loadSession() {
   try {
@@ -68,6 +74,7 @@ async function loadSession() {
 }
 
 async function render() {
+  const mine = ++generation;
   cleanup?.();
   cleanup = null;
   const hash = location.hash || '#/workflows';
@@ -94,17 +101,20 @@ async function render() {
     clear(main).append(alertBox('There is no such page.'), h('p', {}, h('a', { href: '#/workflows' }, 'Go to workflows')));
     return;
   }
+  const view = h('div', { class: 'view' });
   try {
     const mod = await import(`./pages/${page}.js`);
-    clear(main);
+    if (mine !== generation) return;
+    clear(main).append(view);
     const params = match.slice(1);
     const query = new URLSearchParams(hash.split('?')[1] ?? '');
-    cleanup = (await mod.render(main, { params, query }, ctx)) ?? null;
-    const heading = main.querySelector('[data-autofocus]');
-    if (heading && document.activeElement === document.body) heading.focus({ preventScroll: true });
-    else heading?.focus({ preventScroll: true });
+    const done = (await mod.render(view, { params, query }, ctx)) ?? null;
+    // Left while it loaded: its listeners and timers go now, and focus stays where the new page put it.
+    if (mine !== generation) return void done?.();
+    cleanup = done;
+    view.querySelector('[data-autofocus]')?.focus({ preventScroll: true });
   } catch (err) {
-    clear(main).append(alertBox(err?.message ?? 'Something went wrong.'));
+    if (mine === generation) clear(main).append(alertBox(err?.message ?? 'Something went wrong.'));
   }
 }
 
