@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { withTransaction } from '../src/db/db.js';
+import { readyPlansRepo } from '../src/engine/ready-plans-repo.js';
 import { createRuleDeliverySender } from '../src/rules/rule-delivery-sender.js';
 import { startRuntimeWithCarrier } from '../test/helpers/carrier.js';
 import { addTwilioLine, uniqueNumber } from '../test/helpers/carrier-fixtures.js';
@@ -46,7 +47,7 @@ const main = async () => {
   try {
     const { account } = await t.rt.services.accounts.createAccount({ name: 'bench-send-latency' });
     const line = await addTwilioLine(t, account.id, creds);
-    const sender = createRuleDeliverySender();
+    const sender = createRuleDeliverySender({ readyPlans: readyPlansRepo });
     const waits: number[] = [];
     for (let i = 0; i < N + WARMUP; i++) {
       const phone = uniqueNumber();

@@ -5,6 +5,7 @@ import { createConferenceRetry } from './conference-retry.js';
 import { createOutboxRelay } from './outbox-relay.js';
 import { createPlanJobProcessor } from './plan-job.js';
 import { createPlanner } from './planner.js';
+import { loadLineCarrier } from '../carriers/carrier-credentials.js';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
@@ -109,7 +110,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     text: deps.senderReportText, logger: deps.logger, dispatch: relay.dispatcher,
   });
   const feed = reports ? withSenderReports(createFeedPublisher(deps.redis, prefix), reports, deps.logger) : createFeedPublisher(deps.redis, prefix);
-  const lines = createLineDirectory({ db: deps.db, secrets: deps.secrets });
+  const lines = createLineDirectory({ loadLine: (lineId) => loadLineCarrier(deps.db, deps.secrets, lineId) });
   const status = createDeliveryStatus({
     db: deps.db, deliveries: deliveriesRepo, engine: engineRepo, redis: deps.redis, prefix, feed, metrics: deps.metrics,
   });

@@ -1,6 +1,4 @@
-import { loadLineCarrier, type LineCarrier } from '../carriers/carrier-credentials.js';
-import type { SecretBox } from '../crypto.js';
-import type { Db } from '../db/db.js';
+import type { LineCarrier } from '../carriers/carrier-credentials.js';
 
 /**
  * Sending lines with their provider, decrypted credentials and pace, cached in memory for a few
@@ -9,14 +7,23 @@ import type { Db } from '../db/db.js';
  */
 export type LineDirectory = { get(lineId: string): Promise<LineCarrier> };
 
-export const createLineDirectory = (deps: { db: Db; secrets: Pick<SecretBox, 'open'>; ttlMs?: number }): LineDirectory => {
+export type LineDirectoryDeps = {
+  /**
+   * Reads one line with its decrypted credentials (src/carriers/carrier-credentials.ts
+   * `loadLineCarrier`, wired in action-engine.ts); rejects with NotFoundError for an unknown line.
+   */
+  loadLine: (lineId: string) => Promise<LineCarrier>;
+  ttlMs?: number;
+};
+
+export const createLineDirectory = (deps: LineDirectoryDeps): LineDirectory => {
   const ttl = deps.ttlMs ?? 10_000;
   const cache = new Map<string, { at: number; line: Promise<LineCarrier> }>();
   return {
     get(lineId) {
       const hit = cache.get(lineId);
       if (hit && Date.now() - hit.at < ttl) return hit.line;
-      const line = loadLineCarrier(deps.db, deps.secrets, lineId);
+      const line = deps.loadLine(lineId);
       line.catch(() => cache.delete(lineId));
       cache.set(lineId, { at: Date.now(), line });
       if (cache.size > 1000) cache.delete(cache.keys().next().value!);

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { createReadyPlans } from '../engine/ready-plans.js';
-import { readyPlansRepo } from '../engine/ready-plans-repo.js';
+import type { ReadyPlansRepo } from '../engine/ready-plans-repo.js';
 
 export type { ActivationDispatcher } from '../engine/activation-service.js';
 
@@ -25,6 +25,11 @@ export type RuleSend = {
   context: Record<string, unknown>;
 };
 
+/** The statements a sender runs, wired by its feature's module (the engine's ready-plans-repo.ts). */
+export type RuleDeliverySenderDeps = {
+  readyPlans: Pick<ReadyPlansRepo, 'findOrCreateSystemWorkflow' | 'insertReadyActivation' | 'findReadyByKey'>;
+};
+
 /**
  * How rules send: through the engine's one send path, like every other message
  * (src/engine/ready-plans.ts). Each send is an activation (source `rule`) of the account's
@@ -34,8 +39,8 @@ export type RuleSend = {
  * returned here) and, for a message to a contact, its conversation row. After COMMIT the caller
  * hands a created `activationId` to the outbox relay (`ActivationDispatcher`).
  */
-export const createRuleDeliverySender = () => {
-  const plans = createReadyPlans({ repo: readyPlansRepo });
+export const createRuleDeliverySender = (deps: RuleDeliverySenderDeps) => {
+  const plans = createReadyPlans({ repo: deps.readyPlans });
 
   /** Writes the activation holding the one delivery. Idempotent on `key`: a repeat returns the first ids. */
   const send = async (tx: PoolClient, s: RuleSend): Promise<{ deliveryId: string; activationId: string; created: boolean }> => {

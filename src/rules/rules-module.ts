@@ -7,6 +7,7 @@ import type { ActivationDispatcher } from '../engine/activation-service.js';
 import { createPlanDispatch } from '../engine/outbox-relay.js';
 import { engineRepo } from '../engine/engine-repo.js';
 import { outboxRepo } from '../engine/outbox-repo.js';
+import { readyPlansRepo } from '../engine/ready-plans-repo.js';
 import { eventOutboxRepo } from '../events/event-outbox-repo.js';
 import { lazyQueue } from '../events/event-queue.js';
 import type { EventConsumer } from '../events/event-types.js';
@@ -80,7 +81,7 @@ export const ruleLimits = (c: RulesConfig): RuleLimits => ({
 export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
   const { db, config, logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const sender = createRuleDeliverySender();
+  const sender = createRuleDeliverySender({ readyPlans: readyPlansRepo });
   // Resolved at call time, so a dispatcher wired after this module is built is still used.
   const ownPlans = createPlanDispatch({ db, outbox: outboxRepo, engine: engineRepo, redis: () => deps.redis, prefix: config.REDIS_PREFIX, logger });
   const plans: ActivationDispatcher = deps.plans ?? ownPlans;

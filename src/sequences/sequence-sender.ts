@@ -1,8 +1,8 @@
 import type { PoolClient } from 'pg';
 import { createReadyPlans } from '../engine/ready-plans.js';
-import { readyPlansRepo } from '../engine/ready-plans-repo.js';
+import type { ReadyPlansRepo } from '../engine/ready-plans-repo.js';
 import { render } from '../templates/templates.js';
-import { findSendingLine } from '../engine/sending-lines-repo.js';
+import type { SendingLinesRepo } from '../engine/sending-lines-repo.js';
 import type { SequenceContact } from './conditions.js';
 import type { SendOutcome } from './sequence-engine.js';
 import type { SendStep } from './sequence-types.js';
@@ -32,6 +32,12 @@ export const contactFieldsFor = (c: SequenceContact): Record<string, string | nu
   };
 };
 
+/** The statements a sender runs, wired by its feature's module (the engine's ready-plans-repo.ts). */
+export type SequenceSenderDeps = {
+  readyPlans: Pick<ReadyPlansRepo, 'findOrCreateSystemWorkflow' | 'insertReadyActivation' | 'findReadyByKey'>;
+  sendingLines: Pick<SendingLinesRepo, 'findSendingLine'>;
+};
+
 /**
  * How a sequence step sends: through the engine's one send path (src/engine/ready-plans.ts).
  * Each send step becomes an activation (source `sequence`, idempotency key
@@ -47,8 +53,8 @@ export const contactFieldsFor = (c: SequenceContact): Record<string, string | nu
  * Opt-outs and do-not-contact known now are checked here too: such a step is recorded as a
  * `skipped` delivery and never queued.
  */
-export const createSequenceSender = () => {
-  const plans = createReadyPlans({ repo: readyPlansRepo });
+export const createSequenceSender = (deps: SequenceSenderDeps) => {
+  const plans = createReadyPlans({ repo: deps.readyPlans });
 
   /** What to put on the delivery row, or why the step is skipped. */
   const plan = async (tx: PoolClient, r: SendRequest) => {
@@ -62,7 +68,7 @@ export const createSequenceSender = () => {
       case 'voice': {
         // Which line sends (src/engine/sending-line.ts): the step's line, else the sequence's (either
         // gone: skipped, no_line), else the oldest activation line, else the oldest line.
-        const line = await findSendingLine(tx, r.accountId, { named: s.lineId ?? r.defaultLineId });
+        const line = await deps.sendingLines.findSendingLine(tx, r.accountId, { named: s.lineId ?? r.defaultLineId });
         const skip = optedOut(s.channel) ?? (!c.phone ? 'no_phone' : !line ? 'no_line' : null);
         const body = text(s.message);
         const payload = s.channel === 'sms'

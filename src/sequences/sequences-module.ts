@@ -2,6 +2,8 @@ import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
 import type { ContactChangeHook } from '../events/contact-events.js';
 import type { Logger } from '../logger.js';
+import { readyPlansRepo } from '../engine/ready-plans-repo.js';
+import { sendingLinesRepo } from '../engine/sending-lines-repo.js';
 import { systemClock, type Clock } from '../clock.js';
 import { createEnrollmentService } from './enrollment-service.js';
 import { enrollmentStatusRepo } from './enrollment-status-repo.js';
@@ -55,7 +57,7 @@ export const createSequences = (deps: SequencesDeps) => {
   const status = createSequenceStatusService({ db: deps.db, sequences: sequencesRepo, status: enrollmentStatusRepo });
   const signals = createSequenceSignals({ db: deps.db, clock, signals: sequenceSignalsRepo });
   const runner = createSequenceRunner({
-    db: deps.db, enrollments: enrollmentsRepo, sequences: sequencesRepo, run: sequenceRunRepo, signals: sequenceSignalsRepo, clock, sender: createSequenceSender(), dispatch: deps.dispatch, onContactChanged: deps.onContactChanged, logger: deps.logger, batchSize: deps.batchSize ?? 500,
+    db: deps.db, enrollments: enrollmentsRepo, sequences: sequencesRepo, run: sequenceRunRepo, signals: sequenceSignalsRepo, clock, sender: createSequenceSender({ readyPlans: readyPlansRepo, sendingLines: sendingLinesRepo }), dispatch: deps.dispatch, onContactChanged: deps.onContactChanged, logger: deps.logger, batchSize: deps.batchSize ?? 500,
   });
 
   const templates = createSequenceTemplateService({ db: deps.db, sequences });

@@ -11,6 +11,7 @@ import type { SecretBox } from '../crypto.js';
 import type { Db } from '../db/db.js';
 import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
+import { readyPlansRepo } from '../engine/ready-plans-repo.js';
 import { dncRepo } from '../rules/dnc-repo.js';
 import { smsOptOutsRepo } from '../telephony/sms-opt-outs-repo.js';
 import { callDetailsRepo } from './call-details-repo.js';
@@ -52,7 +53,7 @@ export const buildTracking = (deps: TrackingDeps) => {
   const evaluator = createTrackingEvaluator({
     db, calls: trackedCallsRepo, workflows: trackingWorkflowsRepo, logs: trackingLogsRepo, details: callDetailsRepo,
     actionRepos: { details: callDetailsRepo, optOuts: smsOptOutsRepo, dnc: dncRepo },
-    sends: createTrackingSends(), plans: deps.plans, activations: deps.activations, logger,
+    sends: createTrackingSends({ readyPlans: readyPlansRepo }), plans: deps.plans, activations: deps.activations, logger,
   });
   return {
     calls,

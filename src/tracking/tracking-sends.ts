@@ -9,7 +9,7 @@
  */
 import type { PoolClient } from 'pg';
 import { createReadyPlans } from '../engine/ready-plans.js';
-import { readyPlansRepo } from '../engine/ready-plans-repo.js';
+import type { ReadyPlansRepo } from '../engine/ready-plans-repo.js';
 
 export type TrackingDelivery = {
   actionId: string;
@@ -30,8 +30,13 @@ export type TrackingSendBatch = {
   deliveries: TrackingDelivery[];
 };
 
-export const createTrackingSends = () => {
-  const plans = createReadyPlans({ repo: readyPlansRepo });
+/** The statements a sender runs, wired by its feature's module (the engine's ready-plans-repo.ts). */
+export type TrackingSendsDeps = {
+  readyPlans: Pick<ReadyPlansRepo, 'findOrCreateSystemWorkflow' | 'insertReadyActivation' | 'findReadyByKey'>;
+};
+
+export const createTrackingSends = (deps: TrackingSendsDeps) => {
+  const plans = createReadyPlans({ repo: deps.readyPlans });
 
   /**
    * Writes the activation holding the run's deliveries. Idempotent on `key`: a repeat creates

@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/db.js';
+import { readyPlansRepo } from '../../src/engine/ready-plans-repo.js';
+import { sendingLinesRepo } from '../../src/engine/sending-lines-repo.js';
 import { createRuleDeliverySender } from '../../src/rules/rule-delivery-sender.js';
 import { createSequenceSender } from '../../src/sequences/sequence-sender.js';
 import { optOutSms } from '../../src/telephony/sms-opt-outs-repo.js';
@@ -94,15 +96,15 @@ describe('do-not-contact and SMS opt-outs are honoured on every send path', () =
     const sms = { body: 'Hello', lineId: line.id, from: line.phone };
 
     const { ids, activations } = await withTransaction(db(), async (tx) => {
-      const seq = await createSequenceSender().send(tx, {
+      const seq = await createSequenceSender({ readyPlans: readyPlansRepo, sendingLines: sendingLinesRepo }).send(tx, {
         accountId: acct.account.id, sequenceId: randomUUID(), enrollmentId: randomUUID(), version: 1, contact: contact(stopId!, 'Sam', stop),
         placeholders: {}, defaultLineId: line.id, step: { id: 's1', type: 'send', send: { channel: 'sms', message: 'Day 1 reminder' } },
       });
-      const rule = await createRuleDeliverySender().send(tx, {
+      const rule = await createRuleDeliverySender({ readyPlans: readyPlansRepo }).send(tx, {
         accountId: acct.account.id, key: `rule:${randomUUID()}`, actionId: 'rule-x', channel: 'voice', contactId: listedId!,
         recipientKey: listedId!, address: listed, payload: { text: 'Call back', lineId: line.id, from: line.phone }, context: {},
       });
-      const tracked = await createTrackingSends().send(tx, {
+      const tracked = await createTrackingSends({ readyPlans: readyPlansRepo }).send(tx, {
         accountId: acct.account.id, key: `tracking:${randomUUID()}`, lineId: line.id, context: {},
         deliveries: [{ actionId: 't1', channel: 'sms', recipientKey: 'caller', contactId: null, address: listed, payload: sms }],
       });

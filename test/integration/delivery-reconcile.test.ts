@@ -10,6 +10,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadLineCarrier } from '../../src/carriers/carrier-credentials.js';
 import { createLineDirectory } from '../../src/engine/line-directory.js';
 import { createStatusReconciler } from '../../src/engine/status-reconciler.js';
 import { carrierChecksRepo } from '../../src/engine/carrier-checks-repo.js';
@@ -88,7 +89,7 @@ describe('status reconciliation from two processes at once', () => {
 
     const { rt } = env.t;
     const reconciler = () => createStatusReconciler({
-      db: rt.infra.db, checks: carrierChecksRepo, lines: createLineDirectory({ db: rt.infra.db, secrets: rt.services.secrets }), providers: rt.services.telephony.providers.all,
+      db: rt.infra.db, checks: carrierChecksRepo, lines: createLineDirectory({ loadLine: (lineId) => loadLineCarrier(rt.infra.db, rt.services.secrets, lineId) }), providers: rt.services.telephony.providers.all,
       record: rt.services.telephony.statuses.record, logger: rt.infra.logger, settings: { afterMs: 300, batch: 100 },
     });
     // Every row quiet for longer than afterMs (no change since: a loaded machine may still be

@@ -16,9 +16,25 @@ const pureHelpers = new Set([
   'toDelivery', // deliveries-repo: a row mapper
   'toActivation', // activations-repo: a row mapper
   'keyOf', // activation-batch-repo: a map key
+  'actionById', // rules-repo: finds an action in a rule already read
 ]);
-/** Where the engine's repo objects (`engineRepo`, `deliveriesRepo`…) are wired into its services. */
-const compositionFiles = new Set(['action-engine.ts']);
+/**
+ * Where repo objects (`engineRepo`, `readyPlansRepo`…) are wired into services: the engine's, and
+ * each feature's module.
+ */
+const compositionFiles = new Set(['action-engine.ts', 'rules-module.ts', 'tracking-module.ts', 'sequences-module.ts']);
+
+/**
+ * Services of src/rules, src/tracking, src/sequences that still import the statements they run
+ * (issue 18): each leaves this list when it takes them as `Pick<…Repo>` deps. Every other file of
+ * those folders, a new one included, is checked.
+ */
+const notYetMoved = new Set([
+  'callback-actions.ts', 'callbacks-service.ts', // rules
+  'dni-numbers-service.ts', 'dni-pools-service.ts', 'tracking-call-service.ts', // tracking
+  'enrollment-targets.ts', 'sequence-template-service.ts', // sequences
+  'revenue-service.ts', 'tracking-preview.ts', 'sequence-opt-outs.ts',
+]);
 
 const fromRepo = /(import|export)\s+(type\s+)?([^;=()]*?)\s+from\s+['"](\.{1,2}\/[^'"]*-repo\.js)['"]|import\(\s*['"](\.{1,2}\/[^'"]*-repo\.js)['"]\s*\)/g;
 
@@ -48,6 +64,12 @@ export const repoValueImports = (files: string[]): string[] =>
 describe('engine services get their statements as Pick<…Repo> dependencies', () => {
   it('no non-repo file of src/engine imports a statement from a *-repo.js module', () => {
     expect(repoValueImports(tsFiles(path.join(projectRoot, 'src', 'engine')))).toEqual([]);
+  });
+
+  it('no non-repo file of src/rules, src/tracking, src/sequences imports a statement from a *-repo.js module', () => {
+    const files = ['rules', 'tracking', 'sequences'].flatMap((d) => tsFiles(path.join(projectRoot, 'src', d)))
+      .filter((f) => !notYetMoved.has(path.basename(f)));
+    expect(repoValueImports(files)).toEqual([]);
   });
 
   it('would see a statement imported by a service, and only that (the check itself can fail)', () => {
