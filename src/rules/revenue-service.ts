@@ -1,6 +1,6 @@
 import type { Db } from '../db/db.js';
 import { ValidationError } from '../errors.js';
-import { listRevenue, revenueTotals, type RevenueEntry, type RevenueFilter, type RevenueTotal } from './revenue-repo.js';
+import type { RevenueEntry, RevenueFilter, RevenueRepo, RevenueTotal } from './revenue-repo.js';
 
 export type RevenueQuery = RevenueFilter & { limit: number; cursor?: string };
 export type RevenuePage = { data: RevenueEntry[]; totals: RevenueTotal[]; nextCursor: string | null };
@@ -16,7 +16,7 @@ const decode = (c: string): { createdAt: Date; id: string } => {
   throw ValidationError.field('cursor', 'is not a cursor returned by this list');
 };
 
-export type RevenueServiceDeps = { db: Db };
+export type RevenueServiceDeps = { db: Db; revenue: Pick<RevenueRepo, 'listRevenue' | 'revenueTotals'> };
 
 /**
  * Read side of rule `log_revenue` entries: a filtered, paginated list (newest first) and totals
@@ -29,8 +29,8 @@ export const createRevenueService = (deps: RevenueServiceDeps) => {
     const after = q.cursor ? decode(q.cursor) : undefined;
     const filter: RevenueFilter = { contactId: q.contactId, ruleId: q.ruleId, from: q.from, to: q.to };
     const [rows, totals] = await Promise.all([
-      listRevenue(deps.db, accountId, filter, q.limit + 1, after),
-      revenueTotals(deps.db, accountId, filter),
+      deps.revenue.listRevenue(deps.db, accountId, filter, q.limit + 1, after),
+      deps.revenue.revenueTotals(deps.db, accountId, filter),
     ]);
     const data = rows.slice(0, q.limit);
     return { data, totals, nextCursor: rows.length > q.limit ? encode(data[data.length - 1]!) : null };

@@ -117,12 +117,12 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     ruleLogs: createRuleLogsService({
       db, ruleLogs: ruleLogsRepo, pending: pendingRepo, rules: rulesRepo, context: ruleContextRepo, notifications: notificationsRepo,
     }),
-    revenue: createRevenueService({ db }),
+    revenue: createRevenueService({ db, revenue: revenueRepo }),
     lists: createListsService({ db, lists: listsRepo }),
     dnc: createDncService({ db, dnc: dncRepo, onContactChanged }),
     /** Callbacks: the agent-first calls (outbound TwiML routes) and the API (list, move, cancel). */
     callbackCalls,
-    callbacks: createCallbacksService({ db, clock }),
+    callbacks: createCallbacksService({ db, clock, callbacks: callbacksRepo }),
     statusListener: pipeline.statusListener,
     smsInterceptor: pipeline.smsInterceptor,
     ruleConsumer,

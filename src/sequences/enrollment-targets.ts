@@ -2,7 +2,7 @@ import { isUuid, type Db } from '../db/db.js';
 import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
 import { E164_HINT, normalizePhone } from '../contacts/phone.js';
 import type { EnrollmentService, EnrollResult } from './enrollment-service.js';
-import { contactIdsByPhone, existingContactIds, groupMemberIds, listMemberIds } from './enrollment-targets-repo.js';
+import type { EnrollmentTargetsRepo } from './enrollment-targets-repo.js';
 
 /**
  * Enrolling many contacts named another way than by id: every member of a group or contact list,
@@ -11,7 +11,11 @@ import { contactIdsByPhone, existingContactIds, groupMemberIds, listMemberIds } 
  * (`csv.3`), and nobody is enrolled.
  */
 export type EnrollTarget = { groupId: string } | { listId: string } | { csv: string };
-export type EnrollmentTargetsDeps = { db: Db; enrollments: Pick<EnrollmentService, 'enroll'> };
+export type EnrollmentTargetsDeps = {
+  db: Db;
+  enrollments: Pick<EnrollmentService, 'enroll'>;
+  targets: Pick<EnrollmentTargetsRepo, 'contactIdsByPhone' | 'existingContactIds' | 'groupMemberIds' | 'listMemberIds'>;
+};
 
 export const MAX_CSV_ROWS = 10_000;
 
@@ -41,8 +45,10 @@ export const createEnrollmentTargets = (deps: EnrollmentTargetsDeps) => {
       else issues.push({ path: `csv.${c.line}`, message: `line ${c.line}: "${c.value.slice(0, 40)}" is neither a contact id nor a phone number (${E164_HINT})` });
     }
     const [byPhone, known] = await Promise.all([
-      contactIdsByPhone(db, accountId, [...new Set(phones.values())]),
-      existingContactIds(db, accountId, cells.filter((c) => isUuid(c.value)).map((c) => c.value.toLowerCase())),
+      deps.targets.contactIdsByPhone(db, accountId, [...new Set(phones.values())]),
+      deps.targets.existingContactIds(
+        db, accountId, cells.filter((c) => isUuid(c.value)).map((c) => c.value.toLowerCase()),
+      ),
     ]);
     const ids: string[] = [];
     for (const c of cells) {
@@ -57,7 +63,9 @@ export const createEnrollmentTargets = (deps: EnrollmentTargetsDeps) => {
 
   const resolve = async (accountId: string, target: EnrollTarget): Promise<string[]> => {
     if ('csv' in target) return fromCsv(accountId, target.csv);
-    const ids = 'groupId' in target ? await groupMemberIds(db, accountId, target.groupId) : await listMemberIds(db, accountId, target.listId);
+    const ids = 'groupId' in target
+      ? await deps.targets.groupMemberIds(db, accountId, target.groupId)
+      : await deps.targets.listMemberIds(db, accountId, target.listId);
     if (!ids) throw new NotFoundError('groupId' in target ? 'group' : 'contact list');
     if (ids.length === 0) throw ValidationError.field('groupId' in target ? 'groupId' : 'listId', 'has no members: nobody to enroll');
     return ids;

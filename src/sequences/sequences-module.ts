@@ -53,7 +53,8 @@ export const createSequences = (deps: SequencesDeps) => {
     db: deps.db, clock, sequences: sequencesRepo, enrollments: enrollmentsRepo, contacts: enrollmentTargetsRepo,
   });
   // One object for routes: by id (enroll, trigger…) and by group, list or CSV (enrollTarget).
-  const enrollments = { ...baseEnrollments, ...createEnrollmentTargets({ db: deps.db, enrollments: baseEnrollments }) };
+  const targets = createEnrollmentTargets({ db: deps.db, enrollments: baseEnrollments, targets: enrollmentTargetsRepo });
+  const enrollments = { ...baseEnrollments, ...targets };
   const status = createSequenceStatusService({ db: deps.db, sequences: sequencesRepo, status: enrollmentStatusRepo });
   const signals = createSequenceSignals({ db: deps.db, clock, signals: sequenceSignalsRepo });
   const runner = createSequenceRunner({
@@ -62,7 +63,7 @@ export const createSequences = (deps: SequencesDeps) => {
 
   const templates = createSequenceTemplateService({ db: deps.db, sequences });
 
-  const optOutListener = createSequenceOptOutListener({ clock });
+  const optOutListener = createSequenceOptOutListener({ clock, enrollments: enrollmentsRepo });
 
   return { clock, sequences, enrollments, status, signals, runner, templates, optOutListener };
 };

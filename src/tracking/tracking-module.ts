@@ -23,6 +23,7 @@ import { createTrackingEvaluator } from './tracking-evaluator.js';
 import { trackingLogsRepo } from './tracking-logs-repo.js';
 import { createTrackingLogsService } from './tracking-logs-service.js';
 import { createTrackingPreview } from './tracking-preview.js';
+import { trackingPreviewRepo } from './tracking-preview-repo.js';
 import { createTrackingSends } from './tracking-sends.js';
 import { trackingWorkflowsRepo } from './tracking-workflows-repo.js';
 import { createTrackingWorkflowsService } from './tracking-workflows-service.js';
@@ -62,7 +63,7 @@ export const buildTracking = (deps: TrackingDeps) => {
       db, workflows: trackingWorkflowsRepo, secrets: deps.secrets, allowedWebhookHosts: deps.config.WEBHOOK_ALLOWED_HOSTS,
     }),
     logs: createTrackingLogsService({ db, logs: trackingLogsRepo }),
-    preview: createTrackingPreview({ db }),
+    preview: createTrackingPreview({ db, repo: trackingPreviewRepo }),
     dniNumbers,
     dniPools: createDniPoolsService({ db, publicUrl: deps.config.PUBLIC_URL }),
   };

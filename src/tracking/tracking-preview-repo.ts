@@ -23,3 +23,6 @@ export const loadPreviewContext = async (q: Queryable, accountId: string, lineId
   if (lineId && !x.line_id) return { timezone: x.timezone, line: null };
   return { timezone: x.timezone, line: x.line_id ? { id: x.line_id, name: x.name, phoneNumber: x.phone_number, settings: x.settings ?? {} } : null };
 };
+
+export const trackingPreviewRepo = { loadPreviewContext };
+export type TrackingPreviewRepo = typeof trackingPreviewRepo;

@@ -9,7 +9,7 @@ import { smsLength, SMS_MAX_CHARS } from '../templates/sms-text.js';
 import { findFields } from '../templates/templates.js';
 import { renderSms, templateFields, type CallDetails } from './call-details.js';
 import { forwardPlan } from './tracking-plan.js';
-import { loadPreviewContext } from './tracking-preview-repo.js';
+import type { TrackingPreviewRepo } from './tracking-preview-repo.js';
 import type { TrackingTrigger } from './tracking-types.js';
 
 export type SmsPreviewInput = { message: string; trigger: TrackingTrigger; lineId?: string };
@@ -54,10 +54,10 @@ export const previewSms = (message: string, d: CallDetails): SmsPreview => {
   return { text, length: smsLength(text), maxLength: SMS_MAX_CHARS, unknownFields, sample };
 };
 
-export const createTrackingPreview = (deps: { db: Db }) => ({
+export const createTrackingPreview = (deps: { db: Db; repo: Pick<TrackingPreviewRepo, 'loadPreviewContext'> }) => ({
   /** 400 naming `lineId` when the line is not the account's. */
   async sms(accountId: string, input: SmsPreviewInput): Promise<SmsPreview> {
-    const ctx = await loadPreviewContext(deps.db, accountId, input.lineId);
+    const ctx = await deps.repo.loadPreviewContext(deps.db, accountId, input.lineId);
     if (!ctx) throw new NotFoundError('account');
     if (input.lineId && !ctx.line) throw new ValidationError('lineId: no such line in this account', [{ path: 'lineId', message: 'no such line in this account' }]);
     return previewSms(input.message, sampleDetails(input.trigger, ctx.timezone, ctx.line));
