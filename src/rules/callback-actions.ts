@@ -3,8 +3,8 @@ import type { DomainEvent } from '../events/event-types.js';
 import { fillFields } from '../templates/templates.js';
 import type { CallbackCalls } from './callback-calls.js';
 import { callableAt, callbackHours, type CallbackHours } from './callback-timing.js';
-import { accountTiming, findCallback, insertCallback, moveCallback, nextScheduledFor, finishCallback, type Callback } from './callbacks-repo.js';
-import { isDoNotContact } from './dnc-repo.js';
+import type { Callback, CallbacksRepo } from './callbacks-repo.js';
+import type { DncRepo } from './dnc-repo.js';
 import { templateFields, type ContactSnapshot } from './fields.js';
 import type { PendingAction } from './pending-repo.js';
 import type { Rule, RuleAction, ScheduleWindow } from './rule-types.js';
@@ -27,6 +27,13 @@ export type CallbackActionInput = {
 
 const skipped = (reason: string, extra: Record<string, unknown> = {}): CallbackActionResult => ({ outcome: 'skipped', detail: { reason, ...extra }, eventIds: [], dueNow: [] });
 
+export type CallbackActionsDeps = {
+  calls: Pick<CallbackCalls, 'raise'>;
+  callbacks: Pick<CallbacksRepo,
+    'accountTiming' | 'findCallback' | 'insertCallback' | 'moveCallback' | 'nextScheduledFor' | 'finishCallback'>;
+  dnc: Pick<DncRepo, 'isDoNotContact'>;
+};
+
 /**
  * Runs schedule_callback, place_call and update_callback in the rule runner's transaction (with
  * the pending row locked), so the callback row, its `callback.scheduled` / `callback.failed`
@@ -41,9 +48,9 @@ const skipped = (reason: string, extra: Record<string, unknown> = {}): CallbackA
  *   logged and `callback.failed` raised.
  * - update_callback: moves (`moveBy` from now, same hours rules) or cancels one scheduled callback.
  */
-export const createCallbackActions = (deps: { calls: Pick<CallbackCalls, 'raise'> }) => {
+export const createCallbackActions = (deps: CallbackActionsDeps) => {
   const hoursOf = async (tx: PoolClient, c: ContactSnapshot, window: ScheduleWindow): Promise<CallbackHours> =>
-    callbackHours(await accountTiming(tx, c.accountId), window, c.timezone);
+    callbackHours(await deps.callbacks.accountTiming(tx, c.accountId), window, c.timezone);
 
   const book = async (i: CallbackActionInput, a: Extract<CallbackAction, { type: 'schedule_callback' | 'place_call' }>): Promise<CallbackActionResult> => {
     const { tx, pending: p, contact, now } = i;
@@ -62,10 +69,11 @@ export const createCallbackActions = (deps: { calls: Pick<CallbackCalls, 'raise'
     } else if (callableAt(now, await hoursOf(tx, contact, 'always')).reason) {
       refusal = 'quiet_hours';
     }
-    const dnc = contact.doNotContact || contact.optedOutChannels.includes('voice') || (await isDoNotContact(tx, p.accountId, contact.phone));
+    const dnc = contact.doNotContact || contact.optedOutChannels.includes('voice')
+      || (await deps.dnc.isDoNotContact(tx, p.accountId, contact.phone));
     if (dnc) refusal = 'do_not_contact';
     const whisper = fillFields(a.whisper, templateFields(contact, i.event));
-    const c = await insertCallback(tx, {
+    const c = await deps.callbacks.insertCallback(tx, {
       accountId: p.accountId, contactId: contact.id, ruleId: i.rule.id, pendingId: p.id, actionId: a.id, eventId: p.eventId,
       chainDepth: p.chainDepth, kind: a.type === 'place_call' ? 'immediate' : 'scheduled', lineId: a.lineId,
       agentGroupId: a.agentGroupId ?? null, agentNumber: a.agentNumber ?? null, whisper, window, dueAt,
@@ -84,10 +92,10 @@ export const createCallbackActions = (deps: { calls: Pick<CallbackCalls, 'raise'
   };
 
   const target = async (i: CallbackActionInput, a: Extract<CallbackAction, { type: 'update_callback' }>): Promise<Callback | null> => {
-    if (!a.callbackId) return nextScheduledFor(i.tx, i.pending.accountId, i.contact.id);
+    if (!a.callbackId) return deps.callbacks.nextScheduledFor(i.tx, i.pending.accountId, i.contact.id);
     const id = a.callbackId === 'event.callbackId' ? i.event?.data.callbackId : a.callbackId;
     if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) return null;
-    const c = await findCallback(i.tx, i.pending.accountId, id, true);
+    const c = await deps.callbacks.findCallback(i.tx, i.pending.accountId, id, true);
     return c && c.contactId === i.contact.id ? c : null;
   };
 
@@ -96,13 +104,13 @@ export const createCallbackActions = (deps: { calls: Pick<CallbackCalls, 'raise'
     if (!c) return skipped('no_callback');
     if (c.status !== 'scheduled') return skipped(`callback_${c.status}`, { callbackId: c.id });
     if (a.operation === 'cancel') {
-      await finishCallback(i.tx, c.id, ['scheduled'], 'cancelled', { reason: 'rule' }, i.now);
+      await deps.callbacks.finishCallback(i.tx, c.id, ['scheduled'], 'cancelled', { reason: 'rule' }, i.now);
       return { outcome: 'executed', detail: { callbackId: c.id, cancelled: true }, eventIds: [], dueNow: [] };
     }
     const m = a.moveBy!;
     const wanted = new Date(i.now.getTime() + ((m.days * 24 + m.hours) * 60 + m.minutes) * 60_000);
     const when = callableAt(wanted, await hoursOf(i.tx, i.contact, c.window as ScheduleWindow));
-    await moveCallback(i.tx, c.id, when.at, when.reason ?? 'moved', i.now);
+    await deps.callbacks.moveCallback(i.tx, c.id, when.at, when.reason ?? 'moved', i.now);
     return { outcome: 'executed', detail: { callbackId: c.id, from: c.dueAt.toISOString(), dueAt: when.at.toISOString() }, eventIds: [], dueNow: [] };
   };
 

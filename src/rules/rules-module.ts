@@ -101,7 +101,10 @@ export const buildEventsAndRules = (deps: EventsAndRulesDeps) => {
     local: { contacts: ruleContextRepo, lists: listsRepo, dnc: dncRepo, revenue: revenueRepo },
     clock, sender, plans, activations: deps.activations, sequences: deps.sequences, onContactChanged, logger,
     dispatchEvents: (ids) => dispatcher.dispatch(ids),
-    callbacks: { actions: createCallbackActions({ calls: callbackCalls }), placeDue: (ids) => callbackCalls.placeDue(ids) },
+    callbacks: {
+      actions: createCallbackActions({ calls: callbackCalls, callbacks: callbacksRepo, dnc: dncRepo }),
+      placeDue: (ids) => callbackCalls.placeDue(ids),
+    },
     retry: { maxAttempts: config.RULES_MAX_ATTEMPTS, baseDelayMs: 30_000 },
   });
   return {

@@ -3,9 +3,7 @@ import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '
 import { findPlaceholders } from '../templates/templates.js';
 import type { SequenceService } from './sequence-service.js';
 import { findTemplate, sequenceTemplates } from './sequence-templates.js';
-import {
-  deleteCustomTemplate, findCustomTemplate, insertCustomTemplate, listCustomTemplates, updateCustomTemplate, type CustomTemplate,
-} from './sequence-templates-repo.js';
+import type { CustomTemplate, SequenceTemplatesRepo } from './sequence-templates-repo.js';
 import { definitionTexts, normalizeDefinition, sequenceInputSchema, type SequenceInput } from './sequence-types.js';
 
 /**
@@ -18,7 +16,12 @@ export type TemplateView = {
   createdAt: Date | null; updatedAt: Date | null;
 };
 
-export type SequenceTemplateServiceDeps = { db: Db; sequences: Pick<SequenceService, 'create'> };
+export type SequenceTemplateServiceDeps = {
+  db: Db;
+  sequences: Pick<SequenceService, 'create'>;
+  templates: Pick<SequenceTemplatesRepo,
+    'listCustomTemplates' | 'findCustomTemplate' | 'insertCustomTemplate' | 'updateCustomTemplate' | 'deleteCustomTemplate'>;
+};
 
 const nameTaken = { sequence_templates_name_uniq: 'a template with this name exists' };
 
@@ -51,20 +54,20 @@ export const createSequenceTemplateService = (deps: SequenceTemplateServiceDeps)
     if (findTemplate(key)) throw new ConflictError('built-in templates are read-only: copy it into a sequence, or save a sequence as a new template', 'template_read_only');
   };
   const mustFind = async (accountId: string, key: string): Promise<CustomTemplate> => {
-    const t = isUuid(key) ? await findCustomTemplate(db, accountId, key) : null;
+    const t = isUuid(key) ? await deps.templates.findCustomTemplate(db, accountId, key) : null;
     if (!t) throw new NotFoundError('template');
     return t;
   };
 
   /** Built-in templates first, then the account's own, oldest first. */
-  const list = async (accountId: string): Promise<TemplateView[]> => [...builtIns(), ...(await listCustomTemplates(db, accountId)).map(customView)];
+  const list = async (accountId: string): Promise<TemplateView[]> => [...builtIns(), ...(await deps.templates.listCustomTemplates(db, accountId)).map(customView)];
 
   const get = async (accountId: string, key: string): Promise<TemplateView> =>
     builtIns().find((t) => t.key === key) ?? customView(await mustFind(accountId, key));
 
   const create = async (accountId: string, input: SequenceInput): Promise<TemplateView> => {
     const definition = checked(input);
-    const t = await insertCustomTemplate(db, accountId, { name: input.name, description: input.description, definition }).catch((e) => mapPgError(e, nameTaken));
+    const t = await deps.templates.insertCustomTemplate(db, accountId, { name: input.name, description: input.description, definition }).catch((e) => mapPgError(e, nameTaken));
     return customView(t);
   };
 
@@ -73,14 +76,14 @@ export const createSequenceTemplateService = (deps: SequenceTemplateServiceDeps)
     readOnly(key);
     await mustFind(accountId, key);
     const definition = checked(input);
-    const t = await updateCustomTemplate(db, accountId, key, { name: input.name, description: input.description, definition }).catch((e) => mapPgError(e, nameTaken));
+    const t = await deps.templates.updateCustomTemplate(db, accountId, key, { name: input.name, description: input.description, definition }).catch((e) => mapPgError(e, nameTaken));
     if (!t) throw new NotFoundError('template');
     return customView(t);
   };
 
   const remove = async (accountId: string, key: string): Promise<void> => {
     readOnly(key);
-    if (!isUuid(key) || !(await deleteCustomTemplate(db, accountId, key))) throw new NotFoundError('template');
+    if (!isUuid(key) || !(await deps.templates.deleteCustomTemplate(db, accountId, key))) throw new NotFoundError('template');
   };
 
   /** Creates an editable sequence from a template (name and default line may be changed). */

@@ -48,3 +48,8 @@ export const deleteCustomTemplate = async (q: Queryable, accountId: string, id: 
   const res = await q.query('DELETE FROM sequence_templates WHERE account_id = $1 AND id = $2', [accountId, id]);
   return (res.rowCount ?? 0) > 0;
 };
+
+export const sequenceTemplatesRepo = {
+  listCustomTemplates, findCustomTemplate, insertCustomTemplate, updateCustomTemplate, deleteCustomTemplate,
+};
+export type SequenceTemplatesRepo = typeof sequenceTemplatesRepo;

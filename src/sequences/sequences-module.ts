@@ -20,6 +20,7 @@ import { sequenceSignalsRepo } from './sequence-signals-repo.js';
 import { createSequenceStatusService } from './sequence-status-service.js';
 import { createSequenceTemplateService } from './sequence-template-service.js';
 import { sequencesRepo } from './sequences-repo.js';
+import { sequenceTemplatesRepo } from './sequence-templates-repo.js';
 
 export type SequencesDeps = {
   db: Db;
@@ -61,7 +62,7 @@ export const createSequences = (deps: SequencesDeps) => {
     db: deps.db, enrollments: enrollmentsRepo, sequences: sequencesRepo, run: sequenceRunRepo, signals: sequenceSignalsRepo, clock, sender: createSequenceSender({ readyPlans: readyPlansRepo, sendingLines: sendingLinesRepo }), dispatch: deps.dispatch, onContactChanged: deps.onContactChanged, logger: deps.logger, batchSize: deps.batchSize ?? 500,
   });
 
-  const templates = createSequenceTemplateService({ db: deps.db, sequences });
+  const templates = createSequenceTemplateService({ db: deps.db, sequences, templates: sequenceTemplatesRepo });
 
   const optOutListener = createSequenceOptOutListener({ clock, enrollments: enrollmentsRepo });
 

@@ -30,9 +30,7 @@ const compositionFiles = new Set(['action-engine.ts', 'rules-module.ts', 'tracki
  * those folders, a new one included, is checked.
  */
 const notYetMoved = new Set([
-  'callback-actions.ts', // rules
-  'dni-numbers-service.ts', 'dni-pools-service.ts', 'tracking-call-service.ts', // tracking
-  'sequence-template-service.ts', // sequences
+  'dni-numbers-service.ts', 'dni-pools-service.ts', 'tracking-call-service.ts',
 ]);
 
 const fromRepo = /(import|export)\s+(type\s+)?([^;=()]*?)\s+from\s+['"](\.{1,2}\/[^'"]*-repo\.js)['"]|import\(\s*['"](\.{1,2}\/[^'"]*-repo\.js)['"]\s*\)/g;
