@@ -11,12 +11,15 @@ import { createHash, createHmac } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { randomToken, safeEqual } from '../crypto.js';
 import { withTransaction, type Db } from '../db/db.js';
-import {
-  findSettingsByKey, insertAssignment, pickPoolLine, poolRules, renewAssignment, sessionForCall, type Assignment,
-} from './dni-repo.js';
+import type { Assignment, DniRepo } from './dni-repo.js';
 import { CLICK_ID_TYPES, type DniMatch, type DniSettings, type Visit, type VisitorData, type VisitQuery } from './dni-types.js';
 
-export type DniNumbersDeps = { db: Db; secretKey: string };
+export type DniNumbersDeps = {
+  db: Db;
+  secretKey: string;
+  dni: Pick<DniRepo,
+    'findSettingsByKey' | 'insertAssignment' | 'pickPoolLine' | 'poolRules' | 'renewAssignment' | 'sessionForCall'>;
+};
 
 /** The answer to a page: the number (E.164 and as written nationally), or none when no pool applies. */
 export type NumberAnswer = { number: string | null; display: string | null; visitor: string; expiresAt: Date | null; assignment: Assignment | null };
@@ -85,7 +88,7 @@ export const createDniNumbersService = (deps: DniNumbersDeps) => {
 
   return {
     /** The settings behind a public key, or null (unknown or rotated key). */
-    settingsForKey: (publicKey: string): Promise<DniSettings | null> => findSettingsByKey(db, publicKey),
+    settingsForKey: (publicKey: string): Promise<DniSettings | null> => deps.dni.findSettingsByKey(db, publicKey),
 
     /**
      * The visitor's number: their live assignment (extended), else a new one from the pool their
@@ -101,16 +104,16 @@ export const createDniNumbersService = (deps: DniNumbersDeps) => {
         number: a?.phoneNumber ?? null, display: a ? displayNumber(a.phoneNumber) : null, visitor: token, expiresAt: a?.expiresAt ?? null, assignment: a,
       });
       if (known) {
-        const live = await renewAssignment(db, accountId, visitorId, settings.sessionMinutes);
+        const live = await deps.dni.renewAssignment(db, accountId, visitorId, settings.sessionMinutes);
         if (live) return answer(live);
       }
       const visit = visitOf(q);
-      const pool = choosePool(await poolRules(db, accountId), visit);
+      const pool = choosePool(await deps.dni.poolRules(db, accountId), visit);
       if (!pool) return answer(null);
       const assigned = await withTransaction(db, async (tx) => {
-        const line = await pickPoolLine(tx, pool.id);
+        const line = await deps.dni.pickPoolLine(tx, pool.id);
         if (!line) return null;
-        return insertAssignment(tx, {
+        return deps.dni.insertAssignment(tx, {
           accountId, poolId: pool.id, lineId: line.lineId, phoneNumber: line.phoneNumber, visitorId, source: pool.source,
           visit, reused: line.busy, minutes: settings.sessionMinutes,
         });
@@ -120,7 +123,7 @@ export const createDniNumbersService = (deps: DniNumbersDeps) => {
 
     /** The web session a call to a pool number belongs to: its source and visitor data, or null (not a DNI call). */
     async attribute(accountId: string, lineId: string, at: Date): Promise<{ source: string; assignmentId: string; visitor: VisitorData } | null> {
-      const a = await sessionForCall(db, accountId, lineId, at);
+      const a = await deps.dni.sessionForCall(db, accountId, lineId, at);
       if (!a) return null;
       return {
         source: a.source,

@@ -7,9 +7,7 @@
 import { randomToken } from '../crypto.js';
 import { mapPgError, withTransaction, type Db, type Queryable } from '../db/db.js';
 import { NotFoundError, ValidationError, fromZod, type FieldIssue } from '../errors.js';
-import {
-  deletePool, ensureSettings, findPool, insertPool, linesForPool, listPools, setKey, setPoolLines, updatePool, updateSettings, type PoolRow,
-} from './dni-repo.js';
+import type { DniRepo, PoolRow } from './dni-repo.js';
 import { dniPoolInputSchema, dniSettingsInputSchema, type DniPool, type DniPoolInput, type DniSettings } from './dni-types.js';
 
 const TAKEN = {
@@ -25,7 +23,13 @@ export const newDniKey = (): string => `dni_${randomToken(18)}`;
 export const dniSnippet = (publicUrl: string, key: string): string => `<script src="${publicUrl}/dni.js?key=${encodeURIComponent(key)}" async></script>`;
 
 /** `publicUrl`: PUBLIC_URL, where sites load the snippet from. */
-export type DniPoolsDeps = { db: Db; publicUrl: string };
+export type DniPoolsDeps = {
+  db: Db;
+  publicUrl: string;
+  dni: Pick<DniRepo,
+    | 'deletePool' | 'ensureSettings' | 'findPool' | 'insertPool' | 'linesForPool' | 'listPools'
+    | 'setKey' | 'setPoolLines' | 'updatePool' | 'updateSettings'>;
+};
 
 /** The settings as the API shows them, with the snippet to copy. */
 export type DniSettingsView = DniSettings & { snippet: string };
@@ -52,7 +56,7 @@ export const createDniPoolsService = (deps: DniPoolsDeps) => {
   });
 
   const checkLines = async (q: Queryable, accountId: string, p: DniPoolInput, poolId: string | null): Promise<void> => {
-    const found = new Map((await linesForPool(q, accountId, p.lineIds)).map((l) => [l.id, l]));
+    const found = new Map((await deps.dni.linesForPool(q, accountId, p.lineIds)).map((l) => [l.id, l]));
     const issues: FieldIssue[] = [];
     p.lineIds.forEach((id, i) => {
       const l = found.get(id);
@@ -64,13 +68,13 @@ export const createDniPoolsService = (deps: DniPoolsDeps) => {
   };
 
   const get = async (accountId: string, id: string): Promise<DniPool> => {
-    const pool = await findPool(db, accountId, id);
+    const pool = await deps.dni.findPool(db, accountId, id);
     if (!pool) throw new NotFoundError('tracking pool');
     return pool;
   };
 
   return {
-    list: (accountId: string): Promise<DniPool[]> => listPools(db, accountId),
+    list: (accountId: string): Promise<DniPool[]> => deps.dni.listPools(db, accountId),
     get,
 
     /** Validates (400 naming each bad field; 409 for a taken source or a second default) and stores a pool. */
@@ -78,8 +82,8 @@ export const createDniPoolsService = (deps: DniPoolsDeps) => {
       const input = parse(body);
       const id = await withTransaction(db, async (tx) => {
         await checkLines(tx, accountId, input, null);
-        const poolId = await insertPool(tx, accountId, toRow(input));
-        await setPoolLines(tx, accountId, poolId, input.lineIds);
+        const poolId = await deps.dni.insertPool(tx, accountId, toRow(input));
+        await deps.dni.setPoolLines(tx, accountId, poolId, input.lineIds);
         return poolId;
       }).catch((err) => mapPgError(err, TAKEN));
       return get(accountId, id);
@@ -89,34 +93,35 @@ export const createDniPoolsService = (deps: DniPoolsDeps) => {
     async replace(accountId: string, id: string, body: unknown): Promise<DniPool> {
       const input = parse(body);
       await withTransaction(db, async (tx) => {
-        if (!(await findPool(tx, accountId, id))) throw new NotFoundError('tracking pool');
+        if (!(await deps.dni.findPool(tx, accountId, id))) throw new NotFoundError('tracking pool');
         await checkLines(tx, accountId, input, id);
-        await updatePool(tx, accountId, id, toRow(input));
-        await setPoolLines(tx, accountId, id, input.lineIds);
+        await deps.dni.updatePool(tx, accountId, id, toRow(input));
+        await deps.dni.setPoolLines(tx, accountId, id, input.lineIds);
       }).catch((err) => mapPgError(err, TAKEN));
       return get(accountId, id);
     },
 
     async remove(accountId: string, id: string): Promise<void> {
-      if (!(await deletePool(db, accountId, id))) throw new NotFoundError('tracking pool');
+      if (!(await deps.dni.deletePool(db, accountId, id))) throw new NotFoundError('tracking pool');
     },
 
     /** The account's settings and snippet, its public key minted on first use. */
-    settings: async (accountId: string): Promise<DniSettingsView> => view(await ensureSettings(db, accountId, newDniKey())),
+    settings: async (accountId: string): Promise<DniSettingsView> =>
+      view(await deps.dni.ensureSettings(db, accountId, newDniKey())),
 
     async updateSettings(accountId: string, body: unknown): Promise<DniSettingsView> {
       const r = dniSettingsInputSchema.safeParse(body ?? {});
       if (!r.success) throw fromZod(r.error);
-      await ensureSettings(db, accountId, newDniKey());
-      await updateSettings(db, accountId, r.data);
-      return view(await ensureSettings(db, accountId, newDniKey()));
+      await deps.dni.ensureSettings(db, accountId, newDniKey());
+      await deps.dni.updateSettings(db, accountId, r.data);
+      return view(await deps.dni.ensureSettings(db, accountId, newDniKey()));
     },
 
     /** A new public key: pages still embedding the old one get 404s and keep their own numbers. */
     async rotateKey(accountId: string): Promise<DniSettingsView> {
-      await ensureSettings(db, accountId, newDniKey());
-      await setKey(db, accountId, newDniKey());
-      return view(await ensureSettings(db, accountId, newDniKey()));
+      await deps.dni.ensureSettings(db, accountId, newDniKey());
+      await deps.dni.setKey(db, accountId, newDniKey());
+      return view(await deps.dni.ensureSettings(db, accountId, newDniKey()));
     },
   };
 };

@@ -178,3 +178,10 @@ export const sessionForCall = async (q: Queryable, accountId: string, lineId: st
   );
   return r.rows[0] ? toAssignment(r.rows[0]) : null;
 };
+
+export const dniRepo = {
+  findSettings, findSettingsByKey, ensureSettings, updateSettings, setKey,
+  listPools, findPool, linesForPool, insertPool, updatePool, deletePool, setPoolLines, poolRules,
+  renewAssignment, pickPoolLine, insertAssignment, sessionForCall,
+};
+export type DniRepo = typeof dniRepo;

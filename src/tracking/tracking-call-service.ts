@@ -11,14 +11,12 @@ import { withTransaction, type Db } from '../db/db.js';
 import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
 import { ownsLine } from '../telephony/inbound-call-service.js';
-import { findLineById, type GatewayLine } from '../telephony/lines-repo.js';
+import type { GatewayLine, GatewayLinesRepo } from '../telephony/lines-repo.js';
 import type { CallStatusEvent, StatusListener } from '../engine/status-port.js';
 import type { TrackedInboundCall } from '../telephony/tracking-port.js';
 import type { DniNumbersService } from './dni-numbers-service.js';
 import { afterDial, fromCallStatus, fromLegStatus, type Verdict } from './call-outcome.js';
-import {
-  countCallerCalls, endCall, findTrackedCall, insertTrackedCall, noteLeg, noteRecording, syncCallRow, type CallEnd, type TrackedCall,
-} from './tracked-calls-repo.js';
+import type { CallEnd, TrackedCall, TrackedCallsRepo } from './tracked-calls-repo.js';
 import { forwardPlan } from './tracking-plan.js';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -38,6 +36,10 @@ export type TrackingCallServiceDeps = {
   logger: Logger;
   /** Dynamic Number Insertion: the website session a call to a pool number belongs to (its source wins over the line's). */
   attribution?: Pick<DniNumbersService, 'attribute'>;
+  calls: Pick<TrackedCallsRepo,
+    | 'countCallerCalls' | 'endCall' | 'findTrackedCall' | 'insertTrackedCall'
+    | 'noteLeg' | 'noteRecording' | 'syncCallRow'>;
+  lines: Pick<GatewayLinesRepo, 'findLineById'>;
 };
 
 export const createTrackingCallService = (deps: TrackingCallServiceDeps) => {
@@ -45,9 +47,9 @@ export const createTrackingCallService = (deps: TrackingCallServiceDeps) => {
 
   /** The tracked call and its line, if the signing carrier account owns that line. */
   const owned = async (r: CarrierReport): Promise<{ call: TrackedCall; line: GatewayLine } | null> => {
-    const call = await findTrackedCall(db, r.providerCallId);
+    const call = await deps.calls.findTrackedCall(db, r.providerCallId);
     if (!call?.lineId) return null;
-    const line = await findLineById(db, call.accountId, call.lineId);
+    const line = await deps.lines.findLineById(db, call.accountId, call.lineId);
     return line && ownsLine(line, r.carrierAccountSid) ? { call, line } : null;
   };
 
@@ -58,9 +60,9 @@ export const createTrackingCallService = (deps: TrackingCallServiceDeps) => {
   /** Ends the call if nothing ended it yet; raises `call.ended` in the same transaction. */
   const end = async (call: TrackedCall, v: Verdict, how: Pick<CallEnd, 'endedBy' | 'at'> & { recordingUrl?: string | null }): Promise<boolean> => {
     const event = await withTransaction(db, async (tx) => {
-      const ended = await endCall(tx, call.callId, { ...v, ...how, recordingUrl: how.recordingUrl ?? null });
+      const ended = await deps.calls.endCall(tx, call.callId, { ...v, ...how, recordingUrl: how.recordingUrl ?? null });
       if (!ended) return null;
-      const callCount = await countCallerCalls(tx, ended, null);
+      const callCount = await deps.calls.countCallerCalls(tx, ended, null);
       const { event } = await deps.events.publish(tx, {
         accountId: ended.accountId, type: 'call.ended', contactId: ended.contactId,
         data: {
@@ -84,11 +86,11 @@ export const createTrackingCallService = (deps: TrackingCallServiceDeps) => {
   return {
     /** The inbound call on a tracking line: stored (once per CallSid), then forwarded. */
     async answer(c: TrackedInboundCall): Promise<ForwardStep> {
-      const line = await findLineById(db, c.accountId, c.lineId);
+      const line = await deps.lines.findLineById(db, c.accountId, c.lineId);
       const plan = line ? forwardPlan(line) : null;
       if (!line || !plan) return { kind: 'not-configured' };
       const session = await deps.attribution?.attribute(c.accountId, c.lineId, c.at);
-      const call = await insertTrackedCall(db, {
+      const call = await deps.calls.insertTrackedCall(db, {
         accountId: c.accountId, lineId: c.lineId, contactId: c.contactId, providerCallId: c.providerCallId, caller: c.from, called: c.to,
         source: session?.source ?? plan.source, dniAssignmentId: session?.assignmentId ?? null, visitor: session?.visitor ?? null,
         startedAt: c.at, numbers: plan.numbers, strategy: plan.strategy, ringTimeoutSeconds: plan.ringTimeoutSeconds, record: plan.record,
@@ -101,7 +103,7 @@ export const createTrackingCallService = (deps: TrackingCallServiceDeps) => {
       const found = await owned(r);
       if (!found) return { kind: 'hangup' };
       const { call, line } = found;
-      if (r.recordingUrl) await noteRecording(db, call.callId, r.recordingUrl);
+      if (r.recordingUrl) await deps.calls.noteRecording(db, call.callId, r.recordingUrl);
       if (call.endedAt) return { kind: 'hangup' };
       const next = afterDial(call, r);
       if (next.kind === 'next') return step(call, line, next.step);
@@ -114,14 +116,14 @@ export const createTrackingCallService = (deps: TrackingCallServiceDeps) => {
       const found = await owned(r);
       if (!found || r.leg >= found.call.numbers.length) return;
       const { facts, verdict } = fromLegStatus(found.call, r);
-      if (Object.keys(facts).length > 0) await noteLeg(db, found.call.callId, facts);
+      if (Object.keys(facts).length > 0) await deps.calls.noteLeg(db, found.call.callId, facts);
       if (verdict && !found.call.endedAt) await end(found.call, verdict, { endedBy: 'leg-status', at: r.at });
     },
 
     /** The recording is ready (recordingStatusCallback). */
     async recorded(r: CarrierReport & { recordingUrl: string }): Promise<void> {
       const found = await owned(r);
-      if (found) await noteRecording(db, found.call.callId, r.recordingUrl);
+      if (found) await deps.calls.noteRecording(db, found.call.callId, r.recordingUrl);
     },
 
     /** Text spoken to whoever answers, or null. */
@@ -136,11 +138,11 @@ export const createTrackingCallService = (deps: TrackingCallServiceDeps) => {
      */
     statusListener: {
       async onCallStatus(e: CallStatusEvent) {
-        const call = await findTrackedCall(db, e.providerId);
+        const call = await deps.calls.findTrackedCall(db, e.providerId);
         if (!call || call.accountId !== e.accountId) return;
         if (call.endedAt) {
           // The generic status recorder may have rewritten outcome/duration from this late callback.
-          await syncCallRow(db, call.callId);
+          await deps.calls.syncCallRow(db, call.callId);
           return;
         }
         const verdict = fromCallStatus(call, { status: e.status, at: e.at });

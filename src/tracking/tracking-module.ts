@@ -13,10 +13,12 @@ import type { EventPublisher } from '../events/event-types.js';
 import type { Logger } from '../logger.js';
 import { readyPlansRepo } from '../engine/ready-plans-repo.js';
 import { dncRepo } from '../rules/dnc-repo.js';
+import { gatewayLinesRepo } from '../telephony/lines-repo.js';
 import { smsOptOutsRepo } from '../telephony/sms-opt-outs-repo.js';
 import { callDetailsRepo } from './call-details-repo.js';
 import { createDniNumbersService } from './dni-numbers-service.js';
 import { createDniPoolsService } from './dni-pools-service.js';
+import { dniRepo } from './dni-repo.js';
 import { trackedCallsRepo } from './tracked-calls-repo.js';
 import { createTrackingCallService } from './tracking-call-service.js';
 import { createTrackingEvaluator } from './tracking-evaluator.js';
@@ -43,9 +45,9 @@ export type TrackingDeps = {
 export const buildTracking = (deps: TrackingDeps) => {
   const { db, logger } = deps;
   /** Dynamic Number Insertion: which pool number a web visitor is shown, and whose session a call to it is. */
-  const dniNumbers = createDniNumbersService({ db, secretKey: deps.config.SECRET_KEY });
+  const dniNumbers = createDniNumbersService({ db, secretKey: deps.config.SECRET_KEY, dni: dniRepo });
   const calls = createTrackingCallService({
-    db, logger, attribution: dniNumbers,
+    db, logger, attribution: dniNumbers, calls: trackedCallsRepo, lines: gatewayLinesRepo,
     events: {
       publish: (q, e) => deps.events().publish(q, e),
       dispatch: async (ids) => deps.events().dispatcher?.dispatch(ids),
@@ -65,7 +67,7 @@ export const buildTracking = (deps: TrackingDeps) => {
     logs: createTrackingLogsService({ db, logs: trackingLogsRepo }),
     preview: createTrackingPreview({ db, repo: trackingPreviewRepo }),
     dniNumbers,
-    dniPools: createDniPoolsService({ db, publicUrl: deps.config.PUBLIC_URL }),
+    dniPools: createDniPoolsService({ db, publicUrl: deps.config.PUBLIC_URL, dni: dniRepo }),
   };
 };
 

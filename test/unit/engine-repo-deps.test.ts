@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { projectRoot, tsFiles } from '../helpers/import-graph.js';
 
 /**
- * The engine's services receive the statements they run as `Pick<…Repo>` dependencies (wired in
- * src/engine/action-engine.ts, src/init/*), never by importing them: a service that needs a query
- * names it in its deps type. So a non-repo file of src/engine imports from a `*-repo.js` module
- * only types, the pure helpers below (no statement), and — in the composition file alone — the
- * repo objects it wires.
+ * Services receive the statements they run as `Pick<…Repo>` dependencies (wired in
+ * src/engine/action-engine.ts, src/init/*, and each feature's module), never by importing them: a
+ * service that needs a query names it in its deps type. So a non-repo file of src/engine,
+ * src/rules, src/tracking or src/sequences imports from a `*-repo.js` module only types, the pure
+ * helpers below (no statement), and — in the composition files alone — the repo objects they wire.
  */
 const pureHelpers = new Set([
   'toChange', // deliveries-repo: a delivery row as a feed event
@@ -23,15 +23,6 @@ const pureHelpers = new Set([
  * each feature's module.
  */
 const compositionFiles = new Set(['action-engine.ts', 'rules-module.ts', 'tracking-module.ts', 'sequences-module.ts']);
-
-/**
- * Services of src/rules, src/tracking, src/sequences that still import the statements they run
- * (issue 18): each leaves this list when it takes them as `Pick<…Repo>` deps. Every other file of
- * those folders, a new one included, is checked.
- */
-const notYetMoved = new Set([
-  'dni-numbers-service.ts', 'dni-pools-service.ts', 'tracking-call-service.ts',
-]);
 
 const fromRepo = /(import|export)\s+(type\s+)?([^;=()]*?)\s+from\s+['"](\.{1,2}\/[^'"]*-repo\.js)['"]|import\(\s*['"](\.{1,2}\/[^'"]*-repo\.js)['"]\s*\)/g;
 
@@ -58,14 +49,13 @@ export const repoValueImports = (files: string[]): string[] =>
     });
   });
 
-describe('engine services get their statements as Pick<…Repo> dependencies', () => {
+describe('engine, rules, tracking and sequences services get their statements as Pick<…Repo> dependencies', () => {
   it('no non-repo file of src/engine imports a statement from a *-repo.js module', () => {
     expect(repoValueImports(tsFiles(path.join(projectRoot, 'src', 'engine')))).toEqual([]);
   });
 
   it('no non-repo file of src/rules, src/tracking, src/sequences imports a statement from a *-repo.js module', () => {
-    const files = ['rules', 'tracking', 'sequences'].flatMap((d) => tsFiles(path.join(projectRoot, 'src', d)))
-      .filter((f) => !notYetMoved.has(path.basename(f)));
+    const files = ['rules', 'tracking', 'sequences'].flatMap((d) => tsFiles(path.join(projectRoot, 'src', d)));
     expect(repoValueImports(files)).toEqual([]);
   });
 
@@ -87,6 +77,9 @@ describe('engine services get their statements as Pick<…Repo> dependencies', (
       ].join('\n')),
       write('action-engine.ts', "import { deliveriesRepo } from './deliveries-repo.js';\nimport { finish } from './deliveries-repo.js';\n"),
       write('things-repo.ts', "import { finish } from './deliveries-repo.js';\n"),
+      // A feature's sender importing the engine's statements (as rules, tracking and sequences did).
+      write('sequence-sender.ts', "import { readyPlansRepo } from '../engine/ready-plans-repo.js';\nimport { actionById } from './rules-repo.js';\n"),
+      write('sequences-module.ts', "import { readyPlansRepo } from '../engine/ready-plans-repo.js';\nimport { findSendingLine } from '../engine/sending-lines-repo.js';\n"),
     ];
     expect(repoValueImports(files)).toEqual([
       'things-service.ts: finish from ./deliveries-repo.js',
@@ -96,6 +89,8 @@ describe('engine services get their statements as Pick<…Repo> dependencies', (
       'things-service.ts: claimSendable from ./contact-refusals-repo.js',
       'things-service.ts: import() of ./sweeper-repo.js',
       'action-engine.ts: finish from ./deliveries-repo.js',
+      'sequence-sender.ts: readyPlansRepo from ../engine/ready-plans-repo.js',
+      'sequences-module.ts: findSendingLine from ../engine/sending-lines-repo.js',
     ]);
   });
 });
