@@ -92,11 +92,18 @@ const attribute = async (db: pg.Pool, carrier: Carrier, keyed: Keyed[]) => {
   const texts = (await carrier.messages()).filter((m) => m.to.startsWith(RESPONDERS));
   const rows = (await db.query(
     `SELECT d.id, a.idempotency_key AS key, (EXTRACT(EPOCH FROM a.created_at) * 1000)::float8 AS created,
-            (EXTRACT(EPOCH FROM a.planned_at) * 1000)::float8 AS planned
+            (EXTRACT(EPOCH FROM a.planned_at) * 1000)::float8 AS planned,
+            (EXTRACT(EPOCH FROM d.claimed_at) * 1000)::float8 AS claimed
        FROM deliveries d JOIN activations a ON a.id = d.activation_id WHERE a.idempotency_key = ANY($1)`,
     [keyed.map((k) => `twilio:${k.callSid}`)],
-  )).rows as Array<{ id: string; key: string; created: number; planned: number | null }>;
+  )).rows as Array<{ id: string; key: string; created: number; planned: number | null; claimed: number | null }>;
   const stamps = new Map(rows.map((r) => [r.key.slice('twilio:'.length), r]));
+  // The call's first claim: when a delivery worker took its first text.
+  const claims = new Map<string, number>();
+  for (const r of rows) {
+    const call = r.key.slice('twilio:'.length);
+    if (r.claimed !== null) claims.set(call, Math.min(claims.get(call) ?? Infinity, r.claimed));
+  }
   const callOf = new Map(rows.map((r) => [r.id, r.key.slice('twilio:'.length)]));
   const byCall = new Map<string, Array<{ to: string; at: number }>>();
   for (const m of texts) {
@@ -112,9 +119,10 @@ const attribute = async (db: pg.Pool, carrier: Carrier, keyed: Keyed[]) => {
       first: got.length ? Math.min(...got.map((x) => x.at)) - k.t0 : Infinity,
       last: got.length ? Math.max(...got.map((x) => x.at)) - k.t0 : Infinity,
       once: got.length === RECIPIENTS && new Set(got.map((x) => x.to)).size === RECIPIENTS,
-      // Where the time went (PostgreSQL's clock, same machine): activation committed, then planned.
+      // Where the time went (PostgreSQL's clock, same machine): activation committed, planned, first text claimed.
       created: (stamps.get(k.callSid)?.created ?? Infinity) - k.t0,
       planned: (stamps.get(k.callSid)?.planned ?? Infinity) - k.t0,
+      claimed: (claims.get(k.callSid) ?? Infinity) - k.t0,
     };
   });
 };
@@ -206,7 +214,7 @@ const main = async () => {
         codeStepsNotAnswered: keyed.filter((k) => !k.ok).length,
         // For diagnosis only (the target counts every call): the calls whose code step was answered.
         answeredCallsCodeKeyedToFirstText: summary(loaded.filter((c) => c.ok).map((c) => c.first)),
-        stages: { codeKeyedToActivationStored: summary(loaded.map((c) => c.created)), codeKeyedToPlanned: summary(loaded.map((c) => c.planned)) },
+        stages: { codeKeyedToActivationStored: summary(loaded.map((c) => c.created)), codeKeyedToPlanned: summary(loaded.map((c) => c.planned)), codeKeyedToFirstClaim: summary(loaded.map((c) => c.claimed)) },
         failedAnswers: [...new Set(keyed.filter((k) => !k.ok).map((k) => k.answer))].slice(0, 3),
         fanoutMs: fanMs, fanoutTextsAtCarrier: fanAtCarrier, fanoutSendsPerSec: Math.round((fanAtCarrier / fanMs) * 1000),
       },

@@ -123,6 +123,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
       db: deps.db, engine: engineRepo, deliveries: deliveriesRepo, sendingLines: sendingLinesRepo, queues, feed, extras, logger: log, metrics: deps.metrics,
       settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },
       yieldBetweenChunks: laneGate.yieldToOthers,
+      sendNow: (ids) => delivery.sendNow(ids),
     });
     const planJob = createPlanJobProcessor({ planner, queue: queues.activations, logger: log });
     // Planning one activation (a call's code, an API trigger) and urgent-lane sends come before

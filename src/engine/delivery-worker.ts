@@ -79,7 +79,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 export const createSemaphore = (n: number) => {
   let free = n;
   const waiting: Array<() => void> = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
+  const run = async <T>(fn: () => Promise<T>): Promise<T> => {
     if (free > 0) free--;
     else await new Promise<void>((r) => waiting.push(r));
     try {
@@ -90,6 +90,8 @@ export const createSemaphore = (n: number) => {
       else free++;
     }
   };
+  /** Whether a holder would start at once (a slot is free and nobody waits for one). */
+  return Object.assign(run, { idle: () => free > 0 && waiting.length === 0 });
 };
 
 /** Exponential backoff with jitter: base, 2x, 4x… capped at 10 minutes. */
@@ -209,11 +211,12 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
    * queue and the job is retried without counting an attempt; permanent errors fail the delivery
    * with the carrier's code.
    */
-  const process = async (data: DeliveryJobData, lane: DeliveryLane): Promise<{ sent: number; deferred: number }> => {
+  const process = async (data: DeliveryJobData, lane: DeliveryLane, onClaimed?: () => void): Promise<{ sent: number; deferred: number }> => {
     const token = randomUUID();
     // Claimed with the do-not-contact and opt-out check, right before sending, whatever path planned the row.
     const claimedAt = Date.now();
     const { send: rows, refused } = await deps.refusals.claimSendable(deps.db, data.deliveryIds, token);
+    onClaimed?.();
     if (rows.length === 0 && refused.length === 0) return { sent: 0, deferred: 0 };
     if (rows.length === 0) {
       deps.metrics?.reached(refused);
@@ -274,17 +277,54 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
     }
   };
 
+  const urgentJob = (data: DeliveryJobData, onClaimed?: () => void) =>
+    claimGate.urgent(() => (deps.laneGate ? deps.laneGate.urgent(() => process(data, 'urgent', onClaimed)) : process(data, 'urgent', onClaimed)));
+
+  /** Sends started by `sendNow`, still running (awaited by `close`). */
+  const started = new Set<Promise<unknown>>();
+
   return {
     /** Runs one delivery job of `lane` (default `bulk`). */
     process: (data: DeliveryJobData, lane: DeliveryLane = 'bulk') => (lane === 'urgent'
-      ? claimGate.urgent(() => (deps.laneGate ? deps.laneGate.urgent(() => process(data, lane)) : process(data, lane)))
+      ? urgentJob(data)
       : claimGate.bulk(async () => {
         await deps.laneGate?.bulkTurn();
         return process(data, lane);
       })),
+    /**
+     * Sends a small activation's deliveries in this process at once, as an urgent-lane job would,
+     * without the queue's round trips (the planner, right after writing them). Resolves `true`
+     * once they are claimed (the sends go on, and `close` waits for them), so whoever called it
+     * can treat them as taken: from then on a crash leaves them to the sweeper like any claimed
+     * row. `false`, with nothing claimed, when the urgent lane has no free claim slot in this
+     * process, or the claim failed: the caller queues them instead.
+     */
+    sendNow(deliveryIds: string[]): Promise<boolean> {
+      if (stopping || deliveryIds.length === 0 || !claimGate.urgent.idle()) return Promise.resolve(false);
+      return new Promise<boolean>((resolve) => {
+        const job = urgentJob({ deliveryIds }, () => resolve(true));
+        started.add(job);
+        job.catch(async (err: unknown) => {
+          // The carrier's 429: the rows went back to pending, uncounted. A queue job would be
+          // retried once the (now rate-limited) queue lets it; these get such a job.
+          if (err instanceof Error && err.name === 'RateLimitError') {
+            await enqueueDeliveries(queueOf('urgent'), deliveryIds, deps.settings.batchSize, { tag: `rl${Date.now()}` })
+              .catch((e: unknown) => deps.logger.warn({ err: e }, 'could not queue rate-limited deliveries; the sweeper will'));
+            return;
+          }
+          // Before the claim: nothing taken, the caller queues them. After it: like a failed
+          // job's claimed rows, the sweeper takes them over.
+          deps.logger.warn({ err, deliveries: deliveryIds.length }, 'sending a small activation at once failed');
+          resolve(false);
+        }).finally(() => started.delete(job));
+      });
+    },
     /** Sends nothing more from now on (call before closing the queue worker); in-flight sends finish. */
     stopSending() { stopping = true; stop(); },
-    close: () => claims.close(),
+    async close() {
+      await Promise.allSettled([...started]);
+      await claims.close();
+    },
   };
 };
 

@@ -38,6 +38,11 @@ export type PlannerDeps = {
    * small activations keyed meanwhile be planned first. None: chunks follow each other at once.
    */
   yieldBetweenChunks?: () => Promise<void>;
+  /**
+   * Sends a small (urgent-lane) plan's deliveries in this process at once (the delivery worker's
+   * `sendNow`): true once they are claimed. None, or false: they are queued on the urgent lane.
+   */
+  sendNow?: (deliveryIds: string[]) => Promise<boolean>;
 };
 
 /**
@@ -174,7 +179,8 @@ export const createPlanner = (deps: PlannerDeps) => {
       for (const action of input.definition.actions) rows.push(...(await planAction(input, action, scope, lines)));
     }
     const { batchSize } = deps.settings;
-    const lane = deps.queues[laneFor(rows.filter((r) => r.status === 'pending').length, batchSize)];
+    const laneName = laneFor(rows.filter((r) => r.status === 'pending').length, batchSize);
+    const lane = deps.queues[laneName];
 
     // A plan of more than one delivery job is written and queued chunk by chunk, so the first
     // texts go while the rest is written (each chunk commits on its own: a crash part-way is
@@ -206,15 +212,22 @@ export const createPlanner = (deps: PlannerDeps) => {
       const running = await deps.engine.setActivationStatus(tx, a.id, 'running', { recipientCount: recipients });
       return { created, recipients, running };
     });
-    // Skips are final at once: show them live; pending rows appear as they are sent (GET lists all).
-    if (!pipelined) deps.metrics?.reached(created);
-    await publish(a.accountId, [running, ...created.filter((d) => d.status === 'skipped').map(toChange)]);
-
     // What this run did not queue itself: rows an earlier, interrupted run wrote and left pending.
     const queued = new Set(pendingOf(early));
     const ids = created.length === rows.length ? pendingOf(created) : await deps.deliveries.pendingIds(db, a.id);
     const rest = ids.filter((id) => !queued.has(id));
-    await enqueueDeliveries(lane, rest, batchSize);
+
+    // Skips are final at once: show them live; pending rows appear as they are sent (GET lists all).
+    // Published first (its commands go to Redis before any of the sends' own changes), awaited below.
+    if (!pipelined) deps.metrics?.reached(created);
+    const announced = publish(a.accountId, [running, ...created.filter((d) => d.status === 'skipped').map(toChange)]);
+    // A small plan is sent from here at once: no round trip through Redis and a queue worker
+    // (bench:latency). Claimed before this job completes, so a crash before the claim runs the
+    // job again, and one after it leaves the rows to the sweeper, as for any delivery job. Not
+    // claimed here (no free urgent slot in this process): queued on the urgent lane.
+    const sentHere = laneName === 'urgent' && rest.length > 0 && deps.sendNow ? await deps.sendNow(rest) : false;
+    await announced;
+    if (!sentHere) await enqueueDeliveries(lane, rest, batchSize);
     for (const action of input.definition.actions) {
       if (action.type === 'conference' && action.retryWithOffDuty) {
         await deps.queues.timers.add('conference_retry', { activationId: a.id, actionId: action.id, kind: 'conference_retry' }, {

@@ -121,6 +121,38 @@ describe('delivery lanes: a second emergency does not wait behind a broadcast', 
     expect(['dispatched', 'completed']).toContain(await activationStatus(t, alarmId));
   });
 
+  /** Every job the urgent lane has held (kept an hour once done): a job added shows here. */
+  const urgentJobsEver = async () => Object.values(await queues.urgent.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'))
+    .reduce((a, b) => a + Number(b), 0);
+
+  it('the process that plans a small activation sends it at once, with no queue job; with every urgent slot busy the next one is queued and sent once', async () => {
+    const line = await addTwilioLine(t, accountId, creds);
+    const before = await urgentJobsEver();
+    const alarm = await textWorkflow(line.id, 3, 'InlineAlarm');
+    await activate(alarm.workflowId);
+    await eventually(async () => textsTo(alarm.phones).every((n) => n === 1), 'the alarm texts at the carrier');
+    await eventually(queuesIdle, 'the work drained');
+    expect(textsTo(alarm.phones)).toEqual([1, 1, 1]);
+    expect(await urgentJobsEver()).toBe(before);
+
+    // Eight alarms held at the carrier take the worker's eight urgent claim slots.
+    const heldLine = await addTwilioLine(t, accountId, creds);
+    const held = [];
+    for (let i = 0; i < 8; i++) held.push(await textWorkflow(heldLine.id, 1, `HeldAlarm${i}`));
+    gate.hold(heldLine.phone);
+    for (const h of held) await activate(h.workflowId);
+    await eventually(async () => gate.held() === 8, 'eight alarms held at the carrier');
+    const queuedBefore = await urgentJobsEver();
+    const next = await textWorkflow(line.id, 2, 'QueuedAlarm');
+    await activate(next.workflowId);
+    await eventually(async () => (await urgentJobsEver()) > queuedBefore, 'the next alarm queued on the urgent lane');
+    gate.release();
+    const phones = [...held.flatMap((h) => h.phones), ...next.phones];
+    await eventually(async () => textsTo(phones).every((n) => n > 0), 'every alarm text at the carrier');
+    await eventually(queuesIdle, 'the work drained');
+    expect(textsTo(phones)).toEqual(phones.map(() => 1));
+  });
+
   it("one paced line keeps its pace across a broadcast and two alarms on both lanes", async () => {
     const line = await addTwilioLine(t, accountId, { ...creds, settings: { smsPerSecond: 5 } });
     const broadcast = await textWorkflow(line.id, 14, 'PacedBroadcast');
