@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { withTransaction, type Db } from '../db/db.js';
+import { withTransaction, type Db, type Queryable } from '../db/db.js';
 import { toChange, type DeliveriesRepo, type Delivery, type PlannedDelivery } from './deliveries-repo.js';
 import { enqueueDeliveries } from './delivery-queue.js';
 import type { NotificationExtras } from './notification-extras-port.js';
@@ -185,7 +185,6 @@ export const createPlanner = (deps: PlannerDeps) => {
     // A plan of more than one delivery job is written and queued chunk by chunk, so the first
     // texts go while the rest is written (each chunk commits on its own: a crash part-way is
     // finished by the next planner run, whose ON CONFLICT DO NOTHING writes only what is missing).
-    // A small one is written in the same transaction that sets it running.
     const pipelined = rows.length > batchSize;
     const early: Delivery[] = [];
     if (pipelined) {
@@ -198,7 +197,12 @@ export const createPlanner = (deps: PlannerDeps) => {
         await enqueueDeliveries(lane, pendingOf(made), batchSize);
       }
     }
-    const { created, recipients, running } = await withTransaction(db, async (tx) => {
+    // Rows first, then the status that sets the activation running, each committed on its own
+    // (two round trips, not four): a crash in between is planned again, and its ON CONFLICT DO
+    // NOTHING writes nothing twice, as for a large plan's chunks. A conference retry's timer
+    // commits with the status, in one transaction.
+    const needsTx = input.definition.actions.some((x) => x.type === 'conference' && x.retryWithOffDuty);
+    const write = async (tx: Queryable) => {
       const created = pipelined ? early : await deps.deliveries.insertPlanned(tx, a.accountId, a.id, rows);
       for (const action of input.definition.actions) {
         if (action.type === 'conference' && action.retryWithOffDuty) {
@@ -211,7 +215,8 @@ export const createPlanner = (deps: PlannerDeps) => {
       const recipients = created.length === rows.length ? recipientsOf(created) : await deps.engine.countRecipients(tx, a.id);
       const running = await deps.engine.setActivationStatus(tx, a.id, 'running', { recipientCount: recipients });
       return { created, recipients, running };
-    });
+    };
+    const { created, recipients, running } = needsTx ? await withTransaction(db, write) : await write(db);
     // What this run did not queue itself: rows an earlier, interrupted run wrote and left pending.
     const queued = new Set(pendingOf(early));
     const ids = created.length === rows.length ? pendingOf(created) : await deps.deliveries.pendingIds(db, a.id);
