@@ -15,7 +15,6 @@ import { carrierChecksRepo } from './carrier-checks-repo.js';
 import { contactRefusalsRepo } from './contact-refusals-repo.js';
 import { deliveriesRepo } from './deliveries-repo.js';
 import { engineRepo } from './engine-repo.js';
-import { sendingLinesRepo } from './sending-lines-repo.js';
 import { engineTimersRepo } from './engine-timers-repo.js';
 import { outboxRepo } from './outbox-repo.js';
 import { createReadyPlans } from './ready-plans.js';
@@ -120,7 +119,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     const extras = wiring.extras ?? {};
     const laneGate = createLaneGate({ maxYieldMs: URGENT_YIELD_MS, trickle: BULK_TRICKLE });
     const planner = createPlanner({
-      db: deps.db, engine: engineRepo, deliveries: deliveriesRepo, sendingLines: sendingLinesRepo, queues, feed, extras, logger: log, metrics: deps.metrics,
+      db: deps.db, engine: engineRepo, deliveries: deliveriesRepo, queues, feed, extras, logger: log, metrics: deps.metrics,
       settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },
       yieldBetweenChunks: laneGate.yieldToOthers,
       sendNow: (ids) => delivery.sendNow(ids),
@@ -130,7 +129,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
     // the bulk lane's next claim (for at most URGENT_YIELD_MS each), and bulk sends trickle
     // (BULK_TRICKLE at a time) while they run (src/engine/lane-gate.ts).
     const retry = createConferenceRetry({
-      db: deps.db, timers: engineTimersRepo, engine: engineRepo, deliveries: deliveriesRepo, sendingLines: sendingLinesRepo, queues, feed, metrics: deps.metrics,
+      db: deps.db, timers: engineTimersRepo, engine: engineRepo, deliveries: deliveriesRepo, queues, feed, metrics: deps.metrics,
       settings: { batchSize: c.DELIVERY_BATCH_SIZE }, logger: log,
     });
     const delivery = createDeliveryWorker({

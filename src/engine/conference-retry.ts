@@ -8,7 +8,6 @@ import type { DeliveryMetrics } from './metrics-port.js';
 import type { EngineTimersRepo } from './engine-timers-repo.js';
 import type { DeliveryBatchJob, TimerJob } from './queues.js';
 import type { EngineRepo } from './engine-repo.js';
-import type { SendingLinesRepo } from './sending-lines-repo.js';
 import { planConference } from './plan-rows.js';
 import { sendingLine } from './planner.js';
 
@@ -16,7 +15,6 @@ export type ConferenceRetryDeps = {
   db: Db;
   timers: Pick<EngineTimersRepo, 'lockOpenConferenceTimer' | 'actionAnswered' | 'closeConferenceTimer'>;
   engine: Pick<EngineRepo, 'loadPlanInput' | 'groupContacts' | 'completeIfDone'>;
-  sendingLines: Pick<SendingLinesRepo, 'accountLines'>;
   deliveries: Pick<DeliveriesRepo, 'insertPlanned'>;
   queues: { deliveries: Queue<DeliveryBatchJob> };
   feed: FeedPublisher;
@@ -44,7 +42,7 @@ export const createConferenceRetry = (deps: ConferenceRetryDeps) => {
       if (result === 'retried' && input && action?.type === 'conference') {
         const a = input.activation;
         const contacts = await deps.engine.groupContacts(tx, a.accountId, action.groupIds, true, false);
-        const line = sendingLine(action, input, await deps.sendingLines.accountLines(tx, a.accountId));
+        const line = sendingLine(action, input, input.lines);
         const scope = { activationId: a.id, workflowName: input.workflowName, placeholders: a.placeholders, inboundMessage: a.inboundMessage, recordingUrl: a.recordingUrl };
         created = await deps.deliveries.insertPlanned(tx, a.accountId, a.id, planConference(action, contacts, scope, line, 2));
       }

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import type { DeliveryChange } from './feed.js';
+import type { ActivationChange, DeliveryChange } from './feed.js';
 import { describeFailure } from './failure-reasons.js';
 import type { DeliveryChannel } from './channel-port.js';
 import { statusesBefore, type DeliveryStatus } from './delivery-status.js';
@@ -87,7 +87,7 @@ const HISTORY_OF_INSERTED = `INSERT INTO messages (account_id, contact_id, line_
  * an arbiter: planning the same ready plan twice, even concurrently, meets the same id and key and
  * adds nothing; rows listed in `$13` get no conversation-history row.
  */
-const insertPlannedSql = (withIds: boolean) => `WITH i AS (
+const insertPlannedSql = (withIds: boolean, running = false) => `WITH i AS (
        INSERT INTO deliveries (${withIds ? 'id, ' : ''}account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason,
                                payload, meta, final_at)
        SELECT ${withIds ? 'COALESCE(v.id, gen_random_uuid()), ' : ''}$1, $2, v.action_id, v.recipient_key, v.contact_id, v.channel, v.address, v.status,
@@ -96,10 +96,18 @@ const insertPlannedSql = (withIds: boolean) => `WITH i AS (
               AS v(action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta${withIds ? ', id' : ''})
        ON CONFLICT ${withIds ? '' : '(activation_id, action_id, recipient_key, channel) '}DO NOTHING
        RETURNING id, account_id, activation_id, action_id, recipient_key, contact_id, channel, address, status, skip_reason, payload, meta
-     ), m AS (${withIds ? HISTORY_OF_INSERTED.replace('FROM i WHERE', 'FROM i WHERE i.id <> ALL($13::uuid[]) AND') : HISTORY_OF_INSERTED})
-     SELECT id, account_id, activation_id, action_id, recipient_key, contact_id, channel, status, skip_reason FROM i`;
+     ), m AS (${withIds ? HISTORY_OF_INSERTED.replace('FROM i WHERE', 'FROM i WHERE i.id <> ALL($13::uuid[]) AND') : HISTORY_OF_INSERTED})${running ? `, s AS (
+       UPDATE activations SET status = 'running', planned_at = COALESCE(planned_at, now()),
+              recipient_count = (SELECT count(DISTINCT COALESCE(i.contact_id::text, i.recipient_key))::int FROM i WHERE i.status <> 'skipped')
+        WHERE id = $2 AND status NOT IN ('dispatched', 'completed', 'failed') AND (SELECT count(*) FROM i) = $${withIds ? 14 : 12}
+        RETURNING status, recipient_count
+     )` : ''}
+     SELECT id, account_id, activation_id, action_id, recipient_key, contact_id, channel, status, skip_reason${running ? `,
+            (SELECT status FROM s) AS run_status, (SELECT recipient_count FROM s) AS run_count` : ''} FROM i`;
 const INSERT_PLANNED = insertPlannedSql(false);
 const INSERT_READY = insertPlannedSql(true);
+const INSERT_PLANNED_RUNNING = insertPlannedSql(false, true);
+const INSERT_READY_RUNNING = insertPlannedSql(true, true);
 
 /**
  * Inserts planned deliveries; an existing (activation, action, recipient, channel) is left as it
@@ -107,25 +115,50 @@ const INSERT_READY = insertPlannedSql(true);
  * conversation-history row of each new text, call, e-mail and push in the same statement (unless
  * the row says `history: false`).
  */
+/** The INSERT's parameters for `chunk`, and whether its rows name their ids (ready plans). */
+const insertValues = (accountId: string, activationId: string, chunk: PlannedDelivery[]) => {
+  const withIds = chunk.some((r) => r.id !== undefined || r.history === false);
+  const values: unknown[] = [
+    accountId, activationId,
+    chunk.map((r) => r.actionId), chunk.map((r) => r.recipientKey), chunk.map((r) => r.contactId), chunk.map((r) => r.channel),
+    chunk.map((r) => r.address), chunk.map((r) => r.status), chunk.map((r) => r.skipReason),
+    chunk.map((r) => JSON.stringify(r.payload)), chunk.map((r) => JSON.stringify(r.meta)),
+  ];
+  if (withIds) {
+    const ids = chunk.map((r) => r.id ?? null);
+    values.push(ids, ids.filter((id, n): id is string => id !== null && chunk[n]!.history === false));
+  }
+  return { withIds, values };
+};
+
 export const insertPlanned = async (q: Queryable, accountId: string, activationId: string, rows: PlannedDelivery[]): Promise<Delivery[]> => {
   const inserted: Delivery[] = [];
   for (let i = 0; i < rows.length; i += 2000) {
-    const chunk = rows.slice(i, i + 2000);
-    const withIds = chunk.some((r) => r.id !== undefined || r.history === false);
-    const values: unknown[] = [
-      accountId, activationId,
-      chunk.map((r) => r.actionId), chunk.map((r) => r.recipientKey), chunk.map((r) => r.contactId), chunk.map((r) => r.channel),
-      chunk.map((r) => r.address), chunk.map((r) => r.status), chunk.map((r) => r.skipReason),
-      chunk.map((r) => JSON.stringify(r.payload)), chunk.map((r) => JSON.stringify(r.meta)),
-    ];
-    if (withIds) {
-      const ids = chunk.map((r) => r.id ?? null);
-      values.push(ids, ids.filter((id, n): id is string => id !== null && chunk[n]!.history === false));
-    }
+    const { withIds, values } = insertValues(accountId, activationId, rows.slice(i, i + 2000));
     const res = await q.query(withIds ? INSERT_READY : INSERT_PLANNED, values);
     inserted.push(...res.rows.map(toDelivery));
   }
   return inserted;
+};
+
+/**
+ * `insertPlanned` for a small plan (at most 2,000 rows) that also sets its activation running,
+ * with its recipient count, in the same statement (one round trip for what the planner did in
+ * two): only when every row is new and the activation is not already final. Otherwise `running`
+ * is null and the status is left as it was, for the caller to set (counting recipients from the
+ * table: an earlier run wrote some of the rows).
+ */
+export const insertPlannedRunning = async (
+  q: Queryable, accountId: string, activationId: string, rows: PlannedDelivery[],
+): Promise<{ created: Delivery[]; running: (ActivationChange & { recipientCount: number }) | null }> => {
+  if (rows.length === 0 || rows.length > 2000) return { created: await insertPlanned(q, accountId, activationId, rows), running: null };
+  const { withIds, values } = insertValues(accountId, activationId, rows);
+  const res = await q.query(withIds ? INSERT_READY_RUNNING : INSERT_PLANNED_RUNNING, [...values, rows.length]);
+  const r = res.rows[0];
+  return {
+    created: res.rows.map(toDelivery),
+    running: r?.run_status ? { type: 'activation', activationId, status: r.run_status, recipientCount: r.run_count, at: new Date().toISOString() } : null,
+  };
 };
 
 /** Ids of an activation's deliveries still waiting to be sent, in a stable order. */
@@ -299,5 +332,5 @@ export const providerIdsTaken = async (q: Queryable, providerIds: string[], exce
   return new Set(res.rows.map((r) => r.provider_id as string));
 };
 
-export const deliveriesRepo = { insertPlanned, pendingIds, finish, transition, findDelivery, findByProviderId, refreshClaims, providerIdsTaken };
+export const deliveriesRepo = { insertPlanned, insertPlannedRunning, pendingIds, finish, transition, findDelivery, findByProviderId, refreshClaims, providerIdsTaken };
 export type DeliveriesRepo = typeof deliveriesRepo;

@@ -6,6 +6,7 @@ import type { Activation } from './activation-types.js';
 import { toActivation } from './activations-repo.js';
 import type { ActionExtras, PlanContact } from './plan-rows.js';
 import type { StoredReadyDelivery } from './ready-plans-repo.js';
+import { accountLinesJsonSql, toAccountLines, type AccountLine } from './sending-lines-repo.js';
 
 /** An activation with the pinned workflow version it runs. */
 export type PlanInput = {
@@ -15,11 +16,14 @@ export type PlanInput = {
   codeLineId: string | null;
   /** The deliveries a feature rendered itself (ready-plans.ts); null for a workflow activation. */
   readyPlan: StoredReadyDelivery[] | null;
+  /** A workflow activation's account lines, oldest first (its actions' sending lines are chosen among them); [] for a ready plan. */
+  lines: AccountLine[];
 };
 
 export const loadPlanInput = async (q: Queryable, activationId: string): Promise<PlanInput | null> => {
   const res = await q.query(
-    `SELECT a.*, v.definition, w.name AS workflow_name, w.code_line_id
+    `SELECT a.*, v.definition, w.name AS workflow_name, w.code_line_id,
+            CASE WHEN a.ready_plan IS NULL THEN ${accountLinesJsonSql('a.account_id')} ELSE '[]'::json END AS account_lines
        FROM activations a
        JOIN workflow_versions v ON v.id = a.workflow_version_id
        JOIN workflows w ON w.id = a.workflow_id
@@ -30,7 +34,7 @@ export const loadPlanInput = async (q: Queryable, activationId: string): Promise
   if (!r) return null;
   return {
     activation: toActivation(r), definition: r.definition, workflowName: r.workflow_name, codeLineId: r.code_line_id,
-    readyPlan: r.ready_plan?.deliveries ?? null,
+    readyPlan: r.ready_plan?.deliveries ?? null, lines: toAccountLines(r.account_lines),
   };
 };
 

@@ -16,15 +16,14 @@ import {
 } from './plan-rows.js';
 import { readyRows } from './ready-plans.js';
 import { chooseSendingLine } from './sending-line.js';
-import type { AccountLine, SendingLinesRepo } from './sending-lines-repo.js';
+import type { AccountLine } from './sending-lines-repo.js';
 
 export type PlannerDeps = {
   db: Db;
   engine: Pick<EngineRepo,
     | 'loadPlanInput' | 'groupContacts' | 'setActivationStatus' | 'countRecipients' | 'completeIfDone'
     | 'markOutboxCompleted' | 'loadActionExtras' | 'saveActionExtras' | 'insertTimer'>;
-  deliveries: Pick<DeliveriesRepo, 'insertPlanned' | 'pendingIds'>;
-  sendingLines: Pick<SendingLinesRepo, 'accountLines'>;
+  deliveries: Pick<DeliveriesRepo, 'insertPlanned' | 'insertPlannedRunning' | 'pendingIds'>;
   /** `urgent`: the lane of activations whose deliveries fit in one delivery job (see `laneFor`). */
   queues: { deliveries: Queue<DeliveryBatchJob>; urgent: Queue<DeliveryBatchJob>; timers: Queue<TimerJob> };
   feed: FeedPublisher;
@@ -175,8 +174,7 @@ export const createPlanner = (deps: PlannerDeps) => {
     const rows: PlannedDelivery[] = [];
     if (input.readyPlan) rows.push(...readyRows(input.readyPlan)); // rendered by its feature: rules, sequences, tracking
     else {
-      const lines = await deps.sendingLines.accountLines(db, a.accountId);
-      for (const action of input.definition.actions) rows.push(...(await planAction(input, action, scope, lines)));
+      for (const action of input.definition.actions) rows.push(...(await planAction(input, action, scope, input.lines)));
     }
     const { batchSize } = deps.settings;
     const laneName = laneFor(rows.filter((r) => r.status === 'pending').length, batchSize);
@@ -197,13 +195,21 @@ export const createPlanner = (deps: PlannerDeps) => {
         await enqueueDeliveries(lane, pendingOf(made), batchSize);
       }
     }
-    // Rows first, then the status that sets the activation running, each committed on its own
-    // (two round trips, not four): a crash in between is planned again, and its ON CONFLICT DO
-    // NOTHING writes nothing twice, as for a large plan's chunks. A conference retry's timer
+    // A small plan's rows and the status that sets it running go in one statement when every row
+    // is new (one round trip, where a transaction took four). Otherwise the status follows the
+    // rows, each committed on its own: a crash in between is planned again, and its ON CONFLICT
+    // DO NOTHING writes nothing twice, as for a large plan's chunks. A conference retry's timer
     // commits with the status, in one transaction.
     const needsTx = input.definition.actions.some((x) => x.type === 'conference' && x.retryWithOffDuty);
     const write = async (tx: Queryable) => {
-      const created = pipelined ? early : await deps.deliveries.insertPlanned(tx, a.accountId, a.id, rows);
+      if (!pipelined && !needsTx) {
+        // A small plan's rows and its running status in one statement, when every row is new.
+        const both = await deps.deliveries.insertPlannedRunning(tx, a.accountId, a.id, rows);
+        return both.running ? { created: both.created, recipients: both.running.recipientCount, running: both.running } : setRunning(tx, both.created);
+      }
+      return setRunning(tx, pipelined ? early : await deps.deliveries.insertPlanned(tx, a.accountId, a.id, rows));
+    };
+    const setRunning = async (tx: Queryable, created: Delivery[]) => {
       for (const action of input.definition.actions) {
         if (action.type === 'conference' && action.retryWithOffDuty) {
           await deps.engine.insertTimer(tx, {

@@ -8,12 +8,11 @@ import { createLogger } from '../../src/logger.js';
 import { createPlanner } from '../../src/engine/planner.js';
 import { deliveriesRepo } from '../../src/engine/deliveries-repo.js';
 import { engineRepo } from '../../src/engine/engine-repo.js';
-import { sendingLinesRepo } from '../../src/engine/sending-lines-repo.js';
 import type { Runtime } from '../../src/main.js';
 
 export const planQueued = async (rt: Runtime): Promise<number> => {
   const planner = createPlanner({
-    db: rt.infra.db, engine: engineRepo, deliveries: deliveriesRepo, sendingLines: sendingLinesRepo, queues: rt.services.engine.queues, feed: rt.services.engine.feed, extras: {}, logger: createLogger('silent'),
+    db: rt.infra.db, engine: engineRepo, deliveries: deliveriesRepo, queues: rt.services.engine.queues, feed: rt.services.engine.feed, extras: {}, logger: createLogger('silent'),
     settings: { batchSize: rt.infra.config.DELIVERY_BATCH_SIZE, conferenceRetryMs: rt.infra.config.CONFERENCE_RETRY_AFTER_MS },
   });
   const open = await rt.infra.db.query(`SELECT ref_id FROM outbox WHERE topic = 'activation' AND completed_at IS NULL ORDER BY id`);

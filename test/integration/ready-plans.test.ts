@@ -6,7 +6,6 @@ import { createReadyPlans, type ReadyPlan, type ReadyResult } from '../../src/en
 import { readyPlansRepo } from '../../src/engine/ready-plans-repo.js';
 import { deliveriesRepo } from '../../src/engine/deliveries-repo.js';
 import { engineRepo } from '../../src/engine/engine-repo.js';
-import { sendingLinesRepo } from '../../src/engine/sending-lines-repo.js';
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const pendingOf = (r: ReadyResult) => r.deliveries.filter((d) => d.status === 'pending').map((d) => d.id);
@@ -25,7 +24,7 @@ describe('ready plans: one hidden activation per send, written in the caller tra
 
   const q = (sql: string, params: unknown[]) => t.rt.infra.db.query(sql, params).then((r) => r.rows);
   const planner = () => createPlanner({
-    db: t.rt.infra.db, engine: engineRepo, deliveries: deliveriesRepo, sendingLines: sendingLinesRepo, queues: t.rt.services.engine.queues, feed: t.rt.services.engine.feed, extras: {}, logger: createLogger('silent'),
+    db: t.rt.infra.db, engine: engineRepo, deliveries: deliveriesRepo, queues: t.rt.services.engine.queues, feed: t.rt.services.engine.feed, extras: {}, logger: createLogger('silent'),
     settings: { batchSize: 100, conferenceRetryMs: 60_000 },
   });
 

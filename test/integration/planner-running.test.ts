@@ -1,0 +1,73 @@
+/**
+ * A small plan's rows and its running status are written by one statement (deliveries-repo
+ * `insertPlannedRunning`); when some rows already exist (an earlier run was interrupted between
+ * its rows and its status), the status follows with the recipients counted from the table. What
+ * is stored either way: the activation running with the people actually reached counted (a
+ * person whose every delivery is skipped is not), `planned_at` set, each row and history row once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliveriesRepo } from '../../src/engine/deliveries-repo.js';
+import { engineRepo } from '../../src/engine/engine-repo.js';
+import { planQueued } from '../helpers/plan-ready.js';
+import { addGroupOf, addPeople, addWorkflow } from '../helpers/engine-fixtures.js';
+import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+import { uniqueNumber } from '../helpers/carrier-fixtures.js';
+
+describe('a small plan sets its activation running in the statement that writes its rows', () => {
+  let t: TestRuntime;
+  let accountId: string;
+  let workflowId: string;
+
+  beforeAll(async () => {
+    t = await startTestRuntime({}, { web: false, worker: false });
+    accountId = (await createTestAccount(t)).account.id;
+    // Two people with a phone, one without (skipped: no_phone), texted and e-mailed.
+    const people = await addPeople(t, accountId, [
+      { name: 'Ana', phone: uniqueNumber(), email: 'ana@example.test' },
+      { name: 'Ben', phone: uniqueNumber() },
+      { name: 'Cy', email: 'cy@example.test' },
+    ]);
+    const group = await addGroupOf(t, accountId, 'Crew', people);
+    workflowId = await addWorkflow(t, accountId, {
+      name: 'Storm', actions: [{ id: 'n', type: 'notification', groupIds: [group], includeOffDuty: false, message: 'Storm', channels: ['sms', 'email'] }],
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const activate = async (key: string) => (await t.rt.services.activations.activate({
+    accountId, workflowId, source: 'api', idempotencyKey: key, placeholders: {},
+  })).activation.id;
+  const stored = async (id: string) => (await t.rt.infra.db.query(
+    `SELECT a.status, a.recipient_count, a.planned_at IS NOT NULL AS planned,
+            (SELECT count(*)::int FROM deliveries d WHERE d.activation_id = a.id) AS rows,
+            (SELECT count(*)::int FROM deliveries d WHERE d.activation_id = a.id AND d.status = 'skipped') AS skipped,
+            (SELECT count(*)::int FROM messages m WHERE m.activation_id = a.id) AS history,
+            -- Written by the same transaction as some of its rows (one statement: the same xmin).
+            EXISTS (SELECT 1 FROM deliveries d WHERE d.activation_id = a.id AND d.xmin = a.xmin) AS with_rows
+       FROM activations a WHERE a.id = $1`, [id])).rows[0];
+
+  it('writes the rows and sets the activation running, counting only the people reached', async () => {
+    const id = await activate('running:fresh');
+    await planQueued(t.rt);
+    // The account has no line, so every text is skipped (no_sending_line); Ben has no e-mail and Cy
+    // no phone: Ana and Cy are reached (by e-mail), Ben is not counted.
+    expect(await stored(id)).toEqual({ status: 'running', recipient_count: 2, planned: true, rows: 6, skipped: 4, history: 2, with_rows: true });
+  });
+
+  it('an interrupted earlier run (rows written, status not): the next run sets it running and writes nothing twice', async () => {
+    const id = await activate('running:interrupted');
+    const input = (await engineRepo.loadPlanInput(t.rt.infra.db, id))!;
+    expect(input.lines).toEqual([]); // the account has no line: the texts are skipped as no_sending_line
+    // The earlier run: Ana's e-mail only.
+    const ana = (await t.rt.infra.db.query(`SELECT id, email FROM contacts WHERE account_id = $1 AND name = 'Ana'`, [accountId])).rows[0];
+    await deliveriesRepo.insertPlanned(t.rt.infra.db, accountId, id, [{
+      actionId: 'n', recipientKey: ana.id, contactId: ana.id, channel: 'email', address: ana.email, status: 'pending', skipReason: null,
+      payload: { subject: 'Storm', text: 'Storm' }, meta: {},
+    }]);
+    expect((await stored(id)).status).toBe('queued');
+    await planQueued(t.rt);
+    expect(await stored(id)).toEqual({ status: 'running', recipient_count: 2, planned: true, rows: 6, skipped: 4, history: 2, with_rows: false });
+  });
+});
