@@ -91,12 +91,12 @@ const waitForTexts = async (carrier: Carrier, prefix: string, n: number, timeout
 const attribute = async (db: pg.Pool, carrier: Carrier, keyed: Keyed[]) => {
   const texts = (await carrier.messages()).filter((m) => m.to.startsWith(RESPONDERS));
   const rows = (await db.query(
-    `SELECT d.id, a.idempotency_key AS key, (EXTRACT(EPOCH FROM a.created_at) * 1000)::float8 AS created,
+    `SELECT d.id, a.id AS activation_id, a.idempotency_key AS key, (EXTRACT(EPOCH FROM a.created_at) * 1000)::float8 AS created,
             (EXTRACT(EPOCH FROM a.planned_at) * 1000)::float8 AS planned,
             (EXTRACT(EPOCH FROM d.claimed_at) * 1000)::float8 AS claimed
        FROM deliveries d JOIN activations a ON a.id = d.activation_id WHERE a.idempotency_key = ANY($1)`,
     [keyed.map((k) => `twilio:${k.callSid}`)],
-  )).rows as Array<{ id: string; key: string; created: number; planned: number | null; claimed: number | null }>;
+  )).rows as Array<{ id: string; activation_id: string; key: string; created: number; planned: number | null; claimed: number | null }>;
   const stamps = new Map(rows.map((r) => [r.key.slice('twilio:'.length), r]));
   // The call's first claim: when a delivery worker took its first text.
   const claims = new Map<string, number>();
@@ -123,6 +123,7 @@ const attribute = async (db: pg.Pool, carrier: Carrier, keyed: Keyed[]) => {
       created: (stamps.get(k.callSid)?.created ?? Infinity) - k.t0,
       planned: (stamps.get(k.callSid)?.planned ?? Infinity) - k.t0,
       claimed: (claims.get(k.callSid) ?? Infinity) - k.t0,
+      activationId: stamps.get(k.callSid)?.activation_id ?? null,
     };
   });
 };
