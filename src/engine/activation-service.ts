@@ -6,7 +6,6 @@ import { definitionPlaceholders } from '../workflows/workflow-definitions.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { ActivateInput, ActivateResult, Activation } from './activation-types.js';
 import type { ActivationsRepo } from './activations-repo.js';
-import type { OutboxRepo } from './outbox-repo.js';
 
 /**
  * Port: hands a committed activation to the action queue at once (the outbox relay's fast path).
@@ -28,7 +27,6 @@ export type ActivationServiceDeps = {
   db: Db;
   activations: Pick<ActivationsRepo,
     'insertActivation' | 'findActivationByKey' | 'findActivation' | 'tryLockIdempotencyKey' | 'lockActivatableWorkflow'>;
-  outbox: Pick<OutboxRepo, 'insertActivationOutbox'>;
   dispatcher?: ActivationDispatcher;
   /** Called once per newly created activation, after commit (feed, metrics). */
   onCreated?: (a: Activation) => void;
@@ -117,7 +115,6 @@ export const createActivationService = (deps: ActivationServiceDeps) => {
         if (!again) throw new ConflictError('activation conflict, retry', 'retry');
         return { activation: again, created: false, requestHash: again.requestHash };
       }
-      await deps.outbox.insertActivationOutbox(tx, inserted.activation.id);
       return { activation: inserted.activation, created: true, requestHash: input.requestHash ?? null };
     });
 

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import type { Activation } from './activation-types.js';
+import { activationOutboxOf } from './outbox-repo.js';
 
 type Row = Record<string, any>;
 
@@ -27,14 +28,20 @@ export type NewActivationRow = Omit<Activation, 'id' | 'status' | 'recipientCoun
   requestHash: string | null;
 };
 
-/** Inserts unless the idempotency key exists; returns null on conflict. */
+/**
+ * Inserts the activation and its outbox row, in one statement, unless the idempotency key exists;
+ * returns null on conflict (and writes nothing).
+ */
 export const insertActivation = async (q: Queryable, a: NewActivationRow): Promise<{ activation: Activation } | null> => {
   const res = await q.query(
-    `INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key,
-       request_hash, placeholders, inbound_message, recording_url, context)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
-     ON CONFLICT (account_id, idempotency_key) DO NOTHING
-     RETURNING *`,
+    `WITH a AS (
+       INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key,
+         request_hash, placeholders, inbound_message, recording_url, context)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
+       ON CONFLICT (account_id, idempotency_key) DO NOTHING
+       RETURNING *
+     ), o AS (${activationOutboxOf('a')})
+     SELECT * FROM a`,
     [a.accountId, a.workflowId, a.workflowVersionId, a.workflowVersion, a.source, a.idempotencyKey, a.requestHash,
       JSON.stringify(a.placeholders), a.inboundMessage, a.recordingUrl, JSON.stringify(a.context)],
   );

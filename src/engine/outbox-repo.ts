@@ -8,10 +8,11 @@ import type { Queryable } from '../db/db.js';
 /** One open outbox row the sweeper claimed. */
 export type OutboxRow = { id: number; activationId: string; jobId: string | null; attempts: number };
 
-/** Inserts the activation's outbox row (idempotent). */
-export const insertActivationOutbox = async (q: Queryable, activationId: string): Promise<void> => {
-  await q.query(`INSERT INTO outbox (topic, ref_id) VALUES ('activation', $1) ON CONFLICT DO NOTHING`, [activationId]);
-};
+/**
+ * The statement that inserts the outbox rows (idempotent) of the activations a CTE named `cte`
+ * returned, for the statement that writes them (activations-repo.ts `insertActivation`).
+ */
+export const activationOutboxOf = (cte: string) => `INSERT INTO outbox (topic, ref_id) SELECT 'activation', ${cte}.id::text FROM ${cte} ON CONFLICT DO NOTHING`;
 
 /** Marks the activations' rows handed to the queue (fast path): counts one attempt each. */
 export const markDispatched = async (q: Queryable, activationIds: string[]): Promise<void> => {
@@ -55,5 +56,5 @@ export const markRequeuedAlone = async (q: Queryable, id: number): Promise<void>
   await q.query('UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1, job_id = NULL WHERE id = $1', [id]);
 };
 
-export const outboxRepo = { insertActivationOutbox, markDispatched, claimDueOutbox, closeOpenOutboxRow, markRequeuedAlone };
+export const outboxRepo = { markDispatched, claimDueOutbox, closeOpenOutboxRow, markRequeuedAlone };
 export type OutboxRepo = typeof outboxRepo;

@@ -8,7 +8,6 @@ import { shortUrlLength } from '../attachments/attachments-service.js';
 import { createActionEngine } from '../engine/action-engine.js';
 import { createActivationService } from '../engine/activation-service.js';
 import { activationsRepo } from '../engine/activations-repo.js';
-import { outboxRepo } from '../engine/outbox-repo.js';
 import { buildEventsPipeline } from '../events/events-module.js';
 import { notSentText } from '../../ivr/sms-replies.js';
 import { activationCounter, type Infra } from './init-infra.js';
@@ -20,7 +19,7 @@ export const initEngine = (infra: Infra, stores: Pick<Stores, 'secrets'>) => {
     config, db, redis: infra.redis, logger: infra.logger, secrets: stores.secrets, metrics: infra.metrics?.delivery, senderReportText: notSentText,
   });
   const activations = createActivationService({
-    db, activations: activationsRepo, outbox: outboxRepo, dispatcher: engine.dispatcher, onCreated: activationCounter(infra),
+    db, activations: activationsRepo, dispatcher: engine.dispatcher, onCreated: activationCounter(infra),
     attachmentLinkLength: shortUrlLength(config.PUBLIC_URL),
   });
   // The events pipeline logs as part of the rule engine, as it did when the rule module built it.

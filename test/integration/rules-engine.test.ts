@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivationService } from '../../src/engine/activation-service.js';
 import { activationsRepo } from '../../src/engine/activations-repo.js';
-import { outboxRepo } from '../../src/engine/outbox-repo.js';
 import { createSecretBox } from '../../src/crypto.js';
 import { createPool } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';
@@ -23,7 +22,7 @@ const startWorkerSet = (t: TestRuntime, clock: ManualClock) => {
   const redis = createRedis(t.config.REDIS_URL);
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const m: EventsAndRules = buildEventsAndRules({
-    db, redis, config: t.config, logger, secrets: createSecretBox(t.config.SECRET_KEY), activations: createActivationService({ db, activations: activationsRepo, outbox: outboxRepo }), clock, emailEnabled: true,
+    db, redis, config: t.config, logger, secrets: createSecretBox(t.config.SECRET_KEY), activations: createActivationService({ db, activations: activationsRepo }), clock, emailEnabled: true,
   });
   const w = startEventsAndRulesWorkers(m, { db, config: t.config, logger, consumers: [m.ruleConsumer] });
   return { m, db, async close() { await w.close(); await redis.quit(); await db.end(); } };
