@@ -135,9 +135,10 @@ const main = async () => {
   const db = new pg.Pool({ connectionString: database.url, max: 2 });
   const carrier = await startCarrier(root);
   const creds = { accountSid: carrier.accountSid, authToken: carrier.authToken };
+  const prefix = `{bench-latency-${randomBytes(3).toString('hex')}}`;
   const o = {
     root, databaseUrl: database.url, redisUrl: process.env.REDIS_URL, twilioApiUrl: carrier.api,
-    env: { REDIS_PREFIX: `{bench-latency-${randomBytes(3).toString('hex')}}`, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '10' },
+    env: { REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '10' },
   };
   const cluster = await startCluster({ ...o, webs: 1, workers: 1, basePort: 3301, logDir: path.join(root, '.data', 'bench-logs') });
   try {
@@ -241,6 +242,25 @@ const main = async () => {
     carrier.stop();
     await db.end();
     await database.drop().catch(() => undefined);
+    // The run's queues and jobs (tens of thousands of keys) go with its database. BENCH_CALLS_FILE
+    // keeps them for a look at the planner jobs' own timestamps.
+    if (!process.env.BENCH_CALLS_FILE) await dropRedisKeys(process.env.REDIS_URL!, prefix).catch(() => undefined);
+  }
+};
+
+/** Deletes every key of `prefix` (SCAN + UNLINK, a thousand at a time). */
+const dropRedisKeys = async (url: string, prefix: string) => {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 };
 
