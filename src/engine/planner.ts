@@ -203,7 +203,6 @@ export const createPlanner = (deps: PlannerDeps) => {
     const needsTx = input.definition.actions.some((x) => x.type === 'conference' && x.retryWithOffDuty);
     const write = async (tx: Queryable) => {
       if (!pipelined && !needsTx) {
-        // A small plan's rows and its running status in one statement, when every row is new.
         const both = await deps.deliveries.insertPlannedRunning(tx, a.accountId, a.id, rows);
         return both.running ? { created: both.created, recipients: both.running.recipientCount, running: both.running } : setRunning(tx, both.created);
       }
@@ -232,6 +231,7 @@ export const createPlanner = (deps: PlannerDeps) => {
     // Published first (its commands go to Redis before any of the sends' own changes), awaited below.
     if (!pipelined) deps.metrics?.reached(created);
     const announced = publish(a.accountId, [running, ...created.filter((d) => d.status === 'skipped').map(toChange)]);
+    announced.catch(() => undefined); // still thrown by the await below, not reported as unhandled meanwhile
     // A small plan is sent from here at once: no round trip through Redis and a queue worker
     // (bench:latency). Claimed before this job completes, so a crash before the claim runs the
     // job again, and one after it leaves the rows to the sweeper, as for any delivery job. Not
