@@ -11,21 +11,15 @@ const toAccountLine = (r: Record<string, unknown>): AccountLine => ({
 });
 
 /**
- * The account's lines, oldest first, as one JSON column of another statement (`accountIdSql`: the
- * account id's expression there): the planner reads them with the activation, in one round trip.
- * `toAccountLines` reads the column back.
+ * Every line of the account, oldest first, as one JSON column of another statement (`accountIdSql`:
+ * the account id's expression there): the planner reads them with the activation, in one round
+ * trip, and chooses among them for each action. `toAccountLines` reads the column back.
  */
 export const accountLinesJsonSql = (accountIdSql: string) =>
   `(SELECT COALESCE(json_agg(json_build_object('id', l.id, 'phone_number', l.phone_number, 'mode', l.mode,
             'created_us', (extract(epoch FROM l.created_at) * 1000000)::bigint) ORDER BY l.created_at, l.id), '[]'::json)
       FROM lines l WHERE l.account_id = ${accountIdSql})`;
 export const toAccountLines = (json: unknown): AccountLine[] => (json as Array<Record<string, unknown>>).map(toAccountLine);
-
-/** Every line of the account, oldest first (the planner chooses among them for each action). */
-export const accountLines = async (q: Queryable, accountId: string): Promise<AccountLine[]> => {
-  const res = await q.query(`SELECT ${COLUMNS} FROM lines WHERE account_id = $1 ORDER BY created_at, id`, [accountId]);
-  return res.rows.map(toAccountLine);
-};
 
 /**
  * The only lines the rule can choose for a send: those with these ids (another account's are not
@@ -52,5 +46,5 @@ export const sendingLineCandidates = async (q: Queryable, accountId: string, ids
 export const findSendingLine = async (q: Queryable, accountId: string, req: LineRequest): Promise<AccountLine | null> =>
   chooseSendingLine(await sendingLineCandidates(q, accountId, requestedLineIds(req)), req);
 
-export const sendingLinesRepo = { accountLines, sendingLineCandidates, findSendingLine };
+export const sendingLinesRepo = { sendingLineCandidates, findSendingLine };
 export type SendingLinesRepo = typeof sendingLinesRepo;
