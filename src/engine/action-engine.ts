@@ -90,6 +90,13 @@ const URGENT_YIELD_MS = 200;
  * statements and sends find the CPU and the database free (bench:latency).
  */
 const BULK_TRICKLE = 4;
+/**
+ * How long bulk sends keep trickling after an urgent-lane delivery job (an emergency's sends) in
+ * the process ended: emergencies keyed a few tens of milliseconds apart then find no burst of
+ * bulk sends between them (bench:latency, docs/BENCHMARKS.md). A broadcast's own plan does not
+ * start it, so a fan-out with no emergency goes at full speed.
+ */
+const BULK_CALM_MS = 300;
 
 /**
  * The action engine, assembled: outbox relay (fast path + sweeper), planner, delivery workers,
@@ -117,7 +124,7 @@ export const createActionEngine = (deps: ActionEngineDeps) => {
   const start = (wiring: EngineWiring): Closeable[] => {
     const log = deps.logger.child({ component: 'engine' });
     const extras = wiring.extras ?? {};
-    const laneGate = createLaneGate({ maxYieldMs: URGENT_YIELD_MS, trickle: BULK_TRICKLE });
+    const laneGate = createLaneGate({ maxYieldMs: URGENT_YIELD_MS, trickle: BULK_TRICKLE, calmMs: BULK_CALM_MS });
     const planner = createPlanner({
       db: deps.db, engine: engineRepo, deliveries: deliveriesRepo, queues, feed, extras, logger: log, metrics: deps.metrics,
       settings: { batchSize: c.DELIVERY_BATCH_SIZE, conferenceRetryMs: c.CONFERENCE_RETRY_AFTER_MS },

@@ -278,7 +278,7 @@ export const createDeliveryWorker = (deps: DeliveryWorkerDeps) => {
   };
 
   const urgentJob = (data: DeliveryJobData, onClaimed?: () => void) =>
-    claimGate.urgent(() => (deps.laneGate ? deps.laneGate.urgent(() => process(data, 'urgent', onClaimed)) : process(data, 'urgent', onClaimed)));
+    claimGate.urgent(() => (deps.laneGate ? deps.laneGate.urgent(() => process(data, 'urgent', onClaimed), { calm: true }) : process(data, 'urgent', onClaimed)));
 
   /** Sends started by `sendNow`, still running (awaited by `close`). */
   const started = new Set<Promise<unknown>>();

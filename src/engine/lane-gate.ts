@@ -16,8 +16,12 @@
  * was still being planned doubled the wait of the calls keyed then (bench:latency).
  */
 export type LaneGate = {
-  /** Runs urgent work; bulk sends trickle while any runs. */
-  urgent<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs urgent work; bulk sends trickle while any runs, and for `calmMs` after work run with
+   * `{ calm: true }` (an emergency's sends: the next one may follow within milliseconds; a
+   * broadcast's own plan does not ask for it).
+   */
+  urgent<T>(fn: () => Promise<T>, opts?: { calm?: boolean }): Promise<T>;
   /** The bulk lane's next claim: resolves when no urgent work runs, or after `maxYieldMs`, whichever comes first. */
   bulkTurn(): Promise<void>;
   /**
@@ -34,6 +38,12 @@ export type LaneGateSettings = {
   maxYieldMs: number;
   /** Bulk sends in flight at most while urgent work runs. */
   trickle: number;
+  /**
+   * How long bulk sends keep trickling after urgent work run with `{ calm: true }` ended (0: not
+   * at all). Under a stream of emergencies a few tens of milliseconds apart, the bulk lane would
+   * otherwise go to full speed in every gap and send a burst the next emergency waits behind.
+   */
+  calmMs?: number;
 };
 
 export const createLaneGate = (s: LaneGateSettings): LaneGate => {
@@ -45,7 +55,10 @@ export const createLaneGate = (s: LaneGateSettings): LaneGate => {
   const sends: Array<() => void> = [];
 
   /** May one more bulk send go now? Always with no urgent work running; else within the trickle. */
-  const admits = () => running === 0 || bulkInFlight < s.trickle;
+  /** Until when bulk sends still trickle after the last urgent work ended, and the timer that lets them go then. */
+  let calmUntil = 0;
+  let calmTimer: ReturnType<typeof setTimeout> | null = null;
+  const admits = () => (running === 0 && Date.now() >= calmUntil) || bulkInFlight < s.trickle;
   const admitSends = () => {
     while (sends.length > 0 && admits()) {
       bulkInFlight++;
@@ -73,7 +86,7 @@ export const createLaneGate = (s: LaneGateSettings): LaneGate => {
   };
 
   return {
-    async urgent(fn) {
+    async urgent(fn, opts) {
       running++;
       try {
         return await fn();
@@ -82,6 +95,12 @@ export const createLaneGate = (s: LaneGateSettings): LaneGate => {
         const ready = turns.filter((w) => running <= w.upTo);
         turns = turns.filter((w) => running > w.upTo);
         for (const w of ready) w.go();
+        if (opts?.calm && s.calmMs) {
+          calmUntil = Date.now() + s.calmMs;
+          if (calmTimer) clearTimeout(calmTimer);
+          calmTimer = setTimeout(() => { calmTimer = null; admitSends(); }, s.calmMs + 1);
+          calmTimer.unref();
+        }
         admitSends();
       }
     },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLaneGate } from '../../src/engine/lane-gate.js';
+import { eventually } from '../helpers/eventually.js';
 
 /** Resolves with the order things happened in. */
 const log = () => {
@@ -67,6 +68,42 @@ describe('lane gate (urgent work first in a worker process)', () => {
     await running;
     await settle();
     expect(started).toBe(6); // the urgent work is over: the rest go at once
+    carrier.release();
+    await Promise.all(sends);
+  });
+
+  it('with calmMs, bulk sends keep trickling for that long after an emergency\'s sends, then all go; not after other urgent work', async () => {
+    const gate = createLaneGate({ maxYieldMs: 200, trickle: 1, calmMs: 500 });
+    // Urgent work that does not ask for calm (a plan): the bulk lane goes at full speed at once.
+    const plan = held();
+    const planning = gate.urgent(() => plan.done);
+    plan.release();
+    await planning;
+    const stalled = held();
+    let plain = 0;
+    const after = Array.from({ length: 3 }, () => gate.bulkSend(async () => { plain++; await stalled.done; }));
+    await settle();
+    expect(plain).toBe(3);
+    stalled.release();
+    await Promise.all(after);
+
+    const urgent = held();
+    const running = gate.urgent(() => urgent.done, { calm: true });
+    const carrier = held();
+    let started = 0;
+    const sends = Array.from({ length: 4 }, () => gate.bulkSend(async () => {
+      started++;
+      await carrier.done;
+    }));
+    await settle();
+    expect(started).toBe(1);
+    urgent.release();
+    await running;
+    const ended = Date.now();
+    await settle();
+    expect(started).toBe(1); // the next emergency may come within the calm: no burst in between
+    await eventually(() => started === 4, 'the rest sent once it is calm'); // at once, not one by one
+    expect(Date.now() - ended).toBeGreaterThanOrEqual(500);
     carrier.release();
     await Promise.all(sends);
   });
