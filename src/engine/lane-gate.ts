@@ -54,10 +54,10 @@ export const createLaneGate = (s: LaneGateSettings): LaneGate => {
   /** Bulk sends waiting for the trickle to admit them, first come first served. */
   const sends: Array<() => void> = [];
 
-  /** May one more bulk send go now? Always with no urgent work running; else within the trickle. */
-  /** Until when bulk sends still trickle after the last urgent work ended, and the timer that lets them go then. */
+  /** Until when bulk sends still trickle after an emergency's sends ended, and the timer that lets them go then. */
   let calmUntil = 0;
   let calmTimer: ReturnType<typeof setTimeout> | null = null;
+  /** May one more bulk send go now? Always with no urgent work running and past the calm; else within the trickle. */
   const admits = () => (running === 0 && Date.now() >= calmUntil) || bulkInFlight < s.trickle;
   const admitSends = () => {
     while (sends.length > 0 && admits()) {

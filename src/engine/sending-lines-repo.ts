@@ -4,7 +4,9 @@ import { chooseSendingLine, requestedLineIds, type LineCandidate, type LineReque
 /** A line a send can go out on, with what the rule of sending-line.ts needs to choose it. */
 export type AccountLine = LineCandidate & { phoneNumber: string };
 
-const COLUMNS = `id, phone_number, mode, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
+/** `created_at` in microseconds (of the lines row named `t`, or unqualified). */
+const createdUs = (t = '') => `(extract(epoch FROM ${t}created_at) * 1000000)::bigint`;
+const COLUMNS = `id, phone_number, mode, ${createdUs()} AS created_us`;
 
 const toAccountLine = (r: Record<string, unknown>): AccountLine => ({
   id: r.id as string, phoneNumber: r.phone_number as string, mode: r.mode as string, createdAtMicros: Number(r.created_us),
@@ -17,7 +19,7 @@ const toAccountLine = (r: Record<string, unknown>): AccountLine => ({
  */
 export const accountLinesJsonSql = (accountIdSql: string) =>
   `(SELECT COALESCE(json_agg(json_build_object('id', l.id, 'phone_number', l.phone_number, 'mode', l.mode,
-            'created_us', (extract(epoch FROM l.created_at) * 1000000)::bigint) ORDER BY l.created_at, l.id), '[]'::json)
+            'created_us', ${createdUs('l.')}) ORDER BY l.created_at, l.id), '[]'::json)
       FROM lines l WHERE l.account_id = ${accountIdSql})`;
 export const toAccountLines = (json: unknown): AccountLine[] => (json as Array<Record<string, unknown>>).map(toAccountLine);
 
