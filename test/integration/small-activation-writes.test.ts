@@ -1,11 +1,16 @@
 /**
- * A small plan's rows and its running status are written by one statement (deliveries-repo
+ * What a small activation costs in statements, and what they store. `activate()` writes the
+ * activation and its outbox row (the relay and the sweeper find every activation by that row) in
+ * one statement; a repeat of the idempotency key writes neither again. A small plan's rows and
+ * its running status are written by one statement (deliveries-repo
  * `insertPlannedRunning`); when some rows already exist (an earlier run was interrupted between
  * its rows and its status), the status follows with the recipients counted from the table. What
  * is stored either way: the activation running with the people actually reached counted (a
  * person whose every delivery is skipped is not), `planned_at` set, each row and history row once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queryable } from '../../src/db/db.js';
+import { activationsRepo } from '../../src/engine/activations-repo.js';
 import { deliveriesRepo } from '../../src/engine/deliveries-repo.js';
 import { engineRepo } from '../../src/engine/engine-repo.js';
 import { planQueued } from '../helpers/plan-ready.js';
@@ -13,7 +18,7 @@ import { addGroupOf, addPeople, addWorkflow } from '../helpers/engine-fixtures.j
 import { createTestAccount, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { uniqueNumber } from '../helpers/carrier-fixtures.js';
 
-describe('a small plan sets its activation running in the statement that writes its rows', () => {
+describe('a small activation: stored with its outbox row, then set running by the statement that writes its rows', () => {
   let t: TestRuntime;
   let accountId: string;
   let workflowId: string;
@@ -69,5 +74,37 @@ describe('a small plan sets its activation running in the statement that writes 
     expect((await stored(id)).status).toBe('queued');
     await planQueued(t.rt);
     expect(await stored(id)).toEqual({ status: 'running', recipient_count: 2, planned: true, rows: 6, skipped: 4, history: 2, with_rows: false });
+  });
+
+  it('activate() writes the activation and its outbox row in one statement, once per idempotency key', async () => {
+    const activate = () => t.rt.services.activations.activate({ accountId, workflowId, source: 'api', idempotencyKey: 'outbox:1', placeholders: {} });
+    const first = await activate();
+    const again = await activate();
+    expect([first.created, again.created]).toEqual([true, false]);
+    expect(again.activation.id).toBe(first.activation.id);
+    const rows = await t.rt.infra.db.query(
+      `SELECT o.topic, o.completed_at FROM activations a JOIN outbox o ON o.ref_id = a.id::text WHERE a.id = $1`, [first.activation.id]);
+    expect(rows.rows).toEqual([{ topic: 'activation', completed_at: null }]);
+  });
+
+  it('the repository writes both rows with one statement, and nothing on a repeated key', async () => {
+    const db = t.rt.infra.db;
+    let statements = 0;
+    // The pool, counting the statements sent through it.
+    const counted: Queryable = new Proxy(db, {
+      get: (target, prop, receiver) => (prop === 'query'
+        ? (...args: unknown[]) => { statements++; return (target.query as (...a: unknown[]) => unknown).apply(target, args); }
+        : Reflect.get(target, prop, receiver)),
+    });
+    const v = (await db.query('SELECT id, version FROM workflow_versions WHERE workflow_id = $1', [workflowId])).rows[0];
+    const row = {
+      accountId, workflowId, workflowVersionId: v.id, workflowVersion: v.version, source: 'api' as const, idempotencyKey: 'outbox:repo',
+      requestHash: null, placeholders: {}, inboundMessage: null, recordingUrl: null, context: {},
+    };
+    const made = await activationsRepo.insertActivation(counted, row);
+    expect(statements).toBe(1);
+    expect(await activationsRepo.insertActivation(counted, row)).toBeNull();
+    const outbox = await db.query(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'activation' AND ref_id = $1`, [made!.activation.id]);
+    expect(outbox.rows[0].n).toBe(1);
   });
 });
