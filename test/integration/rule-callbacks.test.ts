@@ -151,7 +151,9 @@ describe('rule callbacks: scheduled, placed, moved, cancelled, refused — agent
     await tick();
     expect((await callbacksOf(lead.id))[0]!.status).toBe('calling'); // the agent call ended under a minute ago
     await q(`UPDATE calls SET ended_at = now() - interval '2 minutes' WHERE provider_call_id = (SELECT provider_id FROM deliveries WHERE id = $1)`, [done!.deliveryId]);
-    await tick();
+    // The worker's own callback poller may hold the row at this moment (its batch claims with SKIP
+    // LOCKED, so this tick then passes it by): tick until a batch has run it.
+    await eventually(async () => (await tick(), (await callbacksOf(lead.id))[0]!.status !== 'calling'), 'the hung-up callback ended', 10_000);
     expect((await callbacksOf(lead.id))[0]).toMatchObject({ id: row.rows[0].id, status: 'failed', reason: 'agent_hung_up' });
     expect(await eventsOf(lead.id, 'callback.failed')).toEqual([expect.objectContaining({ reason: 'agent_hung_up', agent: agents.ann })]);
   });
