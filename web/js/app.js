@@ -112,7 +112,9 @@ async function render() {
     // Left while it loaded: its listeners and timers go now, and focus stays where the new page put it.
     if (mine !== generation) return void done?.();
     cleanup = done;
-    view.querySelector('[data-autofocus]')?.focus({ preventScroll: true });
+    // The page's heading takes focus, unless the user is already in the page (a page still
+    // loading its last part, such as a version history, is usable before its render ends).
+    if (!view.contains(document.activeElement)) view.querySelector('[data-autofocus]')?.focus({ preventScroll: true });
   } catch (err) {
     if (mine === generation) clear(main).append(alertBox(err?.message ?? 'Something went wrong.'));
   }
