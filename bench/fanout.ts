@@ -199,6 +199,18 @@ const main = async () => {
     // From what the carrier counted, not the target N: texts that never arrived do not count.
     const sendsPerSec = Math.round((at.messages / e2eMs) * 1000);
     const rssMb = worker.peakRssMb();
+    // What the machine allowed: the CPU this run counted, spread over every core with no idle
+    // moment, against the adapter's own time. Above this no scheduling of the same work can go;
+    // only doing less work per text can (the adapter's own CPU is in both).
+    const cores = os.cpus().length;
+    const engineCpuMs = Object.values(cpuMs).reduce((a, b) => a + b, 0);
+    const adapterMs = (N / adapterPerSec) * 1000;
+    const cpuCeiling = {
+      engineCpuMs, adapterCpuMs: adapterCpuMs.client! + adapterCpuMs.carrier!, cores,
+      coresBusyDuringFanout: Number((engineCpuMs / e2eMs).toFixed(2)),
+      coresBusyAdapterOnly: Number(((adapterCpuMs.client! + adapterCpuMs.carrier!) / adapterMs).toFixed(2)),
+      bestRatioWithEveryCoreBusy: Number((adapterMs / (engineCpuMs / cores)).toFixed(2)),
+    };
     const result = {
       benchmark: 'fanout',
       command: 'npm run bench:fanout',
@@ -218,6 +230,7 @@ const main = async () => {
       workerPeakRssMb: rssMb,
       workerIdleRssMb: idleRssMb,
       cpuMsDuringFanout: cpuMs,
+      cpuCeiling,
       /** PostgreSQL's own counters over the fan-out, per 1,000 texts (statements only when pg_stat_statements is preloaded). */
       postgresPer1000Texts: postgres,
       carrier: at,

@@ -34,6 +34,7 @@ import { startCarrier, startCluster, apiClient, expectOk, postWebhook, sleep, ty
 import { addCrowd, addLine, addSmsWorkflow, createAccount } from '../chaos/fixtures.js';
 import setupTemplate from '../test/helpers/global-setup.js';
 import { createTestDatabase } from '../test/helpers/test-db.js';
+import { cpuWindow, matchingCpuMs, processCpuMs } from './proc-cpu.js';
 
 const N = Number(process.env.BENCH_ACTIVATIONS ?? 300);
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 3);
@@ -151,6 +152,19 @@ const main = async () => {
     // Its own line (the workflow's code line sends): a broadcast line, not the emergency one.
     const broadcast = await addSmsWorkflow(api, { name: 'Broadcast', groupId: crowd, message: 'Severe weather: shelter in place.', lineId: broadcastLine.id, code: 'BCST' });
     const web = cluster.webUrls[0]!;
+    // CPU of every process on the path (this machine's 2 cores are shared by all of them): how
+    // much one keyed call costs, and how busy the machine was while the broadcast ran.
+    const pgCpu = matchingCpuMs(` ${new URL(database.url).pathname.slice(1)} `);
+    const redisCpu = matchingCpuMs('redis-server');
+    const probes = {
+      web: () => processCpuMs(cluster.webs[0]!.child.pid!), worker: () => processCpuMs(cluster.workers[0]!.child.pid!),
+      carrier: () => processCpuMs(carrier.pid), postgres: pgCpu, redis: redisCpu, bench: () => processCpuMs(process.pid),
+    };
+    const cpuOf = (window: ReturnType<typeof cpuWindow>, ms: number, calls: number) => {
+      const byProcess = window.end();
+      const total = Object.values(byProcess).reduce((a, b) => a + b, 0);
+      return { byProcessMs: byProcess, totalMs: total, coresBusy: Number((total / ms).toFixed(2)), perCallMs: Number((total / calls).toFixed(1)) };
+    };
 
     // 1. Baseline: the same adapter and SDK, one send at a time to the same emulator.
     const provider = createTwilioProvider({ apiUrl: carrier.api });
@@ -163,16 +177,21 @@ const main = async () => {
 
     // 2. Idle: one caller at a time, each waits for its texts before the next call.
     const idle: Keyed[] = [];
+    const idleCpu = cpuWindow(probes);
+    const idleT0 = performance.now();
     for (let i = 0; i < N + WARMUP; i++) {
       const k = await keyCode(web, creds, line.phone, i);
       if (!k.ok) throw new Error(`idle call ${i}: the code step was not answered`);
       if ((await waitForTexts(carrier, RESPONDERS, (i + 1) * RECIPIENTS, 30_000)) < (i + 1) * RECIPIENTS) throw new Error(`idle call ${i}: texts did not reach the carrier in 30 s`);
       if (i >= WARMUP) idle.push(k);
     }
+    // Per call: the whole machine's CPU (web, worker, carrier, PostgreSQL, Redis, this bench) over one call at a time.
+    const idleCost = cpuOf(idleCpu, performance.now() - idleT0, N + WARMUP);
     const idleCalls = await attribute(db, carrier, idle);
 
     // 3. Callers at CALL_RATE while the broadcast fans out.
     const fanT0 = Date.now();
+    const loadCpu = cpuWindow(probes);
     expectOk('broadcast', await api('POST', `/v1/workflows/${broadcast}/activations`, {}));
     const calls: Array<Promise<Keyed>> = [];
     let fanDone = false;
@@ -184,6 +203,9 @@ const main = async () => {
       await sleep(Math.max(0, due - performance.now()));
     }
     const fanAtCarrier = await waitFan;
+    const loadCost = cpuOf(loadCpu, Date.now() - fanT0, calls.length);
+    pgCpu.stop();
+    redisCpu.stop();
     const keyed = await Promise.all(calls);
     await waitForTexts(carrier, RESPONDERS, (N + WARMUP + keyed.filter((k) => k.ok).length) * RECIPIENTS, 120_000);
     const all = await carrier.messages();
@@ -209,7 +231,7 @@ const main = async () => {
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', memGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAvg1mAtEnd: Number(os.loadavg()[0]!.toFixed(2)) },
       settings: { idleActivations: N, warmup: WARMUP, recipientsPerActivation: RECIPIENTS, fanout: FANOUT, callsPerSecond: CALL_RATE, processes: '1 serve + 1 work (real CLI), carrier emulator in its own process' },
       baselineBareSdkSend: summary(base),
-      idle: { codeKeyedToFirstText: summary(idleFirst), codeKeyedToLastText: summary(idleCalls.map((c) => c.last)) },
+      idle: { codeKeyedToFirstText: summary(idleFirst), codeKeyedToLastText: summary(idleCalls.map((c) => c.last)), cpu: idleCost },
       underFanout: {
         callsKeyed: keyed.length, callsKeyedDuringFanout: loaded.length,
         codeKeyedToFirstText: summary(loadFirst), codeKeyedToLastText: summary(loaded.map((c) => c.last)),
@@ -219,6 +241,15 @@ const main = async () => {
         stages: { codeKeyedToActivationStored: summary(loaded.map((c) => c.created)), codeKeyedToPlanned: summary(loaded.map((c) => c.planned)), codeKeyedToFirstClaim: summary(loaded.map((c) => c.claimed)) },
         failedAnswers: [...new Set(keyed.filter((k) => !k.ok).map((k) => k.answer))].slice(0, 3),
         fanoutMs: fanMs, fanoutTextsAtCarrier: fanAtCarrier, fanoutSendsPerSec: Math.round((fanAtCarrier / fanMs) * 1000),
+        // perCallMs here is the phase's whole CPU (broadcast included) over the calls keyed in it.
+        cpu: loadCost,
+        // What the calls alone ask of the machine at this rate (cores): the idle phase's CPU per
+        // call x calls/s, of Switchboard's own processes (web, worker, PostgreSQL, Redis) and of
+        // every process (with the emulator and this bench, which poll the carrier per call there).
+        callsAloneCores: {
+          switchboard: Number((((idleCost.byProcessMs.web! + idleCost.byProcessMs.worker! + idleCost.byProcessMs.postgres! + idleCost.byProcessMs.redis!) / (N + WARMUP)) * CALL_RATE / 1000).toFixed(2)),
+          all: Number(((idleCost.totalMs / (N + WARMUP)) * CALL_RATE / 1000).toFixed(2)),
+        },
       },
       p99UnderFanoutOverIdle: r1(pct(loadFirst, 99) / pct(idleFirst, 99)),
       p50UnderFanoutOverIdle: r1(pct(loadFirst, 50) / pct(idleFirst, 50)),

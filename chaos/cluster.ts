@@ -31,6 +31,8 @@ export type Carrier = {
   /** The outbound texts; `at`: when the carrier took the request (epoch ms, this machine's clock). */
   messages(): Promise<Array<{ sid: string; to: string; from: string; body: string; statusCallback: string | null; at: number }>>;
   reset(): Promise<void>;
+  /** The emulator's process id (for its CPU time in benchmarks). */
+  pid: number;
   stop(): void;
 };
 
@@ -48,6 +50,7 @@ export const startCarrier = async (root: string): Promise<Carrier> => {
     count: async (detail = false, prefix = '') => (await (await fetch(`${urls.control}/count?prefix=${encodeURIComponent(prefix)}${detail ? '&detail=1' : ''}`)).json()) as Awaited<ReturnType<Carrier['count']>>,
     messages: async () => (await (await fetch(`${urls.control}/messages`)).json()) as Awaited<ReturnType<Carrier['messages']>>,
     reset: async () => void (await fetch(`${urls.control}/reset`, { method: 'POST' })),
+    pid: child.pid!,
     stop: () => void child.kill('SIGTERM'),
   };
 };
