@@ -5,7 +5,7 @@ import { findPlaceholders, missingPlaceholders } from '../templates/templates.js
 import { definitionPlaceholders } from '../workflows/workflow-definitions.js';
 import type { WorkflowDefinition } from '../workflows/workflow-types.js';
 import type { ActivateInput, ActivateResult, Activation } from './activation-types.js';
-import type { ActivationsRepo } from './activations-repo.js';
+import type { ActivatableWorkflow, ActivationsRepo, NewActivationRow } from './activations-repo.js';
 
 /**
  * Port: hands a committed activation to the action queue at once (the outbox relay's fast path).
@@ -26,7 +26,8 @@ export type PlanBatch = { jobId: string; activationIds: string[] };
 export type ActivationServiceDeps = {
   db: Db;
   activations: Pick<ActivationsRepo,
-    'insertActivation' | 'findActivationByKey' | 'findActivation' | 'tryLockIdempotencyKey' | 'lockActivatableWorkflow'>;
+    | 'insertActivation' | 'insertActivationIfCurrent' | 'findActivatable' | 'findActivationByKey' | 'findActivation'
+    | 'tryLockIdempotencyKey' | 'lockActivatableWorkflow'>;
   dispatcher?: ActivationDispatcher;
   /** Called once per newly created activation, after commit (feed, metrics). */
   onCreated?: (a: Activation) => void;
@@ -62,61 +63,91 @@ export const placeholderLengthIssues = (
 };
 
 export const createActivationService = (deps: ActivationServiceDeps) => {
+  /** Refuses to activate this version of the workflow with these values (paused, a placeholder missing or too long). */
+  const check = (row: ActivatableWorkflow, placeholders: Record<string, string>) => {
+    if (row.status === 'paused') throw new ConflictError('workflow is paused', 'workflow_paused');
+    const missing = missingPlaceholders(definitionPlaceholders(row.definition as WorkflowDefinition), placeholders);
+    if (missing.length > 0) {
+      throw new ValidationError(
+        `missing placeholder values: ${missing.join(', ')}`,
+        missing.map((name) => ({ path: `placeholders.${name}`, message: 'is required' })),
+        'missing_placeholders',
+      );
+    }
+    const tooLong = placeholderLengthIssues(row.definition as WorkflowDefinition, placeholders, deps.attachmentLinkLength ?? 0);
+    if (tooLong.length > 0) {
+      throw new ValidationError(tooLong.map((i) => `${i.path}: ${i.message}`).join('; '), tooLong, 'text_too_long');
+    }
+  };
+
+  const newRow = (input: ActivateInput, row: ActivatableWorkflow, placeholders: Record<string, string>): NewActivationRow => ({
+    accountId: input.accountId,
+    workflowId: row.id,
+    workflowVersionId: row.versionId,
+    workflowVersion: row.version,
+    source: input.source,
+    idempotencyKey: input.idempotencyKey,
+    requestHash: input.requestHash ?? null,
+    placeholders,
+    inboundMessage: input.inboundMessage ?? null,
+    recordingUrl: input.recordingUrl ?? null,
+    context: input.context ?? {},
+  });
+
+  type Stored = { activation: Activation & { requestHash?: string | null }; created: boolean; requestHash: string | null };
+
   /**
-   * Creates the activation of a workflow's current version and its outbox row in one
-   * transaction. Idempotent on `idempotencyKey` per account: a repeat returns the first
-   * activation (`created: false`) and queues nothing new; the same key with another
-   * `requestHash` is a 422.
+   * An API request with an Idempotency-Key (`onConcurrent: 'conflict'`): in one transaction that
+   * holds the key's advisory lock, so a second request with the same key while the first is still
+   * being processed is told so (409) instead of waiting for it.
+   */
+  const activateLocked = (input: ActivateInput, placeholders: Record<string, string>): Promise<Stored> => withTransaction(deps.db, async (tx) => {
+    if (!(await deps.activations.tryLockIdempotencyKey(tx, input.accountId, input.idempotencyKey))) {
+      throw new ConflictError('a request with this Idempotency-Key is still being processed', 'idempotency_key_in_use');
+    }
+    const existing = await deps.activations.findActivationByKey(tx, input.accountId, input.idempotencyKey);
+    if (existing) return { activation: existing, created: false, requestHash: existing.requestHash };
+    const row = await deps.activations.lockActivatableWorkflow(tx, input.accountId, input.workflowId);
+    if (!row) throw new NotFoundError('workflow');
+    check(row, placeholders);
+    const inserted = await deps.activations.insertActivation(tx, newRow(input, row, placeholders));
+    if (!inserted) {
+      // Another transaction inserted the same key between our read and write: return its row.
+      const again = await deps.activations.findActivationByKey(tx, input.accountId, input.idempotencyKey);
+      if (!again) throw new ConflictError('activation conflict, retry', 'retry');
+      return { activation: again, created: false, requestHash: again.requestHash };
+    }
+    return { activation: inserted.activation, created: true, requestHash: input.requestHash ?? null };
+  });
+
+  /**
+   * Every other activation (a keyed code, a texted code, a trigger, a schedule): two statements and
+   * no transaction, on the path of every emergency. The first reads the key's activation and the
+   * workflow's current version; the second writes the activation and its outbox row only while the
+   * workflow is still as read (same version and status, share-locked for that statement). When it
+   * writes nothing — the key was taken, or the workflow was edited, paused or deleted meanwhile —
+   * both run again and see why.
+   */
+  const activateUnlocked = async (input: ActivateInput, placeholders: Record<string, string>): Promise<Stored> => {
+    for (let round = 0; round < 3; round++) {
+      const { existing, workflow } = await deps.activations.findActivatable(deps.db, input.accountId, input.workflowId, input.idempotencyKey);
+      if (existing) return { activation: existing, created: false, requestHash: existing.requestHash };
+      if (!workflow) throw new NotFoundError('workflow');
+      check(workflow, placeholders);
+      const inserted = await deps.activations.insertActivationIfCurrent(deps.db, newRow(input, workflow, placeholders), workflow.status);
+      if (inserted) return { activation: inserted.activation, created: true, requestHash: input.requestHash ?? null };
+    }
+    throw new ConflictError('activation conflict, retry', 'retry');
+  };
+
+  /**
+   * Creates the activation of a workflow's current version and its outbox row (one statement).
+   * Idempotent on `idempotencyKey` per account: a repeat returns the first activation
+   * (`created: false`) and queues nothing new; the same key with another `requestHash` is a 422.
    */
   const activate = async (input: ActivateInput): Promise<ActivateResult> => {
     const placeholders = input.placeholders ?? {};
-    const result = await withTransaction(deps.db, async (tx) => {
-      if (input.onConcurrent === 'conflict') {
-        if (!(await deps.activations.tryLockIdempotencyKey(tx, input.accountId, input.idempotencyKey))) {
-          throw new ConflictError('a request with this Idempotency-Key is still being processed', 'idempotency_key_in_use');
-        }
-      }
-      const existing = await deps.activations.findActivationByKey(tx, input.accountId, input.idempotencyKey);
-      if (existing) return { activation: existing, created: false, requestHash: existing.requestHash };
-
-      const row = await deps.activations.lockActivatableWorkflow(tx, input.accountId, input.workflowId);
-      if (!row) throw new NotFoundError('workflow');
-      if (row.status === 'paused') throw new ConflictError('workflow is paused', 'workflow_paused');
-
-      const missing = missingPlaceholders(definitionPlaceholders(row.definition as WorkflowDefinition), placeholders);
-      if (missing.length > 0) {
-        throw new ValidationError(
-          `missing placeholder values: ${missing.join(', ')}`,
-          missing.map((name) => ({ path: `placeholders.${name}`, message: 'is required' })),
-          'missing_placeholders',
-        );
-      }
-      const tooLong = placeholderLengthIssues(row.definition as WorkflowDefinition, placeholders, deps.attachmentLinkLength ?? 0);
-      if (tooLong.length > 0) {
-        throw new ValidationError(tooLong.map((i) => `${i.path}: ${i.message}`).join('; '), tooLong, 'text_too_long');
-      }
-
-      const inserted = await deps.activations.insertActivation(tx, {
-        accountId: input.accountId,
-        workflowId: row.id,
-        workflowVersionId: row.versionId,
-        workflowVersion: row.version,
-        source: input.source,
-        idempotencyKey: input.idempotencyKey,
-        requestHash: input.requestHash ?? null,
-        placeholders,
-        inboundMessage: input.inboundMessage ?? null,
-        recordingUrl: input.recordingUrl ?? null,
-        context: input.context ?? {},
-      });
-      if (!inserted) {
-        // Another transaction inserted the same key between our read and write: return its row.
-        const again = await deps.activations.findActivationByKey(tx, input.accountId, input.idempotencyKey);
-        if (!again) throw new ConflictError('activation conflict, retry', 'retry');
-        return { activation: again, created: false, requestHash: again.requestHash };
-      }
-      return { activation: inserted.activation, created: true, requestHash: input.requestHash ?? null };
-    });
+    const result = input.onConcurrent === 'conflict' ? await activateLocked(input, placeholders) : await activateUnlocked(input, placeholders);
 
     if (!result.created && input.requestHash && result.requestHash && result.requestHash !== input.requestHash) {
       throw new UnprocessableError('this Idempotency-Key was used with a different request body', 'idempotency_key_reused');

@@ -28,23 +28,70 @@ export type NewActivationRow = Omit<Activation, 'id' | 'status' | 'recipientCoun
   requestHash: string | null;
 };
 
+/** The INSERT of an activation and its outbox row, over the rows of a CTE named `w` (one row: insert; none: nothing). */
+const insertActivationFrom = (from: string) => `WITH ${from}, a AS (
+       INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key,
+         request_hash, placeholders, inbound_message, recording_url, context)
+       SELECT $1::uuid, $2::uuid, $3::uuid, $4::int, $5::text, $6::text, $7::text, $8::jsonb, $9::text, $10::text, $11::jsonb FROM w
+       ON CONFLICT (account_id, idempotency_key) DO NOTHING
+       RETURNING *
+     ), o AS (${activationOutboxOf('a')})
+     SELECT * FROM a`;
+const INSERT_ALWAYS = insertActivationFrom('w AS (SELECT 1)');
+const INSERT_IF_CURRENT = insertActivationFrom(`w AS (
+       SELECT 1 FROM workflows
+        WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL AND current_version = $4 AND status = $12
+        FOR SHARE
+     )`);
+
+const newActivationValues = (a: NewActivationRow) => [
+  a.accountId, a.workflowId, a.workflowVersionId, a.workflowVersion, a.source, a.idempotencyKey, a.requestHash,
+  JSON.stringify(a.placeholders), a.inboundMessage, a.recordingUrl, JSON.stringify(a.context),
+];
+
 /**
  * Inserts the activation and its outbox row, in one statement, unless the idempotency key exists;
  * returns null on conflict (and writes nothing).
  */
 export const insertActivation = async (q: Queryable, a: NewActivationRow): Promise<{ activation: Activation } | null> => {
+  const res = await q.query(INSERT_ALWAYS, newActivationValues(a));
+  return res.rows[0] ? { activation: toActivation(res.rows[0]) } : null;
+};
+
+/**
+ * What `activate()` needs before it writes, in one statement: the activation already stored under
+ * the idempotency key, if any, and the workflow's current version (not deleted), if it exists.
+ * Nothing is locked: `insertActivationIfCurrent` writes only if the workflow is still as read.
+ */
+export const findActivatable = async (
+  q: Queryable, accountId: string, workflowId: string, key: string,
+): Promise<{ existing: (Activation & { requestHash: string | null }) | null; workflow: ActivatableWorkflow | null }> => {
   const res = await q.query(
-    `WITH a AS (
-       INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key,
-         request_hash, placeholders, inbound_message, recording_url, context)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
-       ON CONFLICT (account_id, idempotency_key) DO NOTHING
-       RETURNING *
-     ), o AS (${activationOutboxOf('a')})
-     SELECT * FROM a`,
-    [a.accountId, a.workflowId, a.workflowVersionId, a.workflowVersion, a.source, a.idempotencyKey, a.requestHash,
-      JSON.stringify(a.placeholders), a.inboundMessage, a.recordingUrl, JSON.stringify(a.context)],
+    `SELECT a.*, w.id AS w_id, w.status AS w_status, v.id AS w_version_id, v.version AS w_version, v.definition AS w_definition
+       FROM (SELECT 1) one
+       LEFT JOIN activations a ON a.account_id = $1 AND a.idempotency_key = $3
+       LEFT JOIN workflows w ON w.account_id = $1 AND w.id = $2 AND w.deleted_at IS NULL
+       LEFT JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version`,
+    [accountId, workflowId, key],
   );
+  const r = res.rows[0]!;
+  return {
+    existing: r.id ? { ...toActivation(r), requestHash: r.request_hash } : null,
+    workflow: r.w_id && r.w_version_id ? { id: r.w_id, status: r.w_status, versionId: r.w_version_id, version: r.w_version, definition: r.w_definition } : null,
+  };
+};
+
+/**
+ * `insertActivation` (the activation and its outbox row, one statement) only while the workflow
+ * is as `activate()` read it: same current version and status, not deleted. The workflow row is
+ * share-locked for the statement, so an edit, pause or delete committing meanwhile either waits
+ * for it or is seen by it. Null when nothing was written: the key was taken meanwhile, or the
+ * workflow changed (the caller reads again).
+ */
+export const insertActivationIfCurrent = async (
+  q: Queryable, a: NewActivationRow, workflowStatus: string,
+): Promise<{ activation: Activation } | null> => {
+  const res = await q.query(INSERT_IF_CURRENT, [...newActivationValues(a), workflowStatus]);
   return res.rows[0] ? { activation: toActivation(res.rows[0]) } : null;
 };
 
@@ -83,5 +130,5 @@ export const lockActivatableWorkflow = async (q: Queryable, accountId: string, w
   return r ? { id: r.id, status: r.status, versionId: r.version_id, version: r.version, definition: r.definition } : null;
 };
 
-export const activationsRepo = { insertActivation, findActivationByKey, findActivation, tryLockIdempotencyKey, lockActivatableWorkflow };
+export const activationsRepo = { insertActivation, insertActivationIfCurrent, findActivatable, findActivationByKey, findActivation, tryLockIdempotencyKey, lockActivatableWorkflow };
 export type ActivationsRepo = typeof activationsRepo;

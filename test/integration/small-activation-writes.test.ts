@@ -1,7 +1,9 @@
 /**
- * What a small activation costs in statements, and what they store. `activate()` writes the
- * activation and its outbox row (the relay and the sweeper find every activation by that row) in
- * one statement; a repeat of the idempotency key writes neither again. A small plan's rows and
+ * What a small activation costs in statements, and what they store. `activate()` reads the key's
+ * activation and the workflow in one statement and writes the activation and its outbox row (the
+ * relay and the sweeper find every activation by that row) in a second, with no transaction; a
+ * repeat of the idempotency key writes neither again, and a workflow edited, paused or activated
+ * under the same key between the two is seen, not overwritten. A small plan's rows and
  * its running status are written by one statement (deliveries-repo
  * `insertPlannedRunning`); when some rows already exist (an earlier run was interrupted between
  * its rows and its status), the status follows with the recipients counted from the table. What
@@ -10,6 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/db/db.js';
+import { createActivationService } from '../../src/engine/activation-service.js';
 import { activationsRepo } from '../../src/engine/activations-repo.js';
 import { deliveriesRepo } from '../../src/engine/deliveries-repo.js';
 import { engineRepo } from '../../src/engine/engine-repo.js';
@@ -106,5 +109,92 @@ describe('a small activation: stored with its outbox row, then set running by th
     expect(await activationsRepo.insertActivation(counted, row)).toBeNull();
     const outbox = await db.query(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'activation' AND ref_id = $1`, [made!.activation.id]);
     expect(outbox.rows[0].n).toBe(1);
+  });
+
+  /** The pool, counting the statements sent through it. */
+  const counting = () => {
+    const db = t.rt.infra.db;
+    const seen: string[] = [];
+    const pool = new Proxy(db, {
+      get: (target, prop, receiver) => (prop === 'query'
+        ? (...args: unknown[]) => {
+          seen.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
+          return (target.query as (...a: unknown[]) => unknown).apply(target, args);
+        }
+        : Reflect.get(target, prop, receiver)),
+    }) as typeof db;
+    return { pool, seen };
+  };
+  const outboxRows = async (id: string) => (await t.rt.infra.db.query(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'activation' AND ref_id = $1`, [id])).rows[0].n;
+
+  it('activate() (a keyed code, a trigger): two statements and no transaction; a repeated key one, writing nothing', async () => {
+    const { pool, seen } = counting();
+    const service = createActivationService({ db: pool, activations: activationsRepo });
+    const input = { accountId, workflowId, source: 'ivr' as const, idempotencyKey: 'twilio:CA-two-statements', placeholders: {} };
+    const first = await service.activate(input);
+    expect(first.created).toBe(true);
+    expect(seen).toHaveLength(2);
+    expect(seen.some((q) => /^\s*(BEGIN|COMMIT)/i.test(q))).toBe(false);
+    const again = await service.activate(input);
+    expect([again.created, again.activation.id]).toEqual([false, first.activation.id]);
+    expect(seen).toHaveLength(3);
+    expect(await outboxRows(first.activation.id)).toBe(1);
+    const a = (await t.rt.infra.db.query('SELECT status, workflow_version, source FROM activations WHERE id = $1', [first.activation.id])).rows[0];
+    const current = (await t.rt.infra.db.query('SELECT current_version FROM workflows WHERE id = $1', [workflowId])).rows[0].current_version;
+    expect(a).toEqual({ status: 'queued', workflow_version: current, source: 'ivr' });
+  });
+
+  /** An activation service whose first write runs `meanwhile` just before it (an edit committed between its read and its write). */
+  const racing = (meanwhile: () => Promise<unknown>) => {
+    let once = true;
+    return createActivationService({
+      db: t.rt.infra.db,
+      activations: {
+        ...activationsRepo,
+        insertActivationIfCurrent: async (...args: Parameters<typeof activationsRepo.insertActivationIfCurrent>) => {
+          if (once) { once = false; await meanwhile(); }
+          return activationsRepo.insertActivationIfCurrent(...args);
+        },
+      },
+    });
+  };
+
+  it('a workflow edited between the read and the write: the activation pins the version current when it was written', async () => {
+    const db = t.rt.infra.db;
+    const before = (await db.query('SELECT current_version FROM workflows WHERE id = $1', [workflowId])).rows[0].current_version as number;
+    const service = racing(async () => {
+      await db.query(`INSERT INTO workflow_versions (workflow_id, account_id, version, definition)
+                      SELECT workflow_id, account_id, version + 1, definition FROM workflow_versions WHERE workflow_id = $1 AND version = $2`, [workflowId, before]);
+      await db.query('UPDATE workflows SET current_version = $2 WHERE id = $1', [workflowId, before + 1]);
+    });
+    const { activation, created } = await service.activate({ accountId, workflowId, source: 'api', idempotencyKey: 'race:edited', placeholders: {} });
+    expect(created).toBe(true);
+    const a = (await db.query('SELECT workflow_version, v.version AS pinned FROM activations a JOIN workflow_versions v ON v.id = a.workflow_version_id WHERE a.id = $1', [activation.id])).rows[0];
+    expect(a).toEqual({ workflow_version: before + 1, pinned: before + 1 });
+    expect(await outboxRows(activation.id)).toBe(1);
+  });
+
+  it('a workflow paused between the read and the write: 409 workflow_paused, nothing written', async () => {
+    const db = t.rt.infra.db;
+    const service = racing(() => db.query(`UPDATE workflows SET status = 'paused' WHERE id = $1`, [workflowId]));
+    try {
+      await expect(service.activate({ accountId, workflowId, source: 'api', idempotencyKey: 'race:paused', placeholders: {} }))
+        .rejects.toMatchObject({ code: 'workflow_paused' });
+      expect((await db.query(`SELECT count(*)::int AS n FROM activations WHERE account_id = $1 AND idempotency_key = 'race:paused'`, [accountId])).rows[0].n).toBe(0);
+    } finally {
+      await db.query(`UPDATE workflows SET status = 'active' WHERE id = $1`, [workflowId]);
+    }
+  });
+
+  it('the same key stored by another process between the read and the write: that activation, nothing written twice', async () => {
+    const db = t.rt.infra.db;
+    let other = '';
+    const service = racing(async () => {
+      other = (await t.rt.services.activations.activate({ accountId, workflowId, source: 'ivr', idempotencyKey: 'race:same-key', placeholders: {} })).activation.id;
+    });
+    const { activation, created } = await service.activate({ accountId, workflowId, source: 'ivr', idempotencyKey: 'race:same-key', placeholders: {} });
+    expect([created, activation.id]).toEqual([false, other]);
+    expect((await db.query(`SELECT count(*)::int AS n FROM activations WHERE account_id = $1 AND idempotency_key = 'race:same-key'`, [accountId])).rows[0].n).toBe(1);
+    expect(await outboxRows(other)).toBe(1);
   });
 });
