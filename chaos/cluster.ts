@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import twilio from 'twilio';
@@ -167,19 +168,34 @@ export const apiClient = (webUrls: string[], key: string) => {
 };
 export type Api = ReturnType<typeof apiClient>;
 
+/**
+ * Keep-alive connections for the simulated carrier's webhooks (node:http, not fetch: these
+ * callers share the machine's cores with the processes under test, and undici's fetch cost the
+ * latency bench about 1.5 CPU-s of its 5 in the broadcast phase; a real carrier costs Switchboard's
+ * machine nothing).
+ */
+const webhookAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
 /** Posts a carrier webhook signed the way Twilio signs it, to one web process. */
-export const postWebhook = async (baseUrl: string, pathAndQuery: string, params: Record<string, string>, authToken: string, timeoutMs = 15_000) => {
+export const postWebhook = (baseUrl: string, pathAndQuery: string, params: Record<string, string>, authToken: string, timeoutMs = 15_000) => {
   const signature = twilio.getExpectedTwilioSignature(authToken, PUBLIC_URL + pathAndQuery, params);
+  const body = new URLSearchParams(params).toString();
   const started = Date.now();
-  try {
-    const res = await fetch(baseUrl + pathAndQuery, {
-      method: 'POST', body: new URLSearchParams(params).toString(), signal: AbortSignal.timeout(timeoutMs),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+  return new Promise<{ status: number; type: string; body: string; ms: number }>((resolve) => {
+    const failed = (err: unknown) => resolve({ status: 0, type: '', body: String(err), ms: Date.now() - started });
+    const req = http.request(baseUrl + pathAndQuery, {
+      method: 'POST', agent: webhookAgent, timeout: timeoutMs,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), 'x-twilio-signature': signature },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started }));
+      res.on('error', failed);
     });
-    return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text(), ms: Date.now() - started };
-  } catch (err) {
-    return { status: 0, type: '', body: String(err), ms: Date.now() - started };
-  }
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    req.on('error', failed);
+    req.end(body);
+  });
 };
 
 export const expectOk = <T extends { status: number; body: any }>(what: string, r: T): T => {
