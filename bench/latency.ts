@@ -16,6 +16,10 @@
  *    callers keying the code at 50 calls/s (open loop: a new call every 20 ms whatever the
  *    answers). Only calls keyed before the fan-out's last text reached the carrier count.
  *
+ * Each phase also counts every process's CPU (web, worker, emulator, the PostgreSQL backends of its
+ * database, Redis, this bench): per keyed call, cores busy during the broadcast, and what the calls
+ * alone ask of the machine at CALL_RATE (`callsAloneCores`): the machine's 2 cores are shared by all.
+ *
  * Target: phase 3 p99 < 100 ms. Checks: every code step answered, every call's texts reached the
  * carrier once per recipient, the fan-out reached each of its recipients exactly once, and enough
  * calls fell inside the fan-out to give a p99. A missed target or check exits non-zero.

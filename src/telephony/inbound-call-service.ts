@@ -87,8 +87,11 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
   };
   const subject = (line: GatewayLine, call: InboundCall) => ({ accountId: line.accountId, lineId: line.id, caller: call.from });
 
-  /** `knownName`: the workflow's name as the code step just read it (no statement of its own then). */
-  const activate = async (line: GatewayLine, call: InboundCall, workflowId: string, recordingUrl: string | null, knownName?: string): Promise<VoiceOutcome> => {
+  /**
+   * `known`: the workflow as the code step just read it, whose name the caller hears without a
+   * statement of its own, unless the call's key already named another workflow's activation.
+   */
+  const activate = async (line: GatewayLine, call: InboundCall, workflowId: string, recordingUrl: string | null, known?: { id: string; name: string }): Promise<VoiceOutcome> => {
     const { activation, created } = await deps.activations.activate({
       accountId: line.accountId,
       workflowId,
@@ -99,7 +102,7 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
     });
     const [recipients, name] = await Promise.all([
       codes.countWorkflowRecipients(deps.db, line.accountId, activation.workflowId),
-      knownName ?? codes.findWorkflowName(deps.db, activation.workflowId),
+      known?.id === activation.workflowId ? known.name : codes.findWorkflowName(deps.db, activation.workflowId),
       deps.conversations.noteCallActivation(deps.db, { accountId: line.accountId, lineId: line.id, providerCallId: call.providerCallId, from: call.from, to: call.to }, activation.id, activation.recordingUrl),
     ]);
     return { kind: 'activated', activationId: activation.id, workflowName: name, recipients, created };
@@ -153,7 +156,7 @@ export const createInboundCallService = (deps: InboundCallServiceDeps) => {
       }
       if (line.settings.knownContactsOnly === true && !(await codes.findContactIdByPhone(deps.db, line.accountId, call.from))) return { kind: 'not-allowed' };
       if (wf.askVoiceMessage) return { kind: 'record', workflowId: wf.id, maxSeconds: wf.maxRecordingSeconds };
-      return activate(line, call, wf.id, null, wf.name);
+      return activate(line, call, wf.id, null, wf);
     },
 
     /** After `<Record>` (or when nothing was recorded): activate with the recording, if any. */

@@ -75,6 +75,17 @@ describe('voice webhook: code activation by keypad', () => {
     expect(await count(`SELECT count(*) AS n FROM outbox WHERE topic = 'activation' AND ref_id = $1`, [rows[0].id])).toBe(1);
   });
 
+  it('a code step replayed on the same call with another workflow\'s code: the caller hears the workflow already activated, nothing new', async () => {
+    await addCodeWorkflow(t, accountId, { name: 'Flood Watch', code: 'FLOD', lineId: null, groupIds: [] });
+    const sid = callSid(5001);
+    const first = await call(line, '/webhooks/twilio/voice/code?attempt=1', { Digits: '7377' }, CALLER, sid).expect(200);
+    expect(first.text).toBe(ivr.activated({ workflowName: 'Gate Emergency', recipients: 2 }));
+    const other = await call(line, '/webhooks/twilio/voice/code?attempt=1', { Digits: '3563' }, CALLER, sid).expect(200);
+    expect(other.text).toBe(first.text);
+    expect(await count('SELECT count(*) AS n FROM activations WHERE idempotency_key = $1', [`twilio:${sid}`])).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM activations a JOIN workflows w ON w.id = a.workflow_id WHERE w.name = 'Flood Watch'`)).toBe(0);
+  });
+
   it('asks again after a wrong code, says goodbye after the third, and never matches codes of another line or paused workflows', async () => {
     const caller = '+13125550111';
     const r1 = await call(line, '/webhooks/twilio/voice/code?attempt=1', { Digits: '2223' }, caller).expect(200);
