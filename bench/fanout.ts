@@ -18,7 +18,7 @@
 import { Queue, Worker } from 'bullmq';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,6 +27,7 @@ import { createTwilioProvider } from '../adapters/telephony/twilio-provider.js';
 import { compiledCli, ensureBuild } from './build.js';
 import { cpuWindow, matchingCpuMs, processCpuMs } from './proc-cpu.js';
 import { pgCosts } from './pg-costs.js';
+import { report, runBench } from './report.js';
 import { addTwilioLine } from '../test/helpers/carrier-fixtures.js';
 import { addCrowd, addWorkflow } from '../test/helpers/engine-fixtures.js';
 import setupTemplate from '../test/helpers/global-setup.js';
@@ -237,11 +238,7 @@ const main = async () => {
       targets: { ratioToAdapterOnly: '>= 0.8', ratioToRawBullmq: '>= 0.25', endToEndMs: '<= 3000', workerPeakRssMb: '< 300' },
       pass: { ratioToAdapterOnly: sendsPerSec / adapterPerSec >= 0.8, ratio: sendsPerSec / raw.jobsPerSec >= 0.25, endToEnd: e2eMs <= 3000, rss: rssMb < 300, exactlyOnce: at.recipients === N && at.maxPerRecipient === 1 },
     };
-    mkdirSync(path.join(here, 'results'), { recursive: true });
-    writeFileSync(path.join(here, 'results', 'fanout.json'), `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    const missed = Object.entries(result.pass).filter(([, ok]) => !ok).map(([k]) => k);
-    if (missed.length > 0) throw new Error(`missed: ${missed.join(', ')}`);
+    report('fanout', result);
   } finally {
     worker.stop();
     await t.close();
@@ -249,7 +246,4 @@ const main = async () => {
   }
 };
 
-main().then(() => process.exit(0), (err: unknown) => {
-  process.stderr.write(`bench:fanout failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runBench('fanout', main);

@@ -28,7 +28,7 @@
  * file: each call of phase 3 with when it was keyed and its stages, to see when the slow ones were).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,7 @@ import { startCarrier, startCluster, apiClient, expectOk, postWebhook, sleep, ty
 import { addCrowd, addLine, addSmsWorkflow, createAccount } from '../chaos/fixtures.js';
 import setupTemplate from '../test/helpers/global-setup.js';
 import { createTestDatabase } from '../test/helpers/test-db.js';
+import { report, runBench } from './report.js';
 import { cpuWindow, matchingCpuMs, processCpuMs } from './proc-cpu.js';
 
 const N = Number(process.env.BENCH_ACTIVATIONS ?? 300);
@@ -267,11 +268,7 @@ const main = async () => {
         enoughCallsDuringFanout: loaded.length >= Math.min(MIN_CALLS_UNDER_LOAD, Math.floor((FANOUT / 10_000) * MIN_CALLS_UNDER_LOAD)),
       },
     };
-    mkdirSync(path.join(here, 'results'), { recursive: true });
-    writeFileSync(path.join(here, 'results', 'latency.json'), `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    const missed = Object.entries(result.pass).filter(([, ok]) => !ok).map(([k]) => k);
-    if (missed.length > 0) throw new Error(`missed: ${missed.join(', ')}`);
+    report('latency', result);
   } finally {
     await cluster.stop();
     carrier.stop();
@@ -299,7 +296,4 @@ const dropRedisKeys = async (url: string, prefix: string) => {
   }
 };
 
-main().then(() => process.exit(0), (err: unknown) => {
-  process.stderr.write(`bench:latency failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runBench('latency', main);

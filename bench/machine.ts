@@ -17,19 +17,16 @@
  * figures are of work done). Writes bench/results/machine.json.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import setupTemplate from '../test/helpers/global-setup.js';
 import { createTestDatabase } from '../test/helpers/test-db.js';
+import { report, runBench } from './report.js';
 import { processCpuMs } from './proc-cpu.js';
 
 const ROUNDS = 3_000;
 const ROWS = 1_000;
 const TEXTS = 10_000;
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 const jsLoopMs = (): number => {
   const t0 = performance.now();
@@ -96,18 +93,11 @@ const main = async () => {
       postgres: { select1, updateWithCommit: update, statements: ROUNDS, leastExactlyOnceCpuMsPer10000Texts: Math.round((leastCpuMs * 10_000) / TEXTS) },
       pass: { everyUpdateChangedItsRow: changed === ROUNDS + 1 && total === ROUNDS + 1, everyTextClaimedAndFinishedOnce: claimed === TEXTS && finished === TEXTS && done === TEXTS },
     };
-    mkdirSync(path.join(here, 'results'), { recursive: true });
-    writeFileSync(path.join(here, 'results', 'machine.json'), `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    const missed = Object.entries(result.pass).filter(([, ok]) => !ok).map(([k]) => k);
-    if (missed.length > 0) throw new Error(`missed: ${missed.join(', ')}`);
+    report('machine', result);
   } finally {
     await client.end();
     await database.drop().catch(() => undefined);
   }
 };
 
-main().then(() => process.exit(0), (err: unknown) => {
-  process.stderr.write(`bench:machine failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runBench('machine', main);
