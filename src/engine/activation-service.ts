@@ -1,4 +1,4 @@
-import { withTransaction, type Db } from '../db/db.js';
+import { withTransaction, type Db, type Queryable } from '../db/db.js';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError, type FieldIssue } from '../errors.js';
 import { fixedSmsLength, SMS_MAX_CHARS } from '../templates/sms-text.js';
 import { findPlaceholders, missingPlaceholders } from '../templates/templates.js';
@@ -26,8 +26,7 @@ export type PlanBatch = { jobId: string; activationIds: string[] };
 export type ActivationServiceDeps = {
   db: Db;
   activations: Pick<ActivationsRepo,
-    | 'insertActivation' | 'insertActivationIfCurrent' | 'findActivatable' | 'findActivationByKey' | 'findActivation'
-    | 'tryLockIdempotencyKey' | 'lockActivatableWorkflow'>;
+    'insertActivationIfCurrent' | 'findActivatable' | 'findActivation' | 'tryLockIdempotencyKey'>;
   dispatcher?: ActivationDispatcher;
   /** Called once per newly created activation, after commit (feed, metrics). */
   onCreated?: (a: Activation) => void;
@@ -97,48 +96,35 @@ export const createActivationService = (deps: ActivationServiceDeps) => {
   type Stored = { activation: Activation & { requestHash?: string | null }; created: boolean; requestHash: string | null };
 
   /**
-   * An API request with an Idempotency-Key (`onConcurrent: 'conflict'`): in one transaction that
-   * holds the key's advisory lock, so a second request with the same key while the first is still
-   * being processed is told so (409) instead of waiting for it.
+   * Two statements and no transaction of their own, on the path of every emergency. The first
+   * reads the key's activation and the workflow's current version; the second writes the
+   * activation and its outbox row only while the workflow is still as read (same version and
+   * status, share-locked for that statement). When it writes nothing — the key was taken, or the
+   * workflow was edited, paused or deleted meanwhile — both run again and see why.
    */
-  const activateLocked = (input: ActivateInput, placeholders: Record<string, string>): Promise<Stored> => withTransaction(deps.db, async (tx) => {
-    if (!(await deps.activations.tryLockIdempotencyKey(tx, input.accountId, input.idempotencyKey))) {
-      throw new ConflictError('a request with this Idempotency-Key is still being processed', 'idempotency_key_in_use');
-    }
-    const existing = await deps.activations.findActivationByKey(tx, input.accountId, input.idempotencyKey);
-    if (existing) return { activation: existing, created: false, requestHash: existing.requestHash };
-    const row = await deps.activations.lockActivatableWorkflow(tx, input.accountId, input.workflowId);
-    if (!row) throw new NotFoundError('workflow');
-    check(row, placeholders);
-    const inserted = await deps.activations.insertActivation(tx, newRow(input, row, placeholders));
-    if (!inserted) {
-      // Another transaction inserted the same key between our read and write: return its row.
-      const again = await deps.activations.findActivationByKey(tx, input.accountId, input.idempotencyKey);
-      if (!again) throw new ConflictError('activation conflict, retry', 'retry');
-      return { activation: again, created: false, requestHash: again.requestHash };
-    }
-    return { activation: inserted.activation, created: true, requestHash: input.requestHash ?? null };
-  });
-
-  /**
-   * Every other activation (a keyed code, a texted code, a trigger, a schedule): two statements and
-   * no transaction, on the path of every emergency. The first reads the key's activation and the
-   * workflow's current version; the second writes the activation and its outbox row only while the
-   * workflow is still as read (same version and status, share-locked for that statement). When it
-   * writes nothing — the key was taken, or the workflow was edited, paused or deleted meanwhile —
-   * both run again and see why.
-   */
-  const activateUnlocked = async (input: ActivateInput, placeholders: Record<string, string>): Promise<Stored> => {
+  const store = async (q: Queryable, input: ActivateInput, placeholders: Record<string, string>): Promise<Stored> => {
     for (let round = 0; round < 3; round++) {
-      const { existing, workflow } = await deps.activations.findActivatable(deps.db, input.accountId, input.workflowId, input.idempotencyKey);
+      const { existing, workflow } = await deps.activations.findActivatable(q, input.accountId, input.workflowId, input.idempotencyKey);
       if (existing) return { activation: existing, created: false, requestHash: existing.requestHash };
       if (!workflow) throw new NotFoundError('workflow');
       check(workflow, placeholders);
-      const inserted = await deps.activations.insertActivationIfCurrent(deps.db, newRow(input, workflow, placeholders), workflow.status);
+      const inserted = await deps.activations.insertActivationIfCurrent(q, newRow(input, workflow, placeholders), workflow.status);
       if (inserted) return { activation: inserted.activation, created: true, requestHash: input.requestHash ?? null };
     }
     throw new ConflictError('activation conflict, retry', 'retry');
   };
+
+  /**
+   * An API request with an Idempotency-Key (`onConcurrent: 'conflict'`): the same statements in a
+   * transaction that holds the key's advisory lock, so a second request with the same key while
+   * the first is still being processed is told so (409) instead of waiting for it.
+   */
+  const storeLocked = (input: ActivateInput, placeholders: Record<string, string>): Promise<Stored> => withTransaction(deps.db, async (tx) => {
+    if (!(await deps.activations.tryLockIdempotencyKey(tx, input.accountId, input.idempotencyKey))) {
+      throw new ConflictError('a request with this Idempotency-Key is still being processed', 'idempotency_key_in_use');
+    }
+    return store(tx, input, placeholders);
+  });
 
   /**
    * Creates the activation of a workflow's current version and its outbox row (one statement).
@@ -147,7 +133,7 @@ export const createActivationService = (deps: ActivationServiceDeps) => {
    */
   const activate = async (input: ActivateInput): Promise<ActivateResult> => {
     const placeholders = input.placeholders ?? {};
-    const result = input.onConcurrent === 'conflict' ? await activateLocked(input, placeholders) : await activateUnlocked(input, placeholders);
+    const result = input.onConcurrent === 'conflict' ? await storeLocked(input, placeholders) : await store(deps.db, input, placeholders);
 
     if (!result.created && input.requestHash && result.requestHash && result.requestHash !== input.requestHash) {
       throw new UnprocessableError('this Idempotency-Key was used with a different request body', 'idempotency_key_reused');

@@ -28,8 +28,16 @@ export type NewActivationRow = Omit<Activation, 'id' | 'status' | 'recipientCoun
   requestHash: string | null;
 };
 
-/** The INSERT of an activation and its outbox row, over the rows of a CTE named `w` (one row: insert; none: nothing). */
-const insertActivationFrom = (from: string) => `WITH ${from}, a AS (
+/**
+ * The activation and its outbox row in one statement, written only while the workflow is as read
+ * (`$4` its current version, `$12` its status, not deleted; its row share-locked for the
+ * statement), and only if the idempotency key is new.
+ */
+const INSERT_IF_CURRENT = `WITH w AS (
+       SELECT 1 FROM workflows
+        WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL AND current_version = $4 AND status = $12
+        FOR SHARE
+     ), a AS (
        INSERT INTO activations (account_id, workflow_id, workflow_version_id, workflow_version, source, idempotency_key,
          request_hash, placeholders, inbound_message, recording_url, context)
        SELECT $1::uuid, $2::uuid, $3::uuid, $4::int, $5::text, $6::text, $7::text, $8::jsonb, $9::text, $10::text, $11::jsonb FROM w
@@ -37,26 +45,11 @@ const insertActivationFrom = (from: string) => `WITH ${from}, a AS (
        RETURNING *
      ), o AS (${activationOutboxOf('a')})
      SELECT * FROM a`;
-const INSERT_ALWAYS = insertActivationFrom('w AS (SELECT 1)');
-const INSERT_IF_CURRENT = insertActivationFrom(`w AS (
-       SELECT 1 FROM workflows
-        WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL AND current_version = $4 AND status = $12
-        FOR SHARE
-     )`);
 
 const newActivationValues = (a: NewActivationRow) => [
   a.accountId, a.workflowId, a.workflowVersionId, a.workflowVersion, a.source, a.idempotencyKey, a.requestHash,
   JSON.stringify(a.placeholders), a.inboundMessage, a.recordingUrl, JSON.stringify(a.context),
 ];
-
-/**
- * Inserts the activation and its outbox row, in one statement, unless the idempotency key exists;
- * returns null on conflict (and writes nothing).
- */
-export const insertActivation = async (q: Queryable, a: NewActivationRow): Promise<{ activation: Activation } | null> => {
-  const res = await q.query(INSERT_ALWAYS, newActivationValues(a));
-  return res.rows[0] ? { activation: toActivation(res.rows[0]) } : null;
-};
 
 /**
  * What `activate()` needs before it writes, in one statement: the activation already stored under
@@ -82,8 +75,8 @@ export const findActivatable = async (
 };
 
 /**
- * `insertActivation` (the activation and its outbox row, one statement) only while the workflow
- * is as `activate()` read it: same current version and status, not deleted. The workflow row is
+ * Writes the activation and its outbox row (one statement) only while the workflow is as
+ * `activate()` read it: same current version and status, not deleted. The workflow row is
  * share-locked for the statement, so an edit, pause or delete committing meanwhile either waits
  * for it or is seen by it. Null when nothing was written: the key was taken meanwhile, or the
  * workflow changed (the caller reads again).
@@ -93,12 +86,6 @@ export const insertActivationIfCurrent = async (
 ): Promise<{ activation: Activation } | null> => {
   const res = await q.query(INSERT_IF_CURRENT, [...newActivationValues(a), workflowStatus]);
   return res.rows[0] ? { activation: toActivation(res.rows[0]) } : null;
-};
-
-export const findActivationByKey = async (q: Queryable, accountId: string, key: string): Promise<(Activation & { requestHash: string | null }) | null> => {
-  const res = await q.query('SELECT * FROM activations WHERE account_id = $1 AND idempotency_key = $2', [accountId, key]);
-  const r = res.rows[0];
-  return r ? { ...toActivation(r), requestHash: r.request_hash } : null;
 };
 
 export const findActivation = async (q: Queryable, accountId: string, id: string): Promise<Activation | null> => {
@@ -115,20 +102,8 @@ export const tryLockIdempotencyKey = async (q: Queryable, accountId: string, key
   return res.rows[0]?.ok === true;
 };
 
-/** The workflow's current version to activate (not deleted), share-locked against a concurrent edit or pause. */
+/** The workflow's current version to activate (not deleted), as `findActivatable` read it. */
 export type ActivatableWorkflow = { id: string; status: string; versionId: string; version: number; definition: unknown };
 
-export const lockActivatableWorkflow = async (q: Queryable, accountId: string, workflowId: string): Promise<ActivatableWorkflow | null> => {
-  const res = await q.query(
-    `SELECT w.id, w.status, v.id AS version_id, v.version, v.definition
-       FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
-      WHERE w.account_id = $1 AND w.id = $2 AND w.deleted_at IS NULL
-      FOR SHARE OF w`,
-    [accountId, workflowId],
-  );
-  const r = res.rows[0];
-  return r ? { id: r.id, status: r.status, versionId: r.version_id, version: r.version, definition: r.definition } : null;
-};
-
-export const activationsRepo = { insertActivation, insertActivationIfCurrent, findActivatable, findActivationByKey, findActivation, tryLockIdempotencyKey, lockActivatableWorkflow };
+export const activationsRepo = { insertActivationIfCurrent, findActivatable, findActivation, tryLockIdempotencyKey };
 export type ActivationsRepo = typeof activationsRepo;

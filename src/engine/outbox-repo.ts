@@ -10,7 +10,7 @@ export type OutboxRow = { id: number; activationId: string; jobId: string | null
 
 /**
  * The statement that inserts the outbox rows (idempotent) of the activations a CTE named `cte`
- * returned, for the statement that writes them (activations-repo.ts `insertActivation`).
+ * returned, for the statement that writes them (activations-repo.ts `insertActivationIfCurrent`).
  */
 export const activationOutboxOf = (cte: string) => `INSERT INTO outbox (topic, ref_id) SELECT 'activation', ${cte}.id::text FROM ${cte} ON CONFLICT DO NOTHING`;
 

@@ -11,7 +11,6 @@
  * person whose every delivery is skipped is not), `planned_at` set, each row and history row once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Queryable } from '../../src/db/db.js';
 import { createActivationService } from '../../src/engine/activation-service.js';
 import { activationsRepo } from '../../src/engine/activations-repo.js';
 import { deliveriesRepo } from '../../src/engine/deliveries-repo.js';
@@ -56,6 +55,22 @@ describe('a small activation: stored with its outbox row, then set running by th
             EXISTS (SELECT 1 FROM deliveries d WHERE d.activation_id = a.id AND d.xmin = a.xmin) AS with_rows
        FROM activations a WHERE a.id = $1`, [id])).rows[0];
 
+  /** The pool, counting the statements sent through it. */
+  const counting = () => {
+    const db = t.rt.infra.db;
+    const seen: string[] = [];
+    const pool = new Proxy(db, {
+      get: (target, prop, receiver) => (prop === 'query'
+        ? (...args: unknown[]) => {
+          seen.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
+          return (target.query as (...a: unknown[]) => unknown).apply(target, args);
+        }
+        : Reflect.get(target, prop, receiver)),
+    }) as typeof db;
+    return { pool, seen };
+  };
+  const outboxRows = async (id: string) => (await t.rt.infra.db.query(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'activation' AND ref_id = $1`, [id])).rows[0].n;
+
   it('writes the rows and sets the activation running, counting only the people reached', async () => {
     const id = await activate('running:fresh');
     await planQueued(t.rt);
@@ -92,40 +107,18 @@ describe('a small activation: stored with its outbox row, then set running by th
 
   it('the repository writes both rows with one statement, and nothing on a repeated key', async () => {
     const db = t.rt.infra.db;
-    let statements = 0;
-    // The pool, counting the statements sent through it.
-    const counted: Queryable = new Proxy(db, {
-      get: (target, prop, receiver) => (prop === 'query'
-        ? (...args: unknown[]) => { statements++; return (target.query as (...a: unknown[]) => unknown).apply(target, args); }
-        : Reflect.get(target, prop, receiver)),
-    });
+    const { pool: counted, seen } = counting();
     const v = (await db.query('SELECT id, version FROM workflow_versions WHERE workflow_id = $1', [workflowId])).rows[0];
     const row = {
       accountId, workflowId, workflowVersionId: v.id, workflowVersion: v.version, source: 'api' as const, idempotencyKey: 'outbox:repo',
       requestHash: null, placeholders: {}, inboundMessage: null, recordingUrl: null, context: {},
     };
-    const made = await activationsRepo.insertActivation(counted, row);
-    expect(statements).toBe(1);
-    expect(await activationsRepo.insertActivation(counted, row)).toBeNull();
-    const outbox = await db.query(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'activation' AND ref_id = $1`, [made!.activation.id]);
-    expect(outbox.rows[0].n).toBe(1);
+    const made = await activationsRepo.insertActivationIfCurrent(counted, row, 'active');
+    expect(seen).toHaveLength(1);
+    expect(await activationsRepo.insertActivationIfCurrent(counted, row, 'active')).toBeNull();
+    expect(await outboxRows(made!.activation.id)).toBe(1);
   });
 
-  /** The pool, counting the statements sent through it. */
-  const counting = () => {
-    const db = t.rt.infra.db;
-    const seen: string[] = [];
-    const pool = new Proxy(db, {
-      get: (target, prop, receiver) => (prop === 'query'
-        ? (...args: unknown[]) => {
-          seen.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
-          return (target.query as (...a: unknown[]) => unknown).apply(target, args);
-        }
-        : Reflect.get(target, prop, receiver)),
-    }) as typeof db;
-    return { pool, seen };
-  };
-  const outboxRows = async (id: string) => (await t.rt.infra.db.query(`SELECT count(*)::int AS n FROM outbox WHERE topic = 'activation' AND ref_id = $1`, [id])).rows[0].n;
 
   it('activate() (a keyed code, a trigger): two statements and no transaction; a repeated key one, writing nothing', async () => {
     const { pool, seen } = counting();
@@ -196,5 +189,24 @@ describe('a small activation: stored with its outbox row, then set running by th
     expect([created, activation.id]).toEqual([false, other]);
     expect((await db.query(`SELECT count(*)::int AS n FROM activations WHERE account_id = $1 AND idempotency_key = 'race:same-key'`, [accountId])).rows[0].n).toBe(1);
     expect(await outboxRows(other)).toBe(1);
+  });
+
+  it('an API request whose Idempotency-Key another request still holds: 409 idempotency_key_in_use, nothing written; then it goes through once', async () => {
+    const input = { accountId, workflowId, source: 'api' as const, idempotencyKey: 'api:held', placeholders: {}, onConcurrent: 'conflict' as const };
+    const other = await t.rt.infra.db.connect();
+    try {
+      // The other request's transaction, holding the key's lock.
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [accountId, 'api:held']);
+      await expect(t.rt.services.activations.activate(input)).rejects.toMatchObject({ code: 'idempotency_key_in_use' });
+      expect((await t.rt.infra.db.query(`SELECT count(*)::int AS n FROM activations WHERE account_id = $1 AND idempotency_key = 'api:held'`, [accountId])).rows[0].n).toBe(0);
+    } finally {
+      await other.query('ROLLBACK');
+      other.release();
+    }
+    const first = await t.rt.services.activations.activate(input);
+    const again = await t.rt.services.activations.activate(input);
+    expect([first.created, again.created, again.activation.id]).toEqual([true, false, first.activation.id]);
+    expect(await outboxRows(first.activation.id)).toBe(1);
   });
 });
